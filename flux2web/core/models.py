@@ -1,0 +1,24 @@
+"""Operational state shared by web and worker processes."""
+
+from datetime import timedelta
+
+from django.db import models
+from django.utils import timezone
+
+# The heartbeat is scheduled every minute; twice that without one means no worker runs.
+HEARTBEAT_STALE_AFTER = timedelta(minutes=2)
+
+
+class Heartbeat(models.Model):
+    """The last time a process of a kind (the task worker) proved it was alive."""
+
+    name = models.CharField(max_length=50, unique=True)
+    seen_at = models.DateTimeField()
+    detail = models.CharField(max_length=200, blank=True)
+
+    def __str__(self):
+        return f"{self.name} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def is_fresh(self) -> bool:
+        return timezone.now() - self.seen_at < HEARTBEAT_STALE_AFTER

@@ -1,0 +1,45 @@
+"""Encryption at rest for provider secrets (Fernet: AES-128-CBC with an HMAC).
+
+Keys come from settings.ENCRYPTION_KEYS: the first encrypts, all decrypt, so a key can be
+rotated by putting the new one first and re-saving the credentials.
+"""
+
+from functools import cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+
+
+class DecryptionError(Exception):
+    """A stored secret that none of the configured keys opens."""
+
+
+def valid_key(key: str) -> bool:
+    try:
+        Fernet(key.encode())
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def generate_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+@cache
+def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([Fernet(k.encode()) for k in keys])
+
+
+def encrypt(plaintext: str) -> str:
+    return _fernet(tuple(settings.ENCRYPTION_KEYS)).encrypt(plaintext.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    try:
+        return _fernet(tuple(settings.ENCRYPTION_KEYS)).decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise DecryptionError(
+            "A stored provider secret cannot be decrypted with FLUX2WEB_ENCRYPTION_KEY; "
+            "was the key changed? Put the old key after the new one, comma-separated."
+        ) from None

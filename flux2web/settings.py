@@ -1,0 +1,216 @@
+"""Flux2Web settings: every value from an environment variable, each with a working default.
+
+With nothing set this runs on one machine: SQLite and media under FLUX2WEB_DATA_DIR, the
+django-q2 ORM broker, a locally generated SECRET_KEY. README.md lists every variable.
+"""
+
+from pathlib import Path
+
+from flux2web.lib.crypto import generate_key, valid_key
+from flux2web.lib.env import (
+    ConfigError,
+    Env,
+    database_from_url,
+    q_cluster,
+    secret_key_from_file,
+    sqlite_database,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = Env()
+
+MODE = env.choice("FLUX2WEB_MODE", "local", ("local", "production"))
+PRODUCTION = MODE == "production"
+DEBUG = env.bool("FLUX2WEB_DEBUG", False)
+DATA_DIR = Path(env.str("FLUX2WEB_DATA_DIR", str(BASE_DIR / "data"))).resolve()
+
+SECRET_KEY = env.str("FLUX2WEB_SECRET_KEY", "")
+if not SECRET_KEY:
+    if PRODUCTION:
+        raise ConfigError(
+            "FLUX2WEB_SECRET_KEY",
+            "must be set in production mode (a long random string, kept the same across "
+            "restarts and machines)",
+        )
+    SECRET_KEY = secret_key_from_file(DATA_DIR / "secret_key")
+
+# Provider API keys are encrypted with these (comma-separated: the first encrypts, all
+# decrypt, so keys can be rotated). Locally one is generated once into the data folder.
+ENCRYPTION_KEYS = env.list("FLUX2WEB_ENCRYPTION_KEY", [])
+if not ENCRYPTION_KEYS:
+    if PRODUCTION:
+        raise ConfigError(
+            "FLUX2WEB_ENCRYPTION_KEY",
+            'must be set in production mode (generate one with: python -c "from '
+            'cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")',
+        )
+    ENCRYPTION_KEYS = [secret_key_from_file(DATA_DIR / "encryption_key", make=generate_key)]
+for _key in ENCRYPTION_KEYS:
+    if not valid_key(_key):
+        raise ConfigError(
+            "FLUX2WEB_ENCRYPTION_KEY", "each key must be 32 url-safe base64-encoded bytes (Fernet)"
+        )
+
+PUBLIC_URL = env.url("FLUX2WEB_PUBLIC_URL", "", schemes=("http", "https"))
+ALLOWED_HOSTS = env.list(
+    "FLUX2WEB_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]
+)
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ConfigError("FLUX2WEB_ALLOWED_HOSTS", "must name this site's host(s) in production mode")
+CSRF_TRUSTED_ORIGINS = [PUBLIC_URL] if PUBLIC_URL else []
+if PUBLIC_URL.startswith("https://"):
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+if env.bool("FLUX2WEB_BEHIND_PROXY", False):
+    # Only behind a proxy that sets this header itself; otherwise a client could forge it.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "django_q",
+    "flux2web.accounts",
+    "flux2web.core",
+    "flux2web.credentials",
+    "flux2web.jobs",
+    "flux2web.studio",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every page needs a signed-in user unless its view says @login_not_required.
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "flux2web.urls"
+WSGI_APPLICATION = "flux2web.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = env.str("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": database_from_url(DATABASE_URL)}
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {"default": sqlite_database(DATA_DIR / "flux2web.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.url("REDIS_URL", "", schemes=("redis", "rediss", "unix"))
+Q_CLUSTER = q_cluster(
+    redis_url=REDIS_URL,
+    name=env.str("FLUX2WEB_QUEUE_NAME", "flux2web"),
+    workers=env.int("FLUX2WEB_WORKERS", 3, minimum=1),
+    timeout=env.int("FLUX2WEB_TASK_TIMEOUT", 120, minimum=70),
+)
+
+# The job pipeline.
+# Result URLs on private, loopback or link-local addresses are refused unless allowed:
+# true for all, or host:port pairs (bin/run allows only its own sandbox).
+ALLOW_PRIVATE_URLS, ALLOWED_PRIVATE_HOSTS = env.switch_or_hosts("FLUX2WEB_ALLOW_PRIVATE_URLS")
+MAX_IMAGE_BYTES = env.int("FLUX2WEB_MAX_IMAGE_MB", 50, minimum=1) * 1024 * 1024
+MAX_IMAGE_PIXELS = 64_000_000
+# How long a submit may be in progress before a crash is assumed and the job marked
+# uncertain (it is never resent). Longer than a create's timeout.
+SUBMIT_LEASE_SECONDS = env.int("FLUX2WEB_SUBMIT_LEASE", 90, minimum=1)
+# How long a worker may hold one image download before another may take it over.
+MIRROR_CLAIM_SECONDS = env.int("FLUX2WEB_MIRROR_CLAIM", 120, minimum=1)
+# A poller that has not renewed its lease for this long is taken for dead and replaced.
+POLLER_LEASE_SECONDS = env.int("FLUX2WEB_POLLER_LEASE", 10, minimum=1)
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "studio:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("FLUX2WEB_TIME_ZONE", "UTC")
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "media/"
+S3_BUCKET = env.str("FLUX2WEB_S3_BUCKET", "")
+if S3_BUCKET:
+    # Credentials come the usual boto3 way (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or an
+    # instance role); objects stay private and are only ever served through our views.
+    DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env.url("FLUX2WEB_S3_ENDPOINT_URL", "", schemes=("http", "https"))
+            or None,
+            "region_name": env.str("FLUX2WEB_S3_REGION", "") or None,
+            "location": env.str("FLUX2WEB_S3_PREFIX", ""),
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+else:
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+STORAGES = {
+    "default": DEFAULT_STORAGE,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# WhiteNoise serves static files straight from the source folders (no STATIC_ROOT), so no
+# deployment can forget collectstatic; they are few and small.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+LOG_LEVEL = env.choice(
+    "FLUX2WEB_LOG_LEVEL", "info", ("debug", "info", "warning", "error", "critical")
+).upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django-q": {"level": "WARNING" if LOG_LEVEL == "INFO" else LOG_LEVEL},
+        # One line per HTTP call is noise at INFO; every provider call is a job event anyway.
+        "httpx": {"level": "WARNING" if LOG_LEVEL == "INFO" else LOG_LEVEL},
+        "httpcore": {"level": "WARNING"},
+    },
+}
+
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"

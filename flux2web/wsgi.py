@@ -1,0 +1,8 @@
+"""WSGI entry point (gunicorn flux2web.wsgi)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flux2web.settings")
+application = get_wsgi_application()

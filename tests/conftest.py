@@ -1,0 +1,256 @@
+"""Fixtures every test module may use: standing users, a real qcluster, the sandbox provider."""
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+from PIL import Image
+
+from flux2web.providers import client_for
+from flux2web.providers.sandbox import DEFAULT_API_KEY, Sandbox, SandboxConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery staple"
+
+
+def pytest_sessionstart(session):
+    # Django deletes an old SQLite test database before making a new one, but not its WAL
+    # and shared-memory files; stale ones beside a fresh database read as "disk I/O error".
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        name = Path(db["TEST"]["NAME"])
+        for suffix in ("-wal", "-shm"):
+            name.with_name(name.name + suffix).unlink(missing_ok=True)
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    broker = "Redis " + settings.REDIS_URL if settings.REDIS_URL else "django-q2 ORM broker"
+    return f"flux2web: database {settings.DATABASES['default']['ENGINE']}, {broker}"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Production keeps PBKDF2's deliberate slowness; tests would spend most of their time in it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def owner(django_user_model):
+    return django_user_model.objects.create_user("olivia", password=PASSWORD)
+
+
+@pytest.fixture
+def teammate(django_user_model):
+    return django_user_model.objects.create_user("tomas", password=PASSWORD)
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    return django_user_model.objects.create_user("oscar", password=PASSWORD)
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_user("stella", password=PASSWORD, is_staff=True)
+
+
+def database_url_for_subprocess() -> str:
+    """The URL of the test database this process uses, for processes the test starts."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    auth = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
+    host = db["HOST"] or "localhost"
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgres://{auth}@{host}{port}/{db['NAME']}"
+
+
+def subprocess_env(**overrides) -> dict:
+    """This process's configuration for a child: same database, keys and media folder."""
+    from django.conf import settings
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_subprocess(),
+        "FLUX2WEB_SECRET_KEY": settings.SECRET_KEY,
+        "FLUX2WEB_ENCRYPTION_KEY": ",".join(settings.ENCRYPTION_KEYS),
+        "FLUX2WEB_DATA_DIR": str(Path(settings.MEDIA_ROOT).parent),
+    }
+    env.update({k: v for k, v in overrides.items() if v is not None})
+    return env
+
+
+class QCluster:
+    """A `manage.py qcluster` child process on the test database, stopped at teardown."""
+
+    def __init__(self, *, redis_url: str, queue_name: str, log: Path, workers: int = 2, env=None):
+        self.queue_name = queue_name
+        env = subprocess_env(
+            REDIS_URL=redis_url,
+            FLUX2WEB_QUEUE_NAME=queue_name,
+            FLUX2WEB_WORKERS=str(workers),
+            **(env or {}),
+        )
+        self.log = log
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "qcluster"],
+            env=env,
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self):
+        """SIGKILL the cluster and every worker process it forked, as a crash would."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def ready(self, timeout: float = 30) -> "QCluster":
+        """Wait for the worker's heartbeat, written once its processes have spawned."""
+        from flux2web.core.models import Heartbeat
+
+        def beating():
+            beat = Heartbeat.objects.filter(name="worker").first()
+            return beat is not None and beat.is_fresh
+
+        wait_for(beating, timeout=timeout, interval=0.2, message=self.output)
+        return self
+
+
+@pytest.fixture
+def start_qcluster(transactional_db, monkeypatch, tmp_path):
+    """Start real qclusters: start_qcluster(redis_url="") uses the ORM broker.
+
+    Each test gets its own queue name, and this process enqueues under it too: django-q2
+    signs task packages with the cluster name, so both sides must agree on it.
+    """
+    from django_q.conf import Conf
+
+    queue_name = f"test-{uuid.uuid4().hex[:10]}"
+    monkeypatch.setattr(Conf, "PREFIX", queue_name)
+    monkeypatch.setattr(Conf, "CLUSTER_NAME", queue_name)
+    started = []
+
+    def start(*, redis_url: str, workers: int = 2, env=None) -> QCluster:
+        cluster = QCluster(
+            redis_url=redis_url,
+            queue_name=queue_name,
+            workers=workers,
+            log=tmp_path / f"qcluster-{len(started)}.log",
+            env=env,
+        )
+        started.append(cluster)
+        return cluster
+
+    yield start
+    for cluster in started:
+        cluster.stop()
+
+
+def wait_for(predicate, *, timeout: float = 20, interval: float = 0.1, message=""):
+    """Poll predicate until it returns something truthy; message may be a callable."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    detail = message() if callable(message) else message
+    raise AssertionError(f"timed out after {timeout}s waiting for {detail or predicate}")
+
+
+# The five seeded providers as (name, dialect, where the sandbox serves them).
+SEEDED = [
+    ("LiangXin", "liangxin", "liangxin"),
+    ("KIE.ai", "kie", "kie"),
+    ("Apikley", "kie", "apikley"),
+    ("Apixo", "apixo", "apixo"),
+    ("APIMart", "apimart", "apimart"),
+]
+FAST = 0.3
+
+
+@pytest.fixture(scope="session")
+def running_sandbox():
+    with Sandbox(config=SandboxConfig(duration=FAST, slow_seconds=1.5)) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def sandbox(running_sandbox):
+    """The shared sandbox with no leftover faults, counters or config changes."""
+    running_sandbox.reset()
+    running_sandbox.config.duration = FAST
+    running_sandbox.config.hmac_key = ""
+    running_sandbox.config.url_ttl = 3600
+    yield running_sandbox
+    running_sandbox.reset()
+
+
+@pytest.fixture
+def make_client(sandbox):
+    clients = []
+
+    def make(mount: str, *, api_key: str = DEFAULT_API_KEY, name: str = "", **options):
+        dialect = "kie" if mount == "apikley" else mount
+        client = client_for(
+            dialect, base_url=sandbox.base_url(mount), api_key=api_key, name=name, **options
+        )
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+class _ImageHandler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        width, height = (640, 480) if "landscape" in self.path else (300, 500)
+        out = io.BytesIO()
+        Image.new("RGB", (width, height), (30, 120, 200)).save(out, format="PNG")
+        self.send_response(200 if not self.path.startswith("/missing") else 404)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(out.getvalue())))
+        self.end_headers()
+        self.wfile.write(out.getvalue())
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def image_host():
+    """A loopback web server with reference images: /landscape-N.png is 640x480, others 300x500."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ImageHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
