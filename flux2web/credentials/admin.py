@@ -1,0 +1,61 @@
+"""Django admin for provider credentials: the keys are write-only, shown only by last 4."""
+
+from django import forms
+from django.contrib import admin
+
+from flux2web.credentials.models import ProviderCredential, check_secret
+
+
+class CredentialForm(forms.ModelForm):
+    base_url = forms.URLField(max_length=300, assume_scheme="https")
+    api_key = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Write-only. Leave empty to keep the current key.",
+    )
+    hmac_key = forms.CharField(
+        label="Webhook HMAC key",
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="KIE only, optional. Write-only. Leave empty to keep the current one.",
+    )
+    clear_hmac_key = forms.BooleanField(required=False, label="Remove the HMAC key")
+
+    class Meta:
+        model = ProviderCredential
+        fields = ["name", "dialect", "base_url", "priority", "enabled"]
+
+    def clean_api_key(self):
+        value = self.cleaned_data["api_key"]
+        if not value and not self.instance.api_key_encrypted:
+            raise forms.ValidationError("A new provider needs an API key.")
+        return check_secret(value, "API key") if value else ""
+
+    def clean_hmac_key(self):
+        value = self.cleaned_data["hmac_key"]
+        return check_secret(value, "webhook HMAC key") if value else ""
+
+    def save(self, commit=True):
+        credential = super().save(commit=False)
+        if self.cleaned_data["api_key"]:
+            credential.set_api_key(self.cleaned_data["api_key"])
+        if self.cleaned_data["clear_hmac_key"]:
+            credential.set_hmac_key(None)
+        elif self.cleaned_data["hmac_key"]:
+            credential.set_hmac_key(self.cleaned_data["hmac_key"])
+        if commit:
+            credential.save()
+        return credential
+
+
+@admin.register(ProviderCredential)
+class ProviderCredentialAdmin(admin.ModelAdmin):
+    form = CredentialForm
+    list_display = ["name", "dialect", "base_url", "priority", "enabled", "key_hint"]
+    list_filter = ["dialect", "enabled"]
+    readonly_fields = ["key_hint", "has_hmac_key", "created_at", "updated_at"]
+    fields = [
+        "name", "dialect", "base_url", "priority", "enabled",
+        "key_hint", "api_key", "has_hmac_key", "hmac_key", "clear_hmac_key",
+        "created_at", "updated_at",
+    ]  # fmt: skip

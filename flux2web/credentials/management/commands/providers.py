@@ -1,0 +1,138 @@
+"""providers add|list|test|remove|enable|disable: provider keys from the shell, never printed."""
+
+import sys
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import ProtectedError
+
+from flux2web.credentials.models import ProviderCredential
+from flux2web.credentials.services import add_credential, check_credential
+from flux2web.providers.catalog import DIALECT_NAMES
+
+
+def read_secret(value: str | None, path: str | None, what: str) -> str | None:
+    """A secret from its flag or from a file ("-" for standard input), never both."""
+    if value is not None and path is not None:
+        raise CommandError(f"Give the {what} once: --{what} or --{what}-file, not both.")
+    if path is None:
+        return value
+    if path == "-":
+        return sys.stdin.read().strip()
+    try:
+        return Path(path).read_text().strip()
+    except OSError as exc:
+        raise CommandError(f"Cannot read the {what} from {path}: {exc.strerror}.") from None
+
+
+class Command(BaseCommand):
+    help = "Manage provider credentials: add, list, test, remove. Keys are never printed."
+
+    def add_arguments(self, parser):
+        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+        add = actions.add_parser("add", help="Add a provider credential.")
+        add.add_argument("--name", required=True)
+        add.add_argument("--dialect", required=True, choices=DIALECT_NAMES)
+        add.add_argument("--base-url", required=True)
+        add.add_argument("--api-key", help="Visible in shell history; prefer --api-key-file.")
+        add.add_argument("--api-key-file", help='Read the key from a file ("-" for stdin).')
+        add.add_argument("--hmac-key", help="KIE's webhook HMAC key, to verify callbacks.")
+        add.add_argument("--hmac-key-file")
+        add.add_argument("--priority", type=int, default=100, help="Lower is tried first.")
+        add.add_argument("--disabled", action="store_true")
+
+        actions.add_parser("list", help="List provider credentials (keys by last 4 only).")
+        check = actions.add_parser("test", help="Check a key with one free call.")
+        check.add_argument("name")
+        for action, text in (
+            ("remove", "Remove a provider credential that has no jobs."),
+            ("enable", "Route new jobs to this provider again."),
+            ("disable", "Route no new jobs to this provider."),
+        ):
+            actions.add_parser(action, help=text).add_argument("name")
+
+    def handle(self, *args, action, **options):
+        getattr(self, f"do_{action}")(**options)
+
+    def do_add(self, *, name, dialect, base_url, api_key, api_key_file, hmac_key,
+               hmac_key_file, priority, disabled, **_):  # fmt: skip
+        api_key = read_secret(api_key, api_key_file, "api-key")
+        if api_key is None:
+            raise CommandError("An API key is required: --api-key-file FILE (or --api-key).")
+        try:
+            credential = add_credential(
+                name=name,
+                dialect=dialect,
+                base_url=base_url,
+                api_key=api_key,
+                hmac_key=read_secret(hmac_key, hmac_key_file, "hmac-key") or "",
+                priority=priority,
+                enabled=not disabled,
+            )
+        except ValidationError as exc:
+            lines = [
+                f"  {field}: {msg}" for field, msgs in exc.message_dict.items() for msg in msgs
+            ]
+            raise CommandError("Nothing was added:\n" + "\n".join(lines)) from None
+        state = "enabled" if credential.enabled else "disabled"
+        self.stdout.write(
+            f"Added provider {credential.name!r} ({credential.dialect}, {credential.base_url}), "
+            f"key {credential.key_hint}, priority {credential.priority}, {state}."
+        )
+
+    def do_list(self, **_):
+        rows = [
+            (c.name, c.dialect, c.base_url, str(c.priority), "yes" if c.enabled else "no",
+             c.key_hint, "yes" if c.has_hmac_key else "")
+            for c in ProviderCredential.objects.by_priority()
+        ]  # fmt: skip
+        if not rows:
+            self.stdout.write("No providers yet. Add one with: manage.py providers add --help")
+            return
+        header = ("NAME", "DIALECT", "BASE URL", "PRIORITY", "ENABLED", "KEY", "HMAC")
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        for row in [header, *rows]:
+            self.stdout.write(
+                "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+            )
+
+    def do_test(self, *, name, **_):
+        result = check_credential(self._get(name))
+        line = f"{result.outcome}: {result.detail}"
+        if not result.ok:
+            self.stderr.write(line)
+            sys.exit(1)
+        self.stdout.write(line)
+
+    def do_remove(self, *, name, **_):
+        credential = self._get(name)
+        try:
+            credential.delete()
+        except ProtectedError:
+            count = credential.jobs.count()
+            raise CommandError(
+                f"{credential.name!r} has {count} job(s) that must stay traceable to it; "
+                f"disable it instead: manage.py providers disable {credential.name!r}"
+            ) from None
+        self.stdout.write(f"Removed provider {credential.name!r}.")
+
+    def do_enable(self, *, name, **_):
+        self._set_enabled(name, True)
+
+    def do_disable(self, *, name, **_):
+        self._set_enabled(name, False)
+
+    def _set_enabled(self, name: str, enabled: bool):
+        credential = self._get(name)
+        ProviderCredential.objects.filter(pk=credential.pk).update(enabled=enabled)
+        word = "enabled" if enabled else "disabled"
+        self.stdout.write(f"{credential.name!r} is {word}.")
+
+    def _get(self, name: str) -> ProviderCredential:
+        found = ProviderCredential.objects.filter(name__iexact=name.strip()).first()
+        if found is None:
+            known = ", ".join(ProviderCredential.objects.values_list("name", flat=True)) or "none"
+            raise CommandError(f"No provider named {name!r}. Known: {known}.")
+        return found

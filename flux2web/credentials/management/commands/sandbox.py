@@ -1,0 +1,45 @@
+"""Run the sandbox provider: all four dialects on one local port, no key or money needed."""
+
+import signal
+
+from django.core.management.base import BaseCommand
+
+from flux2web.credentials.services import register_sandbox
+from flux2web.providers.sandbox import DEFAULT_API_KEY, Sandbox, SandboxConfig
+
+
+class Command(BaseCommand):
+    help = "Serve the sandbox provider (kie, apikley, liangxin, apixo, apimart) on one port."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8001)
+        parser.add_argument(
+            "--duration", type=float, default=6.0, help="Seconds from create to result."
+        )
+        parser.add_argument("--url-ttl", type=float, default=24 * 3600)
+        parser.add_argument("--api-key", action="append", help="Accepted key (repeatable).")
+        parser.add_argument("--hmac-key", default="", help="Sign KIE callbacks with this key.")
+        parser.add_argument(
+            "--register",
+            action="store_true",
+            help="On a fresh install, add it as one provider per dialect.",
+        )
+
+    def handle(self, *args, host, port, duration, url_ttl, api_key, hmac_key, register, **opts):
+        keys = frozenset(api_key or [DEFAULT_API_KEY])
+        config = SandboxConfig(api_keys=keys, duration=duration, url_ttl=url_ttl, hmac_key=hmac_key)
+        sandbox = Sandbox(host, port, config)
+        if register:
+            for credential in register_sandbox(sandbox.url, api_key=sorted(keys)[0]):
+                self.stdout.write(f"Registered {credential.name} at {credential.base_url}")
+        self.stdout.write(f"Sandbox provider listening on {sandbox.url} (Ctrl+C stops it)")
+        # SIGTERM (from `up`, or a process manager) stops it like Ctrl+C. Calling
+        # server.shutdown() here instead would wait forever for the loop this thread runs.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        try:
+            sandbox.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sandbox.server.server_close()

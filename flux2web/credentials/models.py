@@ -1,0 +1,95 @@
+"""The team's provider accounts: which reseller, where, and its key (encrypted at rest)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from flux2web.lib import crypto
+from flux2web.providers import client_for
+from flux2web.providers.base import DialectClient
+from flux2web.providers.catalog import DIALECTS
+
+DIALECT_CHOICES = [(name, dialect.label) for name, dialect in DIALECTS.items()]
+
+
+def check_secret(value: str, what: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(f"The {what} is empty.")
+    if any(ch.isspace() for ch in value):
+        raise ValidationError(f"The {what} contains spaces or line breaks; paste it again.")
+    return value
+
+
+class ProviderCredentialQuerySet(models.QuerySet):
+    def enabled(self):
+        return self.filter(enabled=True)
+
+    def by_priority(self):
+        return self.order_by("priority", "name")
+
+
+class ProviderCredential(models.Model):
+    name = models.CharField(max_length=60, unique=True)
+    dialect = models.CharField(max_length=20, choices=DIALECT_CHOICES)
+    base_url = models.URLField(max_length=300)
+    # The secrets are only ever stored encrypted; the last four characters let a person
+    # recognise a key without revealing it.
+    api_key_encrypted = models.TextField(editable=False)
+    api_key_last4 = models.CharField(max_length=4, editable=False)
+    hmac_key_encrypted = models.TextField(blank=True, editable=False)
+    priority = models.PositiveIntegerField(default=100, help_text="Lower numbers are tried first.")
+    enabled = models.BooleanField(default=True)
+    last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error_class = models.CharField(max_length=30, blank=True, editable=False)
+    last_error_message = models.CharField(max_length=500, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProviderCredentialQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["priority", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def __repr__(self):
+        return f"<ProviderCredential {self.name} ({self.dialect})>"
+
+    def set_api_key(self, value: str):
+        value = check_secret(value, "API key")
+        self.api_key_encrypted = crypto.encrypt(value)
+        self.api_key_last4 = value[-4:]
+
+    def set_hmac_key(self, value: str | None):
+        self.hmac_key_encrypted = (
+            crypto.encrypt(check_secret(value, "webhook HMAC key")) if value else ""
+        )
+
+    @property
+    def key_hint(self) -> str:
+        return f"…{self.api_key_last4}" if self.api_key_last4 else "(none)"
+
+    @property
+    def has_hmac_key(self) -> bool:
+        return bool(self.hmac_key_encrypted)
+
+    def api_key(self) -> str:
+        return crypto.decrypt(self.api_key_encrypted)
+
+    def hmac_key(self) -> str:
+        return crypto.decrypt(self.hmac_key_encrypted) if self.hmac_key_encrypted else ""
+
+    def client(self, **options) -> DialectClient:
+        """A client speaking this provider's dialect with its key; close it after use."""
+        return client_for(
+            self.dialect,
+            base_url=self.base_url,
+            api_key=self.api_key(),
+            hmac_key=self.hmac_key(),
+            name=self.name,
+            **options,
+        )

@@ -1,0 +1,61 @@
+"""The `apixo` dialect: Apixo's generateTask/statusTask API for FLUX.2."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flux2web.providers import catalog
+from flux2web.providers.base import error_from_code, parse_json_bytes
+from flux2web.providers.kie import KieClient
+from flux2web.providers.transport import Response
+from flux2web.providers.types import GenerationRequest, ProviderError, TaskState, TaskStatus
+
+STATES = {
+    "pending": TaskState.QUEUED,
+    "processing": TaskState.RUNNING,
+    "success": TaskState.SUCCEEDED,
+    "failed": TaskState.FAILED,
+}
+
+
+class ApixoClient(KieClient):
+    """Apixo's bodies share KIE's data fields (taskId, state, resultJson, failCode) but not
+    its paths, state names or request shape; only those are overridden here."""
+
+    dialect = "apixo"
+    states = STATES
+
+    def create_path(self) -> str:
+        return "/api/v1/generateTask/flux-2"
+
+    def status_path(self, task_id: str) -> str:
+        return "/api/v1/statusTask/flux-2"
+
+    def build_payload(self, request: GenerationRequest, caps: catalog.Capabilities) -> dict:
+        data = {
+            "mode": caps.wire_model(request),
+            "prompt": request.prompt.strip(),
+            "aspect_ratio": request.aspect_ratio or caps.default_ratio,
+            "resolution": (request.resolution or caps.resolutions[0]).upper(),
+        }
+        if request.reference_urls:
+            data["image_urls"] = list(request.reference_urls)
+        payload: dict = {"request_type": "async", "input": data}
+        if request.callback_url:
+            payload["request_type"] = "callback"
+            payload["callback_url"] = request.callback_url
+        return payload
+
+    def error(self, response: Response, body: dict) -> ProviderError:
+        code = body.get("code") if isinstance(body.get("code"), int) else response.status
+        message = str(body.get("message") or body.get("msg") or "")
+        return error_from_code(
+            code, message, http_status=response.status, retry_after=response.retry_after, raw=body
+        )
+
+    def parse_callback(self, body, headers: Mapping[str, str]) -> TaskStatus:
+        # A failure arrives with code 400 and message "failed": that is the task's outcome,
+        # not a refused request, so only `data` is read.
+        payload = parse_json_bytes(body)
+        task_id = self.callback_task_id(payload)
+        return self.status_from_data(payload.get("data"), raw=payload, task_id=task_id)

@@ -1,0 +1,266 @@
+"""What every dialect client shares: validate before sending, then the dialect's own wire shapes."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from flux2web.providers import catalog
+from flux2web.providers.transport import Response, Transport
+from flux2web.providers.types import (
+    Ambiguous,
+    AuthError,
+    ContentPolicy,
+    ErrorClass,
+    GenerationFailed,
+    GenerationRequest,
+    InsufficientCredits,
+    Maintenance,
+    NotFound,
+    ProviderError,
+    ProviderFailure,
+    RateLimited,
+    ResultImage,
+    Submission,
+    TaskStatus,
+    ValidationFailed,
+)
+
+# A task id no provider issues: reading it is a free, authenticated "is this key good?".
+KEY_CHECK_TASK_ID = "flux2web-key-check"
+
+# Words by which providers that give no failure code say "refused for safety reasons".
+CONTENT_POLICY_WORDS = re.compile(
+    r"content[_ ]?(violation|policy|moderation)|nsfw|unsafe|safety|sensitive|prohibited",
+    re.IGNORECASE,
+)
+
+# The numeric codes the KIE family puts in the body (and most gateways reuse as HTTP status).
+CODE_CLASSES: dict[int, type[ProviderError]] = {
+    400: ValidationFailed,
+    401: AuthError,
+    402: InsufficientCredits,
+    403: AuthError,
+    404: NotFound,
+    413: ValidationFailed,
+    422: ValidationFailed,
+    429: RateLimited,
+    455: Maintenance,
+    500: ProviderFailure,
+    501: GenerationFailed,
+    502: ProviderFailure,
+    503: Maintenance,
+    504: ProviderFailure,
+    505: ProviderFailure,
+}
+
+
+class InvalidRequest(ValidationFailed):
+    """Refused here, before anything was sent: carries every problem, each naming its field."""
+
+    def __init__(self, problems: list[catalog.Problem]):
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+class CallbacksNotSupported(ProviderError):
+    error_class = ErrorClass.VALIDATION
+
+
+def error_from_code(
+    code: int | None,
+    message: str,
+    *,
+    http_status: int | None = None,
+    retry_after: float | None = None,
+    raw: Any = None,
+) -> ProviderError:
+    cls = CODE_CLASSES.get(code or 0)
+    if cls is None:
+        cls = ProviderFailure if (code or 0) >= 500 else ValidationFailed
+    if cls is GenerationFailed and CONTENT_POLICY_WORDS.search(message or ""):
+        cls = ContentPolicy
+    return cls(
+        message or f"The provider answered with code {code}.",
+        http_status=http_status,
+        code=str(code) if code is not None else "",
+        retry_after=retry_after,
+        raw=raw,
+    )
+
+
+def failure_class(fail_code: str, message: str) -> ErrorClass:
+    """A failed task's reason: the provider's safety refusal, or a plain generation failure."""
+    if CONTENT_POLICY_WORDS.search(fail_code or "") or CONTENT_POLICY_WORDS.search(message or ""):
+        return ErrorClass.CONTENT_POLICY
+    return ErrorClass.GENERATION_FAILED
+
+
+def result_urls_from_json(value: Any) -> list[str]:
+    """`resultJson` is a JSON string holding {"resultUrls": [...]}; tolerate a dict too."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return []
+    urls = value.get("resultUrls") if isinstance(value, Mapping) else None
+    return [u for u in urls or [] if isinstance(u, str) and u]
+
+
+def from_millis(value: Any) -> datetime | None:
+    if isinstance(value, int | float) and value > 0:
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    return None
+
+
+def from_seconds(value: Any) -> datetime | None:
+    if isinstance(value, int | float) and value > 0:
+        return datetime.fromtimestamp(value, tz=UTC)
+    return None
+
+
+def missing_task_id(response: Response, where: str) -> Ambiguous:
+    """An answer that says success but names no task: it may exist, so never resend."""
+    return Ambiguous(
+        f"The provider said the task was accepted but gave no task id ({where} is empty); "
+        "it may have accepted and charged it.",
+        http_status=response.status,
+        raw=response.body,
+    )
+
+
+def json_body(response: Response) -> dict:
+    if isinstance(response.body, dict):
+        return response.body
+    raise ProviderFailure(
+        f"The provider answered HTTP {response.status} without a JSON object.",
+        http_status=response.status,
+        raw=response.text,
+    )
+
+
+def parse_json_bytes(body: bytes | str | Mapping) -> dict:
+    if isinstance(body, Mapping):
+        return dict(body)
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ValidationFailed("The callback body is not JSON.") from None
+    if not isinstance(data, dict):
+        raise ValidationFailed("The callback body is not a JSON object.")
+    return data
+
+
+class DialectClient:
+    """One provider credential's client. Subclasses speak one dialect's wire format."""
+
+    dialect = ""
+
+    def __init__(self, transport: Transport, *, name: str = "", hmac_key: str = ""):
+        self.transport = transport
+        self.name = name
+        self.hmac_key = hmac_key
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.name or self.dialect}>"
+
+    def close(self):
+        self.transport.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def supports_callbacks(self) -> bool:
+        return any(c.callbacks for c in catalog.DIALECTS[self.dialect].models.values())
+
+    def capabilities(self, request: GenerationRequest) -> catalog.Capabilities:
+        caps = catalog.capabilities(self.dialect, request.model)
+        if caps is None:
+            raise InvalidRequest(catalog.validate(self.dialect, request, provider=self.name))
+        return caps
+
+    def create(self, request: GenerationRequest) -> Submission:
+        """Validate locally, then send the create exactly once."""
+        problems = catalog.validate(self.dialect, request, provider=self.name)
+        if problems:
+            raise InvalidRequest(problems)
+        caps = self.capabilities(request)
+        response = self.transport.create(self.create_path(), self.build_payload(request, caps))
+        if 200 <= response.status < 300 and not isinstance(response.body, dict):
+            # A success status with a body we cannot read: the task may well exist.
+            raise Ambiguous(
+                f"The provider answered HTTP {response.status} with a body that is not JSON; "
+                "it may have accepted the task.",
+                http_status=response.status,
+                raw=response.text,
+            )
+        return self.parse_create(response)
+
+    def status(self, task_id: str) -> TaskStatus:
+        return self.transport.read(
+            self.status_path(task_id),
+            lambda response: self.parse_status(response, task_id),
+            params=self.status_params(task_id),
+        )
+
+    def check_key(self) -> None:
+        """One free authenticated call. Raises AuthError or Unreachable; otherwise the key works."""
+        with contextlib.suppress(NotFound, ValidationFailed):
+            self.status(KEY_CHECK_TASK_ID)
+
+    def parse_callback(self, body: bytes | str | Mapping, headers: Mapping[str, str]) -> TaskStatus:
+        raise CallbacksNotSupported(f"{self.name or self.dialect} sends no callbacks.")
+
+    def callback_task_id(self, body: bytes | str | Mapping) -> str:
+        data = parse_json_bytes(body).get("data")
+        task_id = None
+        if isinstance(data, dict):
+            # KIE's body says taskId; one of its own examples reads task_id. Accept either.
+            task_id = data.get("taskId") or data.get("task_id")
+        if not task_id:
+            raise ValidationFailed("The callback names no task (data.taskId or data.task_id).")
+        return str(task_id)
+
+    # The wire format, per dialect.
+    def create_path(self) -> str:
+        raise NotImplementedError
+
+    def build_payload(self, request: GenerationRequest, caps: catalog.Capabilities) -> dict:
+        raise NotImplementedError
+
+    def parse_create(self, response: Response) -> Submission:
+        raise NotImplementedError
+
+    def status_path(self, task_id: str) -> str:
+        raise NotImplementedError
+
+    def status_params(self, task_id: str) -> dict | None:
+        return None
+
+    def parse_status(self, response: Response, task_id: str) -> TaskStatus:
+        raise NotImplementedError
+
+
+def images(urls: list[str], expires_at: datetime | None = None) -> tuple[ResultImage, ...]:
+    return tuple(ResultImage(url=u, expires_at=expires_at) for u in urls)
+
+
+__all__ = [
+    "DialectClient",
+    "InvalidRequest",
+    "TaskStatus",
+    "error_from_code",
+    "failure_class",
+    "images",
+    "result_urls_from_json",
+]

@@ -1,0 +1,422 @@
+"""What each dialect and model can do: the one source of truth for the form, CLI and validation.
+
+Facts come from ../shared/providers.md and the vendors' pages; where a vendor is silent the
+choice is marked as ours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+from flux2web.providers.types import GenerationRequest, Model
+
+SEVEN_RATIOS = ("1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3")
+SEED_MAX = 2**32 - 1
+
+# Output sizes by ratio and resolution, as APIMart documents them; the other dialects do not
+# say, and the sandbox renders these.
+OUTPUT_SIZES: dict[tuple[str, str], tuple[int, int]] = {
+    ("1:1", "1K"): (1440, 1440), ("1:1", "2K"): (1536, 1536),
+    ("4:3", "1K"): (1664, 1248), ("4:3", "2K"): (1824, 1368),
+    ("3:4", "1K"): (1248, 1664), ("3:4", "2K"): (1368, 1824),
+    ("16:9", "1K"): (1920, 1080), ("16:9", "2K"): (2048, 1152),
+    ("9:16", "1K"): (1080, 1920), ("9:16", "2K"): (1152, 2048),
+    ("3:2", "1K"): (1728, 1152), ("3:2", "2K"): (1872, 1248),
+    ("2:3", "1K"): (1152, 1728), ("2:3", "2K"): (1248, 1872),
+}  # fmt: skip
+
+# LiangXin maps ratio aliases to dimensions inside 256..1440 without saying which; ours.
+LIANGXIN_RATIO_SIZES: dict[str, tuple[int, int]] = {
+    "1:1": (1024, 1024), "16:9": (1344, 768), "9:16": (768, 1344), "4:3": (1152, 864),
+    "3:4": (864, 1152), "3:2": (1216, 832), "2:3": (832, 1216), "21:9": (1440, 616),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PollSchedule:
+    """When to ask about a task: `steps` are (until this many seconds elapsed, every N s)."""
+
+    first_after: float
+    steps: tuple[tuple[float, float], ...]
+    give_up_after: float
+
+    def interval_at(self, elapsed: float) -> float:
+        for until, every in self.steps:
+            if elapsed < until:
+                return every
+        return self.steps[-1][1]
+
+    def next_poll_in(self, elapsed: float) -> float:
+        """Seconds from now until the next status read, `elapsed` seconds after creation."""
+        if elapsed < self.first_after:
+            return self.first_after - elapsed
+        return self.interval_at(elapsed)
+
+
+# KIE: every 2-3 s for the first 30 s, 5-10 s until 2 minutes, then 15-30 s; give up at
+# 10-15 minutes. We take the middle of each band and the late end of the give-up.
+KIE_SCHEDULE = PollSchedule(
+    first_after=2.5, steps=((30, 2.5), (120, 7.5), (float("inf"), 20)), give_up_after=15 * 60
+)
+# Apixo: first poll after 15 s, then every 5 s, give up after 3 minutes.
+APIXO_SCHEDULE = PollSchedule(first_after=15, steps=((float("inf"), 5),), give_up_after=3 * 60)
+# APIMart documents none; ours: KIE's cadence with a 10-minute give-up.
+APIMART_SCHEDULE = PollSchedule(
+    first_after=2.5, steps=((30, 2.5), (120, 7.5), (float("inf"), 20)), give_up_after=10 * 60
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a request cannot be sent, tied to the form field it is about."""
+
+    field: str
+    message: str
+
+    def __str__(self):
+        return f"{self.field}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    dialect: str
+    provider_label: str
+    model: Model
+    text_model: str
+    image_model: str
+    aspect_ratios: tuple[str, ...]
+    resolutions: tuple[str, ...]
+    ref_max: int
+    prompt_min: int
+    prompt_max: int
+    schedule: PollSchedule
+    prices: dict[str, Decimal]
+    typical_seconds: int = 30
+    size_range: tuple[int, int] | None = None
+    default_size: tuple[int, int] | None = None
+    seed: bool = False
+    upsampling: bool = False
+    callbacks: bool = False
+    signed_callbacks: bool = False
+    default_ratio: str | None = "1:1"
+
+    def wire_model(self, request: GenerationRequest) -> str:
+        return self.image_model if request.is_image_to_image else self.text_model
+
+    def price_for(self, resolution: str | None) -> Decimal:
+        key = (resolution or "").upper()
+        return self.prices.get(key) or self.prices[next(iter(self.prices))]
+
+    def validate(self, request: GenerationRequest, *, provider: str = "") -> list[Problem]:
+        """Every reason this request cannot go to this provider; empty when it can.
+
+        `provider` is the name the person knows (an Apikley key speaks KIE's dialect).
+        """
+        who = provider or self.provider_label
+        problems: list[Problem] = []
+
+        prompt = request.prompt.strip()
+        if len(prompt) < self.prompt_min:
+            problems.append(
+                Problem(
+                    "prompt",
+                    "Write a prompt."
+                    if not prompt
+                    else f"The prompt needs at least {self.prompt_min} characters for {who} "
+                    f"(it has {len(prompt)}).",
+                )
+            )
+        elif len(prompt) > self.prompt_max:
+            problems.append(
+                Problem(
+                    "prompt",
+                    f"The prompt may have at most {self.prompt_max} characters for {who} "
+                    f"(it has {len(prompt)}).",
+                )
+            )
+
+        problems += self._size_problems(request, who)
+
+        if request.resolution is not None:
+            if not self.resolutions:
+                problems.append(
+                    Problem(
+                        "resolution",
+                        f"{who} takes no resolution; set a width and height or a ratio instead.",
+                    )
+                )
+            elif request.resolution.upper() not in self.resolutions:
+                problems.append(
+                    Problem(
+                        "resolution",
+                        f"Resolution {request.resolution!r} is not offered by {who}; "
+                        f"choose {' or '.join(self.resolutions)}.",
+                    )
+                )
+
+        if request.seed is not None:
+            if not self.seed:
+                problems.append(Problem("seed", f"{who} takes no seed; leave it empty."))
+            elif not 0 <= request.seed <= SEED_MAX:
+                problems.append(
+                    Problem("seed", f"The seed must be a whole number from 0 to {SEED_MAX}.")
+                )
+
+        if request.prompt_upsampling and not self.upsampling:
+            problems.append(
+                Problem("prompt_upsampling", f"{who} does not offer prompt upsampling.")
+            )
+
+        problems += self._reference_problems(request, who)
+        return problems
+
+    def _size_problems(self, request: GenerationRequest, who: str) -> list[Problem]:
+        problems = []
+        has_width, has_height = request.width is not None, request.height is not None
+        if has_width or has_height:
+            if self.size_range is None:
+                field_name = "width" if has_width else "height"
+                return [
+                    Problem(field_name, f"{who} takes no width and height; choose an aspect ratio.")
+                ]
+            if has_width != has_height:
+                missing = "height" if has_width else "width"
+                problems.append(
+                    Problem(missing, "Width and height go together: give both, or neither.")
+                )
+            low, high = self.size_range
+            for name, value in (("width", request.width), ("height", request.height)):
+                if value is not None and not low <= value <= high:
+                    problems.append(
+                        Problem(
+                            name,
+                            f"The {name} must be from {low} to {high} pixels for {who} "
+                            f"(it is {value}).",
+                        )
+                    )
+            if request.aspect_ratio:
+                problems.append(
+                    Problem(
+                        "aspect_ratio",
+                        "Choose an aspect ratio or a width and height, not both.",
+                    )
+                )
+            return problems
+        ratio = request.aspect_ratio
+        if ratio is None:
+            return problems
+        if ratio not in self.aspect_ratios:
+            problems.append(
+                Problem(
+                    "aspect_ratio",
+                    f"Aspect ratio {ratio!r} is not offered by {who}; choose one of "
+                    f"{', '.join(self.aspect_ratios)}.",
+                )
+            )
+        elif ratio == "auto" and not request.reference_urls:
+            problems.append(
+                Problem(
+                    "aspect_ratio",
+                    "Aspect ratio 'auto' follows the first reference image: add one, "
+                    "or choose a ratio.",
+                )
+            )
+        return problems
+
+    def _reference_problems(self, request: GenerationRequest, who: str) -> list[Problem]:
+        refs = request.reference_urls
+        problems = []
+        if len(refs) > self.ref_max:
+            problems.append(
+                Problem(
+                    "reference_urls",
+                    f"{who} takes at most {self.ref_max} reference images (there are {len(refs)}).",
+                )
+            )
+        for number, url in enumerate(refs, start=1):
+            parts = urlsplit(url)
+            if parts.scheme == "data":
+                problems.append(
+                    Problem(
+                        "reference_urls",
+                        f"Reference image {number} is inline data; providers need a public URL.",
+                    )
+                )
+            elif parts.scheme not in ("http", "https") or not parts.hostname:
+                problems.append(
+                    Problem(
+                        "reference_urls",
+                        f"Reference image {number} is not a public http(s) URL.",
+                    )
+                )
+        return problems
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    label: str
+    models: dict[Model, Capabilities]
+    default_base_url: str = ""
+
+    def capabilities(self, model: Model | str) -> Capabilities | None:
+        return self.models.get(Model(model))
+
+    def offers(self, model: Model | str) -> bool:
+        return Model(model) in self.models
+
+
+# Default prices per image in USD; an admin overrides them per credential. Apixo's page
+# says $0.05-0.13 per image; within that band pro costs less than flex, 2K more than 1K.
+PRO_PRICES = {"1K": Decimal("0.05"), "2K": Decimal("0.08")}
+FLEX_PRICES = {"1K": Decimal("0.09"), "2K": Decimal("0.13")}
+
+
+def _kie(model: Model, text_model: str, image_model: str, prices) -> Capabilities:
+    return Capabilities(
+        dialect="kie",
+        provider_label="KIE.ai",
+        model=model,
+        text_model=text_model,
+        image_model=image_model,
+        aspect_ratios=(*SEVEN_RATIOS, "auto"),
+        resolutions=("1K", "2K"),
+        ref_max=8,
+        prompt_min=3,
+        prompt_max=5000,
+        schedule=KIE_SCHEDULE,
+        prices=prices,
+        callbacks=True,
+        signed_callbacks=True,
+    )
+
+
+def _apixo(model: Model, prices) -> Capabilities:
+    return Capabilities(
+        dialect="apixo",
+        provider_label="Apixo",
+        model=model,
+        text_model=f"{model.value}-text-to-image",
+        image_model=f"{model.value}-image-to-image",
+        aspect_ratios=("1:1", "9:16", "16:9", "4:3", "3:4", "3:2", "2:3", "auto"),
+        resolutions=("1K", "2K"),
+        ref_max=8,
+        prompt_min=3,
+        prompt_max=5000,
+        schedule=APIXO_SCHEDULE,
+        prices=prices,
+        typical_seconds=25,
+        callbacks=True,
+    )
+
+
+def _apimart(model: Model, prices) -> Capabilities:
+    return Capabilities(
+        dialect="apimart",
+        provider_label="APIMart",
+        model=model,
+        text_model=f"flux-2-{model.value}",
+        image_model=f"flux-2-{model.value}",
+        aspect_ratios=SEVEN_RATIOS,
+        resolutions=("1K", "2K"),
+        ref_max=8,
+        # APIMart states no prompt bounds; ours, matching the other dialects' maximum.
+        prompt_min=1,
+        prompt_max=5000,
+        schedule=APIMART_SCHEDULE,
+        prices=prices,
+        callbacks=False,  # none documented: jobs are polled
+    )
+
+
+DIALECTS: dict[str, Dialect] = {
+    "kie": Dialect(
+        name="kie",
+        label="KIE.ai market API (and clones such as Apikley)",
+        default_base_url="https://api.kie.ai",
+        models={
+            Model.PRO: _kie(
+                Model.PRO, "flux-2/pro-text-to-image", "flux-2/pro-image-to-image", PRO_PRICES
+            ),
+            Model.FLEX: _kie(
+                Model.FLEX, "flux-2/flex-text-to-image", "flux-2/flex-image-to-image", FLEX_PRICES
+            ),
+        },
+    ),
+    "liangxin": Dialect(
+        name="liangxin",
+        label="LiangXin",
+        models={
+            Model.PRO: Capabilities(
+                dialect="liangxin",
+                provider_label="LiangXin",
+                model=Model.PRO,
+                text_model="flux-2-pro",
+                image_model="flux-2-pro",
+                aspect_ratios=("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9"),
+                resolutions=(),
+                size_range=(256, 1440),
+                default_size=(1024, 768),
+                ref_max=4,
+                prompt_min=1,
+                # LiangXin states no maximum; ours, matching the other dialects.
+                prompt_max=5000,
+                schedule=KIE_SCHEDULE,
+                prices={"": PRO_PRICES["1K"]},
+                seed=True,
+                upsampling=True,
+                callbacks=True,
+                default_ratio=None,
+            ),
+        },
+    ),
+    "apixo": Dialect(
+        name="apixo",
+        label="Apixo",
+        default_base_url="https://api.apixo.ai",
+        models={
+            Model.PRO: _apixo(Model.PRO, PRO_PRICES),
+            Model.FLEX: _apixo(Model.FLEX, FLEX_PRICES),
+        },
+    ),
+    "apimart": Dialect(
+        name="apimart",
+        label="APIMart-style gateway",
+        default_base_url="https://api.apimart.ai",
+        models={
+            Model.PRO: _apimart(Model.PRO, PRO_PRICES),
+            Model.FLEX: _apimart(Model.FLEX, FLEX_PRICES),
+        },
+    ),
+}
+
+DIALECT_NAMES = tuple(DIALECTS)
+
+# The five resellers the product was built against, as (name, dialect, public base URL).
+# LiangXin's pages give only paths, so its base URL is left to whoever adds the key.
+SEEDED_PROVIDERS = (
+    ("LiangXin", "liangxin", ""),
+    ("KIE.ai", "kie", "https://api.kie.ai"),
+    ("Apikley", "kie", "https://api.apikley.ru"),
+    ("Apixo", "apixo", "https://api.apixo.ai"),
+    ("APIMart", "apimart", "https://api.apimart.ai"),
+)
+
+
+def capabilities(dialect: str, model: Model | str) -> Capabilities | None:
+    found = DIALECTS.get(dialect)
+    return found.capabilities(model) if found else None
+
+
+def validate(dialect: str, request: GenerationRequest, *, provider: str = "") -> list[Problem]:
+    """Every problem with sending `request` to a provider of `dialect`, each naming its field."""
+    found = DIALECTS.get(dialect)
+    if found is None:
+        return [Problem("provider", f"Unknown provider dialect {dialect!r}.")]
+    caps = found.capabilities(request.model)
+    if caps is None:
+        offered = " and ".join(f"FLUX.2 {m.value}" for m in found.models)
+        return [Problem("model", f"{provider or found.label} offers only {offered}.")]
+    return caps.validate(request, provider=provider)

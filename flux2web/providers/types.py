@@ -1,0 +1,179 @@
+"""Typed values every dialect speaks: a request, a submission, a status, and the error family."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class Model(enum.StrEnum):
+    PRO = "pro"
+    FLEX = "flex"
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """What a user asked for, in the product's words; each dialect translates it."""
+
+    model: Model
+    prompt: str
+    aspect_ratio: str | None = None
+    width: int | None = None
+    height: int | None = None
+    resolution: str | None = None
+    seed: int | None = None
+    prompt_upsampling: bool = False
+    reference_urls: tuple[str, ...] = ()
+    callback_url: str | None = None
+
+    @property
+    def is_image_to_image(self) -> bool:
+        return bool(self.reference_urls)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A task the provider accepted: from here on it costs money, so its id is kept."""
+
+    task_id: str
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+class TaskState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (TaskState.SUCCEEDED, TaskState.FAILED, TaskState.CANCELLED)
+
+
+class ErrorClass(enum.StrEnum):
+    AUTH = "auth"
+    CREDITS = "credits"
+    VALIDATION = "validation"
+    RATE_LIMITED = "rate_limited"
+    MAINTENANCE = "maintenance"
+    PROVIDER_ERROR = "provider_error"
+    UNREACHABLE = "unreachable"
+    GENERATION_FAILED = "generation_failed"
+    CONTENT_POLICY = "content_policy"
+    NOT_FOUND = "not_found"
+    AMBIGUOUS = "ambiguous"
+    TIMEOUT = "timeout"
+
+
+@dataclass(frozen=True)
+class ResultImage:
+    url: str
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TaskStatus:
+    """One provider's answer about one task, normalized; `raw` keeps what it really said."""
+
+    task_id: str
+    state: TaskState
+    progress: int | None = None
+    results: tuple[ResultImage, ...] = ()
+    provider_state: str = ""
+    code: str = ""
+    message: str = ""
+    error_class: ErrorClass | None = None
+    finished_at: datetime | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+class ProviderError(Exception):
+    """A provider call that did not give the answer asked for, by class.
+
+    `accepted_maybe` is the one question a caller spending money must ask: True only when
+    a create was sent and its answer lost, so the task may exist and be charged.
+    """
+
+    error_class: ErrorClass = ErrorClass.PROVIDER_ERROR
+    accepted_maybe = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        code: str = "",
+        retry_after: float | None = None,
+        raw: Any = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.http_status = http_status
+        self.code = str(code) if code is not None else ""
+        self.retry_after = retry_after
+        self.raw = raw
+
+    @property
+    def refused_before_acceptance(self) -> bool:
+        """The provider turned a create away in a way that another provider may not."""
+        return self.error_class in (
+            ErrorClass.RATE_LIMITED,
+            ErrorClass.MAINTENANCE,
+            ErrorClass.PROVIDER_ERROR,
+            ErrorClass.UNREACHABLE,
+        )
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.message!r}, http_status={self.http_status})"
+
+
+class AuthError(ProviderError):
+    error_class = ErrorClass.AUTH
+
+
+class InsufficientCredits(ProviderError):
+    error_class = ErrorClass.CREDITS
+
+
+class ValidationFailed(ProviderError):
+    error_class = ErrorClass.VALIDATION
+
+
+class RateLimited(ProviderError):
+    error_class = ErrorClass.RATE_LIMITED
+
+
+class Maintenance(ProviderError):
+    error_class = ErrorClass.MAINTENANCE
+
+
+class ProviderFailure(ProviderError):
+    error_class = ErrorClass.PROVIDER_ERROR
+
+
+class Unreachable(ProviderError):
+    """No connection could be made: nothing was sent, so nothing was charged."""
+
+    error_class = ErrorClass.UNREACHABLE
+
+
+class GenerationFailed(ProviderError):
+    error_class = ErrorClass.GENERATION_FAILED
+
+
+class ContentPolicy(ProviderError):
+    error_class = ErrorClass.CONTENT_POLICY
+
+
+class NotFound(ProviderError):
+    error_class = ErrorClass.NOT_FOUND
+
+
+class Ambiguous(ProviderError):
+    """A create was sent and its answer was lost: the task may exist and may be charged."""
+
+    error_class = ErrorClass.AMBIGUOUS
+    accepted_maybe = True
