@@ -1,0 +1,370 @@
+"""Benchmark of the job pipeline (not a test): N jobs through the sandbox, real processes.
+
+    .venv/bin/python bench/pipeline.py [--jobs 500] [--in-flight 2000] [--size 512]
+
+Starts, in a throw-away data folder on SQLite with the ORM broker: the sandbox provider
+(its own process), a qcluster, and for callbacks a gunicorn web server. Then it measures
+
+1. N jobs with zero generation time, polling only: jobs per second end to end, creates
+   and polls per job, completion -> mirrored latency;
+2. N jobs with 20 s generation time, with callbacks: polls per job against KIE's schedule,
+   completion -> mirrored latency;
+3. poll lateness with --in-flight jobs running, followed by one poller;
+4. the peak RSS of every worker process.
+
+Results go to stdout; the README keeps the last figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DATA = Path(tempfile.mkdtemp(prefix="flux2web-bench-"))
+SANDBOX_PORT = None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def configure():
+    global SANDBOX_PORT
+    SANDBOX_PORT = free_port()
+    os.environ.update(
+        {
+            "FLUX2WEB_DATA_DIR": str(DATA),
+            "FLUX2WEB_QUEUE_NAME": f"bench-{uuid.uuid4().hex[:8]}",
+            "FLUX2WEB_ALLOW_PRIVATE_URLS": f"127.0.0.1:{SANDBOX_PORT}",
+            "FLUX2WEB_LOG_LEVEL": "warning",
+            "DJANGO_SETTINGS_MODULE": "flux2web.settings",
+        }
+    )
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.pop("REDIS_URL", None)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def manage(*args, env=None, log=None) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        env={**os.environ, **(env or {})},
+        stdout=log or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop(proc: subprocess.Popen):
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+
+
+def wait_http(url: str, timeout=30):
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up")
+
+
+class RssSampler(threading.Thread):
+    """Peak resident memory of each process under a qcluster, sampled every 0.2 s."""
+
+    def __init__(self, root_pid: int):
+        super().__init__(daemon=True)
+        self.root_pid = root_pid
+        self.peaks: dict[int, int] = {}
+        self.running = True
+
+    def run(self):
+        while self.running:
+            for pid in self.tree(self.root_pid):
+                try:
+                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                        if line.startswith("VmRSS:"):
+                            kb = int(line.split()[1])
+                            self.peaks[pid] = max(self.peaks.get(pid, 0), kb)
+                except (FileNotFoundError, ProcessLookupError):
+                    pass
+            time.sleep(0.2)
+
+    def tree(self, pid: int) -> list[int]:
+        try:
+            kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except FileNotFoundError:
+            return []
+        return [pid, *[p for k in kids for p in self.tree(int(k))]]
+
+
+def pct(values, q):
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))]
+
+
+def sandbox_stats():
+    import httpx
+
+    return httpx.get(f"http://127.0.0.1:{SANDBOX_PORT}/_sandbox/stats").json()
+
+
+def reset_sandbox(duration: float):
+    import httpx
+
+    base = f"http://127.0.0.1:{SANDBOX_PORT}/_sandbox"
+    httpx.post(f"{base}/reset")
+    httpx.post(f"{base}/config", json={"duration": duration})
+
+
+def make_jobs(owner, credential, n, size, prompt="bench"):
+    from flux2web.jobs import services
+    from flux2web.providers.types import GenerationRequest, Model
+
+    request = GenerationRequest(model=Model.PRO, prompt=prompt, width=size, height=size)
+    jobs = []
+    for start in range(0, n, 4):
+        spec = services.JobSpec(request=request, provider=credential, count=min(4, n - start))
+        jobs += services.create_jobs(owner=owner, spec=spec, idempotency_key=uuid.uuid4().hex)
+    return [j.pk for j in jobs]
+
+
+def wait_done(ids, timeout):
+    from flux2web.jobs.models import Job
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        left = Job.objects.filter(pk__in=ids).exclude(state__in=Job.FINAL).count()
+        if not left:
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def report_run(title, ids, started, ended, *, generation, expected_polls):
+    from flux2web.jobs.models import Job
+
+    jobs = list(Job.objects.filter(pk__in=ids))
+    states = {}
+    for job in jobs:
+        states[job.state] = states.get(job.state, 0) + 1
+    stats = sandbox_stats()
+    creates = sum(v for k, v in stats.items() if k.startswith("create_requests:"))
+    polls = sum(v for k, v in stats.items() if k.startswith("status_reads:"))
+    latency = [
+        (j.mirrored_at - j.provider_finished_at).total_seconds()
+        for j in jobs
+        if j.mirrored_at and j.provider_finished_at
+    ]
+    n = len(ids)
+    print(f"\n## {title}")
+    print(f"jobs: {n}, generation time {generation} s, outcome {states}")
+    print(f"end to end: {ended - started:.1f} s, {n / (ended - started):.1f} jobs/s")
+    print(f"creates per job: {creates / n:.2f} (target exactly 1)")
+    print(f"polls per job: {polls / n:.2f} (vendor schedule allows at most {expected_polls})")
+    print(
+        f"completion -> mirrored: p50 {pct(latency, 50):.2f} s, p95 {pct(latency, 95):.2f} s, "
+        f"max {max(latency, default=float('nan')):.2f} s"
+    )
+    return {"jobs_per_s": n / (ended - started), "creates": creates / n, "polls": polls / n,
+            "p95": pct(latency, 95)}  # fmt: skip
+
+
+def kie_polls_until(seconds: float) -> int:
+    """How many status reads KIE's schedule makes for a task that takes `seconds`."""
+    from flux2web.providers.catalog import KIE_SCHEDULE
+
+    t, count = KIE_SCHEDULE.first_after, 1
+    while t < seconds:
+        t += KIE_SCHEDULE.next_poll_in(t)
+        count += 1
+    return count
+
+
+def lateness_run(owner, credential, in_flight, size, workers_env):
+    """`in_flight` running jobs, one poller: how late is each poll against its schedule?"""
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from flux2web.jobs import following, tasks
+    from flux2web.jobs.models import Job
+
+    reset_sandbox(duration=3600)
+    ids = make_jobs(owner, credential, in_flight, size, prompt="in flight [sandbox:never]")
+    print(f"\n## {in_flight} jobs in flight, followed by one poller")
+    started = time.monotonic()
+    submitter = manage("qcluster", env=workers_env)
+    while Job.objects.filter(pk__in=ids, state="running").count() < in_flight:
+        if time.monotonic() - started > 600:
+            raise SystemExit("submitting the in-flight jobs took too long")
+        time.sleep(0.5)
+    stop(submitter)
+    print(f"submitted in {time.monotonic() - started:.1f} s by the qcluster")
+    # Steady state: past the first two minutes (KIE polls every 20 s), due times spread.
+    now = timezone.now()
+    Job.objects.filter(pk__in=ids).update(submitted_at=now - timedelta(minutes=3))
+    # Spread evenly, ten jobs per 0.1 s: the poller's steady state, not a stampede.
+    with transaction.atomic():
+        for n in range(0, len(ids), 10):
+            Job.objects.filter(pk__in=ids[n : n + 10]).update(
+                next_poll_at=now + timedelta(seconds=20 * n / len(ids))
+            )
+    lateness: list[float] = []
+    original = following.claim_due
+
+    def claim_and_measure(now, **kwargs):
+        due = dict(Job.objects.filter(state="running", next_poll_at__lte=now)
+                   .values_list("pk", "next_poll_at")[: following.POLL_BATCH])  # fmt: skip
+        claimed = original(now, **kwargs)
+        for pk in claimed:
+            if pk in due:
+                lateness.append((now - due[pk]).total_seconds())
+        return claimed
+
+    following.claim_due = claim_and_measure
+    stop_event = threading.Event()
+    poller = threading.Thread(target=tasks.poller_loop, kwargs={"stop": stop_event})
+    measure_for = 60
+    poller.start()
+    time.sleep(measure_for)
+    stop_event.set()
+    poller.join()
+    following.claim_due = original
+    print(f"polls in {measure_for} s: {len(lateness)} ({len(lateness) / measure_for:.0f}/s; "
+          f"KIE's schedule asks for {in_flight / 20:.0f}/s, one every 20 s per job)")  # fmt: skip
+    print(f"poll lateness: p50 {pct(lateness, 50):.2f} s, p95 {pct(lateness, 95):.2f} s, "
+          f"max {max(lateness, default=float('nan')):.2f} s")  # fmt: skip
+    return pct(lateness, 95)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--jobs", type=int, default=500)
+    parser.add_argument("--in-flight", type=int, default=2000)
+    parser.add_argument("--size", type=int, default=512, help="Result image side, pixels.")
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--lateness-only", action="store_true", help="Only the in-flight run.")
+    parser.add_argument("--steady-jobs", type=int, default=150)
+    parser.add_argument("--steady-rate", type=float, default=5, help="New jobs per second.")
+    args = parser.parse_args()
+    configure()
+
+    from django.contrib.auth import get_user_model
+
+    from flux2web.credentials.services import add_credential
+
+    owner = get_user_model().objects.create_user("bench", password=uuid.uuid4().hex)
+    sandbox = manage("sandbox", "--port", str(SANDBOX_PORT), "--duration", "0")
+    web_port = free_port()
+    web_env = {}
+    web = manage("up", "--port", str(web_port), "--sandbox-port", "0", "--web-workers", "2",
+                 env=web_env)  # fmt: skip
+    wait_http(f"http://127.0.0.1:{SANDBOX_PORT}/")
+    wait_http(f"http://127.0.0.1:{web_port}/healthz")
+    stop(web)  # `up` also started a worker; the runs below start their own
+    credential = add_credential(name="Bench LiangXin", dialect="liangxin",
+                                base_url=f"http://127.0.0.1:{SANDBOX_PORT}/liangxin",
+                                api_key="sandbox-key")  # fmt: skip
+    print(f"# Flux2Web pipeline benchmark ({os.cpu_count()} cores, SQLite + ORM broker, "
+          f"{args.workers} workers, {args.size}x{args.size} images, data in {DATA})")  # fmt: skip
+    workers_env = {"FLUX2WEB_WORKERS": str(args.workers)}
+    results = {}
+    peaks: dict[int, int] = {}
+    try:
+        if args.lateness_only:
+            lateness_run(owner, credential, args.in_flight, args.size, workers_env)
+            return
+        # 1. Zero generation time, polling only.
+        reset_sandbox(duration=0)
+        ids = make_jobs(owner, credential, args.jobs, args.size)
+        cluster = manage("qcluster", env=workers_env)
+        sampler = RssSampler(cluster.pid)
+        sampler.start()
+        started = time.monotonic()
+        done = wait_done(ids, timeout=900)
+        ended = time.monotonic()
+        stop(cluster)
+        sampler.running = False
+        peaks.update(sampler.peaks)
+        if not done:
+            print("(run 1 did not finish in 15 minutes)")
+        results["zero"] = report_run("Zero generation time, polling only", ids, started, ended,
+                                     generation=0, expected_polls=kie_polls_until(0))  # fmt: skip
+
+        # 2. 20 s generation time, with callbacks through a web server.
+        reset_sandbox(duration=20)
+        web = manage("up", "--port", str(web_port), "--sandbox-port", "0", env={
+            **workers_env, "FLUX2WEB_PUBLIC_URL": f"http://127.0.0.1:{web_port}"})  # fmt: skip
+        wait_http(f"http://127.0.0.1:{web_port}/healthz")
+        sampler = RssSampler(web.pid)
+        sampler.start()
+        ids = make_jobs(owner, credential, args.jobs, args.size, prompt="with callbacks")
+        started = time.monotonic()
+        done = wait_done(ids, timeout=900)
+        ended = time.monotonic()
+        stop(web)
+        sampler.running = False
+        peaks.update({pid: kb for pid, kb in sampler.peaks.items()})
+        results["callbacks"] = report_run(
+            "20 s generation time, with callbacks, all at once", ids, started, ended,
+            generation=20, expected_polls=kie_polls_until(20),
+        )  # fmt: skip
+
+        # 2b. The same, arriving at a steady rate the machine can keep up with.
+        reset_sandbox(duration=20)
+        web = manage("up", "--port", str(web_port), "--sandbox-port", "0", env={
+            **workers_env, "FLUX2WEB_PUBLIC_URL": f"http://127.0.0.1:{web_port}"})  # fmt: skip
+        wait_http(f"http://127.0.0.1:{web_port}/healthz")
+        ids, started = [], time.monotonic()
+        for n in range(args.steady_jobs):
+            ids += make_jobs(owner, credential, 1, args.size, prompt=f"steady {n}")
+            time.sleep(max(0.0, started + (n + 1) / args.steady_rate - time.monotonic()))
+        done = wait_done(ids, timeout=600)
+        ended = time.monotonic()
+        stop(web)
+        results["steady"] = report_run(
+            f"20 s generation time, with callbacks, {args.steady_rate:g} new jobs/s",
+            ids, started, ended, generation=20, expected_polls=kie_polls_until(20),
+        )  # fmt: skip
+
+        # 3. Poll lateness with many jobs in flight.
+        results["lateness_p95"] = lateness_run(owner, credential, args.in_flight, args.size,
+                                               workers_env)  # fmt: skip
+    finally:
+        stop(sandbox)
+    print(f"\n## Memory\nworker peak RSS: {max(peaks.values(), default=0) / 1024:.0f} MB "
+          f"(largest of {len(peaks)} processes sampled)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,305 @@
+"""Following running jobs: one batched poller for all of them, and callbacks as hints.
+
+A poll pass claims the due jobs (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite serializes
+writers anyway), pushes their next poll out by a lease so no other poller takes them,
+asks the providers concurrently, then writes the answers one job at a time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from flux2web.credentials.health import record_error, record_success
+from flux2web.jobs.models import Image, Job, JobEvent
+from flux2web.jobs.services import call_events, note, poll_delay, transition
+from flux2web.providers import catalog
+from flux2web.providers.base import CallbacksNotSupported
+from flux2web.providers.transport import CallRecord
+from flux2web.providers.types import (
+    ErrorClass,
+    NotFound,
+    ProviderError,
+    RateLimited,
+    TaskState,
+    TaskStatus,
+    ValidationFailed,
+)
+
+log = logging.getLogger(__name__)
+S = Job.State
+
+POLL_BATCH = 400
+# Long enough for one pass; short, so a poller that died mid-pass delays little.
+POLL_LEASE = timedelta(seconds=20)
+POLL_THREADS = 16
+# A task the provider does not know yet may just be new; after this long it is gone.
+NOT_FOUND_GRACE = timedelta(seconds=60)
+# Result URLs whose expiry the provider does not state live about a day (providers.md).
+DEFAULT_URL_LIFETIME = timedelta(hours=24)
+
+
+@dataclass
+class Outcome:
+    job: Job
+    status: TaskStatus | None = None
+    error: ProviderError | None = None
+
+
+def claim_due(now, *, limit: int = POLL_BATCH, job_ids=None, due_only=True) -> list[int]:
+    """Take the running jobs due for a poll (or the given ones) away from other pollers."""
+    with transaction.atomic():
+        due = Job.objects.filter(state=S.RUNNING)
+        if job_ids is not None:
+            due = due.filter(pk__in=job_ids)
+        if due_only:
+            due = due.filter(next_poll_at__lte=now)
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        ids = list(due.order_by("next_poll_at").values_list("pk", flat=True)[:limit])
+        if ids:
+            Job.objects.filter(pk__in=ids).update(next_poll_at=now + POLL_LEASE)
+    return ids
+
+
+def poll_due(*, now=None, job_ids=None, due_only=True, mirror_here=False) -> int:
+    """One poller pass: returns how many jobs were asked about. With `mirror_here` the
+    caller mirrors finished jobs itself instead of enqueueing mirror tasks."""
+    now = now or timezone.now()
+    ids = claim_due(now, job_ids=job_ids, due_only=due_only)
+    if not ids:
+        return 0
+    jobs = list(Job.objects.filter(pk__in=ids).select_related("provider"))
+    by_credential = defaultdict(list)
+    for job in jobs:
+        by_credential[job.provider].append(job)
+    outcomes, calls = _ask(by_credential)
+    events = []
+    for outcome in outcomes:
+        name = outcome.job.provider.name
+        events += call_events(outcome.job.pk, name, calls.get(outcome.job.pk, []))
+    JobEvent.objects.bulk_create(events)
+    now = timezone.now()
+    still_running = defaultdict(list)
+    for outcome in outcomes:
+        key = _still_running(outcome, now)
+        if key is not None:
+            still_running[key].append(outcome.job.pk)
+        else:
+            apply(outcome, now, enqueue_mirror=not mirror_here)
+    # Most answers in a pass are "still running": one conditional UPDATE per kind of
+    # answer instead of one per job is what lets one poller keep up with thousands.
+    for (progress, provider_state, delay), ids in still_running.items():
+        Job.objects.filter(pk__in=ids, state=S.RUNNING).update(
+            progress=progress, provider_state=provider_state, polls=F("polls") + 1,
+            next_poll_at=now + timedelta(seconds=delay), updated_at=now,
+        )  # fmt: skip
+    _record_health(outcomes)
+    return len(jobs)
+
+
+def _still_running(outcome: Outcome, now) -> tuple | None:
+    """(progress, provider state, seconds to the next poll) for a job that simply goes
+    on; None when the answer needs `apply` (an end, an error, the give-up time)."""
+    status, job = outcome.status, outcome.job
+    if status is None or status.state.is_final:
+        return None
+    caps = catalog.capabilities(job.provider.dialect, job.model)
+    elapsed = (now - (job.submitted_at or job.created_at)).total_seconds()
+    if elapsed > caps.schedule.give_up_after:
+        return None
+    delay = round(poll_delay(caps.schedule, elapsed, job.callback_sent), 1)
+    return status.progress, status.provider_state, delay
+
+
+def _record_health(outcomes: list[Outcome]):
+    """Once per credential per pass: every poll writing the same row would be a hot spot."""
+    answered, failed = {}, {}
+    for outcome in outcomes:
+        target = failed if outcome.error is not None else answered
+        target[outcome.job.provider_id] = outcome
+    for outcome in answered.values():
+        record_success(outcome.job.provider)
+    for outcome in failed.values():
+        record_error(outcome.job.provider, outcome.error)
+
+
+def _ask(by_credential) -> tuple[list[Outcome], dict[int, list[CallRecord]]]:
+    """Ask every provider about its jobs, concurrently; no database work in the threads."""
+    current = threading.local()
+    calls: dict[int, list[CallRecord]] = defaultdict(list)
+
+    def observer(record: CallRecord):
+        calls[current.job_id].append(record)
+
+    def ask(client, job: Job) -> Outcome:
+        current.job_id = job.pk
+        try:
+            return Outcome(job, status=client.status(job.provider_task_id))
+        except ProviderError as exc:
+            return Outcome(job, error=exc)
+
+    clients = [credential.client(observer=observer) for credential in by_credential]
+    try:
+        with ThreadPoolExecutor(max_workers=POLL_THREADS) as pool:
+            futures = [
+                pool.submit(ask, client, job)
+                for client, jobs in zip(clients, by_credential.values(), strict=True)
+                for job in jobs
+            ]
+            outcomes = [f.result() for f in futures]
+    finally:
+        for client in clients:
+            client.close()
+    return outcomes, calls
+
+
+def apply(outcome: Outcome, now, *, enqueue_mirror: bool = True) -> None:
+    """Write what the provider said about one job; every change conditional on `running`."""
+    job = outcome.job
+    caps = catalog.capabilities(job.provider.dialect, job.model)
+    elapsed = (now - (job.submitted_at or job.created_at)).total_seconds()
+    if outcome.error is not None:
+        return _poll_failed(job, outcome.error, caps, elapsed, now)
+    status = outcome.status
+    if status.state is TaskState.SUCCEEDED:
+        return start_mirroring(job, status, now, enqueue=enqueue_mirror)
+    if status.state is TaskState.FAILED:
+        transition(
+            job.pk, from_states=[S.RUNNING], to=S.FAILED,
+            error_class=status.error_class or ErrorClass.GENERATION_FAILED,
+            error_message=status.message, provider_state=status.provider_state,
+            provider_finished_at=status.finished_at or now, message=status.message,
+        )  # fmt: skip
+        return None
+    if status.state is TaskState.CANCELLED:
+        transition(
+            job.pk, from_states=[S.RUNNING], to=S.CANCELLED,
+            provider_state=status.provider_state, message="cancelled by the provider",
+        )  # fmt: skip
+        return None
+    if elapsed > caps.schedule.give_up_after:
+        return _give_up(job, caps, now)
+    Job.objects.filter(pk=job.pk, state=S.RUNNING).update(
+        progress=status.progress,
+        provider_state=status.provider_state,
+        polls=F("polls") + 1,
+        next_poll_at=now + timedelta(seconds=poll_delay(caps.schedule, elapsed, job.callback_sent)),
+        updated_at=now,
+    )
+    return None
+
+
+def _poll_failed(job: Job, error: ProviderError, caps, elapsed: float, now) -> None:
+    if isinstance(error, NotFound) and now - (job.submitted_at or now) > NOT_FOUND_GRACE:
+        transition(job.pk, from_states=[S.RUNNING], to=S.FAILED, error_class=error.error_class,
+                   error_message=f"{job.provider.name} no longer knows task "
+                   f"{job.provider_task_id}.", message=error.message)  # fmt: skip
+        return
+    if elapsed > caps.schedule.give_up_after:
+        _give_up(job, caps, now)
+        return
+    wait = poll_delay(caps.schedule, elapsed, job.callback_sent)
+    if isinstance(error, RateLimited) and error.retry_after:
+        wait = max(wait, error.retry_after)
+    note(job.pk, f"status read failed ({error.error_class}): {error.message}",
+         provider=job.provider.name)  # fmt: skip
+    Job.objects.filter(pk=job.pk, state=S.RUNNING).update(
+        polls=F("polls") + 1, next_poll_at=now + timedelta(seconds=wait), updated_at=now
+    )
+
+
+def _give_up(job: Job, caps, now) -> None:
+    minutes = caps.schedule.give_up_after / 60
+    transition(
+        job.pk, from_states=[S.RUNNING], to=S.TIMED_OUT, error_class=ErrorClass.TIMEOUT,
+        error_message=f"No result from {job.provider.name} after {minutes:g} minutes, the "
+        "vendor's give-up time. It may still finish and be charged.",
+        message="gave up waiting",
+    )  # fmt: skip
+
+
+def start_mirroring(job: Job, status: TaskStatus, now, *, enqueue: bool = True) -> None:
+    finished = status.finished_at or now
+    with transaction.atomic():
+        won = transition(
+            job.pk, from_states=[S.RUNNING], to=S.MIRRORING, progress=100,
+            provider_state=status.provider_state, provider_finished_at=finished,
+            message=f"{len(status.results)} result(s) ready",
+        )  # fmt: skip
+        if not won:
+            return
+        Image.objects.bulk_create(
+            [
+                Image(job=job, index=n, provider_url=result.url,
+                      provider_url_expires_at=result.expires_at or finished + DEFAULT_URL_LIFETIME)
+                for n, result in enumerate(status.results)
+            ],
+            ignore_conflicts=True,
+        )  # fmt: skip
+        if enqueue:
+            from flux2web.jobs import tasks
+
+            transaction.on_commit(lambda: tasks.enqueue(tasks.mirror, job.pk))
+
+
+# ---- Callbacks. ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallbackAnswer:
+    status: int
+    message: str
+
+
+def receive_callback(*, job_id: int, secret: str, body: bytes, headers: Mapping[str, str]):
+    """A provider says a task ended. Only a hint: the job is polled with our key at once,
+    so a forged body cannot finish a job, and late or repeated ones change nothing."""
+    job = Job.objects.select_related("provider").filter(pk=job_id).first()
+    # One answer for "no such job" and "wrong secret": nothing to learn by guessing.
+    if (
+        job is None
+        or job.provider is None
+        or not hmac.compare_digest(job.callback_secret.encode(), secret.encode())
+    ):
+        return CallbackAnswer(404, "Unknown callback.")
+    try:
+        with job.provider.client() as client:
+            status = client.parse_callback(body, headers)
+    except CallbacksNotSupported:
+        return CallbackAnswer(404, "This provider sends no callbacks.")
+    except ValidationFailed as exc:
+        return CallbackAnswer(400, exc.message)
+    except ProviderError as exc:  # a bad or stale KIE signature
+        note(job.pk, f"refused a callback: {exc.message}", provider=job.provider.name)
+        return CallbackAnswer(401, exc.message)
+    if status.task_id != job.provider_task_id:
+        return CallbackAnswer(400, "The callback names another task.")
+    note(job.pk, f"callback says {status.provider_state or status.state}",
+         provider=job.provider.name)  # fmt: skip
+    if job.state == S.RUNNING:
+        from flux2web.jobs import tasks
+
+        tasks.enqueue(tasks.follow, job.pk)
+    return CallbackAnswer(200, "OK")
+
+
+def follow_job(*, job_id: int) -> str:
+    """Poll one job now, whatever its schedule (after a callback), and if it is done,
+    mirror it here too: a callback is when someone is waiting for the picture."""
+    from flux2web.jobs import mirroring
+
+    poll_due(job_ids=[job_id], due_only=False, mirror_here=True)
+    if Job.objects.filter(pk=job_id, state=S.MIRRORING).exists():
+        return mirroring.mirror_job(job_id=job_id)
+    return Job.objects.filter(pk=job_id).values_list("state", flat=True).first() or "gone"

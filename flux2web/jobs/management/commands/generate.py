@@ -1,0 +1,168 @@
+"""Generate images from the shell: queue jobs, optionally wait for them, print what happened."""
+
+import json
+import time
+import uuid
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
+from django.core.management.base import BaseCommand, CommandError
+
+from flux2web.core.models import Heartbeat
+from flux2web.credentials.models import ProviderCredential
+from flux2web.jobs import following, mirroring, services, tasks
+from flux2web.jobs.models import Job
+from flux2web.providers.types import GenerationRequest, Model
+
+S = Job.State
+DONE = (*Job.FINAL, S.UNCERTAIN)
+
+
+class Command(BaseCommand):
+    help = "Queue FLUX.2 generations for a user; --wait follows them to stored images."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--user", required=True, help="Username the jobs belong to.")
+        parser.add_argument("--prompt", help="The prompt (or use --from-file).")
+        parser.add_argument("--from-file", help="One prompt per line; # starts a comment.")
+        parser.add_argument("--model", choices=[m.value for m in Model], default="pro")
+        parser.add_argument("--provider", help="A provider's name; default: Auto by priority.")
+        parser.add_argument("--aspect-ratio")
+        parser.add_argument("--width", type=int)
+        parser.add_argument("--height", type=int)
+        parser.add_argument("--resolution", help="1K or 2K, where the provider takes one.")
+        parser.add_argument("--seed", type=int)
+        parser.add_argument("--upsample", action="store_true", help="Prompt upsampling.")
+        parser.add_argument("--ref", action="append", default=[], metavar="URL",
+                            help="A reference image URL (repeat for more).")  # fmt: skip
+        parser.add_argument("--count", type=int, default=1, help="Images per prompt (1-4).")
+        parser.add_argument("--wait", action="store_true", help="Wait until every job ends.")
+        parser.add_argument("--timeout", type=float, default=900, help="Seconds --wait waits.")
+        parser.add_argument("--json", action="store_true", help="One JSON object per job.")
+
+    def handle(self, *args, **o):
+        owner = self._user(o["user"])
+        provider = self._provider(o["provider"])
+        specs = [
+            services.JobSpec(request=self._request(prompt, o), provider=provider, count=o["count"])
+            for prompt in self._prompts(o["prompt"], o["from_file"])
+        ]
+        refusals = [(n, services.check_spec(spec)) for n, spec in enumerate(specs, start=1)]
+        refusals = [(n, problems) for n, problems in refusals if problems]
+        if refusals:
+            lines = ["Refused; nothing was queued:"]
+            for number, problems in refusals:
+                where = f" (prompt {number})" if len(specs) > 1 else ""
+                lines += [f"  {p.field}{where}: {p.message}" for p in problems]
+            raise CommandError("\n".join(lines), returncode=2)
+        jobs = []
+        for spec in specs:
+            jobs += services.create_jobs(owner=owner, spec=spec, idempotency_key=uuid.uuid4().hex)
+        if not o["json"]:
+            for job in jobs:
+                self.stdout.write(f"job {job.pk} queued: {job.prompt[:60]!r}")
+        if o["wait"]:
+            jobs = self._wait([j.pk for j in jobs], o["timeout"])
+        for job in jobs:
+            self.stdout.write(json.dumps(describe(job)) if o["json"] else summary(job))
+        if o["wait"] and any(job.state != S.SUCCEEDED for job in jobs):
+            raise SystemExit(1)
+
+    def _user(self, username):
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None or not user.is_active:
+            raise CommandError(f"No active user named {username!r}.")
+        return user
+
+    def _provider(self, name):
+        if not name:
+            return None
+        found = ProviderCredential.objects.filter(name__iexact=name.strip()).first()
+        if found is None:
+            known = ", ".join(ProviderCredential.objects.values_list("name", flat=True)) or "none"
+            raise CommandError(f"No provider named {name!r}. Known: {known}.")
+        return found
+
+    def _prompts(self, prompt, path):
+        prompts = [prompt] if prompt else []
+        if path:
+            try:
+                lines = Path(path).read_text().splitlines()
+            except OSError as exc:
+                raise CommandError(f"Cannot read prompts from {path}: {exc.strerror}.") from None
+            prompts += [
+                ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")
+            ]
+        if not prompts:
+            raise CommandError("Give a prompt: --prompt TEXT or --from-file FILE.")
+        return prompts
+
+    def _request(self, prompt, o) -> GenerationRequest:
+        return GenerationRequest(
+            model=Model(o["model"]), prompt=prompt, aspect_ratio=o["aspect_ratio"],
+            width=o["width"], height=o["height"], resolution=o["resolution"], seed=o["seed"],
+            prompt_upsampling=o["upsample"], reference_urls=tuple(o["ref"]),
+        )  # fmt: skip
+
+    def _wait(self, ids, timeout):
+        deadline = time.monotonic() + timeout
+        inline = False
+        while True:
+            jobs = list(Job.objects.filter(pk__in=ids).select_related("provider").order_by("pk"))
+            if all(job.state in DONE for job in jobs) or time.monotonic() > deadline:
+                return jobs
+            if not worker_alive():
+                if not inline:
+                    self.stderr.write("No worker is running; following the jobs from here.")
+                    inline = True
+                drive(jobs)
+            time.sleep(0.2)
+
+
+def worker_alive() -> bool:
+    beat = Heartbeat.objects.filter(name="worker").first()
+    return (beat is not None and beat.is_fresh) or tasks.poller_alive()
+
+
+def drive(jobs):
+    """What the worker would do for these jobs, done here; every step is claim-guarded."""
+    for job in jobs:
+        if job.state == S.QUEUED:
+            services.submit_job(job_id=job.pk)
+        elif job.state == S.MIRRORING:
+            mirroring.mirror_job(job_id=job.pk)
+    following.poll_due(job_ids=[j.pk for j in jobs if j.state == S.RUNNING])
+
+
+def image_path(name: str) -> str:
+    try:
+        return default_storage.path(name)
+    except NotImplementedError:  # remote storage: the object's name is its address
+        return name
+
+
+def describe(job: Job) -> dict:
+    images = list(job.images.filter(status="mirrored"))
+    return {
+        "id": job.pk,
+        "state": job.state,
+        "provider": job.provider.name if job.provider else None,
+        "task_id": job.provider_task_id or None,
+        "images": [image_path(i.original.name) for i in images],
+        "width": images[0].width if images else None,
+        "height": images[0].height if images else None,
+        "error": f"{job.error_class}: {job.error_message}" if job.error_class else None,
+    }
+
+
+def summary(job: Job) -> str:
+    info = describe(job)
+    line = f"job {job.pk} {job.state}"
+    if info["provider"]:
+        line += f" via {info['provider']}"
+    if info["images"]:
+        line += f": {', '.join(info['images'])} ({info['width']}x{info['height']})"
+    if info["error"]:
+        line += f" - {info['error']}"
+    return line

@@ -1,0 +1,206 @@
+"""A generation job, the append-only story of what happened to it, and the images it made."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from flux2web.credentials.models import ProviderCredential
+from flux2web.providers.types import GenerationRequest, Model
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class JobQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(owner=user)
+
+    def in_flight(self):
+        return self.filter(state__in=Job.IN_FLIGHT)
+
+
+class Job(models.Model):
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        SUBMITTING = "submitting"
+        RUNNING = "running"
+        MIRRORING = "mirroring"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+        UNCERTAIN = "uncertain"
+        TIMED_OUT = "timed_out", "Timed out"
+
+    IN_FLIGHT = (State.QUEUED, State.SUBMITTING, State.RUNNING, State.MIRRORING)
+    FINAL = (State.SUCCEEDED, State.FAILED, State.CANCELLED, State.TIMED_OUT)
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="jobs"
+    )
+    batch_id = models.UUIDField(default=uuid.uuid4, db_index=True)
+    idempotency_key = models.CharField(max_length=80)
+
+    # What was asked for.
+    model = models.CharField(max_length=10, choices=[(m.value, f"FLUX.2 {m.value}") for m in Model])
+    prompt = models.TextField()
+    aspect_ratio = models.CharField(max_length=10, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    resolution = models.CharField(max_length=4, blank=True)
+    seed = models.BigIntegerField(null=True, blank=True)
+    prompt_upsampling = models.BooleanField(default=False)
+    reference_urls = models.JSONField(default=list, blank=True)
+    requested_provider = models.ForeignKey(
+        ProviderCredential, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Empty means Auto: the best enabled provider by priority.",
+    )  # fmt: skip
+
+    # Where it went. PROTECT: a credential with jobs is disabled, never deleted, so every
+    # job keeps the key it must be followed with.
+    provider = models.ForeignKey(
+        ProviderCredential, null=True, blank=True, on_delete=models.PROTECT, related_name="jobs"
+    )
+    provider_task_id = models.CharField(max_length=200, blank=True, db_index=True)
+    callback_secret = models.CharField(max_length=64, default=new_secret, editable=False)
+    callback_sent = models.BooleanField(default=False)
+    price = models.DecimalField(max_digits=8, decimal_places=4, default=0)
+
+    # Where it is.
+    state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
+    provider_state = models.CharField(max_length=40, blank=True)
+    progress = models.PositiveSmallIntegerField(null=True, blank=True)
+    error_class = models.CharField(max_length=30, blank=True)
+    error_message = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When its submit task was put in the broker; see services.dispatch_submits.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    polls = models.PositiveIntegerField(default=0)
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    provider_finished_at = models.DateTimeField(null=True, blank=True)
+    mirrored_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "idempotency_key"], name="job_idempotency_key_per_owner"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["state", "next_poll_at"], name="job_due_polls"),
+            models.Index(fields=["owner", "-created_at"], name="job_owner_recent"),
+        ]
+
+    def __str__(self):
+        return f"Job {self.pk} ({self.state})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in self.FINAL
+
+    def generation_request(self, *, callback_url: str | None = None) -> GenerationRequest:
+        return GenerationRequest(
+            model=Model(self.model),
+            prompt=self.prompt,
+            aspect_ratio=self.aspect_ratio or None,
+            width=self.width,
+            height=self.height,
+            resolution=self.resolution or None,
+            seed=self.seed,
+            prompt_upsampling=self.prompt_upsampling,
+            reference_urls=tuple(self.reference_urls),
+            callback_url=callback_url,
+        )
+
+
+class JobEvent(models.Model):
+    """Append-only: every state change and every provider call. Never holds a key."""
+
+    class Kind(models.TextChoices):
+        STATE = "state"
+        CALL = "call"
+        NOTE = "note"
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    from_state = models.CharField(max_length=12, blank=True)
+    to_state = models.CharField(max_length=12, blank=True)
+    provider = models.CharField(max_length=60, blank=True)
+    method = models.CharField(max_length=8, blank=True)
+    path = models.CharField(max_length=300, blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["job", "at"], name="jobevent_job_at")]
+
+    def __str__(self):
+        return f"{self.at:%H:%M:%S} {self.kind} {self.to_state or self.path} {self.message[:40]}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Job events are append-only.")
+        super().save(*args, **kwargs)
+
+
+def image_path(image: Image, filename: str) -> str:
+    # An unguessable name is the second fence behind the access-checked media view.
+    return f"images/{image.job.owner_id}/{secrets.token_urlsafe(18)}{_suffix(filename)}"
+
+
+def thumbnail_path(image: Image, filename: str) -> str:
+    return f"thumbs/{image.job.owner_id}/{secrets.token_urlsafe(18)}{_suffix(filename)}"
+
+
+def _suffix(filename: str) -> str:
+    return "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+
+
+class Image(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        MIRRORED = "mirrored"
+        LOST = "lost"
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="images")
+    index = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    provider_url = models.TextField()
+    provider_url_expires_at = models.DateTimeField(null=True, blank=True)
+    original = models.FileField(upload_to=image_path, max_length=200, blank=True)
+    thumbnail = models.FileField(upload_to=thumbnail_path, max_length=200, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    content_type = models.CharField(max_length=40, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    mirrored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [models.UniqueConstraint(fields=["job", "index"], name="image_index_per_job")]
+
+    def __str__(self):
+        return f"Image {self.index} of job {self.job_id} ({self.status})"

@@ -1,0 +1,386 @@
+"""Creating, submitting and cancelling jobs. Every state change is a conditional update.
+
+Money rule: a create call that may have reached the provider is never sent again. A job is
+claimed (queued -> submitting) before the call, so two workers cannot both send it, and a
+crash while sending leaves it `uncertain`, never queued.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from flux2web.credentials.health import record_error, record_success
+from flux2web.credentials.models import ProviderCredential
+from flux2web.jobs.models import Job, JobEvent
+from flux2web.providers import catalog
+from flux2web.providers.transport import CallRecord
+from flux2web.providers.types import (
+    ErrorClass,
+    GenerationRequest,
+    ProviderError,
+)
+
+log = logging.getLogger(__name__)
+S = Job.State
+
+# Rounds of "every provider refused before accepting"; then the job fails with the reason.
+SUBMIT_ROUNDS = 4
+SUBMIT_BACKOFF_SECONDS = 30
+
+
+class JobRefused(Exception):
+    """The request cannot be queued; `problems` say why, each naming its field."""
+
+    def __init__(self, problems: list[catalog.Problem]):
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+# ---- State changes. --------------------------------------------------------------------
+
+
+def transition(
+    job_id: int, *, from_states: Iterable[str], to: str, message: str = "", **fields
+) -> bool:
+    """Move a job on only if it is still in one of `from_states`; True if this call won."""
+    now = timezone.now()
+    if to in Job.FINAL:
+        fields.setdefault("finished_at", now)
+    if to in (*Job.FINAL, S.UNCERTAIN):
+        fields.setdefault("next_poll_at", None)
+    with transaction.atomic():
+        for from_state in from_states:
+            won = Job.objects.filter(pk=job_id, state=from_state).update(
+                state=to, updated_at=now, **fields
+            )
+            if won:
+                JobEvent.objects.create(
+                    job_id=job_id, kind=JobEvent.Kind.STATE, from_state=from_state, to_state=to,
+                    message=message,
+                )  # fmt: skip
+                log.info("job %s: %s -> %s %s", job_id, from_state, to, message)
+                return True
+    return False
+
+
+def note(job_id: int, message: str, *, provider: str = ""):
+    JobEvent.objects.create(
+        job_id=job_id, kind=JobEvent.Kind.NOTE, message=message, provider=provider
+    )
+
+
+def call_events(job_id: int, provider: str, calls: Iterable[CallRecord]) -> list[JobEvent]:
+    return [
+        JobEvent(
+            job_id=job_id, kind=JobEvent.Kind.CALL, provider=provider, method=c.method,
+            path=c.path[:300], http_status=c.status, duration_ms=c.duration_ms, message=c.outcome,
+        )
+        for c in calls
+    ]  # fmt: skip
+
+
+# ---- Creating jobs. --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What a person asked for, before it becomes one job per image."""
+
+    request: GenerationRequest
+    provider: ProviderCredential | None = None
+    count: int = 1
+
+
+def candidates(model: str, requested: ProviderCredential | None) -> list[ProviderCredential]:
+    """Providers to try, in order. A named provider is tried alone: the person chose it,
+    perhaps for its price, so we do not spend their money elsewhere. Auto fails over."""
+    if requested is not None:
+        return [requested] if requested.enabled else []
+    return [
+        c
+        for c in ProviderCredential.objects.enabled().by_priority()
+        if catalog.DIALECTS[c.dialect].offers(model)
+    ]
+
+
+def check_spec(spec: JobSpec) -> list[catalog.Problem]:
+    """Every reason this cannot be queued; the first provider that would take it decides."""
+    request = spec.request
+    if not 1 <= spec.count <= 4:
+        return [catalog.Problem("count", "Make 1 to 4 images at a time.")]
+    if spec.provider is not None and not spec.provider.enabled:
+        return [catalog.Problem("provider", f"{spec.provider.name} is disabled.")]
+    options = candidates(request.model, spec.provider)
+    if not options:
+        offered = "any enabled provider" if spec.provider is None else spec.provider.name
+        return [catalog.Problem("model", f"FLUX.2 {request.model} is not offered by {offered}.")]
+    first_problems = None
+    for credential in options:
+        problems = catalog.validate(credential.dialect, request, provider=credential.name)
+        if not problems:
+            return []
+        first_problems = first_problems or problems
+    return first_problems
+
+
+def price_for(spec: JobSpec) -> Decimal:
+    request = spec.request
+    credential = spec.provider or next(
+        (c for c in candidates(request.model, None)
+         if not catalog.validate(c.dialect, request)), None,
+    )  # fmt: skip
+    if credential is None:
+        return Decimal(0)
+    return catalog.capabilities(credential.dialect, request.model).price_for(request.resolution)
+
+
+def create_jobs(*, owner, spec: JobSpec, idempotency_key: str) -> list[Job]:
+    """Queue one job per image, or return the jobs this key already made. Raises JobRefused.
+
+    The rows are committed before any provider call; the submit tasks are enqueued only
+    once they are.
+    """
+    if len(idempotency_key) > 64 or ":" in idempotency_key:
+        # The column holds "<key>:<n>"; any key a client sends fits once hashed.
+        idempotency_key = hashlib.sha256(idempotency_key.encode()).hexdigest()
+    existing = list(
+        Job.objects.filter(owner=owner, idempotency_key__startswith=f"{idempotency_key}:")
+    )
+    if existing:
+        return sorted(existing, key=lambda j: j.idempotency_key)
+    problems = check_spec(spec)
+    if problems:
+        raise JobRefused(problems)
+    request = spec.request
+    price = price_for(spec)
+    try:
+        with transaction.atomic():
+            batch = Job(owner=owner).batch_id
+            jobs = [
+                Job.objects.create(
+                    owner=owner, batch_id=batch, idempotency_key=f"{idempotency_key}:{n}",
+                    model=request.model, prompt=request.prompt.strip(),
+                    aspect_ratio=request.aspect_ratio or "", width=request.width,
+                    height=request.height, resolution=(request.resolution or "").upper(),
+                    seed=request.seed, prompt_upsampling=request.prompt_upsampling,
+                    reference_urls=list(request.reference_urls),
+                    requested_provider=spec.provider, price=price,
+                )
+                for n in range(spec.count)
+            ]  # fmt: skip
+            JobEvent.objects.bulk_create(
+                JobEvent(job=j, kind=JobEvent.Kind.STATE, to_state=S.QUEUED, message="queued")
+                for j in jobs
+            )
+            transaction.on_commit(dispatch_submits)
+    except IntegrityError:
+        # The same key submitted twice at once (a double click): the other request won.
+        return sorted(
+            Job.objects.filter(owner=owner, idempotency_key__startswith=f"{idempotency_key}:"),
+            key=lambda j: j.idempotency_key,
+        )
+    return jobs
+
+
+# The broker is first in, first out. Were a burst of submits all enqueued at once, every
+# callback's follow-up and every mirror would wait behind them. So submits are dispatched
+# only while the broker holds fewer than a window of tasks of any kind: work on jobs that
+# already cost money (following, mirroring) goes first, new work waits. The window is
+# topped up after commit, after each submit and by every poller pass.
+DISPATCH_PER_WORKER = 4
+DISPATCH_TIMEOUT = timedelta(minutes=2)
+
+
+def broker_backlog() -> int:
+    from django_q.brokers import get_broker
+
+    return get_broker().queue_size() or 0
+
+
+def dispatch_submits(*, now=None) -> int:
+    """Enqueue submit tasks for waiting jobs, keeping at most a window in the broker."""
+    from flux2web.jobs import tasks
+
+    now = now or timezone.now()
+    window = DISPATCH_PER_WORKER * settings.Q_CLUSTER["workers"]
+    waiting = Job.objects.filter(state=S.QUEUED)
+    in_broker = broker_backlog()
+    if in_broker >= window:
+        return 0
+    due = (
+        waiting.filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=now - DISPATCH_TIMEOUT))
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("created_at", "pk")
+        .values_list("pk", "dispatched_at")[: window - in_broker]
+    )
+    sent = 0
+    for job_id, dispatched_at in due:
+        # Conditional, so two dispatchers (a web request, the poller) never both send it.
+        if Job.objects.filter(pk=job_id, state=S.QUEUED, dispatched_at=dispatched_at).update(
+            dispatched_at=now
+        ):
+            tasks.enqueue(tasks.submit, job_id)
+            sent += 1
+    return sent
+
+
+# ---- Submitting. -----------------------------------------------------------------------
+
+
+def callback_url(job: Job) -> str | None:
+    if not settings.PUBLIC_URL:
+        return None
+    return settings.PUBLIC_URL + reverse("jobs:callback", args=[job.pk, job.callback_secret])
+
+
+def submit_job(*, job_id: int) -> str:
+    """Claim a queued job and send it to the first provider that accepts it, exactly once."""
+    now = timezone.now()
+    claimed = (
+        Job.objects.filter(pk=job_id, state=S.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(state=S.SUBMITTING, claimed_at=now, updated_at=now)
+    )
+    if not claimed:
+        return "not claimed"
+    JobEvent.objects.create(job_id=job_id, kind=JobEvent.Kind.STATE, from_state=S.QUEUED,
+                            to_state=S.SUBMITTING)  # fmt: skip
+    job = Job.objects.select_related("requested_provider").get(pk=job_id)
+    options = candidates(job.model, job.requested_provider)
+    if not options:
+        who = job.requested_provider.name if job.requested_provider else "No enabled provider"
+        fail(job_id, ErrorClass.VALIDATION, f"{who} cannot take FLUX.2 {job.model} now.")
+        return "failed"
+    last_error: ProviderError | None = None
+    skipped: list[str] = []
+    for credential in options:
+        outcome = _try_provider(job, credential, skipped)
+        if isinstance(outcome, str):
+            return outcome
+        last_error = outcome or last_error
+    if last_error is None:
+        # Nobody refused: nobody could take this request at all. Waiting will not help.
+        fail(job_id, ErrorClass.VALIDATION, "; ".join(skipped))
+        return "failed"
+    return _retry_later(job, last_error)
+
+
+def _try_provider(job: Job, credential: ProviderCredential, skipped: list[str]):
+    """Send the create to one provider. Returns a final outcome as a string, the refusal
+    to remember, or None when this provider cannot take the request at all."""
+    caps = catalog.capabilities(credential.dialect, job.model)
+    request = job.generation_request(callback_url=callback_url(job) if caps.callbacks else None)
+    problems = caps.validate(request, provider=credential.name)
+    if problems:
+        skipped.append("; ".join(str(p) for p in problems))
+        note(job.pk, f"Skipped {credential.name}: {skipped[-1]}", provider=credential.name)
+        return None
+    # Recorded before sending: if this worker dies mid-call we still know where it went.
+    Job.objects.filter(pk=job.pk, state=S.SUBMITTING).update(
+        provider=credential, price=caps.price_for(request.resolution)
+    )
+    calls: list[CallRecord] = []
+    try:
+        with credential.client(observer=calls.append) as client:
+            submission = client.create(request)
+    except ProviderError as exc:
+        JobEvent.objects.bulk_create(call_events(job.pk, credential.name, calls))
+        return _refused(job, credential, exc)
+    JobEvent.objects.bulk_create(call_events(job.pk, credential.name, calls))
+    record_success(credential)
+    now = timezone.now()
+    callback = request.callback_url is not None
+    transition(
+        job.pk, from_states=[S.SUBMITTING], to=S.RUNNING,
+        message=f"accepted by {credential.name} as {submission.task_id}",
+        provider_task_id=submission.task_id, submitted_at=now, callback_sent=callback,
+        next_poll_at=now + timedelta(seconds=poll_delay(caps.schedule, 0, callback)),
+    )  # fmt: skip
+    return "submitted"
+
+
+def _refused(job: Job, credential: ProviderCredential, exc: ProviderError) -> str | ProviderError:
+    record_error(credential, exc)
+    if exc.accepted_maybe:
+        transition(
+            job.pk, from_states=[S.SUBMITTING], to=S.UNCERTAIN, error_class=exc.error_class,
+            error_message=f"{credential.name}: {exc.message} Not sent again automatically.",
+            message=f"answer lost from {credential.name}",
+        )  # fmt: skip
+        return "uncertain"
+    note(job.pk, f"{credential.name} refused: {exc.error_class}: {exc.message}",
+         provider=credential.name)  # fmt: skip
+    # Turned away before acceptance: another provider (or a later try) may take it.
+    if exc.refused_before_acceptance or exc.error_class in (ErrorClass.AUTH, ErrorClass.CREDITS):
+        return exc
+    fail(job.pk, exc.error_class, f"{credential.name}: {exc.message}")
+    return "failed"
+
+
+def _retry_later(job: Job, error: ProviderError | None) -> str:
+    attempts = job.attempts + 1
+    reason = f"{error.error_class}: {error.message}" if error else "no provider could take it"
+    if attempts >= SUBMIT_ROUNDS:
+        fail(job.pk, getattr(error, "error_class", ErrorClass.PROVIDER_ERROR),
+             f"Every provider refused {attempts} times; last: {reason}")  # fmt: skip
+        return "failed"
+    delay = SUBMIT_BACKOFF_SECONDS * 2 ** (attempts - 1)
+    if error is not None and error.retry_after:
+        delay = max(delay, error.retry_after)
+    transition(
+        job.pk, from_states=[S.SUBMITTING], to=S.QUEUED, attempts=attempts,
+        next_attempt_at=timezone.now() + timedelta(seconds=delay), provider=None,
+        dispatched_at=None,
+        message=f"every provider refused ({reason}); trying again in {delay:.0f}s",
+    )  # fmt: skip
+    return "retry later"
+
+
+# When the provider will call back, polling is only the safety net for a lost callback:
+# this often at most, rather than the vendor's full cadence for pollers.
+CALLBACK_SAFETY_NET_SECONDS = 15
+
+
+def poll_delay(schedule: catalog.PollSchedule, elapsed: float, callback_sent: bool) -> float:
+    delay = schedule.next_poll_in(elapsed)
+    return max(delay, CALLBACK_SAFETY_NET_SECONDS) if callback_sent else delay
+
+
+def fail(job_id: int, error_class: str, message: str, *, from_states=(S.SUBMITTING,)) -> bool:
+    return transition(job_id, from_states=from_states, to=S.FAILED, error_class=error_class,
+                      error_message=message, message=message)  # fmt: skip
+
+
+# ---- Cancelling. -----------------------------------------------------------------------
+
+UPSTREAM_CANCEL_NOTE = (
+    "No provider offers a way to cancel a task once accepted: it may still finish and be "
+    "charged, but it is no longer followed."
+)
+
+
+def cancel_job(*, job_id: int) -> tuple[bool, str]:
+    """(cancelled?, what to tell the person)."""
+    if transition(
+        job_id, from_states=[S.QUEUED], to=S.CANCELLED, message="cancelled before sending"
+    ):
+        return True, "Cancelled before anything was sent to a provider."
+    if transition(
+        job_id, from_states=[S.RUNNING], to=S.CANCELLED, message="cancelled while running"
+    ):
+        return True, f"Cancelled. {UPSTREAM_CANCEL_NOTE}"
+    state = Job.objects.filter(pk=job_id).values_list("state", flat=True).first()
+    if state == S.SUBMITTING:
+        return False, "It is being sent to the provider right now; try again in a moment."
+    return False, f"A {state} job cannot be cancelled."

@@ -1,0 +1,168 @@
+"""django-q2 tasks: keyword ids in, a domain function called, a word logged. All idempotent."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.db.models import Q
+from django.utils import timezone
+from django_q.models import Schedule, Success
+from django_q.tasks import async_task
+
+from flux2web.core.models import Heartbeat
+from flux2web.core.tasks import heartbeat
+from flux2web.jobs import following, mirroring, recovery, services
+
+log = logging.getLogger(__name__)
+
+IDLE_SLEEP = 0.2
+CHORES_EVERY = 1.0
+POLLER = "poller"
+
+
+def enqueue(func, job_id: int):
+    async_task(f"{__name__}.{func.__name__}", job_id=job_id)
+
+
+def submit(*, job_id: int) -> str:
+    outcome = services.submit_job(job_id=job_id)
+    log.info("submit job %s: %s", job_id, outcome)
+    services.dispatch_submits()  # one left the window: let the next one in
+    return outcome
+
+
+def mirror(*, job_id: int) -> str:
+    outcome = mirroring.mirror_job(job_id=job_id)
+    log.info("mirror job %s: %s", job_id, outcome)
+    return outcome
+
+
+def follow(*, job_id: int) -> str:
+    outcome = following.follow_job(job_id=job_id)
+    log.info("follow job %s: %s", job_id, outcome)
+    return outcome
+
+
+# ---- The poller: a thread in every worker process, one of them polling at a time. ------
+#
+# Not a long-running task: that would hold a worker slot, make a graceful shutdown wait
+# for it, and, when re-enqueued, queue behind a backlog of submits. A daemon thread dies
+# with its worker; a lease in the database lets exactly one thread poll, and another takes
+# over when the holder stops renewing it.
+
+_poller: threading.Thread | None = None
+
+
+def lease_seconds() -> float:
+    return settings.POLLER_LEASE_SECONDS
+
+
+def take_lease(token: str) -> bool:
+    """Take the poller lease, or keep it if this token holds it."""
+    now = timezone.now()
+    Heartbeat.objects.get_or_create(
+        name=POLLER, defaults={"seen_at": now - timedelta(days=1), "detail": ""}
+    )
+    stale = now - timedelta(seconds=lease_seconds())
+    return bool(
+        Heartbeat.objects.filter(name=POLLER)
+        .filter(Q(seen_at__lt=stale) | Q(detail=token) | Q(detail=""))
+        .update(seen_at=now, detail=token)
+    )
+
+
+def poller_loop(*, stop: threading.Event | None = None):
+    token = uuid.uuid4().hex
+    stop = stop or threading.Event()
+    chores_due = 0.0
+    while not stop.is_set():
+        try:
+            if take_lease(token):
+                found = tick()
+                # Dispatching submits and picking up mirror retries can wait a second;
+                # polls cannot: under load every pass counts.
+                if time.monotonic() >= chores_due:
+                    chores()
+                    chores_due = time.monotonic() + CHORES_EVERY
+                if not found:
+                    stop.wait(IDLE_SLEEP)
+            else:
+                stop.wait(1)  # another thread polls; be ready to take over
+        except Exception:  # a database hiccup must not end polling for good
+            log.exception("poller pass failed")
+            close_old_connections()
+            stop.wait(1)
+
+
+def tick() -> int:
+    return following.poll_due(now=timezone.now())
+
+
+def chores():
+    now = timezone.now()
+    services.dispatch_submits(now=now)
+    for job_id in mirroring.due_mirrors(now):
+        enqueue(mirror, job_id)
+
+
+def ensure_poller() -> bool:
+    """Start this process's poller thread unless it runs; True if it had to be started."""
+    global _poller
+    if _poller is not None and _poller.is_alive():
+        return False
+    _poller = threading.Thread(target=poller_loop, name="flux2web-poller", daemon=True)
+    _poller.start()
+    return True
+
+
+def poller_alive() -> bool:
+    stale = timezone.now() - timedelta(seconds=lease_seconds())
+    return Heartbeat.objects.filter(name=POLLER, seen_at__gte=stale).exclude(detail="").exists()
+
+
+def maintenance() -> str:
+    """Every minute (and when a worker starts): repair crash leftovers, restart the poller."""
+    # A worker that just started is alive now, not at the heartbeat's next minute.
+    heartbeat()
+    ensure_schedules()
+    fixed = recovery.reconcile()
+    # Our jobs keep their own history; django-q2's task results are only for debugging.
+    Success.objects.filter(stopped__lt=timezone.now() - timedelta(days=1)).delete()
+    restarted = ensure_poller()
+    log.info("maintenance: %s%s", dict(fixed), "; poller thread restarted" if restarted else "")
+    return f"{dict(fixed)}; poller {'restarted' if restarted else 'running'}"
+
+
+SCHEDULES = {
+    # name: (function, every N minutes)
+    "jobs maintenance": (f"{__name__}.maintenance", 1),
+    "worker heartbeat": ("flux2web.core.tasks.heartbeat", 1),
+}
+
+
+def ensure_schedules():
+    """The migrations create these; make sure nobody deleted them since. Names are not
+    unique in django-q2, so two clusters starting together may both add one: keep one."""
+    for name, (func, minutes) in SCHEDULES.items():
+        ids = list(Schedule.objects.filter(name=name).order_by("id").values_list("id", flat=True))
+        if not ids:
+            Schedule.objects.create(name=name, func=func, schedule_type=Schedule.MINUTES,
+                                    minutes=minutes, repeats=-1)  # fmt: skip
+        elif len(ids) > 1:
+            Schedule.objects.filter(id__in=ids[1:]).delete()
+
+
+def on_worker_start(sender, proc_name=None, **kwargs):
+    # An exception here would kill the worker, and django-q2 would start it again, and
+    # again: log it instead. Maintenance (every minute) retries what failed.
+    try:
+        ensure_poller()
+        async_task(f"{__name__}.maintenance")
+    except Exception:
+        log.exception("worker start hook failed")

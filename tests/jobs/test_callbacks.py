@@ -1,0 +1,124 @@
+"""Callbacks finish jobs early, but only ever as a hint: the job is then polled with our key."""
+
+import json
+import time
+
+import httpx
+import pytest
+
+from flux2web.jobs.models import Job
+from flux2web.providers.kie import sign
+from tests.conftest import wait_for
+from tests.jobs.conftest import make_jobs, wait_for_state, wait_until_done
+
+pytestmark = pytest.mark.django_db(transaction=True)
+S = Job.State
+
+
+@pytest.fixture
+def public_cluster(cluster, live_server):
+    """A qcluster that sends callback URLs pointing at the live server."""
+    return lambda **env: cluster(FLUX2WEB_PUBLIC_URL=live_server.url, **env)
+
+
+def callback_url(live_server, job):
+    return f"{live_server.url}/callbacks/{job.pk}/{job.callback_secret}/"
+
+
+def test_a_callback_finishes_a_job_long_before_the_next_poll(
+    owner, providers, sandbox, public_cluster, media
+):
+    # Apixo's first poll is 15 s after submission; the sandbox is done in 0.3 s.
+    (job,) = make_jobs(owner, provider=providers["Apixo"], aspect_ratio="1:1")
+    started = time.monotonic()
+    public_cluster()
+
+    (job,) = wait_until_done([job], timeout=12)
+
+    assert job.state == S.SUCCEEDED
+    assert time.monotonic() - started < 12
+    assert (job.provider_finished_at - job.submitted_at).total_seconds() < 10
+    assert sandbox.snapshot()["callbacks_sent"] >= 1
+    # One status read, made because of the callback: the body itself decided nothing.
+    assert sandbox.snapshot()["status_reads:apixo"] == 1
+    assert "callback says success" in " ".join(job.events.values_list("message", flat=True))
+
+
+def test_a_forged_callback_cannot_finish_a_job(
+    owner, providers, sandbox, public_cluster, live_server
+):
+    (job,) = make_jobs(owner, prompt="a fox [sandbox:never]", provider=providers["LiangXin"])
+    public_cluster()
+    job = wait_for_state(job, S.RUNNING)
+    forged = {"code": 200, "msg": "success", "data": {
+        "taskId": job.provider_task_id, "state": "success",
+        "resultJson": json.dumps({"resultUrls": ["https://evil.example/x.png"]})}}  # fmt: skip
+
+    response = httpx.post(callback_url(live_server, job), json=forged)
+
+    assert response.status_code == 200
+    wait_for(lambda: sandbox.snapshot().get("status_reads:liangxin", 0) >= 1, timeout=10)
+    time.sleep(0.5)
+    job.refresh_from_db()
+    assert job.state == S.RUNNING
+    assert not job.images.exists()
+
+
+def test_a_wrong_secret_or_unknown_job_learns_nothing(owner, providers, live_server):
+    (job,) = make_jobs(owner, provider=providers["LiangXin"])
+    body = {"code": 200, "data": {"taskId": "x", "state": "success"}}
+    wrong = httpx.post(f"{live_server.url}/callbacks/{job.pk}/not-the-secret/", json=body)
+    unknown = httpx.post(f"{live_server.url}/callbacks/999999/{job.callback_secret}/", json=body)
+    assert wrong.status_code == unknown.status_code == 404
+    assert wrong.json() == unknown.json()
+    assert httpx.get(callback_url(live_server, job)).status_code == 405
+
+
+def test_kie_callbacks_must_be_signed_when_the_credential_has_a_key(
+    owner, providers, sandbox, public_cluster, live_server, media
+):
+    credential = providers["KIE.ai"]
+    credential.set_hmac_key("whsec-shared")
+    credential.save()
+    sandbox.config.hmac_key = "whsec-shared"
+    (never,) = make_jobs(owner, prompt="a fox [sandbox:never]", provider=credential)
+    (real,) = make_jobs(owner, prompt="a real fox", provider=credential)
+    public_cluster()
+    never = wait_for_state(never, S.RUNNING)
+    body = {"code": 200, "msg": "success", "data": {"taskId": never.provider_task_id,
+                                                    "state": "success"}}  # fmt: skip
+
+    unsigned = httpx.post(callback_url(live_server, never), json=body)
+    stamp = str(int(time.time()))
+    guessed = sign("guess", never.provider_task_id, stamp)
+    headers = {"X-Webhook-Timestamp": stamp, "X-Webhook-Signature": guessed}
+    badly_signed = httpx.post(callback_url(live_server, never), json=body, headers=headers)
+
+    assert unsigned.status_code == badly_signed.status_code == 401
+    # The sandbox's properly signed callback for the real job is accepted.
+    (real,) = wait_until_done([real], timeout=12)
+    assert real.state == S.SUCCEEDED
+    assert "callback says success" in " ".join(real.events.values_list("message", flat=True))
+
+
+def test_late_and_repeated_callbacks_change_nothing(
+    owner, providers, public_cluster, live_server, media
+):
+    (job,) = make_jobs(owner, provider=providers["LiangXin"])
+    public_cluster()
+    (job,) = wait_until_done([job], timeout=12)
+    states = job.events.filter(kind="state").count()
+    data = {"taskId": job.provider_task_id, "state": "fail", "failMsg": "late"}
+    body = {"code": 200, "msg": "success", "data": data}
+    for _ in range(3):
+        assert httpx.post(callback_url(live_server, job), json=body).status_code == 200
+    job.refresh_from_db()
+    assert job.state == S.SUCCEEDED
+    assert job.events.filter(kind="state").count() == states
+
+
+def test_a_callback_for_a_provider_without_callbacks_is_refused(owner, providers, live_server):
+    (job,) = make_jobs(owner, provider=providers["APIMart"])
+    Job.objects.filter(pk=job.pk).update(provider=providers["APIMart"], provider_task_id="t")
+    response = httpx.post(callback_url(live_server, job), json={"data": {"taskId": "t"}})
+    assert response.status_code == 404

@@ -1,0 +1,167 @@
+"""Result images are fetched safely: public addresses only, bounded, verified, or lost honestly."""
+
+import io
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.utils import timezone
+from PIL import Image as PILImage
+
+from flux2web.jobs import mirroring
+from flux2web.jobs.models import Image, Job
+from flux2web.providers.download import AddressPolicy, DownloadError, download_image
+from tests.jobs.conftest import make_jobs
+
+S = Job.State
+
+
+def png(size=(64, 48), mode="RGB"):
+    out = io.BytesIO()
+    PILImage.new(mode, size).save(out, format="PNG")
+    return out.getvalue()
+
+
+BOMB = png((10_000, 10_000), mode="1")  # 100 megapixels in a small file
+PAGES = {
+    "/ok.png": (200, "image/png", png()),
+    "/text": (200, "text/html", b"<html>not an image</html>"),
+    "/liar.png": (200, "image/png", b"GIF89a but not really"),
+    "/bomb.png": (200, "image/png", BOMB),
+    "/big.png": (200, "image/png", png() + b"\0" * 300_000),
+    "/gone": (410, "text/plain", b"gone"),
+    "/busy": (503, "text/plain", b"try later"),
+}
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", "/ok.png")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        status, kind, body = PAGES[self.path]
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def host():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def fetch(host, path, *, policy=None, max_bytes=200_000):
+    policy = policy or AddressPolicy(allowed=frozenset({host}))
+    return download_image(f"http://{host}{path}", policy=policy, max_bytes=max_bytes,
+                          max_pixels=64_000_000)  # fmt: skip
+
+
+def test_a_good_image_is_measured_and_hashed(host):
+    got = fetch(host, "/ok.png")
+    assert (got.width, got.height, got.content_type) == (64, 48, "image/png")
+    assert len(got.sha256) == 64
+
+
+def test_redirects_are_followed_and_rechecked(host):
+    assert fetch(host, "/redirect").width == 64
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.0.0.7", "169.254.169.254", "[::1]"])
+def test_private_addresses_are_refused_by_default(address):
+    with pytest.raises(DownloadError, match="non-public address") as caught:
+        AddressPolicy().check(f"http://{address}/x.png")
+    assert caught.value.permanent
+
+
+def test_an_allowed_host_port_opens_only_itself(host):
+    policy = AddressPolicy(allowed=frozenset({host}))
+    policy.check(f"http://{host}/ok.png")
+    with pytest.raises(DownloadError):
+        policy.check("http://127.0.0.1:1/other.png")
+    AddressPolicy(allow_all=True).check("http://10.0.0.7/x.png")
+
+
+@pytest.mark.parametrize(
+    ("path", "reason", "permanent"),
+    [
+        ("/text", "Not an image: text/html", True),
+        ("/liar.png", "Not a readable image", True),
+        ("/bomb.png", "over 64000000 pixels", True),
+        ("/big.png", "Too large", True),
+        ("/gone", "HTTP 410", True),
+        ("/busy", "HTTP 503", False),
+    ],
+)
+def test_bad_answers_are_refused_with_a_reason(host, path, reason, permanent):
+    with pytest.raises(DownloadError, match=reason) as caught:
+        fetch(host, path)
+    assert caught.value.permanent is permanent
+
+
+def test_nothing_listening_is_worth_another_try():
+    with pytest.raises(DownloadError) as caught:
+        fetch("127.0.0.1:1", "/x.png", policy=AddressPolicy(allow_all=True))
+    assert not caught.value.permanent
+
+
+@pytest.mark.django_db
+class TestMirroringJobs:
+    @pytest.fixture
+    def mirroring_job(self, owner, providers, media):
+        def make(url, expires_in=timedelta(hours=1)):
+            (job,) = make_jobs(owner, provider=providers["KIE.ai"])
+            Job.objects.filter(pk=job.pk).update(state=S.MIRRORING)
+            Image.objects.create(job=job, provider_url=url,
+                                 provider_url_expires_at=timezone.now() + expires_in)  # fmt: skip
+            return job
+
+        return make
+
+    def test_a_private_result_url_is_lost_with_the_reason(self, mirroring_job, host, settings):
+        settings.ALLOW_PRIVATE_URLS, settings.ALLOWED_PRIVATE_HOSTS = False, frozenset()
+        job = mirroring_job(f"http://{host}/ok.png")
+        assert mirroring.mirror_job(job_id=job.pk) == "lost"
+        job.refresh_from_db()
+        assert job.state == S.FAILED and job.error_class == "result_lost"
+        assert "non-public address" in job.error_message
+
+    def test_a_passing_failure_is_retried_while_the_link_lives(self, mirroring_job, host, settings):
+        settings.ALLOWED_PRIVATE_HOSTS = frozenset({host})
+        job = mirroring_job(f"http://{host}/busy")
+        assert mirroring.mirror_job(job_id=job.pk) == "pending"
+        image = job.images.get()
+        assert image.status == Image.Status.PENDING and image.attempts == 1
+        assert image.next_attempt_at > timezone.now()
+        assert "HTTP 503" in image.last_error
+        assert mirroring.due_mirrors(timezone.now()) == []
+        assert mirroring.due_mirrors(timezone.now() + timedelta(minutes=5)) == [job.pk]
+
+    def test_an_expired_link_is_lost_not_retried(self, mirroring_job, host, settings):
+        settings.ALLOWED_PRIVATE_HOSTS = frozenset({host})
+        job = mirroring_job(f"http://{host}/busy", expires_in=timedelta(seconds=-1))
+        assert mirroring.mirror_job(job_id=job.pk) == "lost"
+        assert "The link expired" in job.images.get().last_error
+
+    def test_an_expired_sandbox_url_is_lost(self, mirroring_job, sandbox, settings):
+        settings.ALLOWED_PRIVATE_HOSTS = frozenset({sandbox.url.removeprefix("http://")})
+        sandbox.config.url_ttl = -10
+        from flux2web.providers.sandbox import Task
+
+        task = Task(id="t1", mount="kie", number=1, model="m", prompt="p", width=8, height=8,
+                    seed=1, refs=[], body={}, created=0, duration=0)  # fmt: skip
+        url, _ = sandbox.file_url(sandbox.url.removeprefix("http://"), task)
+        job = mirroring_job(url, expires_in=timedelta(seconds=-1))
+        assert mirroring.mirror_job(job_id=job.pk) == "lost"
+        assert "HTTP 403" in job.images.get().last_error
