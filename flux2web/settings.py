@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "flux2web.credentials",
     "flux2web.jobs",
     "flux2web.studio",
+    "flux2web.gallery",
 ]
 
 MIDDLEWARE = [
@@ -95,6 +96,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "flux2web.lib.htmx.HtmxMessagesMiddleware",
 ]
 
 ROOT_URLCONF = "flux2web.urls"

@@ -11,5 +11,6 @@ urlpatterns = [
     path("accounts/", include("flux2web.accounts.urls")),
     path("", include("flux2web.core.urls")),
     path("", include("flux2web.jobs.urls")),
+    path("", include("flux2web.gallery.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -13,9 +13,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from PIL import Image
 
+from flux2web.credentials.services import add_credential
 from flux2web.providers import client_for
 from flux2web.providers.sandbox import DEFAULT_API_KEY, Sandbox, SandboxConfig
 
@@ -254,3 +256,45 @@ def image_host():
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+# ---- A real pipeline: the sandbox, the five seeded providers on it, real qclusters. ----
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def providers(sandbox):
+    """The five seeded providers, by name, in priority order (LiangXin first)."""
+    return {
+        name: add_credential(name=name, dialect=dialect, base_url=sandbox.base_url(mount),
+                             api_key="sandbox-key", priority=10 * (n + 1))
+        for n, (name, dialect, mount) in enumerate(SEEDED)
+    }  # fmt: skip
+
+
+@pytest.fixture
+def worker_env(sandbox, media):
+    """What a qcluster needs to follow sandbox jobs quickly and store their images."""
+    host = sandbox.url.removeprefix("http://")
+    return {
+        "FLUX2WEB_ALLOW_PRIVATE_URLS": host,
+        "FLUX2WEB_POLLER_LEASE": "2",
+        "FLUX2WEB_SUBMIT_LEASE": "3",
+        "FLUX2WEB_MIRROR_CLAIM": "3",
+    }
+
+
+@pytest.fixture
+def cluster(start_qcluster, worker_env):
+    """Start a qcluster on the configured broker (ORM, or Redis in the scale-out run)."""
+
+    def start(workers=2, **extra):
+        return start_qcluster(redis_url=settings.REDIS_URL, workers=workers,
+                              env={**worker_env, **extra})  # fmt: skip
+
+    return start

@@ -17,12 +17,77 @@ def new_secret() -> str:
     return secrets.token_urlsafe(24)
 
 
+# Each error class in plain words, and what the person can do about it.
+ERROR_ADVICE = {
+    "auth": (
+        "The provider rejected our API key.",
+        "Ask an admin to check the key under Providers.",
+    ),
+    "credits": (
+        "The provider account has run out of credit.",
+        "Ask an admin to top it up, or pick another provider.",
+    ),
+    "validation": (
+        "The provider would not take these settings.",
+        "Change what the message names and generate again.",
+    ),
+    "rate_limited": (
+        "The provider is limiting how fast we send.",
+        "Retry in a minute, or pick another provider.",
+    ),
+    "maintenance": (
+        "The provider is down for maintenance.",
+        "Retry later, or pick another provider.",
+    ),
+    "provider_error": (
+        "The provider had an internal error.",
+        "Retry; if it keeps happening, pick another provider.",
+    ),
+    "unreachable": (
+        "We could not reach the provider.",
+        "Retry in a moment; an admin can test the connection.",
+    ),
+    "generation_failed": (
+        "The provider could not make this image.",
+        "Retry, or reword the prompt.",
+    ),
+    "content_policy": (
+        "The provider refused the prompt or an image under its content rules.",
+        "Reword the prompt or change the reference images.",
+    ),
+    "not_found": (
+        "The provider no longer knows this task.",
+        "Retry to make a new one.",
+    ),
+    "ambiguous": (
+        "We cannot tell whether the provider accepted this job.",
+        "It may still be charged; an admin resolves it. Retry only if you need the image now.",
+    ),
+    "timeout": (
+        "The provider did not finish in time.",
+        "Retry; busy providers sometimes catch up.",
+    ),
+}
+
+
+# What a state badge says; the state names are ours, these are the person's.
+STATE_WORDS = {
+    "queued": "Queued", "submitting": "Sending", "running": "Generating",
+    "mirroring": "Saving", "succeeded": "Done", "failed": "Failed", "cancelled": "Cancelled",
+    "uncertain": "Uncertain", "timed_out": "Timed out",
+}  # fmt: skip
+
+
 class JobQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(owner=user)
 
     def in_flight(self):
         return self.filter(state__in=Job.IN_FLIGHT)
+
+    def visible(self):
+        """Not deleted by their owner (deleted jobs stay as the record of what was spent)."""
+        return self.filter(deleted_at__isnull=True)
 
 
 class Job(models.Model):
@@ -54,6 +119,9 @@ class Job(models.Model):
     height = models.PositiveIntegerField(null=True, blank=True)
     resolution = models.CharField(max_length=4, blank=True)
     seed = models.BigIntegerField(null=True, blank=True)
+    # We drew the seed because the person left it random: a retry draws a new one, while
+    # "rerun with the same seed" keeps it.
+    seed_random = models.BooleanField(default=False)
     prompt_upsampling = models.BooleanField(default=False)
     reference_urls = models.JSONField(default=list, blank=True)
     requested_provider = models.ForeignKey(
@@ -84,6 +152,10 @@ class Job(models.Model):
     next_poll_at = models.DateTimeField(null=True, blank=True)
     polls = models.PositiveIntegerField(default=0)
 
+    # The owner's own marks.
+    favourite = models.BooleanField(default=False)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -112,6 +184,56 @@ class Job(models.Model):
     @property
     def is_final(self) -> bool:
         return self.state in self.FINAL
+
+    @property
+    def in_flight(self) -> bool:
+        return self.state in self.IN_FLIGHT
+
+    @property
+    def state_words(self) -> str:
+        return STATE_WORDS.get(self.state, self.state)
+
+    @property
+    def error_words(self) -> tuple[str, str]:
+        """(what went wrong, what to do next) in plain words."""
+        if self.state == self.State.UNCERTAIN:
+            return ERROR_ADVICE["ambiguous"]
+        if self.state == self.State.TIMED_OUT:
+            return ERROR_ADVICE["timeout"]
+        return ERROR_ADVICE.get(
+            self.error_class, ("Something went wrong.", "Retry, or pick another provider.")
+        )
+
+    @property
+    def typical_seconds(self) -> int:
+        from flux2web.providers import catalog
+
+        caps = self.provider and catalog.capabilities(self.provider.dialect, self.model)
+        return caps.typical_seconds if caps else 30
+
+    @property
+    def elapsed_seconds(self) -> int:
+        end = self.finished_at or timezone.now()
+        return max(0, int((end - self.created_at).total_seconds()))
+
+    @property
+    def progress_percent(self) -> int:
+        """The provider's progress when it gives one, otherwise time against the typical."""
+        if self.state == self.State.SUCCEEDED:
+            return 100
+        if self.progress is not None:
+            return min(100, self.progress)
+        if self.state in (self.State.QUEUED, self.State.SUBMITTING):
+            return 2
+        started = self.submitted_at or self.created_at
+        elapsed = (timezone.now() - started).total_seconds()
+        return min(95, max(5, int(elapsed * 100 / self.typical_seconds)))
+
+    @property
+    def size_label(self) -> str:
+        if self.width and self.height:
+            return f"{self.width}×{self.height}"
+        return self.aspect_ratio or "default size"
 
     def generation_request(self, *, callback_url: str | None = None) -> GenerationRequest:
         return GenerationRequest(

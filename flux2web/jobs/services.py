@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,7 +23,7 @@ from django.utils import timezone
 
 from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
-from flux2web.jobs.models import Job, JobEvent
+from flux2web.jobs.models import Image, Job, JobEvent
 from flux2web.providers import catalog
 from flux2web.providers.transport import CallRecord
 from flux2web.providers.types import (
@@ -100,6 +101,8 @@ class JobSpec:
     request: GenerationRequest
     provider: ProviderCredential | None = None
     count: int = 1
+    # Draw a seed per job (so a batch is not four copies, and each can be rerun exactly).
+    random_seed: bool = False
 
 
 def candidates(model: str, requested: ProviderCredential | None) -> list[ProviderCredential]:
@@ -145,20 +148,30 @@ def price_for(spec: JobSpec) -> Decimal:
     return catalog.capabilities(credential.dialect, request.model).price_for(request.resolution)
 
 
+def _normal_key(key: str) -> str:
+    if len(key) > 64 or ":" in key:
+        # The column holds "<key>:<n>"; any key a client sends fits once hashed.
+        return hashlib.sha256(key.encode()).hexdigest()
+    return key
+
+
+def existing_jobs(*, owner, idempotency_key: str) -> list[Job]:
+    """The jobs an earlier request with this key made, in order; empty if none."""
+    key = _normal_key(idempotency_key)
+    found = Job.objects.filter(owner=owner, idempotency_key__startswith=f"{key}:")
+    return sorted(found, key=lambda j: j.idempotency_key)
+
+
 def create_jobs(*, owner, spec: JobSpec, idempotency_key: str) -> list[Job]:
     """Queue one job per image, or return the jobs this key already made. Raises JobRefused.
 
     The rows are committed before any provider call; the submit tasks are enqueued only
     once they are.
     """
-    if len(idempotency_key) > 64 or ":" in idempotency_key:
-        # The column holds "<key>:<n>"; any key a client sends fits once hashed.
-        idempotency_key = hashlib.sha256(idempotency_key.encode()).hexdigest()
-    existing = list(
-        Job.objects.filter(owner=owner, idempotency_key__startswith=f"{idempotency_key}:")
-    )
+    idempotency_key = _normal_key(idempotency_key)
+    existing = existing_jobs(owner=owner, idempotency_key=idempotency_key)
     if existing:
-        return sorted(existing, key=lambda j: j.idempotency_key)
+        return existing
     problems = check_spec(spec)
     if problems:
         raise JobRefused(problems)
@@ -173,7 +186,9 @@ def create_jobs(*, owner, spec: JobSpec, idempotency_key: str) -> list[Job]:
                     model=request.model, prompt=request.prompt.strip(),
                     aspect_ratio=request.aspect_ratio or "", width=request.width,
                     height=request.height, resolution=(request.resolution or "").upper(),
-                    seed=request.seed, prompt_upsampling=request.prompt_upsampling,
+                    seed=secrets.randbelow(catalog.SEED_MAX + 1) if spec.random_seed
+                    else request.seed,
+                    seed_random=spec.random_seed, prompt_upsampling=request.prompt_upsampling,
                     reference_urls=list(request.reference_urls),
                     requested_provider=spec.provider, price=price,
                 )
@@ -186,10 +201,7 @@ def create_jobs(*, owner, spec: JobSpec, idempotency_key: str) -> list[Job]:
             transaction.on_commit(dispatch_submits)
     except IntegrityError:
         # The same key submitted twice at once (a double click): the other request won.
-        return sorted(
-            Job.objects.filter(owner=owner, idempotency_key__startswith=f"{idempotency_key}:"),
-            key=lambda j: j.idempotency_key,
-        )
+        return existing_jobs(owner=owner, idempotency_key=idempotency_key)
     return jobs
 
 
@@ -384,3 +396,38 @@ def cancel_job(*, job_id: int) -> tuple[bool, str]:
     if state == S.SUBMITTING:
         return False, "It is being sent to the provider right now; try again in a moment."
     return False, f"A {state} job cannot be cancelled."
+
+
+# ---- Deleting. -------------------------------------------------------------------------
+
+
+def delete_job(*, job_id: int) -> bool:
+    """Hide a finished job and delete its images. The row stays: it records what was spent."""
+    now = timezone.now()
+    with transaction.atomic():
+        hidden = Job.objects.filter(pk=job_id, state__in=Job.FINAL, deleted_at__isnull=True)
+        if not hidden.update(deleted_at=now, favourite=False, updated_at=now):
+            return False
+        note(job_id, "deleted by its owner")
+        images = list(Image.objects.filter(job_id=job_id))
+        Image.objects.filter(job_id=job_id).delete()
+    delete_files(images)
+    return True
+
+
+def delete_images(*, owner, image_ids) -> int:
+    """Delete some of a person's images (the gallery's "delete selected")."""
+    with transaction.atomic():
+        images = list(Image.objects.filter(pk__in=list(image_ids), job__owner=owner))
+        Image.objects.filter(pk__in=[i.pk for i in images]).delete()
+    delete_files(images)
+    return len(images)
+
+
+def delete_files(images) -> None:
+    # After the rows are gone: a file left by a crash here is unreachable, never a row
+    # pointing at nothing.
+    for image in images:
+        for field in (image.original, image.thumbnail):
+            if field.name:
+                field.storage.delete(field.name)

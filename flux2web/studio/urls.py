@@ -6,4 +6,14 @@ app_name = "studio"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("generate", views.generate, name="generate"),
+    path("generate/options", views.options, name="options"),
+    path("updates", views.updates, name="updates"),
+    path("jobs/<int:job_id>/", views.job_detail, name="job"),
+    path("jobs/<int:job_id>/cancel", views.cancel, name="cancel"),
+    path("jobs/<int:job_id>/retry", views.retry, name="retry"),
+    path("jobs/<int:job_id>/rerun", views.rerun, name="rerun"),
+    path("jobs/<int:job_id>/delete", views.delete, name="delete"),
+    path("jobs/<int:job_id>/favourite", views.favourite, name="favourite"),
+    path("refs/<str:token>/reference.<str:ext>", views.reference, name="reference"),
 ]

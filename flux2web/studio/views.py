@@ -1,17 +1,300 @@
-"""The studio: where a signed-in team member writes prompts and watches jobs."""
+"""The studio: the generation form, the live job cards, and a job's own page."""
 
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from __future__ import annotations
+
+import dataclasses
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.files.storage import default_storage
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 
 from flux2web.core.models import Heartbeat
+from flux2web.jobs import services
+from flux2web.jobs.models import Job
+from flux2web.lib.htmx import no_change, render_page
+from flux2web.studio import references
+from flux2web.studio.forms import GenerateForm, initial_from_job, resolve_options
+from flux2web.studio.models import ReferenceUpload
+
+CARDS_PER_PAGE = 20
+# The refresher follows at most this many in-flight jobs; more than that is a batch job
+# for the CLI, and the rest still show their state on the next page load.
+FOLLOW_AT_MOST = 200
+
+
+def _get_job_for_user(request, job_id) -> Job:
+    return get_object_or_404(
+        Job.objects.visible().select_related("provider", "requested_provider"),
+        pk=job_id, owner=request.user,
+    )  # fmt: skip
+
+
+def _cards(user, *, before=None):
+    jobs = (
+        Job.objects.visible()
+        .filter(owner=user)
+        .select_related("provider")
+        .prefetch_related("images")
+    )
+    if before:
+        jobs = jobs.filter(pk__lt=before)
+    return list(jobs.order_by("-id")[: CARDS_PER_PAGE + 1])
+
+
+def _fingerprint(job) -> str:
+    """What a card shows that can change while it is in flight."""
+    mirrored = getattr(job, "mirrored", None)
+    if mirrored is None:
+        mirrored = sum(1 for image in job.images.all() if image.status == "mirrored")
+    return f"{job.state}-{job.progress if job.progress is not None else ''}-{mirrored}"
+
+
+def _refresher(user) -> str:
+    """The state the page shows of every job in flight, as the refresher sends it back."""
+    jobs = (
+        Job.objects.visible()
+        .filter(owner=user, state__in=Job.IN_FLIGHT)
+        .annotate(mirrored=Count("images", filter=Q(images__status="mirrored")))
+        .order_by("-id")[:FOLLOW_AT_MOST]
+    )
+    return ",".join(f"{job.pk}:{_fingerprint(job)}" for job in jobs)
+
+
+def _compose_context(request, form):
+    beat = Heartbeat.objects.filter(name="worker").first()
+    return {
+        "form": form,
+        "options": form.options,
+        # Jobs only move while a worker runs: say so instead of letting them sit silently.
+        "worker_online": beat is not None and beat.is_fresh,
+    }
+
+
+def _studio_form(request, data=None) -> GenerateForm:
+    data = data or {}
+    options = resolve_options(data.get("provider"), data.get("model"))
+    return GenerateForm(initial=GenerateForm.carried_over(data, options), options=options)
 
 
 @require_GET
 def home(request):
-    beat = Heartbeat.objects.filter(name="worker").first()
-    return render(
-        request,
-        "studio/home.html",
-        # Jobs only move while a worker runs: say so instead of letting them sit silently.
-        {"worker_online": beat is not None and beat.is_fresh},
+    data = {}
+    if remix := request.GET.get("remix"):
+        if not remix.isdigit():
+            raise Http404("No such job.")
+        data = initial_from_job(_get_job_for_user(request, remix))
+    before = request.GET.get("before")
+    before = int(before) if before and before.isdigit() else None
+    cards = _cards(request.user, before=before)
+    context = {
+        **_compose_context(request, _studio_form(request, data)),
+        "jobs": cards[:CARDS_PER_PAGE],
+        "older": cards[CARDS_PER_PAGE - 1].pk if len(cards) > CARDS_PER_PAGE else None,
+        "refresher": _refresher(request.user),
+    }
+    return render_page(request, "studio/home.html", context, partials={"older-jobs": "job-page"})
+
+
+@require_POST
+def options(request):
+    """The form's options again, for the provider and model now chosen."""
+    form = _studio_form(request, request.POST)
+    return render(request, "studio/home.html#form-options", {"form": form, "options": form.options})
+
+
+@require_POST
+def generate(request):
+    options = resolve_options(request.POST.get("provider"), request.POST.get("model"))
+    form = GenerateForm(request.POST, request.FILES, options=options)
+    jobs = []
+    if form.is_valid():
+        base = settings.PUBLIC_URL or request.build_absolute_uri("/")
+        try:
+            spec = form.job_spec(owner=request.user, base_url=base)
+            key = form.cleaned_data["idempotency_key"]
+            existing = services.existing_jobs(owner=request.user, idempotency_key=key)
+            jobs = services.create_jobs(owner=request.user, spec=spec, idempotency_key=key)
+        except services.JobRefused as refused:
+            for problem in refused.problems:
+                form.add_error(problem.field if problem.field in form.fields else None,
+                               problem.message)  # fmt: skip
+        else:
+            if existing:  # a second press of the same form: those jobs are already shown
+                jobs = []
+            if not request.htmx:
+                n = len(jobs)
+                if n:
+                    messages.success(request, f"Queued {n} image{'s' if n > 1 else ''}.")
+                return redirect("studio:home")
+            # The next submission is a new request; everything typed stays.
+            form = _studio_form(request, {**request.POST.dict(), "idempotency_key": ""})
+    if not request.htmx:
+        context = {
+            **_compose_context(request, form),
+            "jobs": _cards(request.user)[:CARDS_PER_PAGE],
+            "refresher": _refresher(request.user),
+        }
+        return render(request, "studio/home.html", context)
+    context = {
+        **_compose_context(request, form),
+        "new_jobs": Job.objects.filter(pk__in=[j.pk for j in jobs])
+        .select_related("provider")
+        .prefetch_related("images")
+        .order_by("-id"),
+        "refresher": _refresher(request.user) if jobs else None,
+    }
+    return render(request, "studio/home.html#generated", context)
+
+
+@require_GET
+def updates(request):
+    """One request per page every 2 s: 204 when nothing on it changed, else the changed
+    cards out of band, and no further polling once nothing is in flight."""
+    shown = {}
+    for item in request.GET.get("cards", "").split(","):
+        job_id, _, fingerprint = item.partition(":")
+        if job_id.isdigit():
+            shown[int(job_id)] = fingerprint
+    jobs = list(
+        Job.objects.visible()
+        .filter(owner=request.user)
+        .filter(Q(pk__in=list(shown)[:FOLLOW_AT_MOST]) | Q(state__in=Job.IN_FLIGHT))
+        .annotate(mirrored=Count("images", filter=Q(images__status="mirrored")))
+        .order_by("-id")[: FOLLOW_AT_MOST * 2]
     )
+    changed = [job for job in jobs if shown.get(job.pk) != _fingerprint(job)]
+    if not changed:
+        return no_change()
+    ids = [job.pk for job in changed]
+    cards = list(
+        Job.objects.filter(pk__in=ids).select_related("provider").prefetch_related("images")
+    )
+    context = {
+        "changed": [c for c in cards if c.pk in shown],
+        "appeared": sorted((c for c in cards if c.pk not in shown), key=lambda j: -j.pk),
+        "refresher": ",".join(
+            f"{job.pk}:{_fingerprint(job)}" for job in jobs if job.state in Job.IN_FLIGHT
+        ),
+    }
+    return render(request, "studio/home.html#updates", context)
+
+
+@require_GET
+def job_detail(request, job_id):
+    job = _get_job_for_user(request, job_id)
+    context = {
+        "job": job,
+        "images": list(job.images.all()),
+        "events": list(job.events.all()),
+        "action_key": uuid.uuid4().hex,
+    }
+    return render_page(request, "studio/job.html", context, partials={"job-detail": "detail"})
+
+
+# ---- Actions on a job, from its card (HTMX) or its page (plain form). -----------------
+
+
+def _after_action(request, job: Job, *, new_jobs=()):
+    if not request.htmx:
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+            target = reverse("studio:job", args=[job.pk]) if job.deleted_at is None else "/"
+        return redirect(target)
+    job = Job.objects.select_related("provider").prefetch_related("images").get(pk=job.pk)
+    context = {
+        "job": job,
+        "new_jobs": new_jobs,
+        "refresher": _refresher(request.user) if new_jobs else None,
+    }
+    return render(request, "studio/home.html#acted", context)
+
+
+@require_POST
+def cancel(request, job_id):
+    job = _get_job_for_user(request, job_id)
+    done, message = services.cancel_job(job_id=job.pk)
+    (messages.success if done else messages.warning)(request, message)
+    return _after_action(request, job)
+
+
+def _again(request, job_id, *, same_seed: bool):
+    job = _get_job_for_user(request, job_id)
+    key = request.POST.get("key") or uuid.uuid4().hex
+    base = settings.PUBLIC_URL or request.build_absolute_uri("/")
+    request_again = job.generation_request()
+    urls = tuple(references.refresh_urls(job.reference_urls, base=base))
+    keep_seed = same_seed or not job.seed_random
+    spec = services.JobSpec(
+        request=dataclasses.replace(request_again, reference_urls=urls,
+                         seed=request_again.seed if keep_seed else None),
+        provider=job.requested_provider, count=1, random_seed=not keep_seed,
+    )  # fmt: skip
+    key = f"again-{job.pk}-{key}"
+    existing = services.existing_jobs(owner=request.user, idempotency_key=key)
+    try:
+        made = services.create_jobs(owner=request.user, spec=spec, idempotency_key=key)
+    except services.JobRefused as refused:
+        messages.error(request, "Not queued: " + " ".join(p.message for p in refused.problems))
+        return _after_action(request, job)
+    fresh = [] if existing else made
+    messages.success(request, "Queued again with the same seed." if same_seed else "Queued again.")
+    return _after_action(request, job, new_jobs=fresh)
+
+
+@require_POST
+def retry(request, job_id):
+    return _again(request, job_id, same_seed=False)
+
+
+@require_POST
+def rerun(request, job_id):
+    job = _get_job_for_user(request, job_id)
+    if job.seed is None:
+        messages.error(request, "This job has no seed to reuse; use Retry.")
+        return _after_action(request, job)
+    return _again(request, job_id, same_seed=True)
+
+
+@require_POST
+def delete(request, job_id):
+    job = _get_job_for_user(request, job_id)
+    if not job.is_final:
+        messages.error(request, "Only finished jobs can be deleted; cancel it first.")
+        return _after_action(request, job)
+    services.delete_job(job_id=job.pk)
+    messages.success(request, "Deleted the job and its images.")
+    if not request.htmx:
+        return redirect("studio:home")
+    return HttpResponse("")  # the card swaps itself for nothing
+
+
+@require_POST
+def favourite(request, job_id):
+    job = _get_job_for_user(request, job_id)
+    Job.objects.filter(pk=job.pk).update(favourite=not job.favourite)
+    job.refresh_from_db()
+    return _after_action(request, job)
+
+
+# ---- Reference images, fetched by providers through a signed, expiring URL. ---------
+
+
+@login_not_required
+@require_GET
+def reference(request, token, ext):
+    ref_id = references.load_token(token)
+    ref = ReferenceUpload.objects.filter(pk=ref_id).first() if ref_id else None
+    if ref is None or ext != ref.extension:
+        raise Http404("This link is wrong or has expired.")
+    response = FileResponse(default_storage.open(ref.file.name), content_type=ref.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Robots-Tag"] = "noindex"
+    return response

@@ -1,55 +1,12 @@
-"""A real pipeline: the sandbox, the five seeded providers pointing at it, real qclusters."""
+"""Helpers for pipeline tests; sandbox, providers and clusters are fixtures in tests/conftest.py."""
 
-import pytest
-from django.conf import settings
-
-from flux2web.credentials.services import add_credential
 from flux2web.jobs import services
 from flux2web.jobs.models import Job
 from flux2web.providers.types import GenerationRequest, Model
-from tests.conftest import SEEDED, wait_for
+from tests.conftest import wait_for
 
 S = Job.State
 DONE = (*Job.FINAL, S.UNCERTAIN)
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def providers(sandbox):
-    """The five seeded providers, by name, in priority order (LiangXin first)."""
-    return {
-        name: add_credential(name=name, dialect=dialect, base_url=sandbox.base_url(mount),
-                             api_key="sandbox-key", priority=10 * (n + 1))
-        for n, (name, dialect, mount) in enumerate(SEEDED)
-    }  # fmt: skip
-
-
-@pytest.fixture
-def worker_env(sandbox, media):
-    """What a qcluster needs to follow sandbox jobs quickly and store their images."""
-    host = sandbox.url.removeprefix("http://")
-    return {
-        "FLUX2WEB_ALLOW_PRIVATE_URLS": host,
-        "FLUX2WEB_POLLER_LEASE": "2",
-        "FLUX2WEB_SUBMIT_LEASE": "3",
-        "FLUX2WEB_MIRROR_CLAIM": "3",
-    }
-
-
-@pytest.fixture
-def cluster(start_qcluster, worker_env):
-    """Start a qcluster on the configured broker (ORM, or Redis in the scale-out run)."""
-
-    def start(workers=2, **extra):
-        return start_qcluster(redis_url=settings.REDIS_URL, workers=workers,
-                              env={**worker_env, **extra})  # fmt: skip
-
-    return start
 
 
 def make_jobs(owner, *, prompt="a lighthouse at dusk", provider=None, count=1, **fields):

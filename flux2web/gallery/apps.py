@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class GalleryConfig(AppConfig):
+    name = "flux2web.gallery"
+    label = "gallery"
+    verbose_name = "Gallery"

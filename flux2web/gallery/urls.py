@@ -1,0 +1,12 @@
+from django.urls import path
+
+from flux2web.gallery import views
+
+app_name = "gallery"
+
+urlpatterns = [
+    path("gallery/", views.index, name="index"),
+    path("gallery/zip", views.download_zip, name="zip"),
+    path("gallery/delete", views.delete_selected, name="delete"),
+    path("media/<path:name>", views.media, name="media"),
+]

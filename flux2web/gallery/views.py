@@ -1,0 +1,149 @@
+"""The gallery of a person's images, and the access-checked media view behind every image."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import zipfile
+
+from django.contrib import messages
+from django.core.files.storage import default_storage
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponseNotModified
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_POST
+
+from flux2web.gallery.forms import GalleryFilters
+from flux2web.jobs import services
+from flux2web.jobs.models import Image
+from flux2web.lib.htmx import render_page
+from flux2web.studio.models import ReferenceUpload
+
+PER_PAGE = 48
+ZIP_AT_MOST = 500
+
+
+def _images_for_user(user):
+    return (
+        Image.objects.filter(
+            job__owner=user, job__deleted_at__isnull=True, status=Image.Status.MIRRORED
+        )
+        .select_related("job", "job__provider")
+        .order_by("-id")
+    )
+
+
+@require_GET
+def index(request):
+    filters = GalleryFilters(request.GET)
+    images = filters.apply(_images_for_user(request.user))
+    before = request.GET.get("before", "")
+    if before.isdigit():
+        images = images.filter(pk__lt=int(before))
+    page = list(images[: PER_PAGE + 1])
+    query = request.GET.copy()
+    query.pop("before", None)
+    context = {
+        "filters": filters,
+        "images": page[:PER_PAGE],
+        "next_before": page[PER_PAGE - 1].pk if len(page) > PER_PAGE else None,
+        "query": query.urlencode(),
+        "first_page": not before,
+    }
+    return render_page(
+        request, "gallery/index.html", context,
+        partials={"gallery-results": "results", "gallery-more": "page"},
+    )  # fmt: skip
+
+
+def _selected(request):
+    ids = [int(i) for i in request.POST.getlist("image") if i.isdigit()]
+    return _images_for_user(request.user).filter(pk__in=ids[:ZIP_AT_MOST])
+
+
+def _back(request):
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return redirect(target)
+    return redirect("gallery:index")
+
+
+@require_POST
+def download_zip(request):
+    images = list(_selected(request))
+    if not images:
+        messages.error(request, "Select at least one image to download.")
+        return _back(request)
+    # Spooled: small archives stay in memory, big ones go to a temporary file, never both.
+    archive = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
+        for image in images:
+            with image.original.open("rb") as source:
+                zf.writestr(download_name(image), source.read())
+    archive.seek(0)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return FileResponse(
+        archive, as_attachment=True, filename=f"flux2web-{stamp}.zip",
+        content_type="application/zip",
+    )  # fmt: skip
+
+
+@require_POST
+def delete_selected(request):
+    ids = [int(i) for i in request.POST.getlist("image") if i.isdigit()]
+    if not ids:
+        messages.error(request, "Select at least one image to delete.")
+        return _back(request)
+    deleted = services.delete_images(owner=request.user, image_ids=ids)
+    messages.success(request, f"Deleted {deleted} image{'s' if deleted != 1 else ''}.")
+    return _back(request)
+
+
+def download_name(image: Image) -> str:
+    words = slugify(image.job.prompt)[:48].strip("-") or "image"
+    extension = image.original.name.rsplit(".", 1)[-1] if "." in image.original.name else "png"
+    return f"flux2web-{image.job_id}-{image.index + 1}-{words}.{extension}"
+
+
+@require_GET
+def media(request, name):
+    """Serve a stored file to its owner or staff; anyone else gets the same 404 as for a
+    name that does not exist, so names cannot be probed."""
+    image = (
+        Image.objects.filter(Q(original=name) | Q(thumbnail=name))
+        .select_related("job")
+        .only("original", "thumbnail", "content_type", "index", "job__owner_id", "job__prompt")
+        .first()
+    )
+    if image is not None:
+        owner_id = image.job.owner_id
+        thumb = image.thumbnail.name == name
+        content_type = "image/jpeg" if thumb else (image.content_type or "image/png")
+    else:
+        ref = ReferenceUpload.objects.filter(file=name).only("owner_id", "content_type").first()
+        if ref is None:
+            raise Http404("No such image.")
+        owner_id, thumb, content_type = ref.owner_id, False, ref.content_type
+    if owner_id != request.user.pk and not request.user.is_staff:
+        raise Http404("No such image.")
+    # A name is never reused for other bytes, so it is a strong validator on its own.
+    etag = '"' + hashlib.sha256(name.encode()).hexdigest()[:32] + '"'
+    cache = "private, max-age=31536000, immutable"
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        try:
+            handle = default_storage.open(name)
+        except FileNotFoundError:
+            raise Http404("No such image.") from None
+        download = image is not None and not thumb and request.GET.get("download") == "1"
+        response = FileResponse(
+            handle, content_type=content_type, as_attachment=download,
+            filename=download_name(image) if download else None,
+        )  # fmt: skip
+    response["ETag"] = etag
+    response["Cache-Control"] = cache
+    return response

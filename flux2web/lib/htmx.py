@@ -1,0 +1,54 @@
+"""HTMX plumbing kept out of the views: partial rendering, messages, redirects."""
+
+from __future__ import annotations
+
+from django.contrib.messages import get_messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+
+def render_page(request: HttpRequest, template: str, context: dict, *, partials: dict[str, str]):
+    """The whole page, or only the partial the HTMX request's target names.
+
+    `partials` maps target ids to partial names, e.g. {"gallery-results": "results"}.
+    """
+    partial = partials.get(request.htmx.target or "") if request.htmx else None
+    response = render(request, f"{template}#{partial}" if partial else template, context)
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
+
+
+class HtmxMessagesMiddleware:
+    """For HTMX requests: messages ride along as an out-of-band swap of the message area,
+    and a redirect becomes a client-side one (htmx would otherwise swap the next page in)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not getattr(request, "htmx", False) or "HX-Redirect" in response:
+            return response
+        if response.status_code in (301, 302, 303) and response.has_header("Location"):
+            return HttpResponseClientRedirect(response["Location"])
+        if response.status_code != 200 or response.streaming:
+            return response
+        if not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        storage = get_messages(request)
+        if not len(storage):
+            return response
+        response.write(
+            render_to_string(
+                "base.html#messages", {"messages": storage, "oob": True}, request=request
+            )
+        )
+        return response
+
+
+def no_change() -> HttpResponse:
+    """htmx leaves the page alone on a 204."""
+    return HttpResponse(status=204)

@@ -1,0 +1,266 @@
+"""The generation form. Its options follow the chosen provider and model: the catalog says
+what each one takes, and the form offers exactly that, keeping every value that still applies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from flux2web.credentials.models import ProviderCredential
+from flux2web.jobs import services
+from flux2web.providers import catalog
+from flux2web.providers.types import GenerationRequest, Model
+from flux2web.studio import references
+
+MAX_COUNT = 4
+# Stand-ins for uploads while validating: counted against the provider's limit, replaced
+# by signed URLs once the request is accepted.
+UPLOAD_PLACEHOLDER = "https://upload.invalid/{}"
+
+
+@dataclass(frozen=True)
+class Options:
+    """Whose capabilities shape the form: a named provider, or Auto's first choice."""
+
+    credentials: list[ProviderCredential]
+    credential: ProviderCredential | None
+    model: Model
+    caps: catalog.Capabilities | None
+    auto: bool
+
+    @property
+    def models(self) -> list[Model]:
+        if self.auto:
+            offered = {m for c in self.credentials for m in catalog.DIALECTS[c.dialect].models}
+            return [m for m in Model if m in offered]
+        return list(catalog.DIALECTS[self.credential.dialect].models) if self.credential else []
+
+    def price(self, resolution: str | None) -> Decimal | None:
+        return self.caps.price_for(resolution) if self.caps else None
+
+
+def resolve_options(provider: str | None, model: str | None) -> Options:
+    credentials = list(ProviderCredential.objects.enabled().by_priority())
+    chosen = next((c for c in credentials if str(c.pk) == (provider or "")), None)
+    auto = chosen is None
+    offered = (
+        [m for m in Model if any(catalog.DIALECTS[c.dialect].offers(m) for c in credentials)]
+        if auto
+        else list(catalog.DIALECTS[chosen.dialect].models)
+    )
+    wanted = model if model in Model._value2member_map_ else Model.PRO.value
+    picked = Model(wanted) if Model(wanted) in offered or not offered else offered[0]
+    if auto:
+        chosen = next((c for c in credentials if catalog.DIALECTS[c.dialect].offers(picked)), None)
+    caps = catalog.capabilities(chosen.dialect, picked) if chosen else None
+    return Options(credentials, chosen, picked, caps, auto)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"})
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        single = super().clean
+        return [single(f, initial) for f in files]
+
+
+class GenerateForm(forms.Form):
+    prompt = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "A red fox asleep in fresh snow"}),
+    )  # fmt: skip
+    model = forms.ChoiceField(label="Model")
+    provider = forms.ChoiceField(label="Provider", required=False)
+    # Plain text behind a select: the catalog, not a generic "invalid choice", explains a
+    # value this provider does not take.
+    aspect_ratio = forms.CharField(label="Aspect ratio", required=False, widget=forms.Select)
+    width = forms.IntegerField(label="Width", required=False)
+    height = forms.IntegerField(label="Height", required=False)
+    resolution = forms.CharField(label="Resolution", required=False, widget=forms.Select)
+    seed = forms.IntegerField(label="Seed", required=False, min_value=0, max_value=catalog.SEED_MAX)
+    prompt_upsampling = forms.BooleanField(label="Prompt upsampling", required=False)
+    reference_urls = forms.CharField(
+        label="Reference image URLs", required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "https://… (one per line)"}),
+    )  # fmt: skip
+    reference_files = MultipleFileField(label="Upload reference images", required=False)
+    count = forms.IntegerField(label="Images", min_value=1, max_value=MAX_COUNT, initial=1)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+
+    def __init__(self, *args, options: Options, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.options = options
+        f = self.fields
+        f["idempotency_key"].initial = uuid.uuid4().hex
+        f["model"].choices = [(m.value, f"FLUX.2 [{m.value}]") for m in options.models] or [
+            (Model.PRO.value, "FLUX.2 [pro]")
+        ]
+        f["provider"].choices = [("", "Auto (best available)")] + [
+            (str(c.pk), c.name) for c in options.credentials
+        ]
+        caps = options.caps
+        ratios = list(caps.aspect_ratios) if caps else []
+        blank = "Custom size (width × height)" if caps and caps.size_range else "Provider default"
+        f["aspect_ratio"].widget.choices = [("", blank)] + [(r, _ratio_label(r)) for r in ratios]
+        f["resolution"].widget.choices = [(r, r) for r in caps.resolutions] if caps else []
+        if caps and caps.size_range:
+            low, high = caps.size_range
+            for name in ("width", "height"):
+                f[name].widget.attrs.update(min=low, max=high, placeholder=f"{low}–{high}")
+        f["reference_files"].help_text = "PNG, JPEG or WebP; drop files here or choose them."
+        f["seed"].widget.attrs.update(placeholder="Random")
+        f["count"].widget.attrs.update(min=1, max=MAX_COUNT)
+
+    @property
+    def unshown_errors(self) -> list[str]:
+        """Errors on fields these options do not display (a stale form, a hand-made POST)."""
+        caps = self.options.caps
+        shown = {"prompt", "model", "provider", "count", "reference_urls", "reference_files"}
+        if caps:
+            shown |= {"aspect_ratio"} | ({"resolution"} if caps.resolutions else set())
+            shown |= {"width", "height"} if caps.size_range else set()
+            shown |= {"seed"} if caps.seed else set()
+            shown |= {"prompt_upsampling"} if caps.upsampling else set()
+        return [
+            f"{self.fields[name].label}: {message}"
+            for name, errors in self.errors.items()
+            if name in self.fields and name not in shown
+            for message in errors
+        ]
+
+    @property
+    def estimate(self) -> tuple | None:
+        """(total, count, each) in USD at the provider's configured price."""
+        resolution = self["resolution"].value() or None
+        each = self.options.price(resolution)
+        if each is None:
+            return None
+        try:
+            count = min(MAX_COUNT, max(1, int(self["count"].value() or 1)))
+        except (TypeError, ValueError):
+            count = 1
+        return each * count, count, each
+
+    # ---- What applies, for re-rendering after provider or model changed. ------------
+
+    @classmethod
+    def carried_over(cls, data, options: Options) -> dict:
+        """The submitted values that still apply to these options; the rest fall back."""
+        caps = options.caps
+        keep = {
+            "prompt": data.get("prompt", ""),
+            "model": options.model.value,
+            "provider": "" if options.auto else str(options.credential.pk),
+            "reference_urls": data.get("reference_urls", ""),
+            "count": data.get("count") or 1,
+            "idempotency_key": data.get("idempotency_key") or uuid.uuid4().hex,
+        }
+        if caps is None:
+            return keep
+        ratio = data.get("aspect_ratio", "")
+        keep["aspect_ratio"] = ratio if ratio in caps.aspect_ratios else (caps.default_ratio or "")
+        if caps.resolutions:
+            resolution = data.get("resolution", "").upper()
+            keep["resolution"] = (
+                resolution if resolution in caps.resolutions else caps.resolutions[0]
+            )
+        if caps.size_range and not keep["aspect_ratio"]:
+            keep["width"], keep["height"] = data.get("width", ""), data.get("height", "")
+        if caps.seed:
+            keep["seed"] = data.get("seed", "")
+        if caps.upsampling:
+            keep["prompt_upsampling"] = data.get("prompt_upsampling") in ("on", "true", "1")
+        return keep
+
+    # ---- Validation: the catalog decides, field by field. ---------------------------
+
+    def clean_reference_files(self):
+        files = self.cleaned_data.get("reference_files") or []
+        for upload in files:
+            try:
+                references.check_image(upload)
+            except ValidationError as exc:
+                raise ValidationError(exc.messages[0]) from None
+        return files
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        options = self.options
+        if options.caps is None:
+            who = options.credential.name if options.credential else "any enabled provider"
+            if not options.credentials:
+                raise ValidationError("No provider is enabled. An admin adds one under Providers.")
+            self.add_error("model", f"FLUX.2 {options.model} is not offered by {who}.")
+            return data
+        urls = [u.strip() for u in (data.get("reference_urls") or "").splitlines() if u.strip()]
+        uploads = data.get("reference_files") or []
+        urls += [UPLOAD_PLACEHOLDER.format(i) for i in range(len(uploads))]
+        request = GenerationRequest(
+            model=options.model, prompt=data.get("prompt") or "",
+            aspect_ratio=data.get("aspect_ratio") or None, width=data.get("width"),
+            height=data.get("height"), resolution=data.get("resolution") or None,
+            seed=data.get("seed"), prompt_upsampling=bool(data.get("prompt_upsampling")),
+            reference_urls=tuple(urls),
+        )  # fmt: skip
+        spec = services.JobSpec(
+            request=request, provider=None if options.auto else options.credential,
+            count=data.get("count") or 1,
+            random_seed=bool(options.caps.seed and not options.auto and request.seed is None),
+        )  # fmt: skip
+        for problem in services.check_spec(spec):
+            field = "reference_urls" if problem.field == "reference_urls" else problem.field
+            self.add_error(field if field in self.fields else None, problem.message)
+        self.spec = spec
+        return data
+
+    def job_spec(self, *, owner, base_url: str) -> services.JobSpec:
+        """The accepted request, its uploads stored and handed over as signed URLs."""
+        spec = self.spec
+        uploads = self.cleaned_data.get("reference_files") or []
+        stored = [references.store_upload(owner=owner, upload=f) for f in uploads]
+        placeholder = UPLOAD_PLACEHOLDER.format("")
+        urls = [u for u in spec.request.reference_urls if not u.startswith(placeholder)]
+        urls += [references.public_url(ref, base=base_url) for ref in stored]
+        return services.JobSpec(
+            request=_replace(spec.request, reference_urls=tuple(urls)), provider=spec.provider,
+            count=spec.count, random_seed=spec.random_seed,
+        )  # fmt: skip
+
+
+def _replace(request: GenerationRequest, **changes) -> GenerationRequest:
+    return dataclasses.replace(request, **changes)
+
+
+def _ratio_label(ratio: str) -> str:
+    names = {"1:1": "square", "16:9": "wide", "9:16": "tall", "auto": "like the first reference",
+             "21:9": "cinema"}  # fmt: skip
+    return f"{ratio} ({names[ratio]})" if ratio in names else ratio
+
+
+def initial_from_job(job) -> dict:
+    """The form's values for remixing a job: everything it asked for, the seed only if fixed."""
+    return {
+        "prompt": job.prompt, "model": job.model,
+        "provider": str(job.requested_provider_id or ""),
+        "aspect_ratio": job.aspect_ratio, "width": job.width or "", "height": job.height or "",
+        "resolution": job.resolution, "seed": "" if job.seed_random else (job.seed or ""),
+        "prompt_upsampling": "on" if job.prompt_upsampling else "",
+        "reference_urls": "\n".join(job.reference_urls), "count": 1,
+    }  # fmt: skip

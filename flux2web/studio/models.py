@@ -1,0 +1,39 @@
+"""Reference images people upload for image-to-image jobs."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+def reference_path(upload: ReferenceUpload, filename: str) -> str:
+    # Unguessable, like the results: the signed public URL is the only way in from outside.
+    return f"refs/{upload.owner_id}/{secrets.token_urlsafe(18)}.{upload.extension}"
+
+
+class ReferenceUpload(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reference_uploads"
+    )
+    file = models.FileField(upload_to=reference_path, max_length=200)
+    content_type = models.CharField(max_length=40)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    bytes = models.PositiveBigIntegerField()
+    original_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Reference {self.pk} of {self.owner_id} ({self.width}x{self.height})"
+
+    @property
+    def extension(self) -> str:
+        return {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(
+            self.content_type, "bin"
+        )

@@ -1,0 +1,25 @@
+"""Small template helpers for the studio and gallery."""
+
+import uuid
+
+from django import template
+from django.urls import reverse
+
+register = template.Library()
+
+
+@register.simple_tag
+def new_key() -> str:
+    """A fresh idempotency key: a double click on one rendered button makes one job."""
+    return uuid.uuid4().hex
+
+
+@register.filter
+def media_url(name: str) -> str:
+    """Our access-checked address for a stored file (never the storage's own URL)."""
+    return reverse("gallery:media", args=[name]) if name else ""
+
+
+@register.filter
+def usd(amount) -> str:
+    return f"${amount:,.2f}" if amount is not None else ""

@@ -1,0 +1,175 @@
+// Flux2Web's small enhancements. Every page works without this file; it adds the live
+// counter, keyboard submit, seed dice, drag-and-drop previews, ticking timers, the
+// gallery's lightbox and select-all. Listeners are delegated so HTMX swaps need no rebinding.
+(function () {
+  "use strict";
+
+  // ---- Prompt counter against the chosen provider's bounds. ----
+  function updateCounter() {
+    var prompt = document.getElementById("id_prompt");
+    var out = document.getElementById("prompt-counter");
+    var opts = document.getElementById("form-options");
+    if (!prompt || !out) return;
+    var n = prompt.value.trim().length;
+    var min = opts ? parseInt(opts.dataset.promptMin || "1", 10) : 1;
+    var max = opts ? parseInt(opts.dataset.promptMax || "5000", 10) : 5000;
+    out.textContent = n + " / " + max;
+    out.classList.toggle("over", n > max || (n > 0 && n < min));
+    out.title = n > max ? "Too long for this provider" : n && n < min ? "Needs at least " + min + " characters" : "";
+  }
+  document.addEventListener("input", function (e) {
+    if (e.target.id === "id_prompt") updateCounter();
+  });
+
+  // ---- Ctrl/Cmd + Enter submits the generation form. ----
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey)) return;
+    var form = e.target.closest && e.target.closest("form#compose");
+    if (form) {
+      e.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  // ---- Seed dice, confirmations, select-all. ----
+  document.addEventListener("click", function (e) {
+    var dice = e.target.closest("[data-dice]");
+    if (dice) {
+      var seed = document.getElementById("id_seed");
+      var pick = new Uint32Array(1);
+      crypto.getRandomValues(pick);
+      seed.value = pick[0];
+      return;
+    }
+    var confirmer = e.target.closest("[data-confirm]");
+    if (confirmer && !window.confirm(confirmer.dataset.confirm)) {
+      e.preventDefault();
+    }
+  });
+  document.addEventListener("change", function (e) {
+    if (e.target.matches("[data-select-all]")) {
+      document.querySelectorAll("input.pick").forEach(function (box) { box.checked = e.target.checked; });
+    }
+    if (e.target.matches("[data-select-all], input.pick")) {
+      var n = document.querySelectorAll("input.pick:checked").length;
+      var label = document.querySelector("[data-selected-count]");
+      if (label) label.textContent = n ? n + " selected" : "";
+    }
+    if (e.target.id === "id_reference_files") showPreviews(e.target);
+  });
+
+  // ---- Reference images: drag-and-drop into the file input, with previews. ----
+  function showPreviews(input) {
+    var list = input.closest(".dropzone").querySelector(".previews");
+    var opts = document.getElementById("form-options");
+    var max = opts ? parseInt(opts.dataset.refMax || "0", 10) : 0;
+    list.innerHTML = "";
+    Array.prototype.forEach.call(input.files, function (file, i) {
+      var item = document.createElement("li");
+      var img = document.createElement("img");
+      img.src = URL.createObjectURL(file);
+      img.alt = "Reference " + (i + 1) + ": " + file.name;
+      var remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "remove";
+      remove.textContent = "✕";
+      remove.setAttribute("aria-label", "Remove " + file.name);
+      remove.addEventListener("click", function () { removeFile(input, i); });
+      item.append(img, remove);
+      if (max && i >= max) item.classList.add("over");
+      list.append(item);
+    });
+  }
+  function removeFile(input, index) {
+    var kept = new DataTransfer();
+    Array.prototype.forEach.call(input.files, function (file, i) { if (i !== index) kept.items.add(file); });
+    input.files = kept.files;
+    showPreviews(input);
+  }
+  ["dragenter", "dragover"].forEach(function (type) {
+    document.addEventListener(type, function (e) {
+      var zone = e.target.closest && e.target.closest(".dropzone");
+      if (!zone) return;
+      e.preventDefault();
+      zone.classList.add("dragging");
+    });
+  });
+  document.addEventListener("dragleave", function (e) {
+    var zone = e.target.closest && e.target.closest(".dropzone");
+    if (zone) zone.classList.remove("dragging");
+  });
+  document.addEventListener("drop", function (e) {
+    var zone = e.target.closest && e.target.closest(".dropzone");
+    if (!zone) return;
+    e.preventDefault();
+    zone.classList.remove("dragging");
+    var input = zone.querySelector("input[type=file]");
+    var all = new DataTransfer();
+    Array.prototype.forEach.call(input.files, function (file) { all.items.add(file); });
+    Array.prototype.forEach.call(e.dataTransfer.files, function (file) {
+      if (file.type.indexOf("image/") === 0) all.items.add(file);
+    });
+    input.files = all.files;
+    showPreviews(input);
+  });
+
+  // ---- Elapsed time and estimated progress tick between server refreshes. ----
+  function tick() {
+    var now = Date.now() / 1000;
+    document.querySelectorAll(".job-card[data-started]").forEach(function (card) {
+      var elapsed = Math.max(0, Math.round(now - parseInt(card.dataset.started, 10)));
+      var label = card.querySelector("[data-elapsed]");
+      if (label) label.textContent = elapsed + " s";
+      if (card.dataset.progress || card.dataset.state === "queued") return;
+      var bar = card.querySelector(".progress");
+      var typical = parseInt(card.dataset.typical || "30", 10);
+      var pct = Math.min(95, Math.max(5, Math.round((elapsed * 100) / typical)));
+      if (bar) {
+        bar.setAttribute("aria-valuenow", pct);
+        bar.firstElementChild.style.width = pct + "%";
+      }
+    });
+  }
+  setInterval(tick, 1000);
+
+  // ---- Gallery lightbox: click a thumbnail, arrows to move, Esc to close. ----
+  var current = null;
+  function items() { return Array.prototype.slice.call(document.querySelectorAll("[data-lightbox]")); }
+  function show(link) {
+    var box = document.getElementById("lightbox");
+    if (!box || !link) return;
+    current = link;
+    box.querySelector("img").src = link.dataset.full;
+    box.querySelector("img").alt = link.dataset.caption;
+    box.querySelector(".lb-caption").textContent = link.dataset.caption;
+    box.querySelector(".lb-job").href = link.dataset.job;
+    if (!box.open) box.showModal();
+  }
+  function step(delta) {
+    var all = items();
+    var i = all.indexOf(current);
+    if (i >= 0 && all[i + delta]) show(all[i + delta]);
+  }
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest("[data-lightbox]");
+    if (link) {
+      e.preventDefault();
+      show(link);
+    } else if (e.target.closest(".lb-prev")) {
+      step(-1);
+    } else if (e.target.closest(".lb-next")) {
+      step(1);
+    } else if (e.target.id === "lightbox") {
+      e.target.close();
+    }
+  });
+  document.addEventListener("keydown", function (e) {
+    var box = document.getElementById("lightbox");
+    if (!box || !box.open) return;
+    if (e.key === "ArrowLeft") step(-1);
+    if (e.key === "ArrowRight") step(1);
+  });
+
+  document.addEventListener("DOMContentLoaded", updateCounter);
+  document.addEventListener("htmx:afterSettle", updateCounter);
+})();

@@ -1,0 +1,237 @@
+"""The generation form: options that follow the provider, validation beside each field,
+one job per press, uploads handed over as signed URLs."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from flux2web.jobs.models import Job
+from flux2web.studio.models import ReferenceUpload
+
+pytestmark = pytest.mark.django_db
+
+
+def png(size=(64, 48), name="ref.png"):
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 40, 40)).save(out, format="PNG")
+    return SimpleUploadedFile(name, out.getvalue(), content_type="image/png")
+
+
+def form_data(**overrides):
+    data = {
+        "prompt": "a red fox in the snow",
+        "model": "pro",
+        "provider": "",
+        "count": "1",
+        "aspect_ratio": "1:1",
+        "idempotency_key": "key-1",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@pytest.fixture
+def signed_in(client, owner, providers, media):
+    client.force_login(owner)
+    return client
+
+
+def test_the_studio_offers_every_enabled_provider_and_auto(signed_in, providers):
+    html = signed_in.get("/").content.decode()
+    assert "Auto (best available)" in html
+    for name in providers:
+        assert f">{name}</option>" in html
+    assert 'name="idempotency_key"' in html
+
+
+def test_options_follow_the_provider(signed_in, providers):
+    kie = providers["KIE.ai"].pk
+    html = signed_in.post(
+        "/generate/options", {"provider": kie, "model": "flex", "aspect_ratio": "16:9"}
+    ).content.decode()
+    assert 'value="auto"' in html  # KIE takes "auto"
+    assert 'name="seed"' not in html  # and no seed
+    assert 'value="16:9" selected' in html
+    assert 'value="flex" selected' in html
+
+    liangxin = providers["LiangXin"].pk
+    html = signed_in.post(
+        "/generate/options",
+        {"provider": liangxin, "model": "flex", "aspect_ratio": "16:9", "seed": "7"},
+    ).content.decode()
+    assert 'name="width"' in html and 'name="seed"' in html and 'value="7"' in html
+    assert 'value="flex"' not in html  # LiangXin offers only pro, so pro is chosen
+    assert 'value="16:9" selected' in html  # still applies, so kept
+    assert "$0.05" in html
+
+
+def test_an_unsupported_value_is_dropped_when_the_provider_changes(signed_in, providers):
+    apimart = providers["APIMart"].pk
+    html = signed_in.post(
+        "/generate/options",
+        {"provider": apimart, "model": "pro", "aspect_ratio": "auto", "seed": "7"},
+    ).content.decode()
+    assert 'value="auto"' not in html
+    assert 'value="1:1" selected' in html
+    assert 'name="seed"' not in html
+
+
+def test_the_estimate_follows_count_and_resolution(signed_in, providers):
+    html = signed_in.post(
+        "/generate/options",
+        {"provider": providers["Apixo"].pk, "model": "flex", "resolution": "2K", "count": "3"},
+    ).content.decode()
+    assert "$0.39" in html and "3 × $0.13" in html
+
+
+def test_generating_queues_one_job_per_image(signed_in, owner):
+    response = signed_in.post("/generate", form_data(count="2"))
+    assert response.status_code == 302
+    jobs = Job.objects.filter(owner=owner)
+    assert jobs.count() == 2
+    assert {j.prompt for j in jobs} == {"a red fox in the snow"}
+    page = signed_in.get("/").content.decode()
+    assert page.count('data-job-id="') == 2
+    assert "Queued 2 images." in page
+
+
+def test_a_double_submit_makes_one_job(signed_in, owner):
+    signed_in.post("/generate", form_data())
+    signed_in.post("/generate", form_data())
+    assert Job.objects.filter(owner=owner).count() == 1
+
+
+def test_the_htmx_variant_returns_the_form_and_the_new_card(signed_in, owner):
+    response = signed_in.post("/generate", form_data(), headers={"HX-Request": "true"})
+    html = response.content.decode()
+    job = Job.objects.get(owner=owner)
+    assert response.status_code == 200
+    assert html.count('id="compose"') == 1 and "<html" not in html
+    assert 'hx-swap-oob="afterbegin:#job-list"' in html
+    assert f'data-job-id="{job.pk}"' in html
+    assert 'id="refresher"' in html and "every 2s" in html
+    assert "a red fox in the snow" in html.split('id="id_prompt"')[1][:400]  # what was typed stays
+    # A second press of the same rendered form shows no second card.
+    again = signed_in.post("/generate", form_data(), headers={"HX-Request": "true"})
+    assert 'data-job-id="' not in again.content.decode()
+    assert Job.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"prompt": ""}, "prompt", "Write a prompt."),
+        ({"prompt": "x" * 5001}, "prompt", "at most 5000 characters"),
+        ({"count": "9"}, "count", "less than or equal to 4"),
+        ({"aspect_ratio": "5:1"}, "aspect_ratio", "&#x27;5:1&#x27; is not offered by LiangXin"),
+        ({"reference_urls": "ftp://example.com/a"}, "reference_urls", "not a public http(s) URL"),
+        ({"aspect_ratio": "auto", "provider": "KIE.ai"}, "aspect_ratio", "follows the first"),
+    ],
+)
+def test_bad_input_is_explained_beside_its_field_and_queues_nothing(
+    signed_in, providers, overrides, field, message
+):
+    if overrides.get("provider"):
+        overrides["provider"] = str(providers[overrides["provider"]].pk)
+    response = signed_in.post("/generate", form_data(**overrides))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert message in html
+    block = html.replace("x" * 5001, "").split(f'name="{field}"')[1][:1500]
+    assert 'class="field-error"' in block
+    assert Job.objects.count() == 0
+
+
+def test_a_value_the_provider_does_not_take_is_refused_even_if_not_shown(signed_in, providers):
+    html = signed_in.post("/generate", form_data(provider=providers["Apixo"].pk, seed="5")).content
+    assert b"Seed: Apixo takes no seed; leave it empty." in html
+    html = signed_in.post(
+        "/generate", form_data(provider=providers["LiangXin"].pk, resolution="1K")
+    ).content
+    assert b"Resolution: LiangXin takes no resolution" in html
+    assert Job.objects.count() == 0
+
+
+def test_a_named_seed_provider_draws_a_seed_per_image(signed_in, providers, owner):
+    signed_in.post(
+        "/generate", form_data(provider=providers["LiangXin"].pk, aspect_ratio="16:9", count="2")
+    )
+    seeds = list(Job.objects.values_list("seed", "seed_random"))
+    assert len(seeds) == 2 and all(random for _, random in seeds)
+    assert seeds[0][0] != seeds[1][0]
+    signed_in.post(
+        "/generate",
+        form_data(
+            provider=providers["LiangXin"].pk, aspect_ratio="16:9", seed="42", idempotency_key="k2"
+        ),
+    )
+    assert Job.objects.filter(seed=42, seed_random=False).count() == 1
+
+
+def test_uploaded_references_become_signed_expiring_urls(signed_in, owner, providers, client):
+    data = form_data(provider=providers["Apixo"].pk, aspect_ratio="auto", resolution="1K")
+    response = signed_in.post("/generate", {**data, "reference_files": [png(), png(name="b.png")]})
+    assert response.status_code == 302
+    job = Job.objects.get()
+    assert len(job.reference_urls) == 2
+    assert ReferenceUpload.objects.filter(owner=owner).count() == 2
+    url = job.reference_urls[0]
+    assert url.startswith("http://testserver/refs/")
+    # Providers fetch it without signing in...
+    signed_in.logout()
+    fetched = client.get(url.removeprefix("http://testserver"))
+    assert fetched.status_code == 200 and fetched["Content-Type"] == "image/png"
+    # ...but a tampered token is refused.
+    assert client.get(url.replace("/refs/", "/refs/x")).status_code == 404
+
+
+def test_a_reference_that_is_not_an_image_is_refused(signed_in):
+    bad = SimpleUploadedFile("notes.png", b"hello", content_type="image/png")
+    html = signed_in.post("/generate", {**form_data(), "reference_files": [bad]}).content.decode()
+    assert "notes.png is not an image we can read." in html
+    assert Job.objects.count() == 0 and ReferenceUpload.objects.count() == 0
+
+
+def test_too_many_references_for_the_provider_are_refused(signed_in, providers):
+    data = form_data(provider=providers["LiangXin"].pk, aspect_ratio="1:1")
+    files = [png(name=f"{n}.png") for n in range(5)]
+    html = signed_in.post("/generate", {**data, "reference_files": files}).content.decode()
+    assert "takes at most 4 reference images (there are 5)" in html
+    assert Job.objects.count() == 0
+
+
+def test_no_enabled_provider_says_so(signed_in, providers):
+    for credential in providers.values():
+        credential.enabled = False
+        credential.save()
+    assert "No provider is enabled" in signed_in.get("/").content.decode()
+    html = signed_in.post("/generate", form_data()).content.decode()
+    assert "No provider is enabled" in html
+    assert Job.objects.count() == 0
+
+
+def test_generate_only_accepts_post(signed_in):
+    assert signed_in.get("/generate").status_code == 405
+    assert signed_in.get("/generate/options").status_code == 405
+
+
+def test_remix_fills_the_form_with_the_jobs_parameters(signed_in, owner, providers, outsider):
+    signed_in.post(
+        "/generate",
+        form_data(
+            provider=providers["KIE.ai"].pk,
+            aspect_ratio="16:9",
+            resolution="2K",
+            prompt="a castle made of glass",
+        ),
+    )
+    job = Job.objects.get()
+    html = signed_in.get(f"/?remix={job.pk}").content.decode()
+    assert "a castle made of glass</textarea>" in html
+    assert 'value="16:9" selected' in html
+    assert signed_in.get("/?remix=999999").status_code == 404
+    assert signed_in.get("/?remix=abc").status_code == 404
+    signed_in.force_login(outsider)
+    assert signed_in.get(f"/?remix={job.pk}").status_code == 404
