@@ -132,6 +132,12 @@ Q_CLUSTER = q_cluster(
     workers=env.int("FLUX2WEB_WORKERS", 3, minimum=1),
     timeout=env.int("FLUX2WEB_TASK_TIMEOUT", 120, minimum=70),
 )
+# Rendered gallery pages: per process by default, shared through Redis when there is one.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if not REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+}
 
 # The job pipeline.
 # Result URLs on private, loopback or link-local addresses are refused unless allowed:

@@ -1,9 +1,24 @@
 """The gallery's search and filters."""
 
 from django import forms
+from django.core.cache import cache
 
 from flux2web.credentials.models import ProviderCredential
 from flux2web.providers.types import Model
+
+PROVIDER_CHOICES_KEY = "gallery:provider-choices"
+
+
+def provider_choices() -> list[tuple[str, str]]:
+    # On every gallery view, and providers change rarely: a save forgets this process's
+    # copy at once (gallery/apps.py); other processes' copies expire within a minute.
+    return cache.get_or_set(
+        PROVIDER_CHOICES_KEY,
+        lambda: [
+            (str(pk), name) for pk, name in ProviderCredential.objects.values_list("pk", "name")
+        ],
+        60,
+    )
 
 
 class GalleryFilters(forms.Form):
@@ -19,9 +34,7 @@ class GalleryFilters(forms.Form):
         self.fields["model"].choices = [("", "Any model")] + [
             (m.value, f"FLUX.2 [{m.value}]") for m in Model
         ]
-        self.fields["provider"].choices = [("", "Any provider")] + [
-            (str(pk), name) for pk, name in ProviderCredential.objects.values_list("pk", "name")
-        ]
+        self.fields["provider"].choices = [("", "Any provider"), *provider_choices()]
 
     def clean(self):
         data = super().clean()

@@ -7,12 +7,15 @@ import tempfile
 import zipfile
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseNotModified
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
@@ -28,35 +31,53 @@ ZIP_AT_MOST = 500
 
 def _images_for_user(user):
     return (
-        Image.objects.filter(
-            job__owner=user, job__deleted_at__isnull=True, status=Image.Status.MIRRORED
-        )
-        .select_related("job", "job__provider")
+        Image.objects.filter(owner=user, status=Image.Status.MIRRORED, job__deleted_at__isnull=True)
+        .select_related("job")
         .order_by("-id")
     )
+
+
+# Rendered pages of tiles are cached under the person's gallery token, which changes
+# whenever their gallery does: a hit costs one cache read instead of a query and 48 tiles.
+PAGE_CACHE_SECONDS = 3600
 
 
 @require_GET
 def index(request):
     filters = GalleryFilters(request.GET)
-    images = filters.apply(_images_for_user(request.user))
     before = request.GET.get("before", "")
+    digest = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:24]
+    key = f"gallery:{request.user.pk}:{request.user.gallery_token}:{digest}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = _render_page(request, filters, before)
+        cache.set(key, cached, PAGE_CACHE_SECONDS)
+    page_html, shown = cached
+    context = {
+        "filters": filters,
+        "page_html": mark_safe(page_html),  # noqa: S308 - our own rendered template
+        "shown": shown,
+        "first_page": not before,
+    }
+    return render_page(
+        request, "gallery/index.html", context,
+        partials={"gallery-results": "results", "gallery-more": "more"},
+    )  # fmt: skip
+
+
+def _render_page(request, filters, before) -> tuple[str, int]:
+    images = filters.apply(_images_for_user(request.user))
     if before.isdigit():
         images = images.filter(pk__lt=int(before))
     page = list(images[: PER_PAGE + 1])
     query = request.GET.copy()
     query.pop("before", None)
     context = {
-        "filters": filters,
         "images": page[:PER_PAGE],
         "next_before": page[PER_PAGE - 1].pk if len(page) > PER_PAGE else None,
         "query": query.urlencode(),
-        "first_page": not before,
     }
-    return render_page(
-        request, "gallery/index.html", context,
-        partials={"gallery-results": "results", "gallery-more": "page"},
-    )  # fmt: skip
+    return render_to_string("gallery/index.html#page", context, request=request), len(page)
 
 
 def _selected(request):

@@ -241,7 +241,7 @@ def start_mirroring(job: Job, status: TaskStatus, now, *, enqueue: bool = True) 
             return
         Image.objects.bulk_create(
             [
-                Image(job=job, index=n, provider_url=result.url,
+                Image(job=job, owner_id=job.owner_id, index=n, provider_url=result.url,
                       provider_url_expires_at=result.expires_at or finished + DEFAULT_URL_LIFETIME)
                 for n, result in enumerate(status.results)
             ],

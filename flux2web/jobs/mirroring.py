@@ -14,6 +14,7 @@ from django.utils import timezone
 from PIL import Image as PILImage
 from PIL import ImageOps
 
+from flux2web.accounts.models import gallery_changed
 from flux2web.jobs.models import Image, Job
 from flux2web.jobs.services import note, transition
 from flux2web.providers.download import AddressPolicy, DownloadError, download_image
@@ -84,6 +85,8 @@ def mirror_image(image_id: int) -> None:
         # Another worker finished it first (our claim had lapsed): keep one copy only.
         default_storage.delete(original_name)
         default_storage.delete(thumb_name)
+        return
+    gallery_changed(image.owner_id)
 
 
 def thumbnail(data: bytes) -> bytes:

@@ -176,6 +176,7 @@ class Job(models.Model):
         indexes = [
             models.Index(fields=["state", "next_poll_at"], name="job_due_polls"),
             models.Index(fields=["owner", "-created_at"], name="job_owner_recent"),
+            models.Index(fields=["owner", "state"], name="job_owner_state"),
         ]
 
     def __str__(self):
@@ -285,11 +286,11 @@ class JobEvent(models.Model):
 
 def image_path(image: Image, filename: str) -> str:
     # An unguessable name is the second fence behind the access-checked media view.
-    return f"images/{image.job.owner_id}/{secrets.token_urlsafe(18)}{_suffix(filename)}"
+    return f"images/{image.owner_id}/{secrets.token_urlsafe(18)}{_suffix(filename)}"
 
 
 def thumbnail_path(image: Image, filename: str) -> str:
-    return f"thumbs/{image.job.owner_id}/{secrets.token_urlsafe(18)}{_suffix(filename)}"
+    return f"thumbs/{image.owner_id}/{secrets.token_urlsafe(18)}{_suffix(filename)}"
 
 
 def _suffix(filename: str) -> str:
@@ -303,6 +304,9 @@ class Image(models.Model):
         LOST = "lost"
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="images")
+    # The job's owner, repeated so a person's gallery is one index walk, newest first,
+    # however long their history.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     index = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     provider_url = models.TextField()
@@ -323,6 +327,7 @@ class Image(models.Model):
     class Meta:
         ordering = ["job", "index"]
         constraints = [models.UniqueConstraint(fields=["job", "index"], name="image_index_per_job")]
+        indexes = [models.Index(fields=["owner", "status", "-id"], name="image_owner_recent")]
 
     def __str__(self):
         return f"Image {self.index} of job {self.job_id} ({self.status})"

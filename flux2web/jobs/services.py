@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from flux2web.accounts.models import gallery_changed
 from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs.models import Image, Job, JobEvent
@@ -411,6 +412,8 @@ def delete_job(*, job_id: int) -> bool:
         note(job_id, "deleted by its owner")
         images = list(Image.objects.filter(job_id=job_id))
         Image.objects.filter(job_id=job_id).delete()
+        for owner_id in {i.owner_id for i in images}:
+            gallery_changed(owner_id)
     delete_files(images)
     return True
 
@@ -418,10 +421,18 @@ def delete_job(*, job_id: int) -> bool:
 def delete_images(*, owner, image_ids) -> int:
     """Delete some of a person's images (the gallery's "delete selected")."""
     with transaction.atomic():
-        images = list(Image.objects.filter(pk__in=list(image_ids), job__owner=owner))
+        images = list(Image.objects.filter(pk__in=list(image_ids), owner=owner))
         Image.objects.filter(pk__in=[i.pk for i in images]).delete()
+        gallery_changed(owner.pk)
     delete_files(images)
     return len(images)
+
+
+def set_favourite(*, job_id: int, favourite: bool) -> None:
+    with transaction.atomic():
+        job = Job.objects.filter(pk=job_id).only("owner_id").first()
+        if job and Job.objects.filter(pk=job_id).update(favourite=favourite):
+            gallery_changed(job.owner_id)
 
 
 def delete_files(images) -> None:

@@ -110,12 +110,10 @@ class GenerateForm(forms.Form):
         f["model"].choices = [(m.value, f"FLUX.2 [{m.value}]") for m in options.models] or [
             (Model.PRO.value, "FLUX.2 [pro]")
         ]
-        f["provider"].choices = [("", "Auto (best available)")] + [
-            (str(c.pk), c.name) for c in options.credentials
-        ]
+        f["provider"].choices = [("", "Auto")] + [(str(c.pk), c.name) for c in options.credentials]
         caps = options.caps
         ratios = list(caps.aspect_ratios) if caps else []
-        blank = "Custom size (width × height)" if caps and caps.size_range else "Provider default"
+        blank = "Custom size" if caps and caps.size_range else "Provider default"
         f["aspect_ratio"].widget.choices = [("", blank)] + [(r, _ratio_label(r)) for r in ratios]
         f["resolution"].widget.choices = [(r, r) for r in caps.resolutions] if caps else []
         if caps and caps.size_range:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.files.storage import default_storage
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from flux2web.core.models import Heartbeat
 from flux2web.jobs import services
-from flux2web.jobs.models import Job
+from flux2web.jobs.models import Image, Job
 from flux2web.lib.htmx import no_change, render_page
 from flux2web.studio import references
 from flux2web.studio.forms import GenerateForm, initial_from_job, resolve_options
@@ -49,23 +49,36 @@ def _cards(user, *, before=None):
     return list(jobs.order_by("-id")[: CARDS_PER_PAGE + 1])
 
 
-def _fingerprint(job) -> str:
-    """What a card shows that can change while it is in flight."""
-    mirrored = getattr(job, "mirrored", None)
-    if mirrored is None:
-        mirrored = sum(1 for image in job.images.all() if image.status == "mirrored")
-    return f"{job.state}-{job.progress if job.progress is not None else ''}-{mirrored}"
+def _fingerprints(user, shown_ids=()) -> dict[int, str]:
+    """What each card shows that can change in flight, for every job of the user in
+    flight and each shown one: two index lookups, no join, whatever the history's size."""
+    fields = ("pk", "state", "progress")
+    rows = Job.objects.filter(owner=user, state__in=Job.IN_FLIGHT, deleted_at__isnull=True)
+    rows = rows.order_by().values_list(*fields)
+    if shown_ids:
+        shown = Job.objects.filter(owner=user, pk__in=shown_ids, deleted_at__isnull=True)
+        rows = rows.union(shown.order_by().values_list(*fields))
+    rows = list(rows)
+    # Thumbnails arrive one by one only while a job is mirroring; count them just then.
+    mirroring = [pk for pk, state, _ in rows if state == Job.State.MIRRORING]
+    saved = dict(
+        Image.objects.filter(job_id__in=mirroring, status=Image.Status.MIRRORED)
+        .values("job_id")
+        .annotate(n=Count("pk"))
+        .values_list("job_id", "n")
+    ) if mirroring else {}  # fmt: skip
+    return {
+        pk: f"{state}-{'' if progress is None else progress}-{saved.get(pk, 0)}"
+        for pk, state, progress in rows
+    }
 
 
-def _refresher(user) -> str:
+def _refresher(user, fingerprints=None) -> str:
     """The state the page shows of every job in flight, as the refresher sends it back."""
-    jobs = (
-        Job.objects.visible()
-        .filter(owner=user, state__in=Job.IN_FLIGHT)
-        .annotate(mirrored=Count("images", filter=Q(images__status="mirrored")))
-        .order_by("-id")[:FOLLOW_AT_MOST]
-    )
-    return ",".join(f"{job.pk}:{_fingerprint(job)}" for job in jobs)
+    if fingerprints is None:
+        fingerprints = _fingerprints(user)
+    in_flight = [(pk, fp) for pk, fp in fingerprints.items() if fp.split("-")[0] in Job.IN_FLIGHT]
+    return ",".join(f"{pk}:{fp}" for pk, fp in sorted(in_flight, reverse=True)[:FOLLOW_AT_MOST])
 
 
 def _compose_context(request, form):
@@ -163,26 +176,17 @@ def updates(request):
         job_id, _, fingerprint = item.partition(":")
         if job_id.isdigit():
             shown[int(job_id)] = fingerprint
-    jobs = list(
-        Job.objects.visible()
-        .filter(owner=request.user)
-        .filter(Q(pk__in=list(shown)[:FOLLOW_AT_MOST]) | Q(state__in=Job.IN_FLIGHT))
-        .annotate(mirrored=Count("images", filter=Q(images__status="mirrored")))
-        .order_by("-id")[: FOLLOW_AT_MOST * 2]
-    )
-    changed = [job for job in jobs if shown.get(job.pk) != _fingerprint(job)]
+    current = _fingerprints(request.user, list(shown)[:FOLLOW_AT_MOST])
+    changed = [pk for pk, fp in current.items() if shown.get(pk) != fp]
     if not changed:
         return no_change()
-    ids = [job.pk for job in changed]
     cards = list(
-        Job.objects.filter(pk__in=ids).select_related("provider").prefetch_related("images")
+        Job.objects.filter(pk__in=changed).select_related("provider").prefetch_related("images")
     )
     context = {
         "changed": [c for c in cards if c.pk in shown],
         "appeared": sorted((c for c in cards if c.pk not in shown), key=lambda j: -j.pk),
-        "refresher": ",".join(
-            f"{job.pk}:{_fingerprint(job)}" for job in jobs if job.state in Job.IN_FLIGHT
-        ),
+        "refresher": _refresher(request.user, current),
     }
     return render(request, "studio/home.html#updates", context)
 
@@ -279,7 +283,7 @@ def delete(request, job_id):
 @require_POST
 def favourite(request, job_id):
     job = _get_job_for_user(request, job_id)
-    Job.objects.filter(pk=job.pk).update(favourite=not job.favourite)
+    services.set_favourite(job_id=job.pk, favourite=not job.favourite)
     job.refresh_from_db()
     return _after_action(request, job)
 

@@ -148,6 +148,10 @@
   function step(delta) {
     var all = items();
     var i = all.indexOf(current);
+    if (i < 0 && current) {
+      // The results were swapped under the open lightbox: find the same image again.
+      i = all.findIndex(function (link) { return link.dataset.full === current.dataset.full; });
+    }
     if (i >= 0 && all[i + delta]) show(all[i + delta]);
   }
   document.addEventListener("click", function (e) {

@@ -123,7 +123,7 @@ class TestMirroringJobs:
         def make(url, expires_in=timedelta(hours=1)):
             (job,) = make_jobs(owner, provider=providers["KIE.ai"])
             Job.objects.filter(pk=job.pk).update(state=S.MIRRORING)
-            Image.objects.create(job=job, provider_url=url,
+            Image.objects.create(job=job, owner_id=job.owner_id, provider_url=url,
                                  provider_url_expires_at=timezone.now() + expires_in)  # fmt: skip
             return job
 

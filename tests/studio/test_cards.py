@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from flux2web.accounts.models import gallery_changed
 from flux2web.jobs.models import Image, Job
 from tests.jobs.conftest import make_jobs
 
@@ -27,6 +28,7 @@ def finish(job, *, state=Job.State.SUCCEEDED, with_image=True):
     if with_image:
         image = Image(
             job=job,
+            owner_id=job.owner_id,
             index=0,
             provider_url="http://x/1.png",
             width=64,
@@ -37,6 +39,7 @@ def finish(job, *, state=Job.State.SUCCEEDED, with_image=True):
         image.original.save("a.png", ContentFile(b"png-bytes"), save=False)
         image.thumbnail.save("a.jpg", ContentFile(b"jpg-bytes"), save=False)
         image.save()
+        gallery_changed(job.owner_id)  # as mirroring does
     Job.objects.filter(pk=job.pk).update(
         state=state, finished_at=timezone.now(), updated_at=timezone.now()
     )

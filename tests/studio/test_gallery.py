@@ -5,6 +5,7 @@ import zipfile
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -73,6 +74,7 @@ def test_bad_filters_are_explained_and_ignored(signed_in, owner):
 
 def test_the_query_count_does_not_grow_with_the_images(signed_in, owner):
     def count():
+        cache.clear()  # the rendered page is cached; count what rendering it costs
         with CaptureQueriesContext(connection) as queries:
             assert signed_in.get("/gallery/").status_code == 200
         return len(queries)
@@ -180,3 +182,15 @@ def test_media_is_hidden_from_others_but_not_from_staff(
     client.force_login(owner)
     assert client.get("/media/images/1/nothing-here.png").status_code == 404
     assert client.post(url).status_code == 405
+
+
+def test_a_new_image_shows_at_once_despite_the_page_cache(signed_in, owner):
+    made(owner, "first heron")
+    assert tiles(signed_in.get("/gallery/").content.decode()) == 1
+    made(owner, "second heron")  # mirrored: the person's gallery token changes
+    assert tiles(signed_in.get("/gallery/").content.decode()) == 2
+    job = Job.objects.get(prompt="second heron")
+    signed_in.post(f"/jobs/{job.pk}/favourite")
+    assert tiles(signed_in.get("/gallery/?favourites=on").content.decode()) == 1
+    signed_in.post(f"/jobs/{job.pk}/favourite")
+    assert tiles(signed_in.get("/gallery/?favourites=on").content.decode()) == 0

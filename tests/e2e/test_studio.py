@@ -1,0 +1,195 @@
+"""The studio in Debian's Chromium against a live server, a real qcluster and the sandbox:
+generate and watch the picture arrive, use a reference image, cancel, find it in the gallery."""
+
+import io
+import re
+import zipfile
+
+import pytest
+from django.core.files.base import ContentFile
+from django.test import Client
+from django.utils import timezone
+from PIL import Image as PILImage
+from playwright.sync_api import expect
+
+from flux2web.accounts.models import gallery_changed
+from flux2web.jobs.models import Image, Job
+from tests.e2e.conftest import ARTIFACTS, PHONE
+from tests.e2e.test_sign_in import sign_in
+from tests.jobs.conftest import make_jobs
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Records every state the first card shows, so the test sees the whole sequence even
+# when a state lasts less than one of Playwright's polls.
+WATCH_STATES = """() => {
+  window.__states = [];
+  const note = () => {
+    const card = document.querySelector('#job-list .job-card');
+    const last = window.__states.at(-1);
+    if (card && last !== card.dataset.state) window.__states.push(card.dataset.state);
+  };
+  new MutationObserver(note).observe(document.getElementById('job-list'),
+    {subtree: true, childList: true, attributes: true, attributeFilter: ['data-state']});
+}"""
+
+
+def use_session(page, live_server, client, user):
+    """Sign the browser in without the form (the sign-in form has its own tests)."""
+    client.force_login(user)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+
+
+def png_bytes(size, colour=(40, 90, 200), kind="PNG"):
+    out = io.BytesIO()
+    PILImage.new("RGB", size, colour).save(out, format=kind)
+    return out.getvalue()
+
+
+def test_generate_and_watch_the_card_go_from_queued_to_a_picture(
+    live_server, page, owner, providers, sandbox, cluster
+):
+    sandbox.config.duration = 3
+    sign_in(page, live_server.url)
+    expect(page.get_by_role("heading", name="Studio")).to_be_visible()
+    page.evaluate("window.__sameDocument = true")
+    page.evaluate(WATCH_STATES)
+
+    prompt = page.get_by_label("Prompt", exact=True)
+    prompt.fill("a lighthouse in a storm at night")
+    expect(page.locator("#prompt-counter")).to_have_text("32 / 5000")
+    prompt.press("Control+Enter")
+
+    card = page.locator("#job-list .job-card").first
+    expect(card).to_have_attribute("data-state", "queued")
+    expect(card).to_contain_text("a lighthouse in a storm at night")
+    # The typed prompt is still there for the next variation.
+    expect(page.get_by_label("Prompt", exact=True)).to_have_value(
+        "a lighthouse in a storm at night"
+    )
+
+    cluster().ready()  # the worker starts only now, so "queued" was really on screen
+    expect(card.locator(".thumb img")).to_be_visible(timeout=30_000)
+    expect(card).to_have_attribute("data-state", "succeeded")
+    expect(card.locator(".badge")).to_have_text("Done")
+
+    assert page.evaluate("window.__sameDocument") is True  # never reloaded
+    states = page.evaluate("window.__states")
+    assert states[0] == "queued" and states[-1] == "succeeded", states
+    assert "running" in states, states
+    assert page.locator("#refresher[hx-get]").count() == 0  # polling stopped
+    page.screenshot(path=ARTIFACTS / "studio.png", full_page=True)
+    card.screenshot(path=ARTIFACTS / "finished-card.png")
+
+    card.get_by_role("link", name="Open").click()
+    expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
+    expect(page.get_by_role("link", name="Download")).to_be_visible()
+    expect(page.locator(".event-log")).to_contain_text("succeeded")
+
+
+def test_generate_with_an_uploaded_reference_image(
+    live_server, page, owner, providers, sandbox, cluster, tmp_path
+):
+    reference = tmp_path / "landscape.png"
+    reference.write_bytes(png_bytes((640, 480)))
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/")
+    worker = cluster()
+
+    # Choosing KIE.ai re-renders the options: it takes "auto", which follows the reference.
+    page.get_by_label("Provider", exact=True).select_option(label="KIE.ai")
+    expect(page.get_by_label("Aspect ratio", exact=True)).to_contain_text(
+        "like the first reference"
+    )
+    page.get_by_label("Aspect ratio", exact=True).select_option("auto")
+    page.get_by_label("Upload reference images").set_input_files(str(reference))
+    expect(page.locator(".previews img")).to_have_count(1)
+    page.get_by_label("Prompt", exact=True).fill("the same view in winter")
+    page.get_by_role("button", name="Generate").click()
+
+    card = page.locator("#job-list .job-card").first
+    expect(card.locator(".thumb img")).to_be_visible(timeout=30_000)
+    job = Job.objects.get()
+    assert "/refs/" in job.reference_urls[0]
+    # The sandbox fetched our signed URL: "auto" took the 4:3 shape of the upload.
+    assert (job.images.get().width, job.images.get().height) == (1664, 1248), worker.output()
+
+
+def test_cancel_a_running_job(live_server, page, owner, providers, sandbox, cluster):
+    sandbox.config.duration = 60
+    use_session(page, live_server, Client(), owner)
+    cluster().ready()
+    page.goto(live_server.url + "/")
+    page.get_by_label("Prompt", exact=True).fill("a very slow painting")
+    page.get_by_role("button", name="Generate").click()
+    card = page.locator("#job-list .job-card").first
+    expect(card).to_have_attribute("data-state", "running", timeout=20_000)
+
+    card.get_by_role("button", name="Cancel").click()
+    expect(card).to_have_attribute("data-state", "cancelled")
+    expect(page.locator("#messages")).to_contain_text("Cancelled.")
+    assert Job.objects.get().state == Job.State.CANCELLED
+
+
+def stored_image(owner, prompt, colour):
+    job = make_jobs(owner, prompt=prompt)[0]
+    image = Image(job=job, owner_id=job.owner_id, provider_url="http://x/1.png", width=320,
+                  height=240, status=Image.Status.MIRRORED, content_type="image/png")  # fmt: skip
+    image.original.save("o.png", ContentFile(png_bytes((320, 240), colour)), save=False)
+    image.thumbnail.save("t.jpg", ContentFile(png_bytes((160, 120), colour, "JPEG")), save=False)
+    image.save()
+    gallery_changed(owner.pk)
+    Job.objects.filter(pk=job.pk).update(state="succeeded", finished_at=timezone.now())
+    return image
+
+
+def test_find_an_image_in_the_gallery_open_the_lightbox_and_download_a_zip(
+    live_server, page, owner, providers, media
+):
+    stored_image(owner, "a walrus on an ice floe", (200, 60, 60))
+    stored_image(owner, "a walrus asleep in the sun", (60, 160, 60))
+    stored_image(owner, "a city skyline", (60, 60, 200))
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/gallery/")
+    expect(page.locator(".tile")).to_have_count(3)
+
+    page.get_by_label("Search prompts").fill("walrus")
+    expect(page.locator(".tile")).to_have_count(2)
+    expect(page).to_have_url(re.compile(r"q=walrus"))
+    page.screenshot(path=ARTIFACTS / "gallery.png", full_page=True)
+
+    page.locator(".tile a[data-lightbox]").first.click()
+    lightbox = page.locator("#lightbox")
+    expect(lightbox).to_be_visible()
+    expect(lightbox.locator(".lb-caption")).to_have_text("a walrus asleep in the sun")
+    page.keyboard.press("ArrowRight")
+    expect(lightbox.locator(".lb-caption")).to_have_text("a walrus on an ice floe")
+    page.keyboard.press("ArrowLeft")
+    expect(lightbox.locator(".lb-caption")).to_have_text("a walrus asleep in the sun")
+    assert page.evaluate("document.querySelector('#lightbox img').naturalWidth") == 320
+    page.keyboard.press("Escape")
+    expect(lightbox).to_be_hidden()
+
+    page.get_by_label("Select all shown").check()
+    expect(page.locator("[data-selected-count]")).to_have_text("2 selected")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download ZIP").click()
+    archive = zipfile.ZipFile(download.value.path())
+    assert sorted(n.split("-", 3)[-1] for n in archive.namelist()) == [
+        "a-walrus-asleep-in-the-sun.png",
+        "a-walrus-on-an-ice-floe.png",
+    ]
+
+
+def test_the_studio_with_cards_fits_a_phone(live_server, new_page, owner, providers, media):
+    stored_image(owner, "a phone-sized picture of a heron", (90, 90, 90))
+    page = new_page(viewport=PHONE)
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/")
+    expect(page.locator(".job-card")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=ARTIFACTS / "studio-phone.png", full_page=True)
+    page.goto(live_server.url + "/gallery/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
