@@ -84,8 +84,19 @@ class GenerateForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "A red fox asleep in fresh snow"}),
     )  # fmt: skip
-    model = forms.ChoiceField(label="Model")
-    provider = forms.ChoiceField(label="Provider", required=False)
+    model = forms.ChoiceField(
+        label="Model",
+        error_messages={"invalid_choice": "This provider does not offer FLUX.2 %(value)s."},
+    )
+    provider = forms.ChoiceField(
+        label="Provider",
+        required=False,
+        help_text="Auto tries enabled providers by priority and moves on if one refuses.",
+        error_messages={
+            "invalid_choice": "That provider is not available (disabled or removed); "
+            "choose another or Auto."
+        },
+    )
     # Plain text behind a select: the catalog, not a generic "invalid choice", explains a
     # value this provider does not take.
     aspect_ratio = forms.CharField(label="Aspect ratio", required=False, widget=forms.Select)

@@ -235,3 +235,32 @@ def test_remix_fills_the_form_with_the_jobs_parameters(signed_in, owner, provide
     assert signed_in.get("/?remix=abc").status_code == 404
     signed_in.force_login(outsider)
     assert signed_in.get(f"/?remix={job.pk}").status_code == 404
+
+
+def test_a_disabled_provider_or_unoffered_model_is_refused_not_swapped(signed_in, providers):
+    apixo = providers["Apixo"]
+    apixo.enabled = False
+    apixo.save()
+    html = signed_in.post("/generate", form_data(provider=apixo.pk)).content.decode()
+    assert "That provider is not available (disabled or removed)" in html
+    html = signed_in.post(
+        "/generate", form_data(provider=providers["LiangXin"].pk, model="flex")
+    ).content.decode()
+    assert "This provider does not offer FLUX.2 flex." in html
+    assert Job.objects.count() == 0
+
+
+def test_options_survive_junk(signed_in):
+    response = signed_in.post(
+        "/generate/options", {"provider": "nope", "model": "huge", "count": "x"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and 'value="pro" selected' in html
+
+
+def test_reference_links_only_answer_get(client, owner, signed_in):
+    signed_in.post("/generate", {**form_data(), "reference_files": [png()]})
+    url = Job.objects.get().reference_urls[0].removeprefix("http://testserver")
+    assert client.post(url).status_code == 405
+    signed_in.logout()
+    assert client.head(url).status_code == 405
