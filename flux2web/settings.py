@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "flux2web.jobs",
     "flux2web.studio",
     "flux2web.gallery",
+    "flux2web.team",
 ]
 
 MIDDLEWARE = [
@@ -112,6 +113,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "flux2web.credentials.context_processors.provider_alerts",
             ],
         },
     },
@@ -143,6 +145,8 @@ CACHES = {
 # Result URLs on private, loopback or link-local addresses are refused unless allowed:
 # true for all, or host:port pairs (bin/run allows only its own sandbox).
 ALLOW_PRIVATE_URLS, ALLOWED_PRIVATE_HOSTS = env.switch_or_hosts("FLUX2WEB_ALLOW_PRIVATE_URLS")
+# A provider answering 455 (maintenance) without Retry-After is left alone this long.
+MAINTENANCE_COOLDOWN_SECONDS = env.int("FLUX2WEB_MAINTENANCE_COOLDOWN", 600, minimum=1)
 MAX_IMAGE_BYTES = env.int("FLUX2WEB_MAX_IMAGE_MB", 50, minimum=1) * 1024 * 1024
 MAX_IMAGE_PIXELS = 64_000_000
 # How long a submit may be in progress before a crash is assumed and the job marked

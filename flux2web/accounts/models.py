@@ -15,12 +15,19 @@ class User(AbstractUser):
     # rendered gallery pages can be cached under it and never served stale. Random rather
     # than a counter: a recycled user id never meets an old cache entry.
     gallery_token = models.CharField(max_length=16, default=new_token, editable=False)
+    # Team admins run the team in the app: members, quotas, providers, usage. Superusers
+    # (the first account) are admins too.
+    is_team_admin = models.BooleanField("team admin", default=False)
 
     class Meta:
         db_table = "accounts_user"
 
     def __str__(self):
         return self.get_full_name() or self.username
+
+    @property
+    def is_admin(self) -> bool:
+        return self.is_active and (self.is_team_admin or self.is_superuser)
 
 
 def gallery_changed(user_id: int) -> None:

@@ -27,6 +27,22 @@ urlpatterns = [
         name="password_change",
     ),
     path(
+        # The one-time link an admin hands to a new member (or one who forgot).
+        "set-password/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="accounts/set_password.html",
+            success_url="/accounts/set-password/done/",
+        ),
+        name="set_password",
+    ),
+    path(
+        "set-password/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="accounts/set_password_done.html"
+        ),
+        name="set_password_done",
+    ),
+    path(
         "password/done/",
         auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_done.html"),
         name="password_change_done",

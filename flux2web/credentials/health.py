@@ -1,20 +1,60 @@
-"""What providers have said lately: kept on the credential for admins (and routing) to act on."""
+"""What providers have said lately, and the policy that routes around a broken account.
 
+401 (key refused) and 402 (account empty) switch a credential off until an admin acts:
+every job sent there would fail. 429 and 455 (maintenance) pause it for a while instead.
+Routing skips both kinds (ProviderCredential.objects.available()).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
 from django.utils import timezone
 
-from flux2web.credentials.models import ProviderCredential
-from flux2web.providers.types import ProviderError
+from flux2web.credentials.models import CredentialError, ProviderCredential
+from flux2web.providers.types import ErrorClass, ProviderError
+
+log = logging.getLogger(__name__)
+
+# A 429 without Retry-After: how long to leave the account alone.
+RATE_LIMIT_COOLDOWN = timedelta(seconds=60)
 
 
 def record_error(credential: ProviderCredential, error: ProviderError):
-    # 401 and 402 matter most: a refused key or an empty account fails every job until an
-    # admin acts. The message is the provider's words, never our request or key.
-    ProviderCredential.objects.filter(pk=credential.pk).update(
-        last_error_at=timezone.now(),
-        last_error_class=error.error_class,
-        last_error_message=error.message[:500],
-    )
+    # The message is the provider's words, never our request or key.
+    now = timezone.now()
+    CredentialError.objects.create(
+        credential_id=credential.pk, at=now, error_class=error.error_class,
+        http_status=error.http_status, message=error.message[:500],
+    )  # fmt: skip
+    changes = {
+        "last_error_at": now,
+        "last_error_class": error.error_class,
+        "last_error_message": error.message[:500],
+    }
+    if error.error_class in (ErrorClass.AUTH, ErrorClass.CREDITS):
+        changes.update(enabled=False, disabled_reason=str(error.error_class))
+        log.warning("provider %s switched off: %s", credential.name, error.error_class)
+    elif error.error_class in (ErrorClass.RATE_LIMITED, ErrorClass.MAINTENANCE):
+        default = (
+            RATE_LIMIT_COOLDOWN
+            if error.error_class == ErrorClass.RATE_LIMITED
+            else timedelta(seconds=settings.MAINTENANCE_COOLDOWN_SECONDS)
+        )
+        pause = timedelta(seconds=error.retry_after) if error.retry_after is not None else default
+        changes["cooldown_until"] = now + pause
+        log.info("provider %s cooling down for %ss", credential.name, int(pause.total_seconds()))
+    ProviderCredential.objects.filter(pk=credential.pk).update(**changes)
 
 
 def record_success(credential: ProviderCredential):
     ProviderCredential.objects.filter(pk=credential.pk).update(last_success_at=timezone.now())
+
+
+def enable(credential: ProviderCredential) -> None:
+    """An admin switches it back on: the reason and any cooldown are forgotten."""
+    ProviderCredential.objects.filter(pk=credential.pk).update(
+        enabled=True, disabled_reason="", cooldown_until=None
+    )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from flux2web.lib import crypto
 from flux2web.providers import client_for
@@ -26,6 +29,13 @@ class ProviderCredentialQuerySet(models.QuerySet):
     def enabled(self):
         return self.filter(enabled=True)
 
+    def available(self, now=None):
+        """Enabled and not cooling down: what routing may send new work to."""
+        now = now or timezone.now()
+        return self.filter(enabled=True).filter(
+            models.Q(cooldown_until__isnull=True) | models.Q(cooldown_until__lte=now)
+        )
+
     def by_priority(self):
         return self.order_by("priority", "name")
 
@@ -41,6 +51,15 @@ class ProviderCredential(models.Model):
     hmac_key_encrypted = models.TextField(blank=True, editable=False)
     priority = models.PositiveIntegerField(default=100, help_text="Lower numbers are tried first.")
     enabled = models.BooleanField(default=True)
+    # Why it was switched off by the health policy ("auth": key refused, "credits": account
+    # empty); empty when an admin switched it off or it is on.
+    disabled_reason = models.CharField(max_length=20, blank=True, editable=False)
+    # Rate limits and maintenance pause routing to it until then.
+    cooldown_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # The admin's own price per image, {"pro": {"1K": "0.05", ...}}; the catalog's otherwise.
+    prices = models.JSONField(default=dict, blank=True)
+    # The models this account may be used for; empty means all its dialect offers.
+    models_offered = models.JSONField(default=list, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error_class = models.CharField(max_length=30, blank=True, editable=False)
@@ -77,6 +96,27 @@ class ProviderCredential(models.Model):
     def has_hmac_key(self) -> bool:
         return bool(self.hmac_key_encrypted)
 
+    @property
+    def cooling(self) -> bool:
+        return self.cooldown_until is not None and self.cooldown_until > timezone.now()
+
+    def offers(self, model) -> bool:
+        model = str(model)
+        if self.models_offered and model not in self.models_offered:
+            return False
+        return DIALECTS[self.dialect].offers(model)
+
+    def price_for(self, model, resolution: str | None) -> Decimal:
+        """Price per image: the admin's figure for this model and resolution, or the catalog's."""
+        caps = DIALECTS[self.dialect].capabilities(model)
+        default = caps.price_for(resolution) if caps else Decimal(0)
+        own = (self.prices or {}).get(str(model), {})
+        key = (resolution or "").upper() or next(iter(caps.prices), "") if caps else ""
+        try:
+            return Decimal(str(own[key])) if key in own else default
+        except (ArithmeticError, ValueError):
+            return default
+
     def api_key(self) -> str:
         return crypto.decrypt(self.api_key_encrypted)
 
@@ -93,3 +133,22 @@ class ProviderCredential(models.Model):
             name=self.name,
             **options,
         )
+
+
+class CredentialError(models.Model):
+    """Append-only: each error a provider gave, for health by class over recent hours."""
+
+    credential = models.ForeignKey(
+        ProviderCredential, on_delete=models.CASCADE, related_name="errors"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    error_class = models.CharField(max_length=30)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["credential", "-at"], name="credential_error_recent")]
+
+    def __str__(self):
+        return f"{self.credential_id} {self.error_class} at {self.at:%Y-%m-%d %H:%M}"

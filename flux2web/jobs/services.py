@@ -32,6 +32,7 @@ from flux2web.providers.types import (
     GenerationRequest,
     ProviderError,
 )
+from flux2web.team import ledger
 
 log = logging.getLogger(__name__)
 S = Job.State
@@ -71,6 +72,7 @@ def transition(
                     job_id=job_id, kind=JobEvent.Kind.STATE, from_state=from_state, to_state=to,
                     message=message,
                 )  # fmt: skip
+                ledger.on_transition(job_id, to)
                 log.info("job %s: %s -> %s %s", job_id, from_state, to, message)
                 return True
     return False
@@ -108,14 +110,13 @@ class JobSpec:
 
 def candidates(model: str, requested: ProviderCredential | None) -> list[ProviderCredential]:
     """Providers to try, in order. A named provider is tried alone: the person chose it,
-    perhaps for its price, so we do not spend their money elsewhere. Auto fails over."""
+    perhaps for its price, so we do not spend their money elsewhere. Auto fails over.
+    Switched-off and cooling-down accounts are skipped."""
+    now = timezone.now()
     if requested is not None:
-        return [requested] if requested.enabled else []
-    return [
-        c
-        for c in ProviderCredential.objects.enabled().by_priority()
-        if catalog.DIALECTS[c.dialect].offers(model)
-    ]
+        available = requested.enabled and not requested.cooling
+        return [requested] if available and requested.offers(model) else []
+    return [c for c in ProviderCredential.objects.available(now).by_priority() if c.offers(model)]
 
 
 def check_spec(spec: JobSpec) -> list[catalog.Problem]:
@@ -123,11 +124,16 @@ def check_spec(spec: JobSpec) -> list[catalog.Problem]:
     request = spec.request
     if not 1 <= spec.count <= 4:
         return [catalog.Problem("count", "Make 1 to 4 images at a time.")]
-    if spec.provider is not None and not spec.provider.enabled:
-        return [catalog.Problem("provider", f"{spec.provider.name} is disabled.")]
-    options = candidates(request.model, spec.provider)
+    named = spec.provider
+    if named is not None and not named.enabled:
+        return [catalog.Problem("provider", f"{named.name} is disabled.")]
+    if named is not None and named.cooling:
+        when = timezone.localtime(named.cooldown_until).strftime("%H:%M")
+        return [catalog.Problem("provider", f"{named.name} is paused until {when} (rate limit "
+                                            "or maintenance); choose Auto or wait.")]  # fmt: skip
+    options = candidates(request.model, named)
     if not options:
-        offered = "any enabled provider" if spec.provider is None else spec.provider.name
+        offered = "any available provider" if named is None else named.name
         return [catalog.Problem("model", f"FLUX.2 {request.model} is not offered by {offered}.")]
     first_problems = None
     for credential in options:
@@ -138,15 +144,19 @@ def check_spec(spec: JobSpec) -> list[catalog.Problem]:
     return first_problems
 
 
-def price_for(spec: JobSpec) -> Decimal:
+def chosen_provider(spec: JobSpec) -> ProviderCredential | None:
+    """The provider this request would go to first."""
     request = spec.request
-    credential = spec.provider or next(
-        (c for c in candidates(request.model, None)
-         if not catalog.validate(c.dialect, request)), None,
-    )  # fmt: skip
+    options = candidates(request.model, spec.provider)
+    return next((c for c in options if not catalog.validate(c.dialect, request)), None)
+
+
+def price_for(spec: JobSpec) -> Decimal:
+    """Price per image where the request would go first; what is reserved per job."""
+    credential = chosen_provider(spec)
     if credential is None:
         return Decimal(0)
-    return catalog.capabilities(credential.dialect, request.model).price_for(request.resolution)
+    return credential.price_for(spec.request.model, spec.request.resolution)
 
 
 def _normal_key(key: str) -> str:
@@ -180,6 +190,11 @@ def create_jobs(*, owner, spec: JobSpec, idempotency_key: str) -> list[Job]:
     price = price_for(spec)
     try:
         with transaction.atomic():
+            # Locked first, so simultaneous submissions see each other's reservations.
+            ledger.lock_person(owner)
+            over = ledger.over_quota(owner, price=price, count=spec.count)
+            if over:
+                raise JobRefused(over)
             batch = Job(owner=owner).batch_id
             jobs = [
                 Job.objects.create(
@@ -199,6 +214,7 @@ def create_jobs(*, owner, spec: JobSpec, idempotency_key: str) -> list[Job]:
                 JobEvent(job=j, kind=JobEvent.Kind.STATE, to_state=S.QUEUED, message="queued")
                 for j in jobs
             )
+            ledger.reserve(jobs)
             transaction.on_commit(dispatch_submits)
     except IntegrityError:
         # The same key submitted twice at once (a double click): the other request won.
@@ -272,6 +288,15 @@ def submit_job(*, job_id: int) -> str:
     job = Job.objects.select_related("requested_provider").get(pk=job_id)
     options = candidates(job.model, job.requested_provider)
     if not options:
+        resumes = _cooldown_ends(job)
+        if resumes is not None:
+            # Paused, not broken: wait for the pause to end rather than fail the job.
+            transition(
+                job_id, from_states=[S.SUBMITTING], to=S.QUEUED, next_attempt_at=resumes,
+                dispatched_at=None, provider=None,
+                message=f"every provider for it is paused; trying again at {resumes:%H:%M:%S}",
+            )  # fmt: skip
+            return "waiting for cooldown"
         who = job.requested_provider.name if job.requested_provider else "No enabled provider"
         fail(job_id, ErrorClass.VALIDATION, f"{who} cannot take FLUX.2 {job.model} now.")
         return "failed"
@@ -289,6 +314,19 @@ def submit_job(*, job_id: int) -> str:
     return _retry_later(job, last_error)
 
 
+def _cooldown_ends(job: Job):
+    """When the first paused provider that could take this job comes back, if any."""
+    if job.requested_provider is not None:
+        named = job.requested_provider
+        return named.cooldown_until if named.enabled and named.cooling else None
+    paused = [
+        c.cooldown_until
+        for c in ProviderCredential.objects.enabled().filter(cooldown_until__gt=timezone.now())
+        if c.offers(job.model)
+    ]
+    return min(paused, default=None)
+
+
 def _try_provider(job: Job, credential: ProviderCredential, skipped: list[str]):
     """Send the create to one provider. Returns a final outcome as a string, the refusal
     to remember, or None when this provider cannot take the request at all."""
@@ -301,7 +339,7 @@ def _try_provider(job: Job, credential: ProviderCredential, skipped: list[str]):
         return None
     # Recorded before sending: if this worker dies mid-call we still know where it went.
     Job.objects.filter(pk=job.pk, state=S.SUBMITTING).update(
-        provider=credential, price=caps.price_for(request.resolution)
+        provider=credential, price=credential.price_for(job.model, request.resolution)
     )
     calls: list[CallRecord] = []
     try:

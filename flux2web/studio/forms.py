@@ -37,12 +37,13 @@ class Options:
     @property
     def models(self) -> list[Model]:
         if self.auto:
-            offered = {m for c in self.credentials for m in catalog.DIALECTS[c.dialect].models}
-            return [m for m in Model if m in offered]
-        return list(catalog.DIALECTS[self.credential.dialect].models) if self.credential else []
+            return [m for m in Model if any(c.offers(m) for c in self.credentials)]
+        return [m for m in Model if self.credential.offers(m)] if self.credential else []
 
     def price(self, resolution: str | None) -> Decimal | None:
-        return self.caps.price_for(resolution) if self.caps else None
+        if not self.caps or not self.credential:
+            return None
+        return self.credential.price_for(self.model, resolution)
 
 
 def resolve_options(provider: str | None, model: str | None) -> Options:
@@ -50,14 +51,14 @@ def resolve_options(provider: str | None, model: str | None) -> Options:
     chosen = next((c for c in credentials if str(c.pk) == (provider or "")), None)
     auto = chosen is None
     offered = (
-        [m for m in Model if any(catalog.DIALECTS[c.dialect].offers(m) for c in credentials)]
+        [m for m in Model if any(c.offers(m) for c in credentials)]
         if auto
-        else list(catalog.DIALECTS[chosen.dialect].models)
+        else [m for m in Model if chosen.offers(m)]
     )
     wanted = model if model in Model._value2member_map_ else Model.PRO.value
     picked = Model(wanted) if Model(wanted) in offered or not offered else offered[0]
-    if auto:
-        chosen = next((c for c in credentials if catalog.DIALECTS[c.dialect].offers(picked)), None)
+    if auto:  # Auto's first choice: skip paused accounts, as routing will
+        chosen = next((c for c in credentials if c.offers(picked) and not c.cooling), None)
     caps = catalog.capabilities(chosen.dialect, picked) if chosen else None
     return Options(credentials, chosen, picked, caps, auto)
 

@@ -23,6 +23,7 @@ from flux2web.lib.htmx import no_change, render_page
 from flux2web.studio import references
 from flux2web.studio.forms import GenerateForm, initial_from_job, resolve_options
 from flux2web.studio.models import ReferenceUpload
+from flux2web.team import ledger
 
 CARDS_PER_PAGE = 20
 # The refresher follows at most this many in-flight jobs; more than that is a batch job
@@ -86,6 +87,7 @@ def _compose_context(request, form):
     return {
         "form": form,
         "options": form.options,
+        "usage": ledger.usage(request.user),
         # Jobs only move while a worker runs: say so instead of letting them sit silently.
         "worker_online": beat is not None and beat.is_fresh,
     }

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import ProtectedError
 
+from flux2web.credentials import health
 from flux2web.credentials.models import ProviderCredential
 from flux2web.credentials.services import add_credential, check_credential
 from flux2web.providers.catalog import DIALECT_NAMES
@@ -126,7 +127,10 @@ class Command(BaseCommand):
 
     def _set_enabled(self, name: str, enabled: bool):
         credential = self._get(name)
-        ProviderCredential.objects.filter(pk=credential.pk).update(enabled=enabled)
+        if enabled:
+            health.enable(credential)
+        else:
+            ProviderCredential.objects.filter(pk=credential.pk).update(enabled=False)
         word = "enabled" if enabled else "disabled"
         self.stdout.write(f"{credential.name!r} is {word}.")
 

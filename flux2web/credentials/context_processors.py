@@ -1,0 +1,21 @@
+"""The admins' banner: providers the health policy switched off, and why."""
+
+from flux2web.credentials.models import ProviderCredential
+
+ADVICE = {
+    "auth": "its API key was refused (401). Enter a working key under Providers.",
+    "credits": "its account has run out of credit (402). Top it up, then switch it back on.",
+}
+
+
+def provider_alerts(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_admin:
+        return {}
+    switched_off = ProviderCredential.objects.filter(enabled=False, disabled_reason__in=ADVICE)
+    return {
+        "provider_alerts": [
+            (c, ADVICE[c.disabled_reason])
+            for c in switched_off.only("pk", "name", "disabled_reason")
+        ]
+    }

@@ -1,0 +1,126 @@
+"""The in-app provider forms: keys are write-only, prices and models per credential."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+
+from flux2web.credentials.models import DIALECT_CHOICES, ProviderCredential, check_secret
+from flux2web.credentials.services import check_base_url
+from flux2web.providers.catalog import DIALECTS
+
+KEY_WIDGET = forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"})
+
+
+class ProviderForm(forms.Form):
+    name = forms.CharField(max_length=60)
+    dialect = forms.ChoiceField(choices=DIALECT_CHOICES, label="API dialect")
+    base_url = forms.CharField(label="Base URL", max_length=300)
+    priority = forms.IntegerField(min_value=0, initial=100, help_text="Lower is tried first.")
+    enabled = forms.BooleanField(required=False, initial=True)
+    api_key = forms.CharField(
+        label="API key", required=False, widget=KEY_WIDGET,
+        help_text="Write-only: never shown again, only its last 4 characters.",
+    )  # fmt: skip
+    hmac_key = forms.CharField(
+        label="Webhook HMAC key", required=False, widget=KEY_WIDGET,
+        help_text="KIE-style providers only, optional; write-only.",
+    )  # fmt: skip
+    clear_hmac_key = forms.BooleanField(label="Remove the HMAC key", required=False)
+
+    def __init__(self, *args, instance: ProviderCredential | None = None, **kwargs):
+        self.instance = instance
+        if instance is not None:
+            kwargs.setdefault("initial", {
+                "name": instance.name, "dialect": instance.dialect, "base_url": instance.base_url,
+                "priority": instance.priority, "enabled": instance.enabled,
+            })  # fmt: skip
+        super().__init__(*args, **kwargs)
+        if instance is None:
+            self.fields["api_key"].required = True
+            del self.fields["clear_hmac_key"]
+            return
+        self.fields["dialect"].disabled = True  # jobs in flight speak it
+        self.fields[
+            "api_key"
+        ].help_text = f"Now …{instance.api_key_last4}. Leave empty to keep it; write-only."
+        dialect = DIALECTS[instance.dialect]
+        self.fields["models_offered"] = forms.MultipleChoiceField(
+            label="Models offered", required=False, widget=forms.CheckboxSelectMultiple,
+            choices=[(m.value, f"FLUX.2 [{m.value}]") for m in dialect.models],
+            initial=instance.models_offered or [m.value for m in dialect.models],
+        )  # fmt: skip
+        own = instance.prices or {}
+        for model, caps in dialect.models.items():
+            for resolution, default in caps.prices.items():
+                self.fields[price_field(model, resolution)] = forms.DecimalField(
+                    label=f"FLUX.2 [{model.value}] {resolution or 'any size'}",
+                    min_value=Decimal(0), max_value=Decimal(100), decimal_places=4,
+                    initial=own.get(model.value, {}).get(resolution, default),
+                    help_text=f"USD per image (catalog: {default}).",
+                )  # fmt: skip
+
+    @property
+    def price_fields(self):
+        return [self[name] for name in self.fields if name.startswith("price__")]
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        clash = ProviderCredential.objects.filter(name__iexact=name)
+        if self.instance is not None:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError(f"A provider named {name!r} exists already.")
+        return name
+
+    def clean_base_url(self):
+        return check_base_url(self.cleaned_data["base_url"])
+
+    def clean_api_key(self):
+        value = self.cleaned_data["api_key"]
+        return check_secret(value, "API key") if value else ""
+
+    def clean_hmac_key(self):
+        value = self.cleaned_data["hmac_key"]
+        return check_secret(value, "webhook HMAC key") if value else ""
+
+    def clean_models_offered(self):
+        chosen = self.cleaned_data["models_offered"]
+        if not chosen:
+            raise forms.ValidationError("Offer at least one model, or switch the provider off.")
+        return chosen
+
+    def save(self) -> ProviderCredential:
+        data = self.cleaned_data
+        credential = self.instance or ProviderCredential(dialect=data["dialect"])
+        credential.name = data["name"]
+        credential.base_url = data["base_url"]
+        credential.priority = data["priority"]
+        if self.instance is None or data["enabled"] != self.instance.enabled:
+            credential.enabled = data["enabled"]
+            if data["enabled"]:  # an admin switching it on clears the health policy's marks
+                credential.disabled_reason, credential.cooldown_until = "", None
+        if data["api_key"]:
+            credential.set_api_key(data["api_key"])
+        if data.get("clear_hmac_key"):
+            credential.set_hmac_key(None)
+        elif data["hmac_key"]:
+            credential.set_hmac_key(data["hmac_key"])
+        if self.instance is not None:
+            all_models = [m.value for m in DIALECTS[credential.dialect].models]
+            offered = data["models_offered"]
+            credential.models_offered = [] if sorted(offered) == sorted(all_models) else offered
+            prices: dict[str, dict[str, str]] = {}
+            for model, caps in DIALECTS[credential.dialect].models.items():
+                for resolution, default in caps.prices.items():
+                    value = data[price_field(model, resolution)]
+                    if value != default:
+                        prices.setdefault(model.value, {})[resolution] = str(value)
+            credential.prices = prices
+        credential.save()
+        return credential
+
+
+def price_field(model, resolution: str) -> str:
+    return f"price__{model.value}__{resolution or 'any'}"

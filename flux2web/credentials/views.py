@@ -1,0 +1,88 @@
+"""Provider administration in the app: list with health, add, edit, test, switch on/off."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from flux2web.credentials import health
+from flux2web.credentials.forms import ProviderForm
+from flux2web.credentials.models import CredentialError, ProviderCredential
+from flux2web.credentials.services import check_credential
+from flux2web.jobs.models import Job
+from flux2web.lib.access import admin_required
+
+HEALTH_WINDOW = timedelta(hours=24)
+
+
+@require_GET
+@admin_required
+def index(request):
+    since = timezone.now() - HEALTH_WINDOW
+    credentials = list(
+        ProviderCredential.objects.by_priority().annotate(
+            in_flight=Count("jobs", filter=Q(jobs__state__in=Job.IN_FLIGHT), distinct=True)
+        )
+    )
+    errors: dict[int, dict[str, int]] = {}
+    for row in (
+        CredentialError.objects.filter(at__gte=since)
+        .values("credential_id", "error_class")
+        .annotate(n=Count("pk"))
+    ):
+        errors.setdefault(row["credential_id"], {})[row["error_class"]] = row["n"]
+    for credential in credentials:
+        credential.recent_errors = sorted(errors.get(credential.pk, {}).items())
+    return render(request, "credentials/index.html", {"credentials": credentials})
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def add(request):
+    form = ProviderForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        credential = form.save()
+        messages.success(request, f"Added {credential.name}. Test the connection to be sure.")
+        return redirect("credentials:edit", credential.pk)
+    return render(request, "credentials/edit.html", {"form": form, "credential": None})
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def edit(request, credential_id):
+    credential = get_object_or_404(ProviderCredential, pk=credential_id)
+    form = ProviderForm(request.POST or None, instance=credential)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Saved {credential.name}.")
+        return redirect("credentials:index")
+    recent = credential.errors.all()[:20]
+    context = {"form": form, "credential": credential, "recent": recent}
+    return render(request, "credentials/edit.html", context)
+
+
+@require_POST
+@admin_required
+def test(request, credential_id):
+    credential = get_object_or_404(ProviderCredential, pk=credential_id)
+    result = check_credential(credential)
+    (messages.success if result.ok else messages.error)(request, result.detail)
+    return redirect("credentials:index")
+
+
+@require_POST
+@admin_required
+def switch(request, credential_id, on):
+    credential = get_object_or_404(ProviderCredential, pk=credential_id)
+    if on:
+        health.enable(credential)
+        messages.success(request, f"{credential.name} is on; routing uses it again.")
+    else:
+        ProviderCredential.objects.filter(pk=credential.pk).update(enabled=False)
+        messages.success(request, f"{credential.name} is off; routing skips it.")
+    return redirect("credentials:index")

@@ -1,0 +1,229 @@
+"""Reserving, settling and refunding, and the quotas they are checked against.
+
+Money rules: a job's price is reserved in the transaction that creates it, after the
+person's row is locked, so simultaneous submissions cannot both squeeze under a limit.
+Each job gets at most one entry of each kind (a unique constraint), so settling or
+refunding twice, from racing workers or a retried task, changes nothing.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from flux2web.jobs.models import Image, Job
+from flux2web.providers.catalog import Problem
+from flux2web.team.models import LedgerEntry, Quota
+
+log = logging.getLogger(__name__)
+K = LedgerEntry.Kind
+S = Job.State
+ZERO = Decimal(0)
+
+
+def period_of(moment=None) -> date:
+    """The first day of the (local) calendar month `moment` falls in."""
+    return timezone.localtime(moment or timezone.now()).date().replace(day=1)
+
+
+def next_period(period: date) -> date:
+    days = calendar.monthrange(period.year, period.month)[1]
+    return date.fromordinal(period.toordinal() + days)
+
+
+# ---- Quotas. ---------------------------------------------------------------------------
+
+
+def quota_for(user) -> Quota:
+    """The person's own limits, else the team default, else no limits at all."""
+    own = Quota.objects.filter(user=user).first()
+    if own is not None:
+        return own
+    return Quota.objects.filter(user__isnull=True).first() or Quota()
+
+
+@dataclass(frozen=True)
+class Usage:
+    quota: Quota
+    period: date
+    spent: Decimal  # settled plus still reserved or held, this month
+    images: int
+    in_flight: int
+
+    @property
+    def resets_on(self) -> date:
+        return next_period(self.period)
+
+    @property
+    def money_left(self) -> Decimal | None:
+        if self.quota.monthly_usd is None:
+            return None
+        return max(ZERO, self.quota.monthly_usd - self.spent)
+
+    @property
+    def images_left(self) -> int | None:
+        if self.quota.monthly_images is None:
+            return None
+        return max(0, self.quota.monthly_images - self.images)
+
+
+def usage(user, *, period: date | None = None) -> Usage:
+    period = period or period_of()
+    sums = LedgerEntry.objects.filter(user=user, period=period).aggregate(
+        spent=Sum("delta"), images=Sum("images")
+    )
+    return Usage(
+        quota=quota_for(user),
+        period=period,
+        spent=(sums["spent"] or ZERO).quantize(Decimal("0.01")),
+        images=sums["images"] or 0,
+        in_flight=Job.objects.filter(owner=user, state__in=Job.IN_FLIGHT).count(),
+    )
+
+
+def _money(value: Decimal) -> str:
+    return f"${value:,.2f}"
+
+
+def over_quota(user, *, price: Decimal, count: int) -> list[Problem]:
+    """Why `count` more images at `price` each would break the person's limits; [] if not."""
+    now = usage(user)
+    quota = now.quota
+    resets = f"{now.resets_on:%-d %B}"
+    cost = price * count
+    problems = []
+    if quota.monthly_usd is not None and now.spent + cost > quota.monthly_usd:
+        problems.append(Problem("count", (
+            f"Over your monthly limit: this would cost {_money(cost)} and you have "
+            f"{_money(now.money_left)} left of {_money(quota.monthly_usd)} "
+            f"(it resets on {resets})."
+        )))  # fmt: skip
+    if quota.monthly_images is not None and now.images + count > quota.monthly_images:
+        problems.append(Problem("count", (
+            f"Over your monthly limit: this would make {count} image{'s' if count > 1 else ''} "
+            f"and you have {now.images_left} of {quota.monthly_images} left "
+            f"(it resets on {resets})."
+        )))  # fmt: skip
+    if quota.max_in_flight and now.in_flight + count > quota.max_in_flight:
+        problems.append(Problem("count", (
+            f"You may have {quota.max_in_flight} jobs in flight at once and have "
+            f"{now.in_flight}; wait for some to finish or make fewer images."
+        )))  # fmt: skip
+    return problems
+
+
+def lock_person(user) -> None:
+    """Serialise reservations per person (PostgreSQL row lock; SQLite's write lock does
+    the same there, as every transaction begins IMMEDIATE)."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+
+
+# ---- Ledger entries. -------------------------------------------------------------------
+
+
+def reserve(jobs: list[Job]) -> None:
+    """Called inside the transaction that creates the jobs."""
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            job=job, user_id=job.owner_id, kind=K.RESERVE, amount=job.price, delta=job.price,
+            images=1, period=period_of(job.created_at), at=job.created_at,
+        )
+        for job in jobs
+    )  # fmt: skip
+
+
+def on_transition(job_id: int, to: str) -> None:
+    """Keep the ledger in step with a job's state; called in the transition's transaction."""
+    if to == S.SUCCEEDED:
+        settle(job_id)
+    elif to in (S.FAILED, S.CANCELLED, S.TIMED_OUT):
+        refund(job_id)
+    elif to == S.UNCERTAIN:
+        hold(job_id)
+
+
+def _entries(job_id: int) -> dict[str, LedgerEntry]:
+    return {e.kind: e for e in LedgerEntry.objects.filter(job_id=job_id)}
+
+
+def _add(
+    reserve: LedgerEntry, kind: str, *, amount, delta, images=0, note="", provider_id=None
+) -> bool:
+    """Write the entry unless a racing twin (or the opposite ending) got there first."""
+    entry = LedgerEntry(job_id=reserve.job_id, user_id=reserve.user_id, kind=kind, amount=amount,
+                        delta=delta, images=images, period=reserve.period, note=note,
+                        provider_id=provider_id)  # fmt: skip
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction goes on
+            entry.save()
+    except IntegrityError:
+        return False
+    return True
+
+
+def settle(job_id: int, *, note: str = "") -> bool:
+    """Charge what was made, at the job's price per image. False if nothing to do."""
+    entries = _entries(job_id)
+    reserve = entries.get(K.RESERVE)
+    if reserve is None or K.SETTLE in entries or K.REFUND in entries:
+        return False
+    job = Job.objects.only("price", "provider_id").get(pk=job_id)
+    # The provider charged for every image it made, kept or not.
+    made = max(1, Image.objects.filter(job_id=job_id).count())
+    charged = job.price * made
+    return _add(reserve, K.SETTLE, amount=charged, delta=charged - reserve.amount,
+                images=made - 1, note=note, provider_id=job.provider_id)  # fmt: skip
+
+
+def refund(job_id: int, *, note: str = "") -> bool:
+    entries = _entries(job_id)
+    reserve = entries.get(K.RESERVE)
+    if reserve is None or K.SETTLE in entries or K.REFUND in entries:
+        return False
+    job = Job.objects.only("provider_id").get(pk=job_id)
+    return _add(reserve, K.REFUND, amount=reserve.amount, delta=-reserve.amount, images=-1,
+                note=note, provider_id=job.provider_id)  # fmt: skip
+
+
+def hold(job_id: int) -> bool:
+    entries = _entries(job_id)
+    reserve = entries.get(K.RESERVE)
+    if reserve is None or K.HOLD in entries or K.SETTLE in entries or K.REFUND in entries:
+        return False
+    # Nothing moves: the reservation simply stays until an admin decides.
+    return _add(reserve, K.HOLD, amount=reserve.amount, delta=ZERO,
+                note="answer lost; may be charged")  # fmt: skip
+
+
+def unresolved_uncertain():
+    """Uncertain jobs an admin has not yet marked charged or refunded."""
+    return (
+        Job.objects.filter(state=S.UNCERTAIN)
+        .exclude(ledger__kind__in=[K.SETTLE, K.REFUND])
+        .select_related("owner", "provider")
+        .order_by("created_at")
+    )
+
+
+def resolve_uncertain(*, job_id: int, charged: bool, by) -> bool:
+    """An admin's decision on an uncertain job, after checking with the provider."""
+    with transaction.atomic():
+        if not Job.objects.filter(pk=job_id, state=S.UNCERTAIN).exists():
+            return False
+        who = f"by {by.get_username()}"
+        done = (
+            settle(job_id, note=f"marked charged {who}")
+            if charged
+            else refund(job_id, note=f"marked refunded {who}")
+        )
+    if done:
+        log.info("uncertain job %s marked %s %s", job_id, "charged" if charged else "refunded", who)
+    return done

@@ -1,0 +1,302 @@
+"""Running the team in the app: members, quotas, spending, uncertain jobs; and each
+person's own usage page."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from flux2web.jobs.models import Job
+from flux2web.lib.access import admin_required
+from flux2web.lib.charts import bar_chart
+from flux2web.team import ledger
+from flux2web.team.forms import InviteForm, QuotaForm
+from flux2web.team.models import LedgerEntry, Quota
+
+User = get_user_model()
+K = LedgerEntry.Kind
+
+
+def _month(request) -> date:
+    """?month=YYYY-MM, else this month; a malformed value falls back to this month."""
+    value = request.GET.get("month", "")
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return ledger.period_of()
+
+
+def set_password_link(request, user) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return request.build_absolute_uri(reverse("accounts:set_password", args=[uid, token]))
+
+
+def _members_context(request, *, invite=None, default_form=None, link=None):
+    period = ledger.period_of()
+    spent = {
+        row["user"]: row
+        for row in LedgerEntry.objects.filter(period=period)
+        .values("user")
+        .annotate(spent=Sum("delta"), images=Sum("images"))
+    }
+    own = set(Quota.objects.filter(user__isnull=False).values_list("user_id", flat=True))
+    members = list(User.objects.order_by("-is_active", "username"))
+    for member in members:
+        row = spent.get(member.pk, {})
+        member.month_spent = row.get("spent") or 0
+        member.month_images = row.get("images") or 0
+        member.own_quota = member.pk in own
+    default = Quota.objects.filter(user__isnull=True).first() or Quota()
+    return {
+        "members": members,
+        "invite": invite or InviteForm(),
+        "default_form": default_form or QuotaForm(instance=default, prefix="default"),
+        "link": link,
+        "period": period,
+    }
+
+
+@require_GET
+@admin_required
+def members(request):
+    return render(request, "team/members.html", _members_context(request))
+
+
+@require_POST
+@admin_required
+def invite(request):
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        return render(request, "team/members.html", _members_context(request, invite=form))
+    data = form.cleaned_data
+    member = User(username=data["username"], first_name=data["first_name"], email=data["email"],
+                  is_team_admin=data["is_team_admin"])  # fmt: skip
+    member.set_unusable_password()
+    member.save()
+    # Shown in this response only: the link works once, until the password is set.
+    link = (member, set_password_link(request, member))
+    messages.success(request, f"Invited {member.username}.")
+    return render(request, "team/members.html", _members_context(request, link=link))
+
+
+@require_POST
+@admin_required
+def team_quota(request):
+    default = Quota.objects.filter(user__isnull=True).first() or Quota()
+    form = QuotaForm(request.POST, instance=default, prefix="default")
+    if not form.is_valid():
+        return render(request, "team/members.html",
+                      _members_context(request, default_form=form))  # fmt: skip
+    form.save()
+    messages.success(request, "Saved the team's default limits.")
+    return redirect("team:members")
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def member(request, user_id):
+    person = get_object_or_404(User, pk=user_id)
+    own = Quota.objects.filter(user=person).first()
+    form = QuotaForm(request.POST or None, instance=own or Quota(user=person))
+    if request.method == "POST":
+        if request.POST.get("use_default"):
+            Quota.objects.filter(user=person).delete()
+            messages.success(request, f"{person.username} now has the team's default limits.")
+            return redirect("team:member", person.pk)
+        if form.is_valid():
+            form.save()
+            messages.success(request, f"Saved {person.username}'s own limits.")
+            return redirect("team:member", person.pk)
+    context = {
+        "person": person, "form": form, "own": own, "usage": ledger.usage(person),
+        "entries": LedgerEntry.objects.filter(user=person).select_related("job")[:50],
+    }  # fmt: skip
+    return render(request, "team/member.html", context)
+
+
+@require_POST
+@admin_required
+def member_action(request, user_id, action):
+    person = get_object_or_404(User, pk=user_id)
+    if person.pk == request.user.pk and action in ("deactivate", "unmake-admin"):
+        messages.error(request, "You cannot do that to your own account; ask another admin.")
+        return redirect("team:member", person.pk)
+    link = None
+    with transaction.atomic():
+        if action == "deactivate":
+            User.objects.filter(pk=person.pk).update(is_active=False)
+            messages.success(request, f"{person.username} can no longer sign in.")
+        elif action == "activate":
+            User.objects.filter(pk=person.pk).update(is_active=True)
+            messages.success(request, f"{person.username} can sign in again.")
+        elif action == "make-admin":
+            User.objects.filter(pk=person.pk).update(is_team_admin=True)
+            messages.success(request, f"{person.username} is now a team admin.")
+        elif action == "unmake-admin":
+            if person.is_superuser:
+                messages.error(
+                    request,
+                    f"{person.username} is the site's superuser and stays "
+                    "an admin; change that in Django admin.",
+                )
+            else:
+                User.objects.filter(pk=person.pk).update(is_team_admin=False)
+                messages.success(request, f"{person.username} is no longer a team admin.")
+        elif action == "link":
+            link = set_password_link(request, person)
+    if link:
+        context = {"person": person, "link": link}
+        return render(request, "team/link.html", context)
+    return redirect("team:member", person.pk)
+
+
+# ---- Usage. ----------------------------------------------------------------------------
+
+
+def _days(period: date) -> list[date]:
+    end = min(ledger.next_period(period), timezone.localdate() + timedelta(days=1))
+    return [period + timedelta(days=n) for n in range((end - period).days)]
+
+
+def _daily(entries, period: date, field: str):
+    """(day, total) for each day of the month so far, from entries with an `at`."""
+    by_day: dict[date, float] = {}
+    for at, value in entries.values_list("at", field):
+        day = timezone.localtime(at).date()
+        by_day[day] = by_day.get(day, 0) + float(value)
+    return [(day.day, round(by_day.get(day, 0), 4)) for day in _days(period)]
+
+
+@require_GET
+def my_usage(request):
+    period = _month(request)
+    mine = LedgerEntry.objects.filter(user=request.user, period=period)
+    context = {
+        "usage": ledger.usage(request.user, period=period),
+        "period": period,
+        "spend_chart": bar_chart(
+            "Spend per day", _daily(mine.exclude(kind=K.HOLD), period, "delta"), money=True
+        ),
+        "image_chart": bar_chart("Images per day", _daily(mine, period, "images")),
+        "entries": mine.exclude(kind=K.RESERVE).select_related("job", "provider")[:200],
+    }
+    return render(request, "team/usage.html", context)
+
+
+@require_GET
+@admin_required
+def dashboard(request):
+    period = _month(request)
+    month = LedgerEntry.objects.filter(period=period)
+    per_user = list(
+        month.values("user__username").annotate(spent=Sum("delta"), images=Sum("images"))
+        .order_by("-spent")
+    )  # fmt: skip
+    settled = month.filter(kind=K.SETTLE)
+    per_provider = list(
+        settled.values("provider__name").annotate(spent=Sum("amount"), jobs=Count("pk"))
+        .order_by("-spent")
+    )  # fmt: skip
+    context = {
+        "period": period,
+        "total": month.aggregate(spent=Sum("delta"))["spent"] or 0,
+        "per_user": per_user,
+        "per_provider": per_provider,
+        "user_chart": bar_chart(
+            "Spend per person",
+            [(r["user__username"], r["spent"] or 0) for r in per_user],
+            money=True,
+        ),
+        "provider_chart": bar_chart(
+            "Spend per provider",
+            [(r["provider__name"] or "–", r["spent"] or 0) for r in per_provider],
+            money=True,
+        ),
+        "day_chart": bar_chart(
+            "Spend per day", _daily(month.exclude(kind=K.HOLD), period, "delta"), money=True
+        ),
+        "in_flight": Job.objects.filter(state__in=Job.IN_FLIGHT).aggregate(
+            n=Count("pk"), queued=Count("pk", filter=Q(state=Job.State.QUEUED))
+        ),
+        "uncertain": list(ledger.unresolved_uncertain()[:100]),
+        "months": _recent_months(),
+    }
+    return render(request, "team/dashboard.html", context)
+
+
+def _recent_months(n: int = 12) -> list[date]:
+    months, current = [], ledger.period_of()
+    for _ in range(n):
+        months.append(current)
+        current = (current - timedelta(days=1)).replace(day=1)
+    return months
+
+
+@require_GET
+@admin_required
+def usage_csv(request):
+    period = _month(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="flux2web-{period:%Y-%m}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "at",
+            "user",
+            "job",
+            "kind",
+            "amount_usd",
+            "counts_usd",
+            "images",
+            "provider",
+            "model",
+            "note",
+        ]
+    )
+    entries = (
+        LedgerEntry.objects.filter(period=period)
+        .select_related("user", "job", "provider")
+        .order_by("at", "pk")
+    )
+    for e in entries.iterator():
+        writer.writerow([
+            timezone.localtime(e.at).isoformat(timespec="seconds"), e.user.username, e.job_id,
+            e.kind, e.amount, e.delta, e.images, e.provider.name if e.provider else "",
+            e.job.model, _csv_safe(e.note),
+        ])  # fmt: skip
+    return response
+
+
+def _csv_safe(text: str) -> str:
+    # A cell starting with = + - @ is a formula to a spreadsheet.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+@require_POST
+@admin_required
+def resolve(request, job_id):
+    decision = request.POST.get("decision")
+    if decision not in ("charged", "refunded"):
+        messages.error(request, "Choose charged or refunded.")
+        return redirect("team:dashboard")
+    done = ledger.resolve_uncertain(job_id=job_id, charged=decision == "charged", by=request.user)
+    if done:
+        messages.success(request, f"Job {job_id} marked {decision}.")
+    else:
+        messages.warning(request, f"Job {job_id} is not an unresolved uncertain job.")
+    return redirect("team:dashboard")
