@@ -33,8 +33,9 @@ class BarChart:
 def bar_chart(title: str, points, *, money: bool = False, height: int = 160) -> BarChart:
     """`points` are (label, value) pairs; bars are scaled to the largest value."""
     points = list(points)
-    step = 28 if len(points) <= 12 else 14
-    width = max(240, step * len(points))
+    # Bars share a 480-unit width (12 to 60 units each); the SVG scales, text undistorted.
+    step = max(12, min(60, 480 // max(1, len(points))))
+    width = max(480, step * len(points))
     plot = height - 34  # room for labels under the bars
     largest = max((float(v) for _, v in points), default=0) or 1
 
