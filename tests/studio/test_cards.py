@@ -14,12 +14,6 @@ pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}
 
 
-@pytest.fixture
-def signed_in(client, owner, providers, media):
-    client.force_login(owner)
-    return client
-
-
 def refresher_url(html: str) -> str:
     return html.split('id="refresher"')[1].split('hx-get="')[1].split('"')[0].replace("&amp;", "&")
 

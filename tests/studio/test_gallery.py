@@ -18,12 +18,6 @@ pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}
 
 
-@pytest.fixture
-def signed_in(client, owner, providers, media):
-    client.force_login(owner)
-    return client
-
-
 def made(owner, prompt, **fields):
     return finish(make_jobs(owner, prompt=prompt, **fields)[0])
 

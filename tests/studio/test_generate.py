@@ -32,12 +32,6 @@ def form_data(**overrides):
     return {k: v for k, v in data.items() if v is not None}
 
 
-@pytest.fixture
-def signed_in(client, owner, providers, media):
-    client.force_login(owner)
-    return client
-
-
 def test_the_studio_offers_every_enabled_provider_and_auto(signed_in, providers):
     html = signed_in.get("/").content.decode()
     assert ">Auto</option>" in html

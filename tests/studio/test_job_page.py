@@ -9,12 +9,6 @@ from tests.studio.test_cards import finish
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def signed_in(client, owner, providers, media):
-    client.force_login(owner)
-    return client
-
-
 def test_it_shows_everything_about_a_finished_job(signed_in, owner, providers):
     job = make_jobs(
         owner,
