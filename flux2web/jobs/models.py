@@ -177,6 +177,7 @@ class Job(models.Model):
             models.Index(fields=["state", "next_poll_at"], name="job_due_polls"),
             models.Index(fields=["owner", "-created_at"], name="job_owner_recent"),
             models.Index(fields=["owner", "state"], name="job_owner_state"),
+            models.Index(fields=["dispatched_at"], name="job_dispatched_recent"),
         ]
 
     def __str__(self):

@@ -245,13 +245,18 @@ def dispatch_submits(*, now=None) -> int:
     window = DISPATCH_PER_WORKER * settings.Q_CLUSTER["workers"]
     waiting = Job.objects.filter(state=S.QUEUED)
     in_broker = broker_backlog()
-    if in_broker >= window:
+    room = window - in_broker
+    if settings.SUBMIT_RATE:
+        # Paced: what went out in the last second counts against this second's rate.
+        recent = Job.objects.filter(dispatched_at__gt=now - timedelta(seconds=1)).count()
+        room = min(room, settings.SUBMIT_RATE - recent)
+    if room <= 0:
         return 0
     due = (
         waiting.filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=now - DISPATCH_TIMEOUT))
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .order_by("created_at", "pk")
-        .values_list("pk", "dispatched_at")[: window - in_broker]
+        .values_list("pk", "dispatched_at")[:room]
     )
     sent = 0
     for job_id, dispatched_at in due:

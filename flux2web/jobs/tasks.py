@@ -22,7 +22,8 @@ from flux2web.jobs import following, mirroring, recovery, services
 log = logging.getLogger(__name__)
 
 IDLE_SLEEP = 0.2
-CHORES_EVERY = 1.0
+# Often enough that paced submits (settings.SUBMIT_RATE) flow steadily.
+CHORES_EVERY = 0.25
 POLLER = "poller"
 
 

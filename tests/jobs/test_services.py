@@ -284,3 +284,22 @@ def test_events_are_append_only(owner, providers):
     event.message = "rewritten"
     with pytest.raises(ValueError, match="append-only"):
         event.save()
+
+
+class TestDispatching:
+    def test_submits_are_paced_to_the_site_wide_rate(self, owner, providers, settings):
+        settings.SUBMIT_RATE = 3
+        jobs = [j for n in range(3) for j in make_jobs(owner, prompt=f"paced {n}", count=4)]
+        Job.objects.update(dispatched_at=None)  # as if nothing went out on commit
+        now = timezone.now()
+        assert services.dispatch_submits(now=now) == 3
+        assert services.dispatch_submits(now=now + timedelta(seconds=0.5)) == 0  # spent
+        assert services.dispatch_submits(now=now + timedelta(seconds=1.1)) == 3
+        sent = Job.objects.filter(dispatched_at__isnull=False).order_by("created_at", "pk")
+        assert list(sent.values_list("pk", flat=True)) == [j.pk for j in jobs[:6]]  # oldest first
+
+    def test_no_pacing_when_the_rate_is_zero(self, owner, providers, settings):
+        settings.SUBMIT_RATE = 0
+        make_jobs(owner, prompt="unpaced", count=4)
+        Job.objects.update(dispatched_at=None)
+        assert services.dispatch_submits() == 4
