@@ -154,7 +154,7 @@ MAX_IMAGE_PIXELS = 64_000_000
 SUBMIT_LEASE_SECONDS = env.int("FLUX2WEB_SUBMIT_LEASE", 90, minimum=1)
 # New tasks sent to providers per second, for the whole site (0: no pacing). Results come
 # back at the rate tasks went out; faster than the workers can store them, they wait.
-SUBMIT_RATE = env.int("FLUX2WEB_SUBMIT_RATE", 0, minimum=0)
+SUBMIT_RATE = env.int("FLUX2WEB_SUBMIT_RATE", 30, minimum=0)
 # How long a worker may hold one image download before another may take it over.
 MIRROR_CLAIM_SECONDS = env.int("FLUX2WEB_MIRROR_CLAIM", 120, minimum=1)
 # A poller that has not renewed its lease for this long is taken for dead and replaced.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,7 +18,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -237,6 +238,12 @@ def broker_backlog() -> int:
     return get_broker().queue_size() or 0
 
 
+# With pacing on, each dispatched job gets its own moment to go out, 1/rate apart, up to
+# this far ahead; the submit task waits for its moment. Tasks are in the broker before
+# their moment, so workers never sit idle waiting for the next dispatch.
+PACING_HORIZON = timedelta(seconds=1)
+
+
 def dispatch_submits(*, now=None) -> int:
     """Enqueue submit tasks for waiting jobs, keeping at most a window in the broker."""
     from flux2web.jobs import tasks
@@ -245,28 +252,43 @@ def dispatch_submits(*, now=None) -> int:
     window = DISPATCH_PER_WORKER * settings.Q_CLUSTER["workers"]
     waiting = Job.objects.filter(state=S.QUEUED)
     in_broker = broker_backlog()
-    room = window - in_broker
-    if settings.SUBMIT_RATE:
-        # Paced: what went out in the last second counts against this second's rate.
-        recent = Job.objects.filter(dispatched_at__gt=now - timedelta(seconds=1)).count()
-        room = min(room, settings.SUBMIT_RATE - recent)
-    if room <= 0:
+    if in_broker >= window:
         return 0
     due = (
         waiting.filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=now - DISPATCH_TIMEOUT))
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .order_by("created_at", "pk")
-        .values_list("pk", "dispatched_at")[:room]
+        .values_list("pk", "dispatched_at")[: window - in_broker]
     )
+    rate = settings.SUBMIT_RATE
+    step = timedelta(seconds=1 / rate) if rate else None
+    slot = now
+    if rate:
+        latest = Job.objects.aggregate(latest=Max("dispatched_at"))["latest"]
+        slot = max(now, latest + step) if latest else now
     sent = 0
     for job_id, dispatched_at in due:
+        if rate and slot > now + PACING_HORIZON:
+            break  # the rest wait for a later dispatch
         # Conditional, so two dispatchers (a web request, the poller) never both send it.
         if Job.objects.filter(pk=job_id, state=S.QUEUED, dispatched_at=dispatched_at).update(
-            dispatched_at=now
+            dispatched_at=slot
         ):
             tasks.enqueue(tasks.submit, job_id)
             sent += 1
+            if rate:
+                slot += step
     return sent
+
+
+def wait_for_slot(job_id: int) -> None:
+    """Paced submits wait for the moment the dispatcher gave them (never long)."""
+    moment = Job.objects.filter(pk=job_id).values_list("dispatched_at", flat=True).first()
+    if moment is None:
+        return
+    delay = (moment - timezone.now()).total_seconds()
+    if delay > 0:
+        time.sleep(min(delay, PACING_HORIZON.total_seconds()))
 
 
 # ---- Submitting. -----------------------------------------------------------------------

@@ -32,6 +32,7 @@ def enqueue(func, job_id: int):
 
 
 def submit(*, job_id: int) -> str:
+    services.wait_for_slot(job_id)
     outcome = services.submit_job(job_id=job_id)
     log.info("submit job %s: %s", job_id, outcome)
     services.dispatch_submits()  # one left the window: let the next one in

@@ -1,5 +1,6 @@
 """The pipeline's domain functions, called directly against the sandbox over loopback."""
 
+import time
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -288,15 +289,24 @@ def test_events_are_append_only(owner, providers):
 
 class TestDispatching:
     def test_submits_are_paced_to_the_site_wide_rate(self, owner, providers, settings):
-        settings.SUBMIT_RATE = 3
+        settings.SUBMIT_RATE = 4  # one every 0.25 s, dispatched up to a second ahead
         jobs = [j for n in range(3) for j in make_jobs(owner, prompt=f"paced {n}", count=4)]
         Job.objects.update(dispatched_at=None)  # as if nothing went out on commit
         now = timezone.now()
-        assert services.dispatch_submits(now=now) == 3
-        assert services.dispatch_submits(now=now + timedelta(seconds=0.5)) == 0  # spent
-        assert services.dispatch_submits(now=now + timedelta(seconds=1.1)) == 3
-        sent = Job.objects.filter(dispatched_at__isnull=False).order_by("created_at", "pk")
-        assert list(sent.values_list("pk", flat=True)) == [j.pk for j in jobs[:6]]  # oldest first
+        assert services.dispatch_submits(now=now) == 5  # now, +0.25, +0.5, +0.75, +1.0
+        sent = Job.objects.filter(dispatched_at__isnull=False).order_by("dispatched_at")
+        moments = [(m - now).total_seconds() for m in sent.values_list("dispatched_at", flat=True)]
+        assert moments == [0, 0.25, 0.5, 0.75, 1.0]
+        assert list(sent.values_list("pk", flat=True)) == [j.pk for j in jobs[:5]]  # oldest first
+        assert services.dispatch_submits(now=now + timedelta(seconds=0.1)) == 0  # booked up
+        assert services.dispatch_submits(now=now + timedelta(seconds=0.6)) == 2
+
+    def test_a_paced_submit_waits_for_its_moment(self, owner, providers):
+        (job,) = make_jobs(owner, prompt="wait for it")
+        Job.objects.filter(pk=job.pk).update(dispatched_at=timezone.now() + timedelta(seconds=0.3))
+        started = time.monotonic()
+        services.wait_for_slot(job.pk)
+        assert 0.25 < time.monotonic() - started < 0.6
 
     def test_no_pacing_when_the_rate_is_zero(self, owner, providers, settings):
         settings.SUBMIT_RATE = 0
