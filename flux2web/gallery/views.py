@@ -23,6 +23,7 @@ from flux2web.gallery.forms import GalleryFilters
 from flux2web.jobs import services
 from flux2web.jobs.models import Image
 from flux2web.lib.htmx import render_page
+from flux2web.lib.ids import parse_id, parse_ids
 from flux2web.studio.models import ReferenceUpload
 
 PER_PAGE = 48
@@ -67,8 +68,8 @@ def index(request):
 
 def _render_page(request, filters, before) -> tuple[str, int]:
     images = filters.apply(_images_for_user(request.user))
-    if before.isdigit():
-        images = images.filter(pk__lt=int(before))
+    if (before_id := parse_id(before)) is not None:
+        images = images.filter(pk__lt=before_id)
     page = list(images[: PER_PAGE + 1])
     query = request.GET.copy()
     query.pop("before", None)
@@ -81,7 +82,7 @@ def _render_page(request, filters, before) -> tuple[str, int]:
 
 
 def _selected(request):
-    ids = [int(i) for i in request.POST.getlist("image") if i.isdigit()]
+    ids = parse_ids(request.POST.getlist("image"))
     return _images_for_user(request.user).filter(pk__in=ids[:ZIP_AT_MOST])
 
 
@@ -114,7 +115,7 @@ def download_zip(request):
 
 @require_POST
 def delete_selected(request):
-    ids = [int(i) for i in request.POST.getlist("image") if i.isdigit()]
+    ids = parse_ids(request.POST.getlist("image"))
     if not ids:
         messages.error(request, "Select at least one image to delete.")
         return _back(request)

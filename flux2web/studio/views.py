@@ -20,6 +20,7 @@ from flux2web.core.models import Heartbeat
 from flux2web.jobs import services
 from flux2web.jobs.models import Image, Job
 from flux2web.lib.htmx import no_change, render_page
+from flux2web.lib.ids import parse_id
 from flux2web.studio import references
 from flux2web.studio.forms import GenerateForm, initial_from_job, resolve_options
 from flux2web.studio.models import ReferenceUpload
@@ -103,11 +104,10 @@ def _studio_form(request, data=None) -> GenerateForm:
 def home(request):
     data = {}
     if remix := request.GET.get("remix"):
-        if not remix.isdigit():
+        if parse_id(remix) is None:
             raise Http404("No such job.")
-        data = initial_from_job(_get_job_for_user(request, remix))
-    before = request.GET.get("before")
-    before = int(before) if before and before.isdigit() else None
+        data = initial_from_job(_get_job_for_user(request, parse_id(remix)))
+    before = parse_id(request.GET.get("before"))
     cards = _cards(request.user, before=before)
     context = {
         **_compose_context(request, _studio_form(request, data)),
@@ -174,10 +174,10 @@ def updates(request):
     """One request per page every 2 s: 204 when nothing on it changed, else the changed
     cards out of band, and no further polling once nothing is in flight."""
     shown = {}
-    for item in request.GET.get("cards", "").split(","):
+    for item in request.GET.get("cards", "").split(",")[:FOLLOW_AT_MOST]:
         job_id, _, fingerprint = item.partition(":")
-        if job_id.isdigit():
-            shown[int(job_id)] = fingerprint
+        if (pk := parse_id(job_id)) is not None:
+            shown[pk] = fingerprint
     current = _fingerprints(request.user, list(shown)[:FOLLOW_AT_MOST])
     changed = [pk for pk, fp in current.items() if shown.get(pk) != fp]
     if not changed:

@@ -159,6 +159,8 @@ def member_action(request, user_id, action):
                 messages.success(request, f"{person.username} is no longer a team admin.")
         elif action == "link":
             link = set_password_link(request, person)
+        else:
+            messages.error(request, f"There is no action {action!r}.")
     if link:
         context = {"person": person, "link": link}
         return render(request, "team/link.html", context)

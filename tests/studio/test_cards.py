@@ -198,3 +198,14 @@ def test_older_jobs_page_in(signed_in, owner):
     older = html.split('id="older-jobs"')[1].split('href="')[1].split('"')[0]
     more = signed_in.get(older, headers={**HX, "HX-Target": "older-jobs"}).content.decode()
     assert more.count('data-job-id="') == 3 and "<html" not in more
+
+
+@pytest.mark.parametrize("junk", ["99999999999999999999999", "²", "-1", "1e5", ""])
+def test_no_id_a_client_sends_makes_a_500(signed_in, owner, junk):
+    make_jobs(owner)
+    assert signed_in.get(f"/updates?cards={junk}:x", headers=HX).status_code in (200, 204)
+    assert signed_in.get(f"/?before={junk}").status_code == 200
+    assert signed_in.get(f"/?remix={junk}").status_code in (200, 404)
+    assert signed_in.get(f"/gallery/?before={junk}").status_code == 200
+    response = signed_in.post("/gallery/zip", {"image": [junk]}, follow=True)
+    assert "Select at least one image" in response.content.decode()

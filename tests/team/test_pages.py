@@ -155,3 +155,9 @@ def test_the_csv_export_lists_every_entry(client, admin, owner, providers):
     assert {r["user"] for r in rows} == {"olivia"}
     settle = next(r for r in rows if r["kind"] == "settle")
     assert (settle["amount_usd"], settle["provider"]) == ("0.0500", "KIE.ai")
+
+
+def test_an_unknown_member_action_is_explained(client, admin, owner):
+    client.force_login(admin)
+    response = client.post(f"/team/{owner.pk}/promote-to-king", follow=True)
+    assert "There is no action &#x27;promote-to-king&#x27;." in response.content.decode()
