@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django import forms
 
+from flux2web.credentials import health
 from flux2web.credentials.models import DIALECT_CHOICES, ProviderCredential, check_secret
 from flux2web.credentials.services import check_base_url
 from flux2web.providers.catalog import DIALECTS
@@ -97,10 +98,11 @@ class ProviderForm(forms.Form):
         credential.name = data["name"]
         credential.base_url = data["base_url"]
         credential.priority = data["priority"]
-        if self.instance is None or data["enabled"] != self.instance.enabled:
+        switched_on = data["enabled"] and (self.instance is None or not self.instance.enabled)
+        if self.instance is None:
             credential.enabled = data["enabled"]
-            if data["enabled"]:  # an admin switching it on clears the health policy's marks
-                credential.disabled_reason, credential.cooldown_until = "", None
+        elif not data["enabled"]:
+            credential.enabled = False
         if data["api_key"]:
             credential.set_api_key(data["api_key"])
         if data.get("clear_hmac_key"):
@@ -119,6 +121,8 @@ class ProviderForm(forms.Form):
                         prices.setdefault(model.value, {})[resolution] = str(value)
             credential.prices = prices
         credential.save()
+        if switched_on:  # as "Switch on" does: the health policy's marks are forgotten
+            health.enable(credential)
         return credential
 
 

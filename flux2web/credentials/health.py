@@ -58,3 +58,8 @@ def enable(credential: ProviderCredential) -> None:
     ProviderCredential.objects.filter(pk=credential.pk).update(
         enabled=True, disabled_reason="", cooldown_until=None
     )
+
+
+def disable(credential: ProviderCredential) -> None:
+    """An admin switches it off; routing skips it until someone switches it on."""
+    ProviderCredential.objects.filter(pk=credential.pk).update(enabled=False)

@@ -83,6 +83,6 @@ def switch(request, credential_id, on):
         health.enable(credential)
         messages.success(request, f"{credential.name} is on; routing uses it again.")
     else:
-        ProviderCredential.objects.filter(pk=credential.pk).update(enabled=False)
+        health.disable(credential)
         messages.success(request, f"{credential.name} is off; routing skips it.")
     return redirect("credentials:index")

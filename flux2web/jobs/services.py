@@ -175,7 +175,13 @@ def existing_jobs(*, owner, idempotency_key: str) -> list[Job]:
 
 
 def create_jobs(*, owner, spec: JobSpec, idempotency_key: str) -> list[Job]:
-    """Queue one job per image, or return the jobs this key already made. Raises JobRefused.
+    """Queue one job per image, or return the jobs this key already made. Raises JobRefused."""
+    return create_or_get_jobs(owner=owner, spec=spec, idempotency_key=idempotency_key)[0]
+
+
+def create_or_get_jobs(*, owner, spec: JobSpec, idempotency_key: str) -> tuple[list[Job], bool]:
+    """(jobs, True) when this call queued them; (the earlier jobs, False) when the key had
+    made them already (a double click). Raises JobRefused.
 
     The rows are committed before any provider call; the submit tasks are enqueued only
     once they are.
@@ -183,7 +189,7 @@ def create_jobs(*, owner, spec: JobSpec, idempotency_key: str) -> list[Job]:
     idempotency_key = _normal_key(idempotency_key)
     existing = existing_jobs(owner=owner, idempotency_key=idempotency_key)
     if existing:
-        return existing
+        return existing, False
     problems = check_spec(spec)
     if problems:
         raise JobRefused(problems)
@@ -219,8 +225,8 @@ def create_jobs(*, owner, spec: JobSpec, idempotency_key: str) -> list[Job]:
             transaction.on_commit(dispatch_submits)
     except IntegrityError:
         # The same key submitted twice at once (a double click): the other request won.
-        return existing_jobs(owner=owner, idempotency_key=idempotency_key)
-    return jobs
+        return existing_jobs(owner=owner, idempotency_key=idempotency_key), False
+    return jobs, True
 
 
 # The broker is first in, first out. Were a burst of submits all enqueued at once, every

@@ -248,14 +248,8 @@ class GenerateForm(forms.Form):
         placeholder = UPLOAD_PLACEHOLDER.format("")
         urls = [u for u in spec.request.reference_urls if not u.startswith(placeholder)]
         urls += [references.public_url(ref, base=base_url) for ref in stored]
-        return services.JobSpec(
-            request=_replace(spec.request, reference_urls=tuple(urls)), provider=spec.provider,
-            count=spec.count, random_seed=spec.random_seed,
-        )  # fmt: skip
-
-
-def _replace(request: GenerationRequest, **changes) -> GenerationRequest:
-    return dataclasses.replace(request, **changes)
+        request = dataclasses.replace(spec.request, reference_urls=tuple(urls))
+        return dataclasses.replace(spec, request=request)
 
 
 def _ratio_label(ratio: str) -> str:

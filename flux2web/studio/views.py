@@ -134,15 +134,15 @@ def generate(request):
         base = settings.PUBLIC_URL or request.build_absolute_uri("/")
         try:
             spec = form.job_spec(owner=request.user, base_url=base)
-            key = form.cleaned_data["idempotency_key"]
-            existing = services.existing_jobs(owner=request.user, idempotency_key=key)
-            jobs = services.create_jobs(owner=request.user, spec=spec, idempotency_key=key)
+            jobs, created = services.create_or_get_jobs(
+                owner=request.user, spec=spec, idempotency_key=form.cleaned_data["idempotency_key"]
+            )
         except services.JobRefused as refused:
             for problem in refused.problems:
                 form.add_error(problem.field if problem.field in form.fields else None,
                                problem.message)  # fmt: skip
         else:
-            if existing:  # a second press of the same form: those jobs are already shown
+            if not created:  # a second press of the same form: those jobs are already shown
                 jobs = []
             if not request.htmx:
                 n = len(jobs)
@@ -243,14 +243,14 @@ def _again(request, job_id, *, same_seed: bool):
                          seed=request_again.seed if keep_seed else None),
         provider=job.requested_provider, count=1, random_seed=not keep_seed,
     )  # fmt: skip
-    key = f"again-{job.pk}-{key}"
-    existing = services.existing_jobs(owner=request.user, idempotency_key=key)
     try:
-        made = services.create_jobs(owner=request.user, spec=spec, idempotency_key=key)
+        made, created = services.create_or_get_jobs(
+            owner=request.user, spec=spec, idempotency_key=f"again-{job.pk}-{key}"
+        )
     except services.JobRefused as refused:
         messages.error(request, "Not queued: " + " ".join(p.message for p in refused.problems))
         return _after_action(request, job)
-    fresh = [] if existing else made
+    fresh = made if created else []
     messages.success(request, "Queued again with the same seed." if same_seed else "Queued again.")
     return _after_action(request, job, new_jobs=fresh)
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from flux2web.jobs.models import Image, Job
@@ -44,10 +44,8 @@ def next_period(period: date) -> date:
 
 def quota_for(user) -> Quota:
     """The person's own limits, else the team default, else no limits at all."""
-    own = Quota.objects.filter(user=user).first()
-    if own is not None:
-        return own
-    return Quota.objects.filter(user__isnull=True).first() or Quota()
+    rows = {q.user_id: q for q in Quota.objects.filter(Q(user=user) | Q(user__isnull=True))}
+    return rows.get(user.pk) or rows.get(None) or Quota()
 
 
 @dataclass(frozen=True)
@@ -75,13 +73,13 @@ class Usage:
         return max(0, self.quota.monthly_images - self.images)
 
 
-def usage(user, *, period: date | None = None) -> Usage:
+def usage(user, *, period: date | None = None, quota: Quota | None = None) -> Usage:
     period = period or period_of()
     sums = LedgerEntry.objects.filter(user=user, period=period).aggregate(
         spent=Sum("delta"), images=Sum("images")
     )
     return Usage(
-        quota=quota_for(user),
+        quota=quota or quota_for(user),
         period=period,
         spent=(sums["spent"] or ZERO).quantize(Decimal("0.01")),
         images=sums["images"] or 0,
@@ -95,8 +93,10 @@ def _money(value: Decimal) -> str:
 
 def over_quota(user, *, price: Decimal, count: int) -> list[Problem]:
     """Why `count` more images at `price` each would break the person's limits; [] if not."""
-    now = usage(user)
-    quota = now.quota
+    quota = quota_for(user)
+    if quota.unlimited:  # on every submission: no sums to take when there is nothing to check
+        return []
+    now = usage(user, quota=quota)
     resets = f"{now.resets_on:%-d %B}"
     cost = price * count
     problems = []

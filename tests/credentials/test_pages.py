@@ -126,3 +126,14 @@ def test_no_key_in_any_page_or_log(client, admin_client, owner, sandbox, caplog,
     seen += "".join(e.message for e in Job.objects.get().events.all())
     assert SECRET not in seen and SECRET[-12:] not in seen
     assert SECRET not in caplog.text and "4242" in seen  # only the last four, as the hint
+
+
+def test_switching_on_in_the_edit_form_clears_the_health_policys_marks(admin_client, providers):
+    apixo = providers["Apixo"]
+    ProviderCredential.objects.filter(pk=apixo.pk).update(enabled=False, disabled_reason="credits")
+    data = {"name": "Apixo", "base_url": apixo.base_url, "priority": "1", "enabled": "on",
+            "models_offered": ["pro", "flex"], "price__pro__1K": "0.05", "price__pro__2K": "0.08",
+            "price__flex__1K": "0.09", "price__flex__2K": "0.13"}  # fmt: skip
+    assert admin_client.post(f"/providers/{apixo.pk}/", data).status_code == 302
+    apixo.refresh_from_db()
+    assert (apixo.enabled, apixo.disabled_reason) == (True, "")

@@ -127,10 +127,7 @@ class Command(BaseCommand):
 
     def _set_enabled(self, name: str, enabled: bool):
         credential = self._get(name)
-        if enabled:
-            health.enable(credential)
-        else:
-            ProviderCredential.objects.filter(pk=credential.pk).update(enabled=False)
+        (health.enable if enabled else health.disable)(credential)
         word = "enabled" if enabled else "disabled"
         self.stdout.write(f"{credential.name!r} is {word}.")
 
