@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "flux2web.studio",
     "flux2web.gallery",
     "flux2web.team",
+    "flux2web.sharing",
 ]
 
 MIDDLEWARE = [

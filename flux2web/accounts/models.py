@@ -1,5 +1,7 @@
 """The team's users. A custom model from day one so roles and quotas can join it later."""
 
+from __future__ import annotations
+
 import secrets
 
 from django.contrib.auth.models import AbstractUser
@@ -18,6 +20,12 @@ class User(AbstractUser):
     # Team admins run the team in the app: members, quotas, providers, usage. Superusers
     # (the first account) are admins too.
     is_team_admin = models.BooleanField("team admin", default=False)
+    # Whether this person's new images are visible to the team: "" follows the team's
+    # default (TeamPolicy), otherwise their own choice. Each image can still be changed.
+    new_images_visibility = models.CharField(
+        max_length=8, blank=True,
+        choices=[("", "Team default"), ("private", "Private"), ("team", "Visible to the team")],
+    )  # fmt: skip
 
     class Meta:
         db_table = "accounts_user"
@@ -32,3 +40,26 @@ class User(AbstractUser):
 
 def gallery_changed(user_id: int) -> None:
     User.objects.filter(pk=user_id).update(gallery_token=new_token())
+
+
+class TeamPolicy(models.Model):
+    """The team's settings that admins choose: one row (pk=1), made on first use."""
+
+    new_images_team_visible = models.BooleanField(
+        "new images visible to the team by default", default=False
+    )
+    public_links_allowed = models.BooleanField("share links allowed", default=True)
+    link_max_days = models.PositiveIntegerField(
+        "longest link expiry (days)", null=True, blank=True, help_text="Empty: no maximum."
+    )
+    link_never_allowed = models.BooleanField("links that never expire allowed", default=False)
+    link_password_required = models.BooleanField("a password on every link", default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return "Team policy"
+
+    @classmethod
+    def current(cls) -> TeamPolicy:
+        policy, _ = cls.objects.get_or_create(pk=1)
+        return policy

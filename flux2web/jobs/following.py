@@ -257,6 +257,7 @@ def start_mirroring(job: Job, status: TaskStatus, now, *, enqueue: bool = True) 
         Image.objects.bulk_create(
             [
                 Image(job=job, owner_id=job.owner_id, index=n, provider_url=result.url,
+                      team_visible=job.team_visible,
                       provider_url_expires_at=result.expires_at or finished + DEFAULT_URL_LIFETIME)
                 for n, result in enumerate(status.results)
             ],

@@ -154,6 +154,12 @@ class Job(models.Model):
 
     # The owner's own marks.
     favourite = models.BooleanField(default=False)
+    # Whether the images it makes are visible to the team (each image can change later).
+    team_visible = models.BooleanField(default=False)
+    # The image this job was remixed from, so the job page can show the family.
+    remix_of = models.ForeignKey(
+        "Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="remixes"
+    )
     deleted_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -324,11 +330,16 @@ class Image(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     mirrored_at = models.DateTimeField(null=True, blank=True)
+    # Teammates see it in the team gallery; otherwise only its owner (and staff) do.
+    team_visible = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["job", "index"]
         constraints = [models.UniqueConstraint(fields=["job", "index"], name="image_index_per_job")]
-        indexes = [models.Index(fields=["owner", "status", "-id"], name="image_owner_recent")]
+        indexes = [
+            models.Index(fields=["owner", "status", "-id"], name="image_owner_recent"),
+            models.Index(fields=["team_visible", "status", "-id"], name="image_team_recent"),
+        ]
 
     def __str__(self):
         return f"Image {self.index} of job {self.job_id} ({self.status})"
