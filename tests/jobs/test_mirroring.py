@@ -1,6 +1,7 @@
 """Result images are fetched safely: public addresses only, bounded, verified, or lost honestly."""
 
 import io
+import socket
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -165,3 +166,74 @@ class TestMirroringJobs:
         job = mirroring_job(url, expires_in=timedelta(seconds=-1))
         assert mirroring.mirror_job(job_id=job.pk) == "lost"
         assert "HTTP 403" in job.images.get().last_error
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["0.0.0.0", "172.16.3.4",  # noqa: S104 (refused, not bound) "192.168.1.1", "100.64.0.1", "localhost", "[fc00::1]",
+     "[fe80::1]", "[::ffff:127.0.0.1]", "[::ffff:a00:1]", "[64:ff9b::a9fe:a9fe]",
+     "[2002:7f00:1::]", "224.0.0.1", "2130706433", "0177.0.0.1", "0x7f.0.0.1", "010.0.0.1",
+     "127.1"],
+)  # fmt: skip
+def test_every_form_of_a_private_address_is_refused(host):
+    with pytest.raises(DownloadError) as caught:
+        AddressPolicy().check(f"http://{host}/x.png")
+    assert caught.value.permanent
+
+
+def test_a_name_that_resolves_to_a_private_address_is_refused(monkeypatch):
+    real = socket.getaddrinfo
+
+    def resolver(host, *args, **kwargs):
+        if host == "intranet.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.1.2.3", 80))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    with pytest.raises(DownloadError, match=r"non-public address \(10.1.2.3\)"):
+        AddressPolicy().check("http://intranet.example/x.png")
+
+
+class RecordingHandler(Handler):
+    seen_hosts: list[str] = []
+
+    def do_GET(self):
+        self.seen_hosts.append(self.headers["Host"])
+        super().do_GET()
+
+
+def test_the_download_connects_to_the_address_that_was_checked(monkeypatch):
+    """DNS rebinding: the name answers a public address to the check and a private one to
+    the connection. The download must go to the checked address, with the name as Host."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RecordingHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    real_resolve, real_connect = socket.getaddrinfo, socket.create_connection
+    answers = iter(["8.8.8.8", "127.0.0.1"])  # public first, then private
+
+    def resolver(host, *args, **kwargs):
+        if host == "cdn.rebind.example":
+            address = next(answers, "127.0.0.1")
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+        return real_resolve(host, *args, **kwargs)
+
+    connected = []
+
+    def connect(address, *args, **kwargs):
+        connected.append(address)
+        if address[0] == "8.8.8.8":  # stands in for the public server
+            address = ("127.0.0.1", address[1])
+        return real_connect(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    monkeypatch.setattr(socket, "create_connection", connect)
+    RecordingHandler.seen_hosts = []
+    try:
+        got = download_image(f"http://cdn.rebind.example:{port}/ok.png", policy=AddressPolicy(),
+                             max_bytes=200_000, max_pixels=64_000_000)  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert got.width == 64
+    assert connected == [("8.8.8.8", port)]
+    assert RecordingHandler.seen_hosts == [f"cdn.rebind.example:{port}"]
