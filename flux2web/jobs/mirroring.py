@@ -17,19 +17,14 @@ from PIL import ImageOps
 from flux2web.accounts.models import gallery_changed
 from flux2web.jobs.models import Image, Job
 from flux2web.jobs.services import note, transition
-from flux2web.providers.download import AddressPolicy, DownloadError, download_image
+from flux2web.lib.addresses import address_policy
+from flux2web.providers.download import DownloadError, download_image
 
 log = logging.getLogger(__name__)
 S = Job.State
 
 THUMBNAIL_SIZE = (512, 512)
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
-
-
-def address_policy() -> AddressPolicy:
-    return AddressPolicy(
-        allow_all=settings.ALLOW_PRIVATE_URLS, allowed=settings.ALLOWED_PRIVATE_HOSTS
-    )
 
 
 def mirror_job(*, job_id: int) -> str:

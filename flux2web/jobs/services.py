@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -26,6 +27,7 @@ from flux2web.accounts.models import gallery_changed
 from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs.models import Image, Job, JobEvent
+from flux2web.lib.addresses import reference_problem
 from flux2web.providers import catalog
 from flux2web.providers.transport import CallRecord
 from flux2web.providers.types import (
@@ -107,6 +109,20 @@ class JobSpec:
     count: int = 1
     # Draw a seed per job (so a batch is not four copies, and each can be rerun exactly).
     random_seed: bool = False
+    # Reference URLs this site signed itself (uploads, re-signed links): they lead to us,
+    # so the address rule for URLs people give does not apply to them.
+    trusted_references: frozenset[str] = frozenset()
+
+
+class Attachments(Protocol):
+    """Files that come with a request (uploaded references), stored only once it is
+    accepted, in the transaction that creates its jobs."""
+
+    def store(self, spec: JobSpec) -> JobSpec:
+        """Write the files and their rows; the spec that refers to them."""
+
+    def discard(self) -> None:
+        """Remove the files `store` wrote (their rows roll back with the transaction)."""
 
 
 def candidates(model: str, requested: ProviderCredential | None) -> list[ProviderCredential]:
@@ -121,7 +137,23 @@ def candidates(model: str, requested: ProviderCredential | None) -> list[Provide
 
 
 def check_spec(spec: JobSpec) -> list[catalog.Problem]:
-    """Every reason this cannot be queued; the first provider that would take it decides."""
+    """Every reason this cannot be queued."""
+    return _offer_problems(spec) + reference_problems(spec)
+
+
+def reference_problems(spec: JobSpec) -> list[catalog.Problem]:
+    """Reference URLs people gave that lead to private addresses (the rule and allow-list
+    of result downloads); our own signed links are exempt."""
+    problems = []
+    for number, url in enumerate(spec.request.reference_urls, start=1):
+        trusted = url in spec.trusted_references
+        if not trusted and (message := reference_problem(url, number=number)):
+            problems.append(catalog.Problem("reference_urls", message))
+    return problems
+
+
+def _offer_problems(spec: JobSpec) -> list[catalog.Problem]:
+    """Why no provider can take it; the first provider that would take it decides."""
     request = spec.request
     if not 1 <= spec.count <= 4:
         return [catalog.Problem("count", "Make 1 to 4 images at a time.")]
@@ -142,7 +174,7 @@ def check_spec(spec: JobSpec) -> list[catalog.Problem]:
         if not problems:
             return []
         first_problems = first_problems or problems
-    return first_problems
+    return list(first_problems)
 
 
 def chosen_provider(spec: JobSpec) -> ProviderCredential | None:
@@ -170,8 +202,9 @@ def _normal_key(key: str) -> str:
 def existing_jobs(*, owner, idempotency_key: str) -> list[Job]:
     """The jobs an earlier request with this key made, in order; empty if none."""
     key = _normal_key(idempotency_key)
-    found = Job.objects.filter(owner=owner, idempotency_key__startswith=f"{key}:")
-    return sorted(found, key=lambda j: j.idempotency_key)
+    return list(
+        Job.objects.filter(owner=owner, idempotency_key__startswith=f"{key}:").order_by("pk")
+    )
 
 
 def create_jobs(*, owner, spec: JobSpec, idempotency_key: str) -> list[Job]:
@@ -179,44 +212,50 @@ def create_jobs(*, owner, spec: JobSpec, idempotency_key: str) -> list[Job]:
     return create_or_get_jobs(owner=owner, spec=spec, idempotency_key=idempotency_key)[0]
 
 
-def create_or_get_jobs(*, owner, spec: JobSpec, idempotency_key: str) -> tuple[list[Job], bool]:
+def create_or_get_jobs(
+    *, owner, spec: JobSpec, idempotency_key: str, attachments: Attachments | None = None
+) -> tuple[list[Job], bool]:
     """(jobs, True) when this call queued them; (the earlier jobs, False) when the key had
     made them already (a double click). Raises JobRefused.
 
-    The rows are committed before any provider call; the submit tasks are enqueued only
-    once they are.
+    Nothing is written before every check has passed: `attachments` are stored in the
+    transaction that creates the jobs, and removed again if it does not commit. The rows
+    are committed before any provider call; the submit tasks are enqueued only once they are.
     """
+    return _create(owner=owner, specs=[spec], idempotency_key=idempotency_key,
+                   attachments=attachments)  # fmt: skip
+
+
+def create_batch(*, owner, specs: list[JobSpec], idempotency_key: str) -> list[Job]:
+    """Queue several requests (the lines of a prompt file) all or nothing: every request
+    is checked, and the quota for the whole batch, before any job is created. Raises
+    JobRefused; a repeated key returns the jobs it made."""
+    return _create(owner=owner, specs=specs, idempotency_key=idempotency_key)[0]
+
+
+def _create(*, owner, specs, idempotency_key, attachments=None) -> tuple[list[Job], bool]:
     idempotency_key = _normal_key(idempotency_key)
     existing = existing_jobs(owner=owner, idempotency_key=idempotency_key)
     if existing:
         return existing, False
-    problems = check_spec(spec)
+    problems = [p for spec in specs for p in check_spec(spec)]
     if problems:
         raise JobRefused(problems)
-    request = spec.request
-    price = price_for(spec)
+    prices = [price_for(spec) for spec in specs]
+    count = sum(spec.count for spec in specs)
+    cost = sum((price * spec.count for spec, price in zip(specs, prices, strict=True)), Decimal(0))
     try:
         with transaction.atomic():
             # Locked first, so simultaneous submissions see each other's reservations.
             ledger.lock_person(owner)
-            over = ledger.over_quota(owner, price=price, count=spec.count)
+            over = ledger.over_quota(owner, price=prices[0], count=count, cost=cost)
             if over:
                 raise JobRefused(over)
-            batch = Job(owner=owner).batch_id
-            jobs = [
-                Job.objects.create(
-                    owner=owner, batch_id=batch, idempotency_key=f"{idempotency_key}:{n}",
-                    model=request.model, prompt=request.prompt.strip(),
-                    aspect_ratio=request.aspect_ratio or "", width=request.width,
-                    height=request.height, resolution=(request.resolution or "").upper(),
-                    seed=secrets.randbelow(catalog.SEED_MAX + 1) if spec.random_seed
-                    else request.seed,
-                    seed_random=spec.random_seed, prompt_upsampling=request.prompt_upsampling,
-                    reference_urls=list(request.reference_urls),
-                    requested_provider=spec.provider, price=price,
-                )
-                for n in range(spec.count)
-            ]  # fmt: skip
+            if attachments is not None:
+                specs = [attachments.store(spec) for spec in specs]
+            jobs = []
+            for spec, price in zip(specs, prices, strict=True):
+                jobs += _new_jobs(owner, spec, price, f"{idempotency_key}:", first=len(jobs))
             JobEvent.objects.bulk_create(
                 JobEvent(job=j, kind=JobEvent.Kind.STATE, to_state=S.QUEUED, message="queued")
                 for j in jobs
@@ -225,8 +264,32 @@ def create_or_get_jobs(*, owner, spec: JobSpec, idempotency_key: str) -> tuple[l
             transaction.on_commit(dispatch_submits)
     except IntegrityError:
         # The same key submitted twice at once (a double click): the other request won.
+        if attachments is not None:
+            attachments.discard()
         return existing_jobs(owner=owner, idempotency_key=idempotency_key), False
+    except BaseException:
+        if attachments is not None:
+            attachments.discard()
+        raise
     return jobs, True
+
+
+def _new_jobs(owner, spec: JobSpec, price: Decimal, key: str, *, first: int) -> list[Job]:
+    request = spec.request
+    batch = Job(owner=owner).batch_id
+    return [
+        Job.objects.create(
+            owner=owner, batch_id=batch, idempotency_key=f"{key}{first + n}",
+            model=request.model, prompt=request.prompt.strip(),
+            aspect_ratio=request.aspect_ratio or "", width=request.width,
+            height=request.height, resolution=(request.resolution or "").upper(),
+            seed=secrets.randbelow(catalog.SEED_MAX + 1) if spec.random_seed else request.seed,
+            seed_random=spec.random_seed, prompt_upsampling=request.prompt_upsampling,
+            reference_urls=list(request.reference_urls),
+            requested_provider=spec.provider, price=price,
+        )
+        for n in range(spec.count)
+    ]  # fmt: skip
 
 
 # The broker is first in, first out. Were a burst of submits all enqueued at once, every

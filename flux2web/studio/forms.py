@@ -4,7 +4,6 @@ what each one takes, and the form offers exactly that, keeping every value that 
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -114,9 +113,12 @@ class GenerateForm(forms.Form):
     count = forms.IntegerField(label="Images", min_value=1, max_value=MAX_COUNT, initial=1)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
 
-    def __init__(self, *args, options: Options, **kwargs):
+    def __init__(self, *args, options: Options, owner=None, base_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.options = options
+        # Who submits, and where this site is: our own upload links among the pasted
+        # references are recognised (and the owner's re-signed) by them.
+        self.owner, self.base_url = owner, base_url
         f = self.fields
         f["idempotency_key"].initial = uuid.uuid4().hex
         f["model"].choices = [(m.value, f"FLUX.2 [{m.value}]") for m in options.models] or [
@@ -220,8 +222,16 @@ class GenerateForm(forms.Form):
             self.add_error("model", f"FLUX.2 {options.model} is not offered by {who}.")
             return data
         urls = [u.strip() for u in (data.get("reference_urls") or "").splitlines() if u.strip()]
+        trusted = set()
+        if self.owner is not None:
+            taken = references.take_references(urls, owner=self.owner, base=self.base_url)
+            urls, trusted = list(taken.urls), set(taken.ours)
+            for problem in taken.problems:
+                self.add_error("reference_urls", problem.message)
         uploads = data.get("reference_files") or []
-        urls += [UPLOAD_PLACEHOLDER.format(i) for i in range(len(uploads))]
+        placeholders = [UPLOAD_PLACEHOLDER.format(i) for i in range(len(uploads))]
+        urls += placeholders
+        trusted |= set(placeholders)  # become our own signed links once stored
         request = GenerationRequest(
             model=options.model, prompt=data.get("prompt") or "",
             aspect_ratio=data.get("aspect_ratio") or None, width=data.get("width"),
@@ -233,6 +243,7 @@ class GenerateForm(forms.Form):
             request=request, provider=None if options.auto else options.credential,
             count=data.get("count") or 1,
             random_seed=bool(options.caps.seed and not options.auto and request.seed is None),
+            trusted_references=frozenset(trusted),
         )  # fmt: skip
         for problem in services.check_spec(spec):
             field = "reference_urls" if problem.field == "reference_urls" else problem.field
@@ -240,16 +251,13 @@ class GenerateForm(forms.Form):
         self.spec = spec
         return data
 
-    def job_spec(self, *, owner, base_url: str) -> services.JobSpec:
-        """The accepted request, its uploads stored and handed over as signed URLs."""
-        spec = self.spec
-        uploads = self.cleaned_data.get("reference_files") or []
-        stored = [references.store_upload(owner=owner, upload=f) for f in uploads]
-        placeholder = UPLOAD_PLACEHOLDER.format("")
-        urls = [u for u in spec.request.reference_urls if not u.startswith(placeholder)]
-        urls += [references.public_url(ref, base=base_url) for ref in stored]
-        request = dataclasses.replace(spec.request, reference_urls=tuple(urls))
-        return dataclasses.replace(spec, request=request)
+    def uploads(self, *, owner, base_url: str) -> references.PendingUploads:
+        """The uploaded references, to be stored by the transaction that queues the jobs
+        (services.create_or_get_jobs) and only if it does."""
+        return references.PendingUploads(
+            owner=owner, uploads=self.cleaned_data.get("reference_files") or [], base=base_url,
+            placeholder=UPLOAD_PLACEHOLDER.format(""),
+        )  # fmt: skip
 
 
 def _ratio_label(ratio: str) -> str:

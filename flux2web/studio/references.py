@@ -6,24 +6,29 @@ signed and dated, so it works for a while and cannot be guessed or extended.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
+from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.urls import reverse
 from PIL import Image as PILImage
 
+from flux2web.providers.catalog import Problem
 from flux2web.studio.models import ReferenceUpload
 
 SALT = "flux2web.reference"
 # Long enough for a queued job to wait out provider retries; a retry re-signs anyway.
 URL_LIFETIME = timedelta(days=2)
 FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
-TOKEN_IN_URL = re.compile(r"/refs/(?P<token>[^/]+)/reference\.[a-z]+$")
+TOKEN_IN_URL = re.compile(r"/refs/(?P<token>[^/]+)/reference\.(?P<ext>[a-z]+)$")
 
 
 def check_image(upload) -> tuple[str, int, int, bytes]:
@@ -58,8 +63,40 @@ def store_upload(*, owner, upload) -> ReferenceUpload:
         original_name=(getattr(upload, "name", "") or "")[:200],
     )  # fmt: skip
     ref.file.save("upload", ContentFile(data), save=False)
-    ref.save()
+    try:
+        ref.save()
+    except BaseException:
+        ref.file.storage.delete(ref.file.name)
+        raise
     return ref
+
+
+class PendingUploads:
+    """Uploads that come with a request, stored only once every check has passed, in the
+    transaction that creates its jobs (services.Attachments): the request's placeholders
+    become signed URLs then. A refused or rolled-back request leaves no file behind."""
+
+    def __init__(self, *, owner, uploads, base: str, placeholder: str):
+        self.owner, self.uploads, self.base = owner, list(uploads), base
+        self.placeholder = placeholder
+        self.written: list[str] = []
+
+    def store(self, spec):
+        urls = []
+        for upload in self.uploads:
+            upload.seek(0)
+            ref = store_upload(owner=self.owner, upload=upload)
+            self.written.append(ref.file.name)
+            urls.append(public_url(ref, base=self.base))
+        kept = [u for u in spec.request.reference_urls if not u.startswith(self.placeholder)]
+        request = dataclasses.replace(spec.request, reference_urls=(*kept, *urls))
+        trusted = spec.trusted_references | frozenset(urls)
+        return dataclasses.replace(spec, request=request, trusted_references=trusted)
+
+    def discard(self) -> None:
+        for name in self.written:
+            default_storage.delete(name)
+        self.written = []
 
 
 def public_url(ref: ReferenceUpload, *, base: str) -> str:
@@ -76,17 +113,62 @@ def load_token(token: str) -> int | None:
         return None
 
 
-def refresh_urls(urls, *, base: str) -> list[str]:
-    """Re-sign our own reference URLs (a retry next week must not send an expired one)."""
-    fresh = []
-    for url in urls:
-        match = TOKEN_IN_URL.search(url)
-        ref_id = None
-        if match:
-            try:
-                ref_id = signing.loads(match["token"], salt=SALT)  # any age: it is ours
-            except signing.BadSignature:
-                ref_id = None
-        ref = ReferenceUpload.objects.filter(pk=ref_id).first() if ref_id else None
-        fresh.append(public_url(ref, base=base) if ref else url)
-    return fresh
+@dataclass(frozen=True)
+class Taken:
+    """Reference URLs as they will be sent: `ours` are links this site signed (they lead
+    to us, so the address rule for URLs people give does not apply to them)."""
+
+    urls: tuple[str, ...]
+    ours: frozenset[str]
+    problems: list[Problem]
+
+
+def take_references(urls, *, owner, base: str) -> Taken:
+    """Find our own upload links among reference URLs (a remix, a retry, a paste).
+
+    Only the owner's own uploads are re-signed, so an old link keeps working for them;
+    a link to someone else's upload is kept only while it still lives on this site and
+    refused once expired: pressing Retry must never revive access to another's file.
+    Everything else is returned as it is, for the address rule to judge.
+    """
+    own_origin = _origin(base) if base else None
+    fresh, ours, problems = [], set(), []
+    for number, url in enumerate(urls, start=1):
+        ref, live = _our_upload(url)
+        if ref is not None and ref.owner_id == owner.pk and base:
+            url = public_url(ref, base=base)
+            ours.add(url)
+        elif ref is not None and own_origin is not None and _origin(url) == own_origin:
+            if live:
+                ours.add(url)
+            else:
+                problems.append(Problem("reference_urls", (
+                    f"Reference image {number} is an expired link to an image someone else "
+                    "uploaded; upload the image yourself."
+                )))  # fmt: skip
+        fresh.append(url)
+    return Taken(tuple(fresh), frozenset(ours), problems)
+
+
+def _our_upload(url: str) -> tuple[ReferenceUpload | None, bool]:
+    """(the upload a link of ours names, whether the link still lives)."""
+    match = TOKEN_IN_URL.search(urlsplit(url).path)
+    if not match:
+        return None, False
+    try:
+        ref_id = signing.loads(match["token"], salt=SALT)  # any age: whose it is decides
+    except signing.BadSignature:
+        return None, False
+    ref = ReferenceUpload.objects.filter(pk=ref_id).first() if isinstance(ref_id, int) else None
+    if ref is None or match["ext"] != ref.extension:
+        return None, False
+    return ref, load_token(match["token"]) == ref_id
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    return parts.scheme, parts.hostname or "", port

@@ -83,6 +83,11 @@ def _refresher(user, fingerprints=None) -> str:
     return ",".join(f"{pk}:{fp}" for pk, fp in sorted(in_flight, reverse=True)[:FOLLOW_AT_MOST])
 
 
+def _site_base(request) -> str:
+    """Where providers reach this site: the links we sign for them start with it."""
+    return settings.PUBLIC_URL or request.build_absolute_uri("/")
+
+
 def _compose_context(request, form):
     beat = Heartbeat.objects.filter(name="worker").first()
     return {
@@ -128,15 +133,18 @@ def options(request):
 @require_POST
 def generate(request):
     options = resolve_options(request.POST.get("provider"), request.POST.get("model"))
-    form = GenerateForm(request.POST, request.FILES, options=options)
+    base = _site_base(request)
+    form = GenerateForm(
+        request.POST, request.FILES, options=options, owner=request.user, base_url=base
+    )
     jobs = []
     if form.is_valid():
-        base = settings.PUBLIC_URL or request.build_absolute_uri("/")
         try:
-            spec = form.job_spec(owner=request.user, base_url=base)
             jobs, created = services.create_or_get_jobs(
-                owner=request.user, spec=spec, idempotency_key=form.cleaned_data["idempotency_key"]
-            )
+                owner=request.user, spec=form.spec,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                attachments=form.uploads(owner=request.user, base_url=base),
+            )  # fmt: skip
         except services.JobRefused as refused:
             for problem in refused.problems:
                 form.add_error(problem.field if problem.field in form.fields else None,
@@ -234,14 +242,19 @@ def cancel(request, job_id):
 def _again(request, job_id, *, same_seed: bool):
     job = _get_job_for_user(request, job_id)
     key = request.POST.get("key") or uuid.uuid4().hex
-    base = settings.PUBLIC_URL or request.build_absolute_uri("/")
     request_again = job.generation_request()
-    urls = tuple(references.refresh_urls(job.reference_urls, base=base))
+    # Only the owner's own uploads are re-signed; every other link is judged again.
+    refs = references.take_references(job.reference_urls, owner=job.owner,
+                                      base=_site_base(request))  # fmt: skip
+    if refs.problems:
+        messages.error(request, "Not queued: " + " ".join(p.message for p in refs.problems))
+        return _after_action(request, job)
     keep_seed = same_seed or not job.seed_random
     spec = services.JobSpec(
-        request=dataclasses.replace(request_again, reference_urls=urls,
+        request=dataclasses.replace(request_again, reference_urls=refs.urls,
                          seed=request_again.seed if keep_seed else None),
         provider=job.requested_provider, count=1, random_seed=not keep_seed,
+        trusted_references=refs.ours,
     )  # fmt: skip
     try:
         made, created = services.create_or_get_jobs(

@@ -91,14 +91,15 @@ def _money(value: Decimal) -> str:
     return f"${value:,.2f}"
 
 
-def over_quota(user, *, price: Decimal, count: int) -> list[Problem]:
-    """Why `count` more images at `price` each would break the person's limits; [] if not."""
+def over_quota(user, *, price: Decimal, count: int, cost: Decimal | None = None) -> list[Problem]:
+    """Why `count` more images at `price` each (or costing `cost` together, for a batch at
+    several prices) would break the person's limits; [] if not."""
     quota = quota_for(user)
     if quota.unlimited:  # on every submission: no sums to take when there is nothing to check
         return []
     now = usage(user, quota=quota)
     resets = f"{now.resets_on:%-d %B}"
-    cost = price * count
+    cost = price * count if cost is None else cost
     problems = []
     if quota.monthly_usd is not None and now.spent + cost > quota.monthly_usd:
         problems.append(Problem("count", (
