@@ -1,14 +1,21 @@
 """`manage.py generate`: from the shell to stored images, through every seeded provider."""
 
+import io
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from django.core import signing
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from PIL import Image
 
 from flux2web.jobs.models import Job
+from flux2web.studio import references
+from flux2web.team.models import Quota
 from tests.conftest import ROOT, subprocess_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,6 +42,9 @@ def test_generate_wait_stores_images_through_every_seeded_provider(
         # Started and beating first, so the command sees a worker and leaves the jobs to it.
         worker_env = {**worker_env, "FLUX2WEB_QUEUE_NAME": cluster().ready().queue_name}
     ref = f"{image_host}/landscape-0.png"
+    # The reference images are on loopback: allowed beside the sandbox, as bin/run would.
+    allowed = f"{worker_env['FLUX2WEB_ALLOW_PRIVATE_URLS']},{image_host.removeprefix('http://')}"
+    worker_env = {**worker_env, "FLUX2WEB_ALLOW_PRIVATE_URLS": allowed}
     runs = {
         "LiangXin": ["--width", "640", "--height", "480", "--seed", "5", "--upsample"],
         "KIE.ai": ["--model", "flex", "--aspect-ratio", "16:9", "--resolution", "1K"],
@@ -105,3 +115,67 @@ def test_without_wait_it_queues_and_says_so(owner, providers, worker_env):
     assert code == 0
     assert out.count("queued") == 4  # two "queued" lines, then two summaries
     assert Job.objects.filter(state="queued").count() == 2
+
+
+def test_a_quota_refusal_prints_the_reason_exits_2_and_creates_nothing(owner, providers,
+                                                                       worker_env):  # fmt: skip
+    Quota.objects.create(user=owner, monthly_images=1)
+    code, _, err = finish(generate("--user", "olivia", "--prompt", "a fox", "--count", "2",
+                                     worker_env=worker_env))  # fmt: skip
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert "Refused; nothing was queued:" in err
+    assert "Over your monthly limit: this would make 2 images and you have 1 of 1 left" in err
+    assert not Job.objects.exists()
+
+
+def test_a_prompt_file_over_the_quota_queues_none_of_it(owner, providers, worker_env, tmp_path):
+    Quota.objects.create(user=owner, monthly_images=2)
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("a calm lake\na fox in snow\na heron at dawn\n")
+    code, _, err = finish(generate("--user", "olivia", "--from-file", str(prompts),
+                                   worker_env=worker_env))  # fmt: skip
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert "this would make 3 images and you have 2 of 2 left" in err
+    assert not Job.objects.exists()
+    # Within the limit, the whole file is queued.
+    prompts.write_text("a calm lake\na fox in snow\n")
+    code, _, err = finish(generate("--user", "olivia", "--from-file", str(prompts),
+                                     worker_env=worker_env))  # fmt: skip
+    assert code == 0, err
+    assert Job.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "ref", ["http://127.0.0.1:9/a.png", "http://169.254.169.254/latest", "http://[::1]/a.png",
+            "http://10.0.0.7/a.png", "http://0x7f.0.0.1/a.png"],
+)  # fmt: skip
+def test_a_private_ref_is_refused_before_anything_is_queued(owner, providers, worker_env, ref):
+    code, _, err = finish(generate("--user", "olivia", "--prompt", "a fox", "--ref", ref,
+                                   worker_env=worker_env))  # fmt: skip
+    assert code == 2, err
+    assert "Refused; nothing was queued:" in err and "reference_urls: Reference image 1" in err
+    assert not Job.objects.exists()
+
+
+def test_an_upload_link_of_ours_is_taken_and_only_its_owner_gets_it_renewed(
+    owner, outsider, providers, settings, media, monkeypatch
+):
+    settings.PUBLIC_URL = "http://127.0.0.1:8000"
+    settings.ALLOW_PRIVATE_URLS, settings.ALLOWED_PRIVATE_HOSTS = False, frozenset()
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48)).save(out, format="PNG")
+    ref = references.store_upload(owner=owner, upload=SimpleUploadedFile("a.png", out.getvalue()))
+    past = time.time() - 3 * 24 * 3600
+    with monkeypatch.context() as m:
+        m.setattr(signing.time, "time", lambda: past)
+        expired = references.public_url(ref, base=settings.PUBLIC_URL)
+    call_command("generate", "--user", "olivia", "--prompt", "a fox", "--ref", expired,
+                 stdout=io.StringIO())  # fmt: skip
+    (url,) = Job.objects.get().reference_urls
+    assert url.startswith("http://127.0.0.1:8000/refs/") and url != expired
+    with pytest.raises(CommandError, match="expired link to an image someone else") as caught:
+        call_command("generate", "--user", "oscar", "--prompt", "a fox", "--ref", expired)
+    assert caught.value.returncode == 2
+    assert Job.objects.count() == 1

@@ -5,6 +5,7 @@ import time
 import uuid
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
@@ -14,6 +15,7 @@ from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import following, mirroring, services, tasks
 from flux2web.jobs.models import Job
 from flux2web.providers.types import GenerationRequest, Model
+from flux2web.studio import references
 
 S = Job.State
 DONE = (*Job.FINAL, S.UNCERTAIN)
@@ -44,21 +46,27 @@ class Command(BaseCommand):
     def handle(self, *args, **o):
         owner = self._user(o["user"])
         provider = self._provider(o["provider"])
+        # Our own upload links under PUBLIC_URL: the user's re-signed, others' judged.
+        refs = references.take_references(o["ref"], owner=owner, base=settings.PUBLIC_URL)
         specs = [
-            services.JobSpec(request=self._request(prompt, o), provider=provider, count=o["count"])
+            services.JobSpec(
+                request=self._request(prompt, o, refs.urls), provider=provider,
+                count=o["count"], trusted_references=refs.ours,
+            )
             for prompt in self._prompts(o["prompt"], o["from_file"])
-        ]
+        ]  # fmt: skip
         refusals = [(n, services.check_spec(spec)) for n, spec in enumerate(specs, start=1)]
         refusals = [(n, problems) for n, problems in refusals if problems]
+        if refs.problems:
+            refusals.insert(0, (None, refs.problems))
         if refusals:
-            lines = ["Refused; nothing was queued:"]
-            for number, problems in refusals:
-                where = f" (prompt {number})" if len(specs) > 1 else ""
-                lines += [f"  {p.field}{where}: {p.message}" for p in problems]
-            raise CommandError("\n".join(lines), returncode=2)
-        jobs = []
-        for spec in specs:
-            jobs += services.create_jobs(owner=owner, spec=spec, idempotency_key=uuid.uuid4().hex)
+            self._refuse(refusals, several=len(specs) > 1)
+        try:
+            # The whole batch at once: its quota is checked for every prompt together, and
+            # a refusal creates nothing.
+            jobs = services.create_batch(owner=owner, specs=specs, idempotency_key=uuid.uuid4().hex)
+        except services.JobRefused as refused:
+            self._refuse([(None, refused.problems)], several=False)
         if not o["json"]:
             for job in jobs:
                 self.stdout.write(f"job {job.pk} queued: {job.prompt[:60]!r}")
@@ -68,6 +76,13 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(describe(job)) if o["json"] else summary(job))
         if o["wait"] and any(job.state != S.SUCCEEDED for job in jobs):
             raise SystemExit(1)
+
+    def _refuse(self, refusals, *, several: bool):
+        lines = ["Refused; nothing was queued:"]
+        for number, problems in refusals:
+            where = f" (prompt {number})" if several and number else ""
+            lines += [f"  {p.field}{where}: {p.message}" for p in problems]
+        raise CommandError("\n".join(lines), returncode=2)
 
     def _user(self, username):
         user = get_user_model().objects.filter(username=username).first()
@@ -98,11 +113,11 @@ class Command(BaseCommand):
             raise CommandError("Give a prompt: --prompt TEXT or --from-file FILE.")
         return prompts
 
-    def _request(self, prompt, o) -> GenerationRequest:
+    def _request(self, prompt, o, refs) -> GenerationRequest:
         return GenerationRequest(
             model=Model(o["model"]), prompt=prompt, aspect_ratio=o["aspect_ratio"],
             width=o["width"], height=o["height"], resolution=o["resolution"], seed=o["seed"],
-            prompt_upsampling=o["upsample"], reference_urls=tuple(o["ref"]),
+            prompt_upsampling=o["upsample"], reference_urls=tuple(refs),
         )  # fmt: skip
 
     def _wait(self, ids, timeout):
