@@ -2,6 +2,7 @@
 
 import io
 import socket
+import ssl
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,6 +13,7 @@ from PIL import Image as PILImage
 
 from flux2web.jobs import mirroring
 from flux2web.jobs.models import Image, Job
+from flux2web.providers import download
 from flux2web.providers.download import AddressPolicy, DownloadError, download_image
 from tests.jobs.conftest import make_jobs
 
@@ -170,7 +172,8 @@ class TestMirroringJobs:
 
 @pytest.mark.parametrize(
     "host",
-    ["0.0.0.0", "172.16.3.4",  # noqa: S104 (refused, not bound) "192.168.1.1", "100.64.0.1", "localhost", "[fc00::1]",
+    ["0.0.0.0",  # noqa: S104 (refused, not bound)
+     "172.16.3.4", "192.168.1.1", "100.64.0.1", "localhost", "[fc00::1]",
      "[fe80::1]", "[::ffff:127.0.0.1]", "[::ffff:a00:1]", "[64:ff9b::a9fe:a9fe]",
      "[2002:7f00:1::]", "224.0.0.1", "2130706433", "0177.0.0.1", "0x7f.0.0.1", "010.0.0.1",
      "127.1"],
@@ -237,3 +240,75 @@ def test_the_download_connects_to_the_address_that_was_checked(monkeypatch):
     assert got.width == 64
     assert connected == [("8.8.8.8", port)]
     assert RecordingHandler.seen_hosts == [f"cdn.rebind.example:{port}"]
+
+
+def certificate_for(name: str, folder):
+    """A throw-away CA and a certificate it signed for `name`: (ca file, cert file, key file)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    def build(subject, issuer, key, signer, *, ca, san=None):
+        now = timezone.now()
+        builder = (
+            x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )  # fmt: skip
+        if san:
+            builder = builder.add_extension(x509.SubjectAlternativeName([san]), critical=False)
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
+    ca = build(ca_name, ca_name, ca_key, ca_key, ca=True)
+    cert = build(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]), ca_name, key,
+                 ca_key, ca=False, san=x509.DNSName(name))  # fmt: skip
+    files = [folder / "ca.pem", folder / "cert.pem", folder / "key.pem"]
+    files[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    files[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    files[2].write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))  # fmt: skip
+    return files
+
+
+def test_a_pinned_https_download_keeps_the_tls_name(monkeypatch, tmp_path):
+    """Connected by address, the TLS handshake still names the host, so its certificate
+    is checked against the name (and the right one is served)."""
+    name = "cdn.tls.example"
+    ca_file, cert_file, key_file = certificate_for(name, tmp_path)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RecordingHandler)
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(cert_file, key_file)
+    names = []
+    served.sni_callback = lambda sock, server_name, context: names.append(server_name)
+    server.socket = served.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    real_resolve, real_connect = socket.getaddrinfo, socket.create_connection
+
+    def resolver(host, *args, **kwargs):
+        if host == name:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("8.8.8.8", port))]
+        return real_resolve(host, *args, **kwargs)
+
+    def connect(address, *args, **kwargs):
+        assert address[0] == "8.8.8.8", address  # by the checked address, never by name
+        return real_connect(("127.0.0.1", address[1]), *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    monkeypatch.setattr(socket, "create_connection", connect)
+    monkeypatch.setattr(download, "ssl_context", lambda: ssl.create_default_context(cafile=ca_file))
+    RecordingHandler.seen_hosts = []
+    try:
+        got = download_image(f"https://{name}:{port}/ok.png", policy=AddressPolicy(),
+                             max_bytes=200_000, max_pixels=64_000_000)  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert got.width == 64
+    assert names == [name]
+    assert RecordingHandler.seen_hosts == [f"{name}:{port}"]
