@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.http import HttpResponse
@@ -28,6 +29,7 @@ from flux2web.team.models import LedgerEntry, Quota
 
 User = get_user_model()
 K = LedgerEntry.Kind
+OUTRANKED = "You cannot change an account with more rights than your own."
 
 
 def _month(request) -> date:
@@ -125,6 +127,8 @@ def member(request, user_id):
     context = {
         "person": person, "form": form, "own": own, "usage": ledger.usage(person),
         "entries": LedgerEntry.objects.filter(user=person).select_related("job")[:50],
+        "may_manage": request.user.may_manage(person), "is_self": person.pk == request.user.pk,
+        "outranked": OUTRANKED,
     }  # fmt: skip
     return render(request, "team/member.html", context)
 
@@ -133,6 +137,9 @@ def member(request, user_id):
 @admin_required
 def member_action(request, user_id, action):
     person = get_object_or_404(User, pk=user_id)
+    if not request.user.may_manage(person):
+        # The member page offers nothing here; this is a hand-made request.
+        raise PermissionDenied(OUTRANKED)
     if person.pk == request.user.pk and action in ("deactivate", "unmake-admin"):
         messages.error(request, "You cannot do that to your own account; ask another admin.")
         return redirect("team:member", person.pk)
