@@ -4,6 +4,7 @@ With nothing set this runs on one machine: SQLite and media under FLUX2WEB_DATA_
 django-q2 ORM broker, a locally generated SECRET_KEY. README.md lists every variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 from flux2web.lib.crypto import generate_key, valid_key
@@ -61,7 +62,8 @@ CSRF_TRUSTED_ORIGINS = [PUBLIC_URL] if PUBLIC_URL else []
 if PUBLIC_URL.startswith("https://"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-if env.bool("FLUX2WEB_BEHIND_PROXY", False):
+BEHIND_PROXY = env.bool("FLUX2WEB_BEHIND_PROXY", False)
+if BEHIND_PROXY:
     # Only behind a proxy that sets this header itself; otherwise a client could forge it.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -76,6 +78,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_q",
+    "axes",
     "flux2web.accounts",
     "flux2web.core",
     "flux2web.credentials",
@@ -99,6 +102,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "flux2web.lib.htmx.HtmxMessagesMiddleware",
+    # Last, as django-axes asks: turns a throttled sign-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "flux2web.urls"
@@ -172,6 +177,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+
+# Sign-in throttling (django-axes): after LOGIN_FAILURES failed sign-ins for one account
+# (from anywhere), or from one client address (for any accounts), further tries are
+# refused for LOGIN_COOLOFF after the last counted failure. Tries during a lock-out do not
+# prolong it, so a guesser cannot keep the right person out for long; a success forgets
+# earlier failures. Attempts live in the database, so every web process sees them.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("FLUX2WEB_LOGIN_FAILURES", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("FLUX2WEB_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "flux2web.accounts.throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "flux2web.accounts.throttle.locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins need no table of their own
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("FLUX2WEB_TIME_ZONE", "UTC")
