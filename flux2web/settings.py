@@ -7,6 +7,8 @@ django-q2 ORM broker, a locally generated SECRET_KEY. README.md lists every vari
 from datetime import timedelta
 from pathlib import Path
 
+from csp.constants import NONE, SELF
+
 from flux2web.lib.crypto import generate_key, valid_key
 from flux2web.lib.env import (
     ConfigError,
@@ -59,9 +61,24 @@ ALLOWED_HOSTS = env.list(
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ConfigError("FLUX2WEB_ALLOWED_HOSTS", "must name this site's host(s) in production mode")
 CSRF_TRUSTED_ORIGINS = [PUBLIC_URL] if PUBLIC_URL else []
-if PUBLIC_URL.startswith("https://"):
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+# Cookies only over HTTPS: when the public URL says https, and in production unless it
+# says plain http.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PUBLIC_URL.startswith("https://") or (
+    PRODUCTION and not PUBLIC_URL.startswith("http://")
+)
+# In production, HTTPS only: plain HTTP is redirected and browsers are told (HSTS) never to
+# try it again. Behind a TLS-terminating proxy that redirects by itself, or one that sets
+# HSTS, either can be switched off here.
+SECURE_SSL_REDIRECT = env.bool("FLUX2WEB_SSL_REDIRECT", PRODUCTION)
+# The load balancer's health check may come over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("FLUX2WEB_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("FLUX2WEB_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("FLUX2WEB_HSTS_PRELOAD", False)
+# Preloading is a promise to browser vendors that only the site's owner can make (anyone may
+# submit a domain that asks for it), so it is off unless chosen, and check --deploy is not
+# asked to insist on it.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 BEHIND_PROXY = env.bool("FLUX2WEB_BEHIND_PROXY", False)
 if BEHIND_PROXY:
     # Only behind a proxy that sets this header itself; otherwise a client could forge it.
@@ -79,6 +96,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_q",
     "axes",
+    "csp",
     "flux2web.accounts",
     "flux2web.core",
     "flux2web.credentials",
@@ -100,6 +118,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "flux2web.lib.htmx.HtmxMessagesMiddleware",
     # Last, as django-axes asks: turns a throttled sign-in into the lock-out page.
@@ -251,5 +270,18 @@ LOGGING = {
 }
 
 X_FRAME_OPTIONS = "DENY"
+# Every page: scripts, styles, fonts and connections from this site only, no inline script
+# or style (templates use files under static/ and classes), never framed. Stored images and
+# references get a stricter policy of their own (flux2web.lib.headers).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
