@@ -266,6 +266,8 @@ LOGGING = {
         # One line per HTTP call is noise at INFO; every provider call is a job event anyway.
         "httpx": {"level": "WARNING" if LOG_LEVEL == "INFO" else LOG_LEVEL},
         "httpcore": {"level": "WARNING"},
+        # Failed sign-ins and lock-outs are warnings; its start-up and success lines are noise.
+        "axes": {"level": "WARNING" if LOG_LEVEL == "INFO" else LOG_LEVEL},
     },
 }
 
