@@ -4,7 +4,10 @@ With nothing set this runs on one machine: SQLite and media under FLUX2WEB_DATA_
 django-q2 ORM broker, a locally generated SECRET_KEY. README.md lists every variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
+
+from csp.constants import NONE, SELF
 
 from flux2web.lib.crypto import generate_key, valid_key
 from flux2web.lib.env import (
@@ -58,10 +61,26 @@ ALLOWED_HOSTS = env.list(
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ConfigError("FLUX2WEB_ALLOWED_HOSTS", "must name this site's host(s) in production mode")
 CSRF_TRUSTED_ORIGINS = [PUBLIC_URL] if PUBLIC_URL else []
-if PUBLIC_URL.startswith("https://"):
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-if env.bool("FLUX2WEB_BEHIND_PROXY", False):
+# Cookies only over HTTPS: when the public URL says https, and in production unless it
+# says plain http.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PUBLIC_URL.startswith("https://") or (
+    PRODUCTION and not PUBLIC_URL.startswith("http://")
+)
+# In production, HTTPS only: plain HTTP is redirected and browsers are told (HSTS) never to
+# try it again. Behind a TLS-terminating proxy that redirects by itself, or one that sets
+# HSTS, either can be switched off here.
+SECURE_SSL_REDIRECT = env.bool("FLUX2WEB_SSL_REDIRECT", PRODUCTION)
+# The load balancer's health check may come over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("FLUX2WEB_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("FLUX2WEB_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("FLUX2WEB_HSTS_PRELOAD", False)
+# Preloading is a promise to browser vendors that only the site's owner can make (anyone may
+# submit a domain that asks for it), so it is off unless chosen, and check --deploy is not
+# asked to insist on it.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+BEHIND_PROXY = env.bool("FLUX2WEB_BEHIND_PROXY", False)
+if BEHIND_PROXY:
     # Only behind a proxy that sets this header itself; otherwise a client could forge it.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -76,6 +95,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_q",
+    "axes",
+    "csp",
     "flux2web.accounts",
     "flux2web.core",
     "flux2web.credentials",
@@ -97,8 +118,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "flux2web.lib.htmx.HtmxMessagesMiddleware",
+    # Last, as django-axes asks: turns a throttled sign-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "flux2web.urls"
@@ -173,6 +197,24 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 
+# Sign-in throttling (django-axes): after LOGIN_FAILURES failed sign-ins for one account
+# (from anywhere), or from one client address (for any accounts), further tries are
+# refused for LOGIN_COOLOFF after the last counted failure. Tries during a lock-out do not
+# prolong it, so a guesser cannot keep the right person out for long; a success forgets
+# earlier failures. Attempts live in the database, so every web process sees them.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("FLUX2WEB_LOGIN_FAILURES", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("FLUX2WEB_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "flux2web.accounts.throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "flux2web.accounts.throttle.locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins need no table of their own
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("FLUX2WEB_TIME_ZONE", "UTC")
 USE_I18N = False
@@ -224,9 +266,24 @@ LOGGING = {
         # One line per HTTP call is noise at INFO; every provider call is a job event anyway.
         "httpx": {"level": "WARNING" if LOG_LEVEL == "INFO" else LOG_LEVEL},
         "httpcore": {"level": "WARNING"},
+        # Failed sign-ins and lock-outs are warnings; its start-up and success lines are noise.
+        "axes": {"level": "WARNING" if LOG_LEVEL == "INFO" else LOG_LEVEL},
     },
 }
 
 X_FRAME_OPTIONS = "DENY"
+# Every page: scripts, styles, fonts and connections from this site only, no inline script
+# or style (templates use files under static/ and classes), never framed. Stored images and
+# references get a stricter policy of their own (flux2web.lib.headers).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

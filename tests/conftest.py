@@ -50,6 +50,25 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def sign_ins_carry_a_request(monkeypatch):
+    """django-axes throttles sign-ins per client, so authenticate() needs the request; the
+    test client's login() passes none. Give it one from the test client's address."""
+    from django.http import HttpRequest
+    from django.test.client import ClientMixin
+
+    login = ClientMixin.login
+
+    def login_with_request(self, **credentials):
+        if "request" not in credentials:
+            request = HttpRequest()
+            request.META["REMOTE_ADDR"] = "127.0.0.1"
+            credentials["request"] = request
+        return login(self, **credentials)
+
+    monkeypatch.setattr(ClientMixin, "login", login_with_request)
+
+
 @pytest.fixture
 def owner(django_user_model):
     return django_user_model.objects.create_user("olivia", password=PASSWORD)

@@ -243,3 +243,45 @@ class TestStartUp:
         )
         assert seen["secret"] == "k" * 60
         assert seen["hosts"] == ["flux.example.com"]
+
+
+PRODUCTION = {
+    "FLUX2WEB_MODE": "production",
+    "FLUX2WEB_SECRET_KEY": "pX7#vK2$mQ9!wL4@zR8%tY3^nB6&cF1*hJ5(dG0)sA-eU_iO+rT=yW",
+    "FLUX2WEB_ALLOWED_HOSTS": "flux.example.com",
+    "FLUX2WEB_ENCRYPTION_KEY": FERNET_KEY,
+}
+
+
+def https_settings(tmp_path, **env) -> dict:
+    code = (
+        "import json; from django.conf import settings as s; print(json.dumps({"
+        "'redirect': s.SECURE_SSL_REDIRECT, 'hsts': s.SECURE_HSTS_SECONDS, "
+        "'subdomains': s.SECURE_HSTS_INCLUDE_SUBDOMAINS, 'cookies': s.SESSION_COOKIE_SECURE}))"
+    )
+    result = run_manage("shell", "-c", code, env=env, data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+class TestProductionHardening:
+    def test_check_deploy_is_clean_in_production(self, tmp_path):
+        result = run_manage(
+            "check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION, data_dir=tmp_path
+        )
+        assert result.returncode == 0, result.stderr + result.stdout
+        assert "identified no issues" in result.stdout
+
+    def test_production_redirects_to_https_and_sets_hsts_by_default(self, tmp_path):
+        seen = https_settings(tmp_path, **PRODUCTION)
+        assert seen == {"redirect": True, "hsts": 31_536_000, "subdomains": True,
+                        "cookies": True}  # fmt: skip
+
+    def test_a_tls_terminating_proxy_can_take_over_redirect_and_hsts(self, tmp_path):
+        seen = https_settings(tmp_path, **PRODUCTION, FLUX2WEB_SSL_REDIRECT="false",
+                              FLUX2WEB_HSTS_SECONDS="0")  # fmt: skip
+        assert (seen["redirect"], seen["hsts"], seen["cookies"]) == (False, 0, True)
+
+    def test_local_mode_stays_on_plain_http(self, tmp_path):
+        seen = https_settings(tmp_path)
+        assert seen == {"redirect": False, "hsts": 0, "subdomains": False, "cookies": False}

@@ -37,6 +37,16 @@ class User(AbstractUser):
     def is_admin(self) -> bool:
         return self.is_active and (self.is_team_admin or self.is_superuser)
 
+    def may_manage(self, person: User) -> bool:
+        """Whether this account may change `person`'s account (sign-in, role, password link).
+
+        Never one with more power: only a superuser acts on a superuser, only staff or a
+        superuser on staff (who reach Django admin). Team admins run everyone else.
+        """
+        if person.is_superuser and not self.is_superuser:
+            return False
+        return not (person.is_staff and not (self.is_staff or self.is_superuser))
+
 
 def gallery_changed(user_id: int) -> None:
     User.objects.filter(pk=user_id).update(gallery_token=new_token())

@@ -11,6 +11,7 @@ from flux2web.credentials.models import DIALECT_CHOICES, ProviderCredential, che
 from flux2web.credentials.services import check_base_url
 from flux2web.providers.catalog import DIALECTS
 
+MAX_PRIORITY = 1_000_000
 KEY_WIDGET = forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"})
 
 
@@ -18,7 +19,10 @@ class ProviderForm(forms.Form):
     name = forms.CharField(max_length=60)
     dialect = forms.ChoiceField(choices=DIALECT_CHOICES, label="API dialect")
     base_url = forms.CharField(label="Base URL", max_length=300)
-    priority = forms.IntegerField(min_value=0, initial=100, help_text="Lower is tried first.")
+    # Bounded so an absurd number is a field error, not a database overflow.
+    priority = forms.IntegerField(
+        min_value=0, max_value=MAX_PRIORITY, initial=100, help_text="Lower is tried first."
+    )
     enabled = forms.BooleanField(required=False, initial=True)
     api_key = forms.CharField(
         label="API key", required=False, widget=KEY_WIDGET,

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from flux2web.gallery.forms import GalleryFilters
 from flux2web.jobs import services
 from flux2web.jobs.models import Image
+from flux2web.lib.headers import stored_file
 from flux2web.lib.htmx import render_page
 from flux2web.lib.ids import parse_id, parse_ids
 from flux2web.studio.models import ReferenceUpload
@@ -131,6 +132,7 @@ def download_name(image: Image) -> str:
 
 
 @require_GET
+@stored_file
 def media(request, name):
     """Serve a stored file to its owner or staff; anyone else gets the same 404 as for a
     name that does not exist, so names cannot be probed."""

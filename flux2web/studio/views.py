@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from flux2web.core.models import Heartbeat
 from flux2web.jobs import services
 from flux2web.jobs.models import Image, Job
+from flux2web.lib.headers import stored_file
 from flux2web.lib.htmx import no_change, render_page
 from flux2web.lib.ids import parse_id
 from flux2web.studio import references
@@ -308,6 +309,7 @@ def favourite(request, job_id):
 
 @login_not_required
 @require_GET
+@stored_file
 def reference(request, token, ext):
     ref_id = references.load_token(token)
     ref = ReferenceUpload.objects.filter(pk=ref_id).first() if ref_id else None

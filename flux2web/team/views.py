@@ -4,14 +4,16 @@ person's own usage page."""
 from __future__ import annotations
 
 import csv
+import re
 from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q, Sum
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,16 +30,33 @@ from flux2web.team.models import LedgerEntry, Quota
 
 User = get_user_model()
 K = LedgerEntry.Kind
+OUTRANKED = "You cannot change an account with more rights than your own."
 
 
-def _month(request) -> date:
-    """?month=YYYY-MM, else this month; a malformed value falls back to this month."""
+MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
+def _month(request) -> tuple[date, str]:
+    """?month=YYYY-MM (from 2000 to next year), else this month; with why, when it was
+    asked for and cannot be shown."""
     value = request.GET.get("month", "")
-    try:
-        year, month = (int(part) for part in value.split("-"))
-        return date(year, month, 1)
-    except ValueError:
-        return ledger.period_of()
+    this_month = ledger.period_of()
+    if not value:
+        return this_month, ""
+    match = MONTH.fullmatch(value)
+    if match:
+        year, month = int(match[1]), int(match[2])
+        if 2000 <= year <= this_month.year + 1 and 1 <= month <= 12:
+            return date(year, month, 1), ""
+    shown = value if len(value) <= 20 else value[:20] + "…"
+    return this_month, f"There is no month {shown!r} to show (use YYYY-MM, e.g. {this_month:%Y-%m})"
+
+
+def _page_month(request) -> date:
+    period, problem = _month(request)
+    if problem:
+        messages.warning(request, problem + "; showing this month.")
+    return period
 
 
 def set_password_link(request, user) -> str:
@@ -125,6 +144,8 @@ def member(request, user_id):
     context = {
         "person": person, "form": form, "own": own, "usage": ledger.usage(person),
         "entries": LedgerEntry.objects.filter(user=person).select_related("job")[:50],
+        "may_manage": request.user.may_manage(person), "is_self": person.pk == request.user.pk,
+        "outranked": OUTRANKED,
     }  # fmt: skip
     return render(request, "team/member.html", context)
 
@@ -133,6 +154,9 @@ def member(request, user_id):
 @admin_required
 def member_action(request, user_id, action):
     person = get_object_or_404(User, pk=user_id)
+    if not request.user.may_manage(person):
+        # The member page offers nothing here; this is a hand-made request.
+        raise PermissionDenied(OUTRANKED)
     if person.pk == request.user.pk and action in ("deactivate", "unmake-admin"):
         messages.error(request, "You cannot do that to your own account; ask another admin.")
         return redirect("team:member", person.pk)
@@ -186,7 +210,7 @@ def _daily(entries, period: date, field: str):
 
 @require_GET
 def my_usage(request):
-    period = _month(request)
+    period = _page_month(request)
     mine = LedgerEntry.objects.filter(user=request.user, period=period)
     context = {
         "usage": ledger.usage(request.user, period=period),
@@ -203,7 +227,7 @@ def my_usage(request):
 @require_GET
 @admin_required
 def dashboard(request):
-    period = _month(request)
+    period = _page_month(request)
     month = LedgerEntry.objects.filter(period=period)
     per_user = list(
         month.values("user__username").annotate(spent=Sum("delta"), images=Sum("images"))
@@ -252,7 +276,9 @@ def _recent_months(n: int = 12) -> list[date]:
 @require_GET
 @admin_required
 def usage_csv(request):
-    period = _month(request)
+    period, problem = _month(request)
+    if problem:  # a download of another month than asked for would mislead
+        return HttpResponseBadRequest(problem + ".", content_type="text/plain; charset=utf-8")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="flux2web-{period:%Y-%m}.csv"'
     writer = csv.writer(response)
@@ -277,16 +303,22 @@ def usage_csv(request):
     )
     for e in entries.iterator():
         writer.writerow([
-            timezone.localtime(e.at).isoformat(timespec="seconds"), e.user.username, e.job_id,
-            e.kind, e.amount, e.delta, e.images, e.provider.name if e.provider else "",
-            e.job.model, _csv_safe(e.note),
+            timezone.localtime(e.at).isoformat(timespec="seconds"), _csv_safe(e.user.username),
+            e.job_id, e.kind, e.amount, e.delta, e.images,
+            _csv_safe(e.provider.name if e.provider else ""), _csv_safe(e.job.model),
+            _csv_safe(e.note),
         ])  # fmt: skip
     return response
 
 
+# What makes a spreadsheet read a cell as a formula (or, for tab and CR, hides one).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_safe(text: str) -> str:
-    # A cell starting with = + - @ is a formula to a spreadsheet.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    """Any text a person chose (usernames, provider names, notes) as inert text: a leading
+    quote. Numbers are written by us and stay numbers, so a refund's -0.05 still sums."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 @require_POST

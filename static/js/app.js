@@ -58,6 +58,14 @@
     if (e.target.id === "id_reference_files") showPreviews(e.target);
   });
 
+  // ---- A one-time link selects itself when clicked; the month picker shows its month. ----
+  document.addEventListener("click", function (e) {
+    if (e.target.matches("[data-select-all-text]")) e.target.select();
+  });
+  document.addEventListener("change", function (e) {
+    if (e.target.matches("select[data-autosubmit]")) e.target.form.requestSubmit();
+  });
+
   // ---- Reference images: drag-and-drop into the file input, with previews. ----
   function showPreviews(input) {
     var list = input.closest(".dropzone").querySelector(".previews");
@@ -125,8 +133,8 @@
       var typical = parseInt(card.dataset.typical || "30", 10);
       var pct = Math.min(95, Math.max(5, Math.round((elapsed * 100) / typical)));
       if (bar) {
-        bar.setAttribute("aria-valuenow", pct);
-        bar.firstElementChild.style.width = pct + "%";
+        bar.value = pct;
+        bar.textContent = pct + "%";
       }
     });
   }

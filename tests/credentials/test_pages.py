@@ -137,3 +137,30 @@ def test_switching_on_in_the_edit_form_clears_the_health_policys_marks(admin_cli
     assert admin_client.post(f"/providers/{apixo.pk}/", data).status_code == 302
     apixo.refresh_from_db()
     assert (apixo.enabled, apixo.disabled_reason) == (True, "")
+
+
+@pytest.mark.parametrize("priority", ["99999999999999999999", "-5", "1e3", "2147483648"])
+def test_an_out_of_range_priority_is_a_field_error_and_adds_nothing(
+    admin_client, sandbox, priority
+):
+    response = add(admin_client, sandbox, priority=priority)
+    assert response.status_code == 200
+    assert 'id="id_priority"' in response.content.decode()
+    assert "Ensure this value is" in response.content.decode() or "whole number" in (
+        response.content.decode()
+    )
+    assert not ProviderCredential.objects.filter(name="Reseller").exists()
+
+
+def test_an_out_of_range_priority_on_the_edit_form_changes_nothing(admin_client, providers):
+    apixo = providers["Apixo"]
+    before = apixo.priority
+    response = admin_client.post(f"/providers/{apixo.pk}/", {
+        "name": "Apixo", "base_url": apixo.base_url, "priority": "99999999999999999999",
+        "enabled": "on", "models_offered": ["pro", "flex"], "price__pro__1K": "0.04",
+        "price__pro__2K": "0.08", "price__flex__1K": "0.09", "price__flex__2K": "0.13",
+    })  # fmt: skip
+    assert response.status_code == 200
+    assert "Ensure this value is less than or equal to" in response.content.decode()
+    apixo.refresh_from_db()
+    assert apixo.priority == before

@@ -61,7 +61,9 @@ def test_an_unchanged_refresh_is_a_204_and_a_change_comes_back_out_of_band(signe
     Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, progress=40)
     html = signed_in.get(url, headers=HX).content.decode()
     assert f'id="job-{job.pk}"' in html and 'hx-swap-oob="outerHTML"' in html
-    assert 'data-state="running"' in html and 'aria-valuenow="40"' in html
+    assert (
+        'data-state="running"' in html and '<progress class="progress" max="100" value="40"' in html
+    )
     assert "every 2s" in html  # still in flight: keep following
 
     finish(job)

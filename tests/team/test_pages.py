@@ -161,3 +161,52 @@ def test_an_unknown_member_action_is_explained(client, admin, owner):
     client.force_login(admin)
     response = client.post(f"/team/{owner.pk}/promote-to-king", follow=True)
     assert "There is no action &#x27;promote-to-king&#x27;." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "month", ["9999-12", "0000-01", "2026-13", "99999999999999999999-01", "2026-1-1", "-1-05"]
+)
+def test_a_month_that_cannot_be_shown_falls_back_to_this_month_with_a_message(client, admin, month):
+    client.force_login(admin)
+    for url in ("/usage/", "/team/usage/"):
+        response = client.get(url, {"month": month})
+        assert response.status_code == 200, url
+        assert "showing this month" in response.content.decode()
+
+
+@pytest.mark.parametrize("month", ["9999-12", "2026-13", "99999999999999999999-01"])
+def test_the_csv_of_a_month_that_cannot_be_shown_is_a_clear_400(client, admin, month):
+    client.force_login(admin)
+    response = client.get("/team/usage.csv", {"month": month})
+    assert response.status_code == 400
+    assert "YYYY-MM" in response.content.decode()
+
+
+def test_the_csv_export_neutralises_spreadsheet_formulas(
+    client, admin, django_user_model, providers
+):
+    sneaky = django_user_model.objects.create_user("@SUM(1+1)", password=PASSWORD)
+    kie = providers["KIE.ai"]
+    kie.name = '=HYPERLINK("http://x","y")'
+    kie.save()
+    done = make_jobs(sneaky, prompt="made", provider=kie, aspect_ratio="1:1")[0]
+    services.transition(done.pk, from_states=[S.QUEUED], to=S.SUCCEEDED, provider=kie)
+    client.force_login(admin)
+    rows = list(csv.reader(io.StringIO(client.get("/team/usage.csv").content.decode())))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert "'@SUM(1+1)" in cells and """'=HYPERLINK("http://x","y")""" in cells
+    for cell in cells:
+        assert cell[:1] not in ("=", "+", "@", "\t", "\r"), cell
+        if cell.startswith("-"):  # only our own numbers, such as a refund, start with -
+            float(cell)
+
+
+def test_overflowing_limits_are_field_errors_and_change_nothing(client, admin, owner):
+    client.force_login(admin)
+    huge = "99999999999999999999"
+    html = client.post("/team/quota", {"default-monthly_images": huge,
+                                       "default-max_in_flight": huge}).content.decode()  # fmt: skip
+    assert html.count("Ensure this value is less than or equal to") == 2
+    html = client.post(f"/team/{owner.pk}/", {"monthly_usd": huge}).content.decode()
+    assert "Ensure that there are no more than" in html
+    assert not Quota.objects.exists()
