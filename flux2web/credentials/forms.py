@@ -8,10 +8,9 @@ from django import forms
 
 from flux2web.credentials import health
 from flux2web.credentials.models import DIALECT_CHOICES, ProviderCredential, check_secret
-from flux2web.credentials.services import check_base_url
+from flux2web.credentials.services import MAX_PRIORITY, check_base_url
 from flux2web.providers.catalog import DIALECTS
 
-MAX_PRIORITY = 1_000_000
 KEY_WIDGET = forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"})
 
 
@@ -19,7 +18,6 @@ class ProviderForm(forms.Form):
     name = forms.CharField(max_length=60)
     dialect = forms.ChoiceField(choices=DIALECT_CHOICES, label="API dialect")
     base_url = forms.CharField(label="Base URL", max_length=300)
-    # Bounded so an absurd number is a field error, not a database overflow.
     priority = forms.IntegerField(
         min_value=0, max_value=MAX_PRIORITY, initial=100, help_text="Lower is tried first."
     )

@@ -14,6 +14,9 @@ from flux2web.providers.sandbox import DEFAULT_API_KEY
 from flux2web.providers.transport import CallRecord, Timeouts
 from flux2web.providers.types import AuthError, ProviderError, Unreachable
 
+# Bounded so an absurd number is a refusal, not a database overflow.
+MAX_PRIORITY = 1_000_000
+
 SANDBOX_PROVIDERS = (
     ("Sandbox KIE", "kie"),
     ("Sandbox LiangXin", "liangxin"),
@@ -53,8 +56,8 @@ def add_credential(
         errors["name"] = [f"A provider named {name!r} exists already."]
     if dialect not in DIALECTS:
         errors["dialect"] = [f"Unknown dialect {dialect!r}; one of {', '.join(DIALECTS)}."]
-    if priority < 0:
-        errors["priority"] = ["The priority cannot be negative."]
+    if not 0 <= priority <= MAX_PRIORITY:
+        errors["priority"] = [f"The priority must be between 0 and {MAX_PRIORITY:,}."]
     credential = ProviderCredential(name=name, dialect=dialect, priority=priority, enabled=enabled)
     for field, action in (
         ("base_url", lambda: setattr(credential, "base_url", check_base_url(base_url))),

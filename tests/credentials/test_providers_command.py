@@ -79,7 +79,7 @@ def test_add_lists_every_bad_field(sandbox):
     assert "Nothing was added" in message
     assert "name: A provider named 'taken' exists already." in message
     assert "base_url: The base URL must start with http:// or https://" in message
-    assert "priority: The priority cannot be negative." in message
+    assert "priority: The priority must be between 0 and 1,000,000." in message
     assert ProviderCredential.objects.count() == 1
 
 
@@ -168,3 +168,9 @@ def test_an_unknown_name_lists_the_known_ones(sandbox):
         run("remove", "Other")
     with pytest.raises(CommandError):
         run("test", "Other")
+
+
+def test_add_refuses_a_priority_the_database_cannot_hold_and_adds_nothing(sandbox):
+    with pytest.raises(CommandError, match="priority"):
+        add(sandbox, "Huge", "kie", "--priority", "99999999999999999999")
+    assert not ProviderCredential.objects.filter(name="Huge").exists()
