@@ -151,6 +151,8 @@ class Job(models.Model):
     dispatched_at = models.DateTimeField(null=True, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True)
     polls = models.PositiveIntegerField(default=0)
+    # Status answers in a row that could not be read; a few and the job fails with why.
+    unreadable_answers = models.PositiveSmallIntegerField(default=0)
 
     # The owner's own marks.
     favourite = models.BooleanField(default=False)

@@ -189,8 +189,10 @@ class Transport:
             raise
         duration_ms = round((time.monotonic() - started) * 1000)
         try:
-            body = raw.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            # Infinity and NaN are not JSON: read as null, so a field holding one is
+            # ignored like any other missing value. Too deep a body is no body at all.
+            body = json.loads(raw.content, parse_constant=lambda _name: None)
+        except (ValueError, RecursionError):
             body = None
         self._record(method, path, raw.status_code, started, f"HTTP {raw.status_code}")
         return Response(raw.status_code, body, raw.text[:2000], raw.headers, duration_ms)

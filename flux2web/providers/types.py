@@ -172,6 +172,16 @@ class NotFound(ProviderError):
     error_class = ErrorClass.NOT_FOUND
 
 
+class Unreadable(ProviderError):
+    """An answer came back but could not be read (not JSON, nested too deep, a field no
+    parser can take). Not retried in place: the poller counts these per job."""
+
+    error_class = ErrorClass.PROVIDER_ERROR
+
+    def __init__(self, detail: str, **kwargs):
+        super().__init__(f"The provider's answer could not be read: {detail}", **kwargs)
+
+
 class Ambiguous(ProviderError):
     """A create was sent and its answer was lost: the task may exist and may be charged."""
 
