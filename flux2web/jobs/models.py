@@ -215,6 +215,13 @@ class Job(models.Model):
         )
 
     @property
+    def error_detail_public(self) -> bool:
+        """Whether the person who is no admin sees the error's detail. Most details are a
+        provider's own words, meant for whoever looks after the provider accounts; these
+        are what the person changes or decides themselves. Admins see every detail."""
+        return self.error_class in ("validation", "quota", "content_policy")
+
+    @property
     def typical_seconds(self) -> int:
         from flux2web.providers import catalog
 

@@ -27,6 +27,7 @@ from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs.models import Image, Job, JobEvent
 from flux2web.providers import catalog
+from flux2web.providers.redact import scrub
 from flux2web.providers.transport import CallRecord
 from flux2web.providers.types import (
     ErrorClass,
@@ -41,6 +42,11 @@ S = Job.State
 # Rounds of "every provider refused before accepting"; then the job fails with the reason.
 SUBMIT_ROUNDS = 4
 SUBMIT_BACKOFF_SECONDS = 30
+# Refusals that switch a provider off until an admin acts (credentials/health.py).
+SWITCHED_OFF = {
+    ErrorClass.AUTH: "it refused our API key.",
+    ErrorClass.CREDITS: "its account ran out of credit.",
+}
 
 
 class JobRefused(Exception):
@@ -59,6 +65,10 @@ def transition(
 ) -> bool:
     """Move a job on only if it is still in one of `from_states`; True if this call won."""
     now = timezone.now()
+    # Messages carry providers' words; the client scrubbed its key out, this is the net.
+    message = scrub(message)
+    if "error_message" in fields:
+        fields["error_message"] = scrub(fields["error_message"])
     if to in Job.FINAL:
         fields.setdefault("finished_at", now)
     if to in (*Job.FINAL, S.UNCERTAIN):
@@ -81,7 +91,7 @@ def transition(
 
 def note(job_id: int, message: str, *, provider: str = ""):
     JobEvent.objects.create(
-        job_id=job_id, kind=JobEvent.Kind.NOTE, message=message, provider=provider
+        job_id=job_id, kind=JobEvent.Kind.NOTE, message=scrub(message), provider=provider
     )
 
 
@@ -330,7 +340,13 @@ def submit_job(*, job_id: int) -> str:
                 message=f"every provider for it is paused; trying again at {resumes:%H:%M:%S}",
             )  # fmt: skip
             return "waiting for cooldown"
-        who = job.requested_provider.name if job.requested_provider else "No enabled provider"
+        named = job.requested_provider
+        if named is not None and named.disabled_reason in SWITCHED_OFF:
+            # Switched off because it refused our key or ran dry: say that, not "settings".
+            fail(job_id, named.disabled_reason, f"{named.name} is switched off: "
+                 f"{SWITCHED_OFF[named.disabled_reason]}")  # fmt: skip
+            return "failed"
+        who = named.name if named else "No enabled provider"
         fail(job_id, ErrorClass.VALIDATION, f"{who} cannot take FLUX.2 {job.model} now.")
         return "failed"
     last_error: ProviderError | None = None
@@ -405,8 +421,13 @@ def _refused(job: Job, credential: ProviderCredential, exc: ProviderError) -> st
         return "uncertain"
     note(job.pk, f"{credential.name} refused: {exc.error_class}: {exc.message}",
          provider=credential.name)  # fmt: skip
+    if exc.error_class in SWITCHED_OFF and job.requested_provider_id == credential.pk:
+        # The person named this provider, and it takes no work until an admin acts on
+        # its key or credit: waiting and retrying would only hide the true reason.
+        fail(job.pk, exc.error_class, f"{credential.name}: {exc.message}")
+        return "failed"
     # Turned away before acceptance: another provider (or a later try) may take it.
-    if exc.refused_before_acceptance or exc.error_class in (ErrorClass.AUTH, ErrorClass.CREDITS):
+    if exc.refused_before_acceptance or exc.error_class in SWITCHED_OFF:
         return exc
     fail(job.pk, exc.error_class, f"{credential.name}: {exc.message}")
     return "failed"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import re
@@ -206,6 +207,8 @@ class DialectClient:
         self.transport = transport
         self.name = name
         self.hmac_key = hmac_key
+        if transport is not None:  # parsing callbacks needs no transport
+            transport.hide(hmac_key)
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.name or self.dialect}>"
@@ -231,6 +234,13 @@ class DialectClient:
 
     def create(self, request: GenerationRequest) -> Submission:
         """Validate locally, then send the create exactly once."""
+        try:
+            return self._create(request)
+        except ProviderError as exc:
+            self.transport.clean(exc)
+            raise
+
+    def _create(self, request: GenerationRequest) -> Submission:
         problems = catalog.validate(self.dialect, request, provider=self.name)
         if problems:
             raise InvalidRequest(problems)
@@ -253,9 +263,12 @@ class DialectClient:
             except SHAPE_ERRORS as exc:
                 raise Unreadable(_shape_problem(exc), http_status=response.status) from None
 
-        return self.transport.read(
+        status = self.transport.read(
             self.status_path(task_id), parse, params=self.status_params(task_id)
         )
+        if status.message:  # a failed task's reason is the provider's words too
+            status = dataclasses.replace(status, message=self.transport.scrub(status.message))
+        return status
 
     def check_key(self) -> None:
         """One free authenticated call. Raises AuthError or Unreachable; otherwise the key works."""

@@ -99,6 +99,8 @@ class ProviderError(Exception):
 
     error_class: ErrorClass = ErrorClass.PROVIDER_ERROR
     accepted_maybe = False
+    # Set once the client has scrubbed its secrets out of message and raw.
+    cleaned = False
 
     def __init__(
         self,
