@@ -67,6 +67,10 @@ ERROR_ADVICE = {
         "The provider did not finish in time.",
         "Retry; busy providers sometimes catch up.",
     ),
+    "quota": (
+        "Every provider that could take it would pass your monthly limit.",
+        "Pick a cheaper provider, or ask an admin to raise your limit.",
+    ),
 }
 
 

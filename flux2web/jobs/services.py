@@ -350,7 +350,7 @@ def submit_job(*, job_id: int) -> str:
         fail(job_id, ErrorClass.VALIDATION, f"{who} cannot take FLUX.2 {job.model} now.")
         return "failed"
     last_error: ProviderError | None = None
-    skipped: list[str] = []
+    skipped: list[tuple[str, str]] = []  # (error class, why), one per provider passed by
     for credential in options:
         outcome = _try_provider(job, credential, skipped)
         if isinstance(outcome, str):
@@ -358,7 +358,9 @@ def submit_job(*, job_id: int) -> str:
         last_error = outcome or last_error
     if last_error is None:
         # Nobody refused: nobody could take this request at all. Waiting will not help.
-        fail(job_id, ErrorClass.VALIDATION, "; ".join(skipped))
+        priced_out = all(cls == ErrorClass.QUOTA for cls, _ in skipped)
+        fail(job_id, ErrorClass.QUOTA if priced_out else ErrorClass.VALIDATION,
+             "; ".join(why for _, why in skipped))  # fmt: skip
         return "failed"
     return _retry_later(job, last_error)
 
@@ -376,20 +378,33 @@ def _cooldown_ends(job: Job):
     return min(paused, default=None)
 
 
-def _try_provider(job: Job, credential: ProviderCredential, skipped: list[str]):
+def _try_provider(job: Job, credential: ProviderCredential, skipped: list[tuple[str, str]]):
     """Send the create to one provider. Returns a final outcome as a string, the refusal
     to remember, or None when this provider cannot take the request at all."""
     caps = catalog.capabilities(credential.dialect, job.model)
     request = job.generation_request(callback_url=callback_url(job) if caps.callbacks else None)
     problems = caps.validate(request, provider=credential.name)
     if problems:
-        skipped.append("; ".join(str(p) for p in problems))
-        note(job.pk, f"Skipped {credential.name}: {skipped[-1]}", provider=credential.name)
+        why = "; ".join(str(p) for p in problems)
+        skipped.append((ErrorClass.VALIDATION, why))
+        note(job.pk, f"Skipped {credential.name}: {why}", provider=credential.name)
         return None
-    # Recorded before sending: if this worker dies mid-call we still know where it went.
-    Job.objects.filter(pk=job.pk, state=S.SUBMITTING).update(
-        provider=credential, price=credential.price_for(job.model, request.resolution)
-    )
+    price = credential.price_for(job.model, request.resolution)
+    with transaction.atomic():
+        # The person's row is locked and the reservation moved to this provider's price
+        # in one go, so a dearer failover cannot take anyone past their limit.
+        too_dear = ledger.reprice(job.pk, price, provider=credential)
+        if not too_dear:
+            # Recorded before sending: if this worker dies mid-call we still know where
+            # it went.
+            Job.objects.filter(pk=job.pk, state=S.SUBMITTING).update(
+                provider=credential, price=price
+            )
+    if too_dear:
+        why = f"Skipped {credential.name}: {too_dear}"
+        skipped.append((ErrorClass.QUOTA, why))
+        note(job.pk, why, provider=credential.name)
+        return None
     calls: list[CallRecord] = []
     try:
         with credential.client(observer=calls.append) as client:

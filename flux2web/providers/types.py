@@ -66,6 +66,8 @@ class ErrorClass(enum.StrEnum):
     NOT_FOUND = "not_found"
     AMBIGUOUS = "ambiguous"
     TIMEOUT = "timeout"
+    # Ours, not a provider's: every provider that could take it would pass the limit.
+    QUOTA = "quota"
 
 
 @dataclass(frozen=True)
