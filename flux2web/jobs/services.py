@@ -391,15 +391,17 @@ def _try_provider(job: Job, credential: ProviderCredential, skipped: list[tuple[
         return None
     price = credential.price_for(job.model, request.resolution)
     with transaction.atomic():
-        # The person's row is locked and the reservation moved to this provider's price
-        # in one go, so a dearer failover cannot take anyone past their limit.
-        too_dear = ledger.reprice(job.pk, price, provider=credential)
+        # A job's price is what is reserved for it. At another price, the person's row is
+        # locked and the reservation moved in one go, so a dearer failover cannot take
+        # anyone past their limit.
+        too_dear = ledger.reprice(job.pk, price, provider=credential) if price != job.price else ""
         if not too_dear:
             # Recorded before sending: if this worker dies mid-call we still know where
             # it went.
             Job.objects.filter(pk=job.pk, state=S.SUBMITTING).update(
                 provider=credential, price=price
             )
+            job.price = price
     if too_dear:
         why = f"Skipped {credential.name}: {too_dear}"
         skipped.append((ErrorClass.QUOTA, why))

@@ -93,3 +93,18 @@ def test_a_raised_reservation_counts_against_the_next_submission(owner, cheap_th
 
     with pytest.raises(services.JobRefused, match="Over your monthly limit"):
         make_jobs(owner, prompt="another one", aspect_ratio="1:1")
+
+
+def test_failover_to_a_cheaper_provider_lowers_the_reservation(owner, sandbox):
+    priced("Dear", "apixo", "0.20", 10, sandbox)
+    priced("Cheap", "kie", "0.05", 20, sandbox)
+    Quota.objects.create(user=owner, monthly_usd=Decimal("1.00"))
+    (job,) = make_jobs(owner, aspect_ratio="1:1")
+    assert spent(owner) == Decimal("0.20")
+    sandbox.inject("429", dialect="apixo", retry_after=600)
+
+    assert services.submit_job(job_id=job.pk) == "submitted"
+
+    job.refresh_from_db()
+    assert (job.provider.name, job.price) == ("Cheap", Decimal("0.05"))
+    assert spent(owner) == Decimal("0.05")
