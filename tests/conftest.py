@@ -230,6 +230,7 @@ def sandbox(running_sandbox):
     running_sandbox.reset()
     running_sandbox.config.duration = FAST
     running_sandbox.config.hmac_key = ""
+    running_sandbox.config.echo_key = False
     running_sandbox.config.url_ttl = 3600
     yield running_sandbox
     running_sandbox.reset()

@@ -23,16 +23,18 @@ RATE_LIMIT_COOLDOWN = timedelta(seconds=60)
 
 
 def record_error(credential: ProviderCredential, error: ProviderError):
-    # The message is the provider's words, never our request or key.
+    # The message is the provider's words, never our request or key: the client scrubbed
+    # it already, and it is scrubbed again here, where it is kept.
     now = timezone.now()
+    message = credential.scrub(error.message)[:500]
     CredentialError.objects.create(
         credential_id=credential.pk, at=now, error_class=error.error_class,
-        http_status=error.http_status, message=error.message[:500],
+        http_status=error.http_status, message=message,
     )  # fmt: skip
     changes = {
         "last_error_at": now,
         "last_error_class": error.error_class,
-        "last_error_message": error.message[:500],
+        "last_error_message": message,
     }
     if error.error_class in (ErrorClass.AUTH, ErrorClass.CREDITS):
         changes.update(enabled=False, disabled_reason=str(error.error_class))

@@ -12,6 +12,7 @@ from flux2web.lib import crypto
 from flux2web.providers import client_for
 from flux2web.providers.base import DialectClient
 from flux2web.providers.catalog import DIALECTS
+from flux2web.providers.redact import scrub
 
 DIALECT_CHOICES = [(name, dialect.label) for name, dialect in DIALECTS.items()]
 
@@ -122,6 +123,14 @@ class ProviderCredential(models.Model):
 
     def hmac_key(self) -> str:
         return crypto.decrypt(self.hmac_key_encrypted) if self.hmac_key_encrypted else ""
+
+    def scrub(self, text: str) -> str:
+        """`text` without this account's secrets or anything shaped like a secret."""
+        try:
+            secrets = (self.api_key(), self.hmac_key())
+        except Exception:  # a key that no longer decrypts: the patterns still apply
+            secrets = ()
+        return scrub(text, secrets)
 
     def client(self, **options) -> DialectClient:
         """A client speaking this provider's dialect with its key; close it after use."""

@@ -92,11 +92,14 @@ def check_credential(credential: ProviderCredential, *, timeout: float = 10.0) -
         with credential.client(observer=calls.append, timeouts=timeouts, read_attempts=1) as c:
             c.check_key()
     except AuthError as exc:
-        return KeyCheck("key refused", f"{credential.name} refused the key: {exc.message}")
+        said = credential.scrub(exc.message)
+        return KeyCheck("key refused", f"{credential.name} refused the key: {said}")
     except Unreachable as exc:
-        return KeyCheck("unreachable", f"{credential.base_url} could not be reached: {exc.message}")
+        said = credential.scrub(exc.message)
+        return KeyCheck("unreachable", f"{credential.base_url} could not be reached: {said}")
     except ProviderError as exc:
-        return KeyCheck("error", f"{credential.name} answered with an error: {exc.message}")
+        said = credential.scrub(exc.message)
+        return KeyCheck("error", f"{credential.name} answered with an error: {said}")
     last = calls[-1] if calls else None
     how = f" ({last.outcome} in {last.duration_ms} ms)" if last else ""
     return KeyCheck("ok", f"{credential.name} accepted the key{how}.")

@@ -25,7 +25,7 @@ from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs.models import Image, Job, JobEvent
 from flux2web.jobs.services import call_events, note, poll_delay, transition
 from flux2web.providers import catalog
-from flux2web.providers.base import CallbacksNotSupported
+from flux2web.providers.base import SHAPE_ERRORS, CallbacksNotSupported
 from flux2web.providers.transport import CallRecord
 from flux2web.providers.types import (
     ErrorClass,
@@ -34,6 +34,7 @@ from flux2web.providers.types import (
     RateLimited,
     TaskState,
     TaskStatus,
+    Unreadable,
     ValidationFailed,
 )
 
@@ -45,7 +46,11 @@ POLL_BATCH = 400
 POLL_LEASE = timedelta(seconds=20)
 POLL_THREADS = 16
 FOLLOW_FIELDS = ("id", "state", "model", "owner_id", "provider_id", "provider_task_id",
-                 "callback_sent", "callback_secret", "submitted_at", "created_at")  # fmt: skip
+                 "callback_sent", "callback_secret", "submitted_at", "created_at",
+                 "unreadable_answers")  # fmt: skip
+# Answers in a row that cannot be read before the job fails with that reason: one may be
+# a provider's bad moment, three are a task we will never learn the outcome of.
+UNREADABLE_LIMIT = 3
 # A task the provider does not know yet may just be new; after this long it is gone.
 NOT_FOUND_GRACE = timedelta(seconds=60)
 # Result URLs whose expiry the provider does not state live about a day (providers.md).
@@ -107,17 +112,22 @@ def poll_due(*, now=None, job_ids=None, due_only=True, mirror_here=False) -> int
     now = timezone.now()
     still_running = defaultdict(list)
     for outcome in outcomes:
-        key = _still_running(outcome, now)
-        if key is not None:
-            still_running[key].append(outcome.job.pk)
-        else:
-            apply(outcome, now, enqueue_mirror=not mirror_here)
+        # Each job on its own: one answer that breaks our code must not stall the others
+        # claimed with it (they would be claimed together again, and again).
+        try:
+            key = _still_running(outcome, now)
+            if key is not None:
+                still_running[key].append(outcome.job.pk)
+            else:
+                apply(outcome, now, enqueue_mirror=not mirror_here)
+        except Exception:
+            log.exception("job %s: could not apply the provider's answer", outcome.job.pk)
     # Most answers in a pass are "still running": one conditional UPDATE per kind of
     # answer instead of one per job is what lets one poller keep up with thousands.
     for (progress, provider_state, delay), ids in still_running.items():
         Job.objects.filter(pk__in=ids, state=S.RUNNING).update(
             progress=progress, provider_state=provider_state, polls=F("polls") + 1,
-            next_poll_at=now + timedelta(seconds=delay), updated_at=now,
+            next_poll_at=now + timedelta(seconds=delay), updated_at=now, unreadable_answers=0,
         )  # fmt: skip
     _record_health(outcomes)
     return len(jobs)
@@ -163,6 +173,9 @@ def _ask(by_credential) -> tuple[list[Outcome], dict[int, list[CallRecord]]]:
             return Outcome(job, status=client.status(job.provider_task_id))
         except ProviderError as exc:
             return Outcome(job, error=exc)
+        except Exception as exc:  # the dialects turn bad shapes into Unreadable; a net
+            log.warning("job %s: unreadable status answer: %s", job.pk, type(exc).__name__)
+            return Outcome(job, error=Unreadable(type(exc).__name__))
 
     clients = [credential.client(observer=observer) for credential in by_credential]
     try:
@@ -209,6 +222,7 @@ def apply(outcome: Outcome, now, *, enqueue_mirror: bool = True) -> None:
         progress=status.progress,
         provider_state=status.provider_state,
         polls=F("polls") + 1,
+        unreadable_answers=0,
         next_poll_at=now + timedelta(seconds=poll_delay(caps.schedule, elapsed, job.callback_sent)),
         updated_at=now,
     )
@@ -221,6 +235,12 @@ def _poll_failed(job: Job, error: ProviderError, caps, elapsed: float, now) -> N
                    error_message=f"{job.provider.name} no longer knows task "
                    f"{job.provider_task_id}.", message=error.message)  # fmt: skip
         return
+    unreadable = isinstance(error, Unreadable)
+    if unreadable and job.unreadable_answers + 1 >= UNREADABLE_LIMIT:
+        transition(job.pk, from_states=[S.RUNNING], to=S.FAILED, error_class=error.error_class,
+                   error_message=f"{error.message} ({UNREADABLE_LIMIT} answers in a row from "
+                   f"{job.provider.name}).", message=error.message)  # fmt: skip
+        return
     if elapsed > caps.schedule.give_up_after:
         _give_up(job, caps, now)
         return
@@ -230,7 +250,10 @@ def _poll_failed(job: Job, error: ProviderError, caps, elapsed: float, now) -> N
     note(job.pk, f"status read failed ({error.error_class}): {error.message}",
          provider=job.provider.name)  # fmt: skip
     Job.objects.filter(pk=job.pk, state=S.RUNNING).update(
-        polls=F("polls") + 1, next_poll_at=now + timedelta(seconds=wait), updated_at=now
+        polls=F("polls") + 1,
+        next_poll_at=now + timedelta(seconds=wait),
+        updated_at=now,
+        unreadable_answers=F("unreadable_answers") + int(unreadable),
     )
 
 
@@ -296,6 +319,8 @@ def receive_callback(*, job_id: int, secret: str, body: bytes, headers: Mapping[
         return CallbackAnswer(404, "This provider sends no callbacks.")
     except ValidationFailed as exc:
         return CallbackAnswer(400, exc.message)
+    except SHAPE_ERRORS:  # the dialects refuse bad shapes by name; a net for the rest
+        return CallbackAnswer(400, "The callback body could not be read.")
     except ProviderError as exc:  # a bad or stale KIE signature
         note(job.pk, f"refused a callback: {exc.message}", provider=job.provider.name)
         return CallbackAnswer(401, exc.message)

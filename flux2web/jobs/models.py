@@ -67,6 +67,10 @@ ERROR_ADVICE = {
         "The provider did not finish in time.",
         "Retry; busy providers sometimes catch up.",
     ),
+    "quota": (
+        "Every provider that could take it would pass your monthly limit.",
+        "Pick a cheaper provider, or ask an admin to raise your limit.",
+    ),
 }
 
 
@@ -151,6 +155,8 @@ class Job(models.Model):
     dispatched_at = models.DateTimeField(null=True, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True)
     polls = models.PositiveIntegerField(default=0)
+    # Status answers in a row that could not be read; a few and the job fails with why.
+    unreadable_answers = models.PositiveSmallIntegerField(default=0)
 
     # The owner's own marks.
     favourite = models.BooleanField(default=False)
@@ -211,6 +217,13 @@ class Job(models.Model):
         return ERROR_ADVICE.get(
             self.error_class, ("Something went wrong.", "Retry, or pick another provider.")
         )
+
+    @property
+    def error_detail_public(self) -> bool:
+        """Whether the person who is no admin sees the error's detail. Most details are a
+        provider's own words, meant for whoever looks after the provider accounts; these
+        are what the person changes or decides themselves. Admins see every detail."""
+        return self.error_class in ("validation", "quota", "content_policy")
 
     @property
     def typical_seconds(self) -> int:

@@ -29,6 +29,7 @@ from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs.models import Image, Job, JobEvent
 from flux2web.lib.addresses import reference_problem
 from flux2web.providers import catalog
+from flux2web.providers.redact import scrub
 from flux2web.providers.transport import CallRecord
 from flux2web.providers.types import (
     ErrorClass,
@@ -43,6 +44,11 @@ S = Job.State
 # Rounds of "every provider refused before accepting"; then the job fails with the reason.
 SUBMIT_ROUNDS = 4
 SUBMIT_BACKOFF_SECONDS = 30
+# Refusals that switch a provider off until an admin acts (credentials/health.py).
+SWITCHED_OFF = {
+    ErrorClass.AUTH: "it refused our API key.",
+    ErrorClass.CREDITS: "its account ran out of credit.",
+}
 
 
 class JobRefused(Exception):
@@ -61,6 +67,10 @@ def transition(
 ) -> bool:
     """Move a job on only if it is still in one of `from_states`; True if this call won."""
     now = timezone.now()
+    # Messages carry providers' words; the client scrubbed its key out, this is the net.
+    message = scrub(message)
+    if "error_message" in fields:
+        fields["error_message"] = scrub(fields["error_message"])
     if to in Job.FINAL:
         fields.setdefault("finished_at", now)
     if to in (*Job.FINAL, S.UNCERTAIN):
@@ -83,7 +93,7 @@ def transition(
 
 def note(job_id: int, message: str, *, provider: str = ""):
     JobEvent.objects.create(
-        job_id=job_id, kind=JobEvent.Kind.NOTE, message=message, provider=provider
+        job_id=job_id, kind=JobEvent.Kind.NOTE, message=scrub(message), provider=provider
     )
 
 
@@ -393,11 +403,17 @@ def submit_job(*, job_id: int) -> str:
                 message=f"every provider for it is paused; trying again at {resumes:%H:%M:%S}",
             )  # fmt: skip
             return "waiting for cooldown"
-        who = job.requested_provider.name if job.requested_provider else "No enabled provider"
+        named = job.requested_provider
+        if named is not None and named.disabled_reason in SWITCHED_OFF:
+            # Switched off because it refused our key or ran dry: say that, not "settings".
+            fail(job_id, named.disabled_reason, f"{named.name} is switched off: "
+                 f"{SWITCHED_OFF[named.disabled_reason]}")  # fmt: skip
+            return "failed"
+        who = named.name if named else "No enabled provider"
         fail(job_id, ErrorClass.VALIDATION, f"{who} cannot take FLUX.2 {job.model} now.")
         return "failed"
     last_error: ProviderError | None = None
-    skipped: list[str] = []
+    skipped: list[tuple[str, str]] = []  # (error class, why), one per provider passed by
     for credential in options:
         outcome = _try_provider(job, credential, skipped)
         if isinstance(outcome, str):
@@ -405,7 +421,9 @@ def submit_job(*, job_id: int) -> str:
         last_error = outcome or last_error
     if last_error is None:
         # Nobody refused: nobody could take this request at all. Waiting will not help.
-        fail(job_id, ErrorClass.VALIDATION, "; ".join(skipped))
+        priced_out = all(cls == ErrorClass.QUOTA for cls, _ in skipped)
+        fail(job_id, ErrorClass.QUOTA if priced_out else ErrorClass.VALIDATION,
+             "; ".join(why for _, why in skipped))  # fmt: skip
         return "failed"
     return _retry_later(job, last_error)
 
@@ -423,20 +441,35 @@ def _cooldown_ends(job: Job):
     return min(paused, default=None)
 
 
-def _try_provider(job: Job, credential: ProviderCredential, skipped: list[str]):
+def _try_provider(job: Job, credential: ProviderCredential, skipped: list[tuple[str, str]]):
     """Send the create to one provider. Returns a final outcome as a string, the refusal
     to remember, or None when this provider cannot take the request at all."""
     caps = catalog.capabilities(credential.dialect, job.model)
     request = job.generation_request(callback_url=callback_url(job) if caps.callbacks else None)
     problems = caps.validate(request, provider=credential.name)
     if problems:
-        skipped.append("; ".join(str(p) for p in problems))
-        note(job.pk, f"Skipped {credential.name}: {skipped[-1]}", provider=credential.name)
+        why = "; ".join(str(p) for p in problems)
+        skipped.append((ErrorClass.VALIDATION, why))
+        note(job.pk, f"Skipped {credential.name}: {why}", provider=credential.name)
         return None
-    # Recorded before sending: if this worker dies mid-call we still know where it went.
-    Job.objects.filter(pk=job.pk, state=S.SUBMITTING).update(
-        provider=credential, price=credential.price_for(job.model, request.resolution)
-    )
+    price = credential.price_for(job.model, request.resolution)
+    with transaction.atomic():
+        # A job's price is what is reserved for it. At another price, the person's row is
+        # locked and the reservation moved in one go, so a dearer failover cannot take
+        # anyone past their limit.
+        too_dear = ledger.reprice(job.pk, price, provider=credential) if price != job.price else ""
+        if not too_dear:
+            # Recorded before sending: if this worker dies mid-call we still know where
+            # it went.
+            Job.objects.filter(pk=job.pk, state=S.SUBMITTING).update(
+                provider=credential, price=price
+            )
+            job.price = price
+    if too_dear:
+        why = f"Skipped {credential.name}: {too_dear}"
+        skipped.append((ErrorClass.QUOTA, why))
+        note(job.pk, why, provider=credential.name)
+        return None
     calls: list[CallRecord] = []
     try:
         with credential.client(observer=calls.append) as client:
@@ -468,8 +501,13 @@ def _refused(job: Job, credential: ProviderCredential, exc: ProviderError) -> st
         return "uncertain"
     note(job.pk, f"{credential.name} refused: {exc.error_class}: {exc.message}",
          provider=credential.name)  # fmt: skip
+    if exc.error_class in SWITCHED_OFF and job.requested_provider_id == credential.pk:
+        # The person named this provider, and it takes no work until an admin acts on
+        # its key or credit: waiting and retrying would only hide the true reason.
+        fail(job.pk, exc.error_class, f"{credential.name}: {exc.message}")
+        return "failed"
     # Turned away before acceptance: another provider (or a later try) may take it.
-    if exc.refused_before_acceptance or exc.error_class in (ErrorClass.AUTH, ErrorClass.CREDITS):
+    if exc.refused_before_acceptance or exc.error_class in SWITCHED_OFF:
         return exc
     fail(job.pk, exc.error_class, f"{credential.name}: {exc.message}")
     return "failed"

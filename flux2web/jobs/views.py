@@ -14,7 +14,10 @@ MAX_CALLBACK_BYTES = 256 * 1024
 @require_POST
 @login_not_required
 def callback(request, job_id: int, secret: str):
-    if int(request.headers.get("Content-Length") or 0) > MAX_CALLBACK_BYTES:
+    length = (request.headers.get("Content-Length") or "0").strip()
+    if not (length.isascii() and length.isdigit()):
+        return JsonResponse({"ok": False, "message": "Bad Content-Length."}, status=400)
+    if int(length) > MAX_CALLBACK_BYTES:
         return JsonResponse({"ok": False, "message": "Body too large."}, status=413)
     answer = receive_callback(
         job_id=job_id, secret=secret, body=request.body, headers=request.headers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import quote
 
 from flux2web.providers import catalog
@@ -97,7 +98,8 @@ class ApimartClient(DialectClient):
         provider_state = str(data.get("status") or "")
         state = STATES.get(provider_state.lower(), TaskState.RUNNING)
         progress = data.get("progress")
-        progress = max(0, min(100, int(progress))) if isinstance(progress, int | float) else None
+        finite = isinstance(progress, int | float) and math.isfinite(progress)
+        progress = max(0, min(100, int(progress))) if finite else None
         finished = from_seconds(data.get("completed"))
         common = {
             "task_id": str(data.get("id") or task_id),

@@ -58,4 +58,4 @@ class ApixoClient(KieClient):
         # not a refused request, so only `data` is read.
         payload = parse_json_bytes(body)
         task_id = self.callback_task_id(payload)
-        return self.status_from_data(payload.get("data"), raw=payload, task_id=task_id)
+        return self.callback_status(payload, task_id)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -27,8 +29,14 @@ from flux2web.providers.types import (
     ResultImage,
     Submission,
     TaskStatus,
+    Unreadable,
     ValidationFailed,
 )
+
+# What a parser may raise on a body of the wrong shape; turned into Unreadable.
+SHAPE_ERRORS = (ArithmeticError, ValueError, TypeError, LookupError, AttributeError, RecursionError)
+# The last second datetime can hold; a "time" past it is nonsense, not an error.
+LATEST_SECONDS = 253_402_300_799
 
 # A task id no provider issues: reading it is a free, authenticated "is this key good?".
 KEY_CHECK_TASK_ID = "flux2web-key-check"
@@ -101,12 +109,15 @@ def failure_class(fail_code: str, message: str) -> ErrorClass:
 
 
 def result_urls_from_json(value: Any) -> list[str]:
-    """`resultJson` is a JSON string holding {"resultUrls": [...]}; tolerate a dict too."""
+    """`resultJson` is a JSON string holding {"resultUrls": [...]}; tolerate a dict too.
+    Raises ValueError when it is nested too deeply to read at all."""
     if not value:
         return []
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = json.loads(value, parse_constant=_no_constant)
+        except RecursionError:
+            raise ValueError("resultJson is nested too deeply") from None
         except json.JSONDecodeError:
             return []
     urls = value.get("resultUrls") if isinstance(value, Mapping) else None
@@ -114,15 +125,34 @@ def result_urls_from_json(value: Any) -> list[str]:
 
 
 def from_millis(value: Any) -> datetime | None:
-    if isinstance(value, int | float) and value > 0:
-        return datetime.fromtimestamp(value / 1000, tz=UTC)
-    return None
+    return from_seconds(value / 1000) if _is_number(value) else None
 
 
 def from_seconds(value: Any) -> datetime | None:
-    if isinstance(value, int | float) and value > 0:
+    """A Unix time, or None for anything that is not one (1e20, Infinity, NaN, text):
+    a provider's nonsense time is ignored, never a reason to fail the answer."""
+    if not _is_number(value) or not 0 < value <= LATEST_SECONDS:
+        return None
+    try:
         return datetime.fromtimestamp(value, tz=UTC)
-    return None
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def valid_time(value: Any, *, millis: bool) -> bool:
+    """For bodies we may refuse (callbacks): absent, or a time we could use."""
+    if value is None or value == "":
+        return True
+    return (from_millis(value) if millis else from_seconds(value)) is not None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _no_constant(name: str):
+    # JSON has no Infinity or NaN; Python's parser accepts them unless told otherwise.
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def missing_task_id(response: Response, where: str) -> Ambiguous:
@@ -138,6 +168,11 @@ def missing_task_id(response: Response, where: str) -> Ambiguous:
 def json_body(response: Response) -> dict:
     if isinstance(response.body, dict):
         return response.body
+    if 200 <= response.status < 300:
+        # A success that says nothing we can read: retrying in place will not change it.
+        raise Unreadable(
+            f"HTTP {response.status} without a JSON object", http_status=response.status
+        )
     raise ProviderFailure(
         f"The provider answered HTTP {response.status} without a JSON object.",
         http_status=response.status,
@@ -149,9 +184,15 @@ def parse_json_bytes(body: bytes | str | Mapping) -> dict:
     if isinstance(body, Mapping):
         return dict(body)
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValidationFailed("The callback body is nested too deeply.") from None
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ValidationFailed("The callback body is not JSON.") from None
+    except ValueError:
+        raise ValidationFailed(
+            "The callback body holds Infinity or NaN, not JSON numbers."
+        ) from None
     if not isinstance(data, dict):
         raise ValidationFailed("The callback body is not a JSON object.")
     return data
@@ -166,6 +207,8 @@ class DialectClient:
         self.transport = transport
         self.name = name
         self.hmac_key = hmac_key
+        if transport is not None:  # parsing callbacks needs no transport
+            transport.hide(hmac_key)
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.name or self.dialect}>"
@@ -191,6 +234,13 @@ class DialectClient:
 
     def create(self, request: GenerationRequest) -> Submission:
         """Validate locally, then send the create exactly once."""
+        try:
+            return self._create(request)
+        except ProviderError as exc:
+            self.transport.clean(exc)
+            raise
+
+    def _create(self, request: GenerationRequest) -> Submission:
         problems = catalog.validate(self.dialect, request, provider=self.name)
         if problems:
             raise InvalidRequest(problems)
@@ -207,11 +257,18 @@ class DialectClient:
         return self.parse_create(response)
 
     def status(self, task_id: str) -> TaskStatus:
-        return self.transport.read(
-            self.status_path(task_id),
-            lambda response: self.parse_status(response, task_id),
-            params=self.status_params(task_id),
+        def parse(response: Response) -> TaskStatus:
+            try:
+                return self.parse_status(response, task_id)
+            except SHAPE_ERRORS as exc:
+                raise Unreadable(_shape_problem(exc), http_status=response.status) from None
+
+        status = self.transport.read(
+            self.status_path(task_id), parse, params=self.status_params(task_id)
         )
+        if status.message:  # a failed task's reason is the provider's words too
+            status = dataclasses.replace(status, message=self.transport.scrub(status.message))
+        return status
 
     def check_key(self) -> None:
         """One free authenticated call. Raises AuthError or Unreachable; otherwise the key works."""
@@ -249,6 +306,12 @@ class DialectClient:
 
     def parse_status(self, response: Response, task_id: str) -> TaskStatus:
         raise NotImplementedError
+
+
+def _shape_problem(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
 def images(urls: list[str], expires_at: datetime | None = None) -> tuple[ResultImage, ...]:

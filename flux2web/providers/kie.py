@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from flux2web.providers import catalog
 from flux2web.providers.base import (
+    SHAPE_ERRORS,
     DialectClient,
     error_from_code,
     failure_class,
@@ -19,6 +20,7 @@ from flux2web.providers.base import (
     missing_task_id,
     parse_json_bytes,
     result_urls_from_json,
+    valid_time,
 )
 from flux2web.providers.transport import Response
 from flux2web.providers.types import (
@@ -29,6 +31,7 @@ from flux2web.providers.types import (
     Submission,
     TaskState,
     TaskStatus,
+    ValidationFailed,
 )
 
 STATES = {
@@ -192,5 +195,23 @@ class KieClient(DialectClient):
         task_id = self.callback_task_id(payload)
         if self.hmac_key:
             verify_signature(key=self.hmac_key, task_id=task_id, headers=headers)
+        return self.callback_status(payload, task_id)
+
+    def callback_status(self, payload: dict, task_id: str) -> TaskStatus:
+        """A callback is a hint from anyone who knows the URL: what we cannot read in it
+        is refused (400) rather than ignored, and nothing is written for it."""
         data = payload.get("data")
-        return self.status_from_data(data, raw=payload, task_id=task_id)
+        if not isinstance(data, dict):
+            raise ValidationFailed("The callback has no data object.")
+        for name in ("createTime", "completeTime", "updateTime"):
+            if not valid_time(data.get(name), millis=True):
+                raise ValidationFailed(f"The callback's data.{name} is not a time.")
+        try:
+            urls = result_urls_from_json(data.get("resultJson"))
+            status = self.status_from_data(data, raw=payload, task_id=task_id)
+        except SHAPE_ERRORS:
+            raise ValidationFailed("The callback's data could not be read.") from None
+        said_success = self.states.get(str(data.get("state") or "").lower())
+        if said_success is TaskState.SUCCEEDED and not urls:
+            raise ValidationFailed("The callback says success but its resultJson has no URL.")
+        return status

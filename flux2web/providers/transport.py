@@ -22,6 +22,7 @@ import certifi
 import httpx
 
 from flux2web import __version__
+from flux2web.providers.redact import scrub, scrub_value
 from flux2web.providers.types import (
     Ambiguous,
     ProviderError,
@@ -110,6 +111,9 @@ class Transport:
     ):
         self.timeouts = timeouts
         self.observer = observer
+        # What must never leave in an error's words: the key, and any other secret the
+        # client adds (see `hide`).
+        self._secrets: tuple[str, ...] = (api_key,)
         self.read_attempts = read_attempts
         self.backoff = backoff
         self._client = httpx.Client(
@@ -129,6 +133,24 @@ class Transport:
         # The client holds the key in its headers: never let it reach a log through repr.
         return f"<Transport {self._client.base_url}>"
 
+    def hide(self, secret: str) -> None:
+        if secret:
+            self._secrets += (secret,)
+
+    def clean(self, exc: ProviderError) -> ProviderError:
+        """The one choke point for what providers say: their words may repeat our key
+        ("Invalid API key provided: ..."), so it and anything like a secret go, in place,
+        before any caller can store, log or show them."""
+        if not getattr(exc, "cleaned", False):
+            exc.message = scrub(exc.message, self._secrets)
+            exc.args = (exc.message,)
+            exc.raw = scrub_value(exc.raw, self._secrets) if exc.raw is not None else None
+            exc.cleaned = True
+        return exc
+
+    def scrub(self, text: str) -> str:
+        return scrub(text, self._secrets)
+
     def close(self):
         self._client.close()
 
@@ -143,11 +165,15 @@ class Transport:
         try:
             return self._send("POST", path, json=payload, read_timeout=self.timeouts.create)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise Unreachable(f"Could not connect to the provider: {_describe(exc)}") from None
+            raise self.clean(
+                Unreachable(f"Could not connect to the provider: {_describe(exc)}")
+            ) from None
         except httpx.TransportError as exc:
-            raise Ambiguous(
-                f"The request was sent but no answer came back ({_describe(exc)}); the "
-                "provider may have accepted and charged it.",
+            raise self.clean(
+                Ambiguous(
+                    f"The request was sent but no answer came back ({_describe(exc)}); the "
+                    "provider may have accepted and charged it.",
+                )
             ) from None
 
     def read(self, path: str, parse: Callable[[Response], T], *, params=None) -> T:
@@ -157,8 +183,10 @@ class Transport:
             attempt += 1
             try:
                 return parse(self._get(path, params))
-            except (RateLimited, ProviderFailure, Unreachable) as exc:
-                delay = self._retry_delay(exc, attempt)
+            except ProviderError as exc:
+                self.clean(exc)
+                retried = isinstance(exc, RateLimited | ProviderFailure | Unreachable)
+                delay = self._retry_delay(exc, attempt) if retried else None
                 if delay is None:
                     raise
                 log.info("retrying %s in %.1fs after: %s", path, delay, exc.message)
@@ -189,8 +217,10 @@ class Transport:
             raise
         duration_ms = round((time.monotonic() - started) * 1000)
         try:
-            body = raw.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            # Infinity and NaN are not JSON: read as null, so a field holding one is
+            # ignored like any other missing value. Too deep a body is no body at all.
+            body = json.loads(raw.content, parse_constant=lambda _name: None)
+        except (ValueError, RecursionError):
             body = None
         self._record(method, path, raw.status_code, started, f"HTTP {raw.status_code}")
         return Response(raw.status_code, body, raw.text[:2000], raw.headers, duration_ms)

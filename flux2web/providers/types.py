@@ -66,6 +66,8 @@ class ErrorClass(enum.StrEnum):
     NOT_FOUND = "not_found"
     AMBIGUOUS = "ambiguous"
     TIMEOUT = "timeout"
+    # Ours, not a provider's: every provider that could take it would pass the limit.
+    QUOTA = "quota"
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,8 @@ class ProviderError(Exception):
 
     error_class: ErrorClass = ErrorClass.PROVIDER_ERROR
     accepted_maybe = False
+    # Set once the client has scrubbed its secrets out of message and raw.
+    cleaned = False
 
     def __init__(
         self,
@@ -170,6 +174,16 @@ class ContentPolicy(ProviderError):
 
 class NotFound(ProviderError):
     error_class = ErrorClass.NOT_FOUND
+
+
+class Unreadable(ProviderError):
+    """An answer came back but could not be read (not JSON, nested too deep, a field no
+    parser can take). Not retried in place: the poller counts these per job."""
+
+    error_class = ErrorClass.PROVIDER_ERROR
+
+    def __init__(self, detail: str, **kwargs):
+        super().__init__(f"The provider's answer could not be read: {detail}", **kwargs)
 
 
 class Ambiguous(ProviderError):

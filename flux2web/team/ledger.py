@@ -3,7 +3,9 @@
 Money rules: a job's price is reserved in the transaction that creates it, after the
 person's row is locked, so simultaneous submissions cannot both squeeze under a limit.
 Each job gets at most one entry of each kind (a unique constraint), so settling or
-refunding twice, from racing workers or a retried task, changes nothing.
+refunding twice, from racing workers or a retried task, changes nothing. The exception is
+`adjust`: a job that fails over to a provider with another price has its reservation
+moved to that price, after the same lock and the same limit check, before it is sent.
 """
 
 from __future__ import annotations
@@ -155,6 +157,43 @@ def _entries(job_id: int) -> dict[str, LedgerEntry]:
     return {e.kind: e for e in LedgerEntry.objects.filter(job_id=job_id)}
 
 
+def _held(job_id: int, reserve: LedgerEntry) -> Decimal:
+    """What is reserved for the job now: the reservation plus any price moves."""
+    moved = LedgerEntry.objects.filter(job_id=job_id, kind=K.ADJUST).aggregate(s=Sum("delta"))
+    return reserve.amount + (moved["s"] or ZERO)
+
+
+def reprice(job_id: int, price: Decimal, *, provider=None) -> str:
+    """Move a job's reservation to `price`, the price where it is about to be sent.
+    Returns '' when done, else why it would pass the person's monthly limit (and then
+    nothing changes). Call inside the transaction that records where the job goes."""
+    job = Job.objects.only("owner_id").get(pk=job_id)
+    lock_person(job.owner)
+    entries = _entries(job_id)
+    reserve = entries.get(K.RESERVE)
+    if reserve is None or K.SETTLE in entries or K.REFUND in entries:
+        return ""
+    held = _held(job_id, reserve)
+    change = price - held
+    if not change:
+        return ""
+    if change > 0:
+        quota = quota_for(job.owner)
+        if quota.monthly_usd is not None:
+            now = usage(job.owner, period=reserve.period, quota=quota)
+            if now.spent + change > quota.monthly_usd:
+                return (
+                    f"{_money(price)} would pass your monthly limit "
+                    f"({_money(now.money_left + held)} of {_money(quota.monthly_usd)} left "
+                    "for this image)"
+                )
+    LedgerEntry.objects.create(
+        job_id=job_id, user_id=reserve.user_id, kind=K.ADJUST, amount=price, delta=change,
+        period=reserve.period, provider=provider, note=f"moved from {_money(held)}",
+    )  # fmt: skip
+    return ""
+
+
 def _add(
     reserve: LedgerEntry, kind: str, *, amount, delta, images=0, note="", provider_id=None
 ) -> bool:
@@ -180,7 +219,7 @@ def settle(job_id: int, *, note: str = "") -> bool:
     # The provider charged for every image it made, kept or not.
     made = max(1, Image.objects.filter(job_id=job_id).count())
     charged = job.price * made
-    return _add(reserve, K.SETTLE, amount=charged, delta=charged - reserve.amount,
+    return _add(reserve, K.SETTLE, amount=charged, delta=charged - _held(job_id, reserve),
                 images=made - 1, note=note, provider_id=job.provider_id)  # fmt: skip
 
 
@@ -190,7 +229,8 @@ def refund(job_id: int, *, note: str = "") -> bool:
     if reserve is None or K.SETTLE in entries or K.REFUND in entries:
         return False
     job = Job.objects.only("provider_id").get(pk=job_id)
-    return _add(reserve, K.REFUND, amount=reserve.amount, delta=-reserve.amount, images=-1,
+    held = _held(job_id, reserve)
+    return _add(reserve, K.REFUND, amount=held, delta=-held, images=-1,
                 note=note, provider_id=job.provider_id)  # fmt: skip
 
 
@@ -200,7 +240,7 @@ def hold(job_id: int) -> bool:
     if reserve is None or K.HOLD in entries or K.SETTLE in entries or K.REFUND in entries:
         return False
     # Nothing moves: the reservation simply stays until an admin decides.
-    return _add(reserve, K.HOLD, amount=reserve.amount, delta=ZERO,
+    return _add(reserve, K.HOLD, amount=_held(job_id, reserve), delta=ZERO,
                 note="answer lost; may be charged")  # fmt: skip
 
 

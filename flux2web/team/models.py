@@ -49,6 +49,8 @@ class LedgerEntry(models.Model):
         SETTLE = "settle"  # it succeeded: charged at the price of what was made
         REFUND = "refund"  # it failed, was cancelled or timed out: nothing charged
         HOLD = "hold"  # uncertain: stays reserved until an admin decides
+        # it moved to a provider with another price: the reservation follows (one per move)
+        ADJUST = "adjust"
 
     job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="ledger")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -66,7 +68,10 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["job", "kind"], name="ledger_one_kind_per_job"),
+            models.UniqueConstraint(
+                fields=["job", "kind"], condition=~models.Q(kind="adjust"),
+                name="ledger_one_kind_per_job",
+            ),
             # Charged or refunded, never both, even when two workers race to decide.
             models.UniqueConstraint(
                 fields=["job"], condition=models.Q(kind__in=["settle", "refund"]),

@@ -189,7 +189,28 @@ def test_errors_read_in_plain_words(signed_in, owner):
     html = signed_in.get("/").content.decode()
     assert "The provider account has run out of credit." in html
     assert "Ask an admin to top it up" in html
-    assert "402 insufficient balance" in html
+    # The provider's own words are for admins (issue 9: they may carry what they shouldn't).
+    assert "402 insufficient balance" not in html
+
+
+def test_an_admin_sees_the_providers_words_and_a_member_those_they_act_on(
+    client, owner, providers, media, django_user_model
+):
+    admin = django_user_model.objects.create_user("ada", is_team_admin=True)
+    credits, validation = make_jobs(owner, count=2)
+    Job.objects.filter(pk=credits.pk).update(
+        state="failed", error_class="credits", error_message="Apixo: 402 insufficient balance"
+    )
+    Job.objects.filter(pk=validation.pk).update(
+        state="failed", error_class="validation", error_message="Apixo: prompt is too short"
+    )
+    client.force_login(owner)
+    html = client.get("/").content.decode()
+    assert "prompt is too short" in html and "insufficient balance" not in html
+    Job.objects.filter(owner=owner).update(owner=admin)
+    client.force_login(admin)
+    html = client.get("/").content.decode()
+    assert "prompt is too short" in html and "insufficient balance" in html
 
 
 def test_older_jobs_page_in(signed_in, owner):

@@ -8,10 +8,15 @@ sends callbacks (KIE's signed when an HMAC key is set) and injects faults on req
 - per task, by a tag in the prompt: `[sandbox:429]`, `[sandbox:455]`, `[sandbox:402]`,
   `[sandbox:500]`, `[sandbox:slow]`, `[sandbox:drop]` (connection closed, no task),
   `[sandbox:lost]` (task made, answer lost), `[sandbox:content_violation]`,
-  `[sandbox:fail]`, `[sandbox:never]`, `[sandbox:no_callback]`, `[sandbox:duration=S]`;
+  `[sandbox:fail]`, `[sandbox:never]`, `[sandbox:no_callback]`, `[sandbox:duration=S]`,
+  `[sandbox:401_echo]` (401 repeating the key it was sent);
+- per task, status answers that cannot be read as they should: `[sandbox:bad_time]`
+  (completeTime 1e20), `[sandbox:inf_time]` (Infinity), `[sandbox:deep_result]`
+  (resultJson nested 60,000 deep), `[sandbox:deep_body]`, `[sandbox:not_json]`;
 - for the next calls, by POST /_sandbox/faults {"fault", "dialect", "on", "times",
   "retry_after"}; GET /_sandbox/stats counts calls; POST /_sandbox/config and
-  /_sandbox/reset change timing and clear state.
+  /_sandbox/reset change timing and clear state; config `echo_key` makes every refused
+  key come back in the refusal.
 """
 
 from flux2web.providers.sandbox.render import render_png

@@ -25,7 +25,9 @@ from PIL import Image
 from flux2web.providers import kie
 from flux2web.providers.sandbox.render import fit_auto, render_png
 from flux2web.providers.sandbox.wire import (
+    ANSWER_FAULTS,
     CREATE_FAULTS,
+    DEEP,
     DEFAULT_API_KEY,
     DIALECT_MOUNTS,
     FAULT_ANSWERS,
@@ -36,6 +38,7 @@ from flux2web.providers.sandbox.wire import (
     callback_body,
     create_answer,
     create_path,
+    echo_answer,
     error_answer,
     status_answer,
     status_task_id,
@@ -53,6 +56,8 @@ class SandboxConfig:
     hmac_key: str = ""
     slow_seconds: float = 3.0
     callback_attempts: int = 3
+    # Refuse an unknown key by repeating it ("Invalid API key provided: <key>").
+    echo_key: bool = False
 
 
 @dataclass
@@ -196,7 +201,7 @@ class Sandbox:
     # Tasks.
     def new_task(self, mount: str, *, model, prompt, size, seed, refs, body, callback_url):
         faults = {m.group(1).lower() for m in FAULT_TAG.finditer(prompt)} & (
-            CREATE_FAULTS | TASK_FAULTS
+            CREATE_FAULTS | TASK_FAULTS | ANSWER_FAULTS
         )
         duration = self.config.duration
         for match in FAULT_TAG.finditer(prompt):
@@ -354,6 +359,8 @@ class _Handler(BaseHTTPRequestHandler):
             rest = "/" + rest
             if not self._authorized():
                 self.sandbox.count(f"auth_refused:{mount}")
+                if self.sandbox.config.echo_key:
+                    return self._json(*echo_answer(self._bearer()))
                 return self._json(*error_answer(mount, 401, "Invalid API key"))
             if method == "POST" and rest == create_path(mount):
                 return self._create(mount, body)
@@ -368,10 +375,12 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
+    def _bearer(self) -> str:
+        scheme, _, token = self.headers.get("Authorization", "").partition(" ")
+        return token.strip() if scheme.lower() == "bearer" else ""
+
     def _authorized(self) -> bool:
-        header = self.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        return scheme.lower() == "bearer" and token.strip() in self.sandbox.config.api_keys
+        return self._bearer() in self.sandbox.config.api_keys
 
     def _apply_fault(self, mount: str, fault: str | None, retry_after=None):
         """Answer as the fault says; returns True when it answered (or dropped) already."""
@@ -382,6 +391,9 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         if fault == "drop":
             self._drop()
+        if fault == "401_echo":
+            self._json(*echo_answer(self._bearer()))
+            return True
         if fault in FAULT_ANSWERS:
             status, message = FAULT_ANSWERS[fault]
             headers = {"Retry-After": str(retry_after if retry_after is not None else 1)}
@@ -407,7 +419,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.sandbox.count(f"invalid:{mount}")
             return self._json(*error_answer(mount, exc.status, exc.message))
         tagged = {m.group(1).lower() for m in FAULT_TAG.finditer(checked["prompt"])}
-        for fault in ("429", "455", "402", "500", "slow", "drop"):
+        for fault in ("429", "455", "402", "500", "401_echo", "slow", "drop"):
             if fault in tagged and self._apply_fault(mount, fault):
                 return
         if checked["auto"]:
@@ -435,6 +447,11 @@ class _Handler(BaseHTTPRequestHandler):
         task = self.sandbox.get_task(task_id)
         if task is None or task.mount != mount:
             return self._json(*error_answer(mount, 404, f"Task {task_id} not found"))
+        if "deep_body" in task.faults:
+            deep = b'{"code": 200, "data": ' + b"[" * DEEP + b"]" * DEEP + b"}"
+            return self._send(200, deep, "application/json")
+        if "not_json" in task.faults:
+            return self._send(200, b"<html><body>Bad gateway</body></html>", "text/html")
         host = self.headers.get("Host") or f"{self.server.server_address[0]}"
         self._json(200, status_answer(task, self.sandbox, host))
 
@@ -476,6 +493,8 @@ class _Handler(BaseHTTPRequestHandler):
                         setattr(self.sandbox.config, name, float(body[name]))
                 if "hmac_key" in body:
                     self.sandbox.config.hmac_key = str(body["hmac_key"])
+                if "echo_key" in body:
+                    self.sandbox.config.echo_key = bool(body["echo_key"])
             else:
                 return self._json(404, {"error": f"unknown control {action!r}"})
         except (KeyError, ValueError, TypeError, json.JSONDecodeError) as exc:

@@ -16,8 +16,12 @@ if TYPE_CHECKING:
 DIALECT_MOUNTS = ("kie", "apikley", "liangxin", "apixo", "apimart")
 DEFAULT_API_KEY = "sandbox-key"
 FAULT_TAG = re.compile(r"\[sandbox:([a-z0-9_]+)(?:=([0-9.]+))?\]", re.IGNORECASE)
-CREATE_FAULTS = {"429", "455", "402", "500", "401", "slow", "drop", "lost"}
+CREATE_FAULTS = {"429", "455", "402", "500", "401", "401_echo", "slow", "drop", "lost"}
 TASK_FAULTS = {"content_violation", "fail", "never", "no_callback"}
+# Status answers a careless provider might give: times out of range or not numbers at all,
+# `resultJson` nested past any parser's depth, a whole body nested so, or no JSON at all.
+ANSWER_FAULTS = {"bad_time", "inf_time", "deep_result", "deep_body", "not_json"}
+DEEP = 60_000
 KIE_MODELS = {
     "flux-2/pro-text-to-image": False,
     "flux-2/flex-text-to-image": False,
@@ -229,6 +233,11 @@ def error_answer(mount: str, status: int, message: str) -> tuple[int, dict]:
                             "code": str(status)}}  # fmt: skip
 
 
+def echo_answer(key: str) -> tuple[int, dict]:
+    """A provider that repeats the key it was sent in its refusal, as some gateways do."""
+    return 401, {"code": 401, "msg": f"Invalid API key provided: {key}", "data": None}
+
+
 FAULT_ANSWERS = {
     "429": (429, "Too many requests: rate limit exceeded"),
     "455": (455, "Service under maintenance"),
@@ -289,7 +298,17 @@ def _kie_family_data(task, sandbox, host, phase, done_at) -> dict:
     elif phase == "fail":
         data["failCode"], data["failMsg"] = task.failure()
         data["completeTime"] = _ms(done_at)
+    _spoil(task, data, "completeTime")
+    if "deep_result" in task.faults and phase == "success":
+        data["resultJson"] = "[" * DEEP + "]" * DEEP
     return data
+
+
+def _spoil(task: Task, data: dict, time_field: str) -> None:
+    if "bad_time" in task.faults:
+        data[time_field] = 1e20
+    elif "inf_time" in task.faults:
+        data[time_field] = float("inf")  # json.dumps writes it as the bare word Infinity
 
 
 def _apimart_data(task, sandbox, host, phase, fraction, done_at) -> dict:
@@ -316,6 +335,7 @@ def _apimart_data(task, sandbox, host, phase, fraction, done_at) -> dict:
         code, message = task.failure()
         data["error"] = {"code": code, "message": message}
         data["completed"] = int(done_at)
+    _spoil(task, data, "completed")
     return data
 
 
