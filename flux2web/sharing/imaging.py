@@ -88,10 +88,12 @@ def web_jpeg(data: bytes) -> bytes:
         picture = source.convert("RGB")
     ImageOps.exif_transpose(picture, in_place=True)
     picture.thumbnail(WEB_SIZE, reducing_gap=2.0)
+    # Pillow carries some of the source's info into a save (a JPEG comment, for one): start
+    # from none, and strip the result as well.
+    picture.info = {}
     out = io.BytesIO()
-    # Pillow writes EXIF, XMP or an ICC profile only when asked to; we never ask.
     picture.save(out, format="JPEG", quality=86, optimize=True, progressive=True)
-    return out.getvalue()
+    return strip_jpeg(out.getvalue())
 
 
 def as_png(data: bytes) -> bytes:

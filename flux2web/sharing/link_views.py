@@ -109,6 +109,7 @@ def selection(request):
     images = list(
         links.shareable_images().filter(owner=request.user, pk__in=ids).select_related("job")
     )
+    images.sort(key=lambda image: ids.index(image.pk))  # in the order they were picked
     if not images:
         messages.error(request, "Select at least one image to share.")
         return _back(request, "gallery:index")
