@@ -263,14 +263,37 @@ def effective_expiry(link: ShareLink, policy: TeamPolicy) -> datetime | None:
 def link_images(link: ShareLink) -> list[Image]:
     """The images a link shows now, in order: a live link's collection as it is today; a
     frozen link's own list, minus anything deleted since. One query, however many."""
+    return [item.image for item in _items(link).select_related("image__job", "image__owner")]
+
+
+def _items(link: ShareLink):
     alive = {"image__status": Image.Status.MIRRORED, "image__job__deleted_at__isnull": True}
     if link.collection_id:
         items = CollectionItem.objects.filter(collection_id=link.collection_id, **alive)
         if link.collection.order == Collection.Order.NEWEST:
-            items = items.order_by("-image_id")
-    else:
-        items = ShareLinkImage.objects.filter(link=link, **alive)
-    return [item.image for item in items.select_related("image__job", "image__owner")]
+            return items.order_by("-image_id")
+        return items.order_by("position", "id")
+    return ShareLinkImage.objects.filter(link=link, **alive).order_by("position", "id")
+
+
+TILE_FIELDS = ["image_id", "image__width", "image__height"]
+
+
+def link_tiles(link: ShareLink) -> list[dict]:
+    """What the public page needs of each image, and only what the owner chose to show (a
+    hidden prompt is not even read): plain rows, one query, no model instances, so a page
+    of 500 images costs little more than one of 50."""
+    fields = list(TILE_FIELDS)
+    if link.show_prompts:
+        fields.append("image__job__prompt")
+    if link.show_parameters:
+        fields += ["image__job__model", "image__job__aspect_ratio", "image__job__seed"]
+    if link.show_creator:
+        fields += ["image__owner__username", "image__owner__first_name",
+                   "image__owner__last_name"]  # fmt: skip
+    if link.show_cost:
+        fields.append("image__job__price")
+    return list(_items(link).values(*fields))
 
 
 def link_image(link: ShareLink, image_id: int) -> Image | None:
