@@ -122,3 +122,32 @@ def initial_for(link: ShareLink) -> dict:
         "show_creator": link.show_creator, "show_cost": link.show_cost,
         "downloads": link.downloads, "allow_preview": link.allow_preview,
     }  # fmt: skip
+
+
+class LinkPolicyForm(forms.ModelForm):
+    """The team's rules for share links (admins). Only the link fields: the rest of the
+    team policy has its own page."""
+
+    class Meta:
+        model = TeamPolicy
+        fields = ["public_links_allowed", "link_max_days", "link_never_allowed",
+                  "link_password_required"]  # fmt: skip
+        help_texts = {
+            "public_links_allowed": "Off: no new links, and every existing link stops working.",
+            "link_max_days": "Counted from when a link is made; also binds existing links. "
+            "Empty: no maximum.",
+            "link_never_allowed": "Otherwise every link needs an expiry date.",
+            "link_password_required": "For new links and edits.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["link_max_days"].min_value = 1
+        self.fields["link_max_days"].max_value = 3650
+        self.fields["link_max_days"].widget.attrs.update(min="1", max="3650")
+        self.fields["link_max_days"].validators.append(_days_in_range)
+
+
+def _days_in_range(value):
+    if value is not None and not 1 <= value <= 3650:
+        raise forms.ValidationError("Give a number of days from 1 to 3650, or leave it empty.")

@@ -16,7 +16,7 @@ from flux2web.accounts.models import TeamPolicy
 from flux2web.lib.access import admin_required
 from flux2web.lib.ids import parse_ids
 from flux2web.sharing import links
-from flux2web.sharing.link_forms import LinkForm
+from flux2web.sharing.link_forms import LinkForm, LinkPolicyForm
 from flux2web.sharing.models import Collection, ShareLink
 
 
@@ -189,9 +189,16 @@ def revoke_all(request, collection_id):
     return redirect("share:collection_sharing", collection.pk)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @admin_required
 def team_links(request):
+    policy = TeamPolicy.current()
+    form = LinkPolicyForm(request.POST or None, instance=policy)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved the team's rules for share links.")
+        return redirect("share:team_links")
     live = ShareLink.objects.filter(revoked_at__isnull=True, owner__is_active=True)
     rows = [link for link in _rows(request, live, addresses=False) if link.live]
-    return render(request, "share/team_links.html", {"links": rows})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "share/team_links.html", {"links": rows, "form": form}, status=status)

@@ -106,7 +106,7 @@ def visitor_hash(request, day) -> str:
 
 def counts(request, link: ShareLink) -> bool:
     """Whether this request counts in the link's stats: not a bot, not the owner."""
-    if is_bot(request):
+    if request.method != "GET" or is_bot(request):
         return False
     return getattr(request.user, "pk", None) != link.owner_id
 

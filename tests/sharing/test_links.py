@@ -310,3 +310,29 @@ def test_stats_on_the_panel(client, signed_in_owner, owner, collection, media):
     row = page[page.index(f'data-link-id="{link.pk}"') :]
     cells = re.findall(r'<td class="num">(\d+)</td>', row)[:4]
     assert cells == ["1", "1", "0", "0"]  # views, visitors, downloads, failed passwords
+
+
+def test_an_admin_sets_the_teams_rules_for_links(client, owner, collection, admin):
+    _, path = share(owner, collection=collection)
+    client.force_login(admin)
+    response = client.post("/team/links/", {"link_max_days": "0"})
+    assert response.status_code == 400 and "from 1 to 3650" in response.content.decode()
+    assert TeamPolicy.current().link_max_days is None
+    client.post("/team/links/", {"link_max_days": "5", "link_password_required": "on"})
+    rules = TeamPolicy.current()
+    assert rules.link_max_days == 5 and rules.link_password_required
+    assert not rules.public_links_allowed  # an unticked box: links off, and they stop
+    assert client.get(path).status_code == 404
+
+
+def test_a_tighter_longest_expiry_binds_links_made_before(client, owner, collection):
+    link, path = share(owner, collection=collection, expires_at=timezone.now() + timedelta(30))
+    ShareLink.objects.filter(pk=link.pk).update(created_at=timezone.now() - timedelta(days=6))
+    policy(link_max_days=5)
+    assert client.get(path).status_code == 404
+
+
+def test_only_admins_set_the_rules(client, teammate):
+    client.force_login(teammate)
+    assert client.post("/team/links/", {"link_max_days": "1"}).status_code == 403
+    assert TeamPolicy.current().link_max_days is None

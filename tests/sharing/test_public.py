@@ -432,3 +432,21 @@ def test_a_deactivated_owners_links_stop(client, owner, collection, django_user_
     _, path = share(owner, collection=collection)
     django_user_model.objects.filter(pk=owner.pk).update(is_active=False)
     assert client.get(path).status_code == 404
+
+
+def test_prompts_and_addresses_are_escaped_on_the_page(client, owner, media):
+    image = make_image(owner, '<script>alert("x")</script> & "quotes"')
+    collection = make_collection(owner, [image])
+    _, path = share(owner, collection=collection, show_prompts=True, show_parameters=True)
+    html = client.get(path).content.decode()
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+    token = path.strip("/")[-43:]
+    tricky = client.get(f'/s/"><img src=x>-{token}/').content.decode()
+    assert '"><img src=x>' not in tricky and "&quot;&gt;&lt;img src=x&gt;" in tricky
+
+
+def test_a_head_request_is_answered_but_not_counted(owner, collection):
+    link, path = share(owner, collection=collection)
+    assert Client(HTTP_USER_AGENT=BROWSER).head(path).status_code == 200
+    link.refresh_from_db()
+    assert link.views == 0
