@@ -30,7 +30,7 @@ def _rows(request, queryset, *, addresses: bool):
     policy = TeamPolicy.current()
     rows = list(_with_stats(queryset))
     for link in rows:
-        link.live = links.is_live(link, now=now) if link.owner.is_active else False
+        link.live = links.is_live(link, now=now, policy=policy)
         link.ends = links.effective_expiry(link, policy)
         link.address = (
             request.build_absolute_uri(f"/s/{links.address_key(link)}/")

@@ -239,11 +239,11 @@ def find_live(token: str) -> ShareLink | None:
     return link
 
 
-def is_live(link: ShareLink, *, now: datetime | None = None) -> bool:
+def is_live(link: ShareLink, *, now: datetime | None = None, policy=None) -> bool:
     now = now or timezone.now()
     if link.revoked_at is not None or not link.owner.is_active:
         return False
-    policy = TeamPolicy.current()
+    policy = policy or TeamPolicy.current()
     if not policy.public_links_allowed:
         return False
     if link.expires_at is not None and link.expires_at <= now:
