@@ -450,3 +450,17 @@ def test_a_head_request_is_answered_but_not_counted(owner, collection):
     assert Client(HTTP_USER_AGENT=BROWSER).head(path).status_code == 200
     link.refresh_from_db()
     assert link.views == 0
+
+
+def test_deleting_an_image_deletes_the_copies_links_made_of_it(client, owner, media):
+    from flux2web.jobs.services import delete_images
+
+    image = make_image(owner)
+    _, path = share(owner, collection=make_collection(owner, [image]), downloads="original")
+    for url in image_urls(path, image):
+        assert client.get(url).status_code == 200
+    shared = list((media / "shared").rglob("*"))
+    assert [p for p in shared if p.is_file()]
+    delete_images(owner=owner, image_ids=[image.pk])
+    assert not [p for p in (media / "shared").rglob("*") if p.is_file()]
+    assert all(client.get(url).status_code == 404 for url in image_urls(path, image))
