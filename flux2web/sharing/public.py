@@ -219,6 +219,8 @@ def unlock(request, link, key):
     unlocked = dict(request.session.get(SESSION_KEY, {}))
     unlocked[str(link.pk)] = link.version
     request.session[SESSION_KEY] = unlocked
+    if not request.user.is_authenticated:
+        request.session.set_expiry(0)  # a visitor's unlock ends with their browser session
     return redirect(f"/s/{key}/")
 
 

@@ -6,9 +6,11 @@ it and the visitor gets the 404 page."""
 import io
 import re
 import zipfile
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from flux2web.sharing.models import ShareLink
@@ -31,8 +33,10 @@ def test_share_a_collection_with_a_password_unlock_browse_download_and_revoke(
     page.goto(f"{live_server.url}/collections/{collection.pk}/sharing")
     expect(page.get_by_role("heading", name="Sharing “Spring campaign — round 2”")).to_be_visible()
     page.get_by_label("Label").fill("Client A")
-    expiry = page.get_by_label("Expires after").input_value()
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", expiry)  # 30 days unless the owner changes it
+    default = (timezone.localdate() + timedelta(days=30)).isoformat()
+    expect(page.get_by_label("Expires after")).to_have_value(default)
+    expiry = (timezone.localdate() + timedelta(days=7)).isoformat()
+    page.get_by_label("Expires after").fill(expiry)
     page.get_by_label("Password", exact=True).fill("open sesame")
     page.get_by_label("Downloads").select_option("original")
     page.get_by_role("button", name="Make link").click()
@@ -40,6 +44,7 @@ def test_share_a_collection_with_a_password_unlock_browse_download_and_revoke(
     address = page.locator("input.copy").first.input_value()
     assert address.startswith(live_server.url + "/s/spring-campaign-round-2-")
     assert "open sesame" not in page.content()
+    expect(page.locator("tr.link-row").first).to_contain_text(expiry + " 23:59")
     page.screenshot(path=ARTIFACTS / "share-panel.png", full_page=True)
 
     visitor = new_page(viewport=PHONE)

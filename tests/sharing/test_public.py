@@ -464,3 +464,11 @@ def test_deleting_an_image_deletes_the_copies_links_made_of_it(client, owner, me
     delete_images(owner=owner, image_ids=[image.pk])
     assert not [p for p in (media / "shared").rglob("*") if p.is_file()]
     assert all(client.get(url).status_code == 404 for url in image_urls(path, image))
+
+
+def test_a_visitors_unlock_lasts_only_for_their_browser_session(owner, collection):
+    _, path = share(owner, collection=collection, password="open sesame")
+    visitor = Client()
+    visitor.post(path + "unlock", {"password": "open sesame"})
+    assert visitor.cookies["sessionid"]["expires"] == ""  # no date: gone when the browser closes
+    assert visitor.cookies["sessionid"]["max-age"] == ""
