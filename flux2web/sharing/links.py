@@ -230,11 +230,15 @@ def shareable_images():
 
 def find_live(token: str) -> ShareLink | None:
     """The link a token opens, if it is live: not revoked, not expired, its owner active, and
-    links allowed. Always one hash and one lookup, whatever the token, so a miss looks like
-    any other miss."""
-    digest = token_hash(token)
-    link = ShareLink.objects.filter(token_hash=digest).select_related("owner", "collection").first()
-    if link is None or not is_live(link):
+    links allowed. Whatever the token, the same work: the policy, one hash, one lookup; so
+    an unknown token cannot be told from a dead one by its timing either."""
+    policy = TeamPolicy.current()
+    link = (
+        ShareLink.objects.filter(token_hash=token_hash(token))
+        .select_related("owner", "collection")
+        .first()
+    )
+    if link is None or not is_live(link, policy=policy):
         return None
     return link
 

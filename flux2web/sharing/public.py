@@ -26,6 +26,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
+from PIL import Image as PILImage
 
 from flux2web.lib.ids import parse_id
 from flux2web.sharing import imaging, links
@@ -36,6 +37,8 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 SIZES = ("thumb", "web", "original")
+# What reading or re-encoding a stored file can raise: gone, truncated, not an image.
+UNREADABLE = (OSError, ValueError, SyntaxError, PILImage.DecompressionBombError)
 PASSWORD_TRIES = 10
 PASSWORD_WINDOW = 15 * 60
 SESSION_KEY = "share_unlocked"
@@ -282,7 +285,7 @@ def image(request, link, key, image_id, size):
         return gone(request)
     try:
         name, content_type = _file_for(link, found, size)
-    except (OSError, ValueError, SyntaxError):  # a missing or unreadable stored file
+    except UNREADABLE:  # a missing or unreadable stored file
         return gone(request)
     etag = '"' + hashlib.sha256(f"{name}:{download}".encode()).hexdigest()[:32] + '"'
     if etag in request.headers.get("If-None-Match", ""):
@@ -362,7 +365,7 @@ def stream_zip(link, images, size):
             try:
                 name, _ = _file_for(link, image, size)
                 source = default_storage.open(name, "rb")
-            except (OSError, ValueError, SyntaxError):
+            except UNREADABLE:
                 continue  # a file gone missing: leave it out rather than break the archive
             extension = name.rsplit(".", 1)[-1]
             with source, archive.open(download_name(link, n, extension), "w",

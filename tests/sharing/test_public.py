@@ -472,3 +472,19 @@ def test_a_visitors_unlock_lasts_only_for_their_browser_session(owner, collectio
     visitor.post(path + "unlock", {"password": "open sesame"})
     assert visitor.cookies["sessionid"]["expires"] == ""  # no date: gone when the browser closes
     assert visitor.cookies["sessionid"]["max-age"] == ""
+
+
+def test_a_missing_or_broken_stored_file_is_a_404_not_a_500(client, owner, media):
+    missing, broken = make_image(owner), make_image(owner)
+    missing.original.storage.delete(missing.original.name)
+    missing.thumbnail.storage.delete(missing.thumbnail.name)
+    with broken.original.storage.open(broken.original.name, "wb") as handle:
+        handle.write(b"not an image at all")
+    collection = make_collection(owner, [missing, broken])
+    _, path = share(owner, collection=collection, downloads="original")
+    for image in (missing, broken):
+        for url in image_urls(path, image)[1:]:
+            assert client.get(url).status_code == 404, url
+    assert client.get(image_urls(path, missing)[0]).status_code == 404
+    archive = zipfile.ZipFile(io.BytesIO(body(client.get(path + "all.zip"))))
+    assert archive.namelist() == []  # left out, the archive still whole
