@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from flux2web.accounts.models import TeamPolicy
+from flux2web.lib import crypto
 from flux2web.lib.access import admin_required
 from flux2web.lib.ids import parse_ids
 from flux2web.sharing import links
@@ -32,11 +33,12 @@ def _rows(request, queryset, *, addresses: bool):
     for link in rows:
         link.live = links.is_live(link, now=now, policy=policy)
         link.ends = links.effective_expiry(link, policy)
-        link.address = (
-            request.build_absolute_uri(f"/s/{links.address_key(link)}/")
-            if addresses and link.owner_id == request.user.pk and link.live
-            else ""
-        )
+        link.address = ""
+        if addresses and link.owner_id == request.user.pk and link.live:
+            try:
+                link.address = request.build_absolute_uri(f"/s/{links.address_key(link)}/")
+            except crypto.DecryptionError:  # its key was retired: "New address" makes one
+                link.address = ""
     return rows
 
 

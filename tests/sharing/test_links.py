@@ -336,3 +336,15 @@ def test_only_admins_set_the_rules(client, teammate):
     client.force_login(teammate)
     assert client.post("/team/links/", {"link_max_days": "1"}).status_code == 403
     assert TeamPolicy.current().link_max_days is None
+
+
+def test_a_link_whose_key_was_retired_still_lists_and_can_get_a_new_address(
+    signed_in_owner, owner, collection
+):
+    link, _ = share(owner, collection=collection)
+    ShareLink.objects.filter(pk=link.pk).update(token_encrypted="gAAAA-not-ours")
+    page = signed_in_owner.get(f"/collections/{collection.pk}/sharing")
+    assert page.status_code == 200 and f'data-link-id="{link.pk}"' in page.content.decode()
+    signed_in_owner.post(f"/links/{link.pk}/rotate")
+    page = signed_in_owner.get(f"/collections/{collection.pk}/sharing").content.decode()
+    assert "/s/spring-campaign-round-2-" in page
