@@ -20,6 +20,14 @@ from tests.sharing.conftest import make_collection, make_image
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+# A finger moving 150 px to the left across the lightbox.
+SWIPE_LEFT = """() => {
+  const box = document.getElementById('share-lightbox');
+  const at = (x) => new Touch({identifier: 1, target: box, clientX: x, clientY: 300});
+  box.dispatchEvent(new TouchEvent('touchstart', {touches: [at(300)], changedTouches: [at(300)]}));
+  box.dispatchEvent(new TouchEvent('touchend', {touches: [], changedTouches: [at(150)]}));
+}"""
+
 
 def test_share_a_collection_with_a_password_unlock_browse_download_and_revoke(
     live_server, new_page, owner, media, tmp_path
@@ -76,6 +84,9 @@ def test_share_a_collection_with_a_password_unlock_browse_download_and_revoke(
     expect(lightbox.locator("img")).to_have_attribute("src", re.compile(r"/i/\d+/web$"))
     visitor.keyboard.press("ArrowLeft")
     expect(lightbox.locator(".lb-count")).to_have_text("1 / 3")
+    visitor.evaluate(SWIPE_LEFT)
+    expect(lightbox.locator(".lb-count")).to_have_text("2 / 3")
+    visitor.keyboard.press("ArrowLeft")
     lightbox.get_by_role("button", name="Slideshow (space)").click()
     expect(lightbox.locator(".lb-count")).to_have_text("2 / 3", timeout=6_000)
     expect(lightbox.get_by_role("link", name="Download")).to_be_visible()
