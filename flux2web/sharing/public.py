@@ -23,6 +23,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
@@ -63,7 +64,9 @@ def share_headers(response: HttpResponse, *, page: bool) -> HttpResponse:
 def gone(request) -> HttpResponse:
     """The one answer for an unknown, wrong, expired, revoked or rotated-away token, and for
     anything a live link does not open: same status, body and headers."""
-    return share_headers(render(request, "share/gone.html", status=404), page=True)
+    # Rendered without the request: no context processor may read the session or the
+    # user, so the answer does not even vary by who asks.
+    return share_headers(HttpResponse(render_to_string("share/gone.html"), status=404), page=True)
 
 
 def public(*methods):
