@@ -371,8 +371,9 @@ def stream_zip(link, images, size):
             except UNREADABLE:
                 continue  # a file gone missing: leave it out rather than break the archive
             extension = name.rsplit(".", 1)[-1]
-            with source, archive.open(download_name(link, n, extension), "w",
-                                      force_zip64=True) as entry:  # fmt: skip
+            # Plain 32-bit entries (an image is far below 2 GB) unzip everywhere; the
+            # archive as a whole still switches to ZIP64 on its own past 4 GB.
+            with source, archive.open(download_name(link, n, extension), "w") as entry:
                 while chunk := source.read(CHUNK):
                     entry.write(chunk)
                     yield pipe.take()
