@@ -8,7 +8,11 @@ stack, signed in:
 
 - the gallery's first page, and a search over the whole history;
 - the in-flight refresh when nothing changed (what every open studio asks every 2 s);
-- a bare Django view (HttpResponse("ok")) as the floor.
+- a bare Django view (HttpResponse("ok")) as the floor;
+- a public share page (/s/…) of a 500-image collection, as an anonymous visitor (its
+  view is counted, as in life), and of a 50-image one (the query count must not differ);
+- the collection's Sharing panel, signed in;
+- "download all" of the 500 images as a streamed ZIP, with the memory it grew by.
 
 Server time is measured around the handler, without a network hop; the query count is
 of one request. Results go to stdout; the README keeps the last figures.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -27,7 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DATA = Path(tempfile.mkdtemp(prefix="flux2web-bench-pages-"))
-TARGETS = {"gallery_p95_ms": 30, "gallery_queries": 8, "refresh_p95_ms": 5, "gallery_vs_bare": 3}
+TARGETS = {"gallery_p95_ms": 30, "gallery_queries": 8, "refresh_p95_ms": 5, "gallery_vs_bare": 3,
+           "share_p95_ms": 15, "zip_growth_mb": 50}  # fmt: skip
+SHARED = 500
 WORDS = ["fox", "owl", "heron", "castle", "lighthouse", "forest", "river", "snow", "desert",
          "city", "night", "storm"]  # fmt: skip
 
@@ -87,6 +94,74 @@ def seed(count: int):
                            prompt=f"in flight {n}", provider=provider,
                            state=Job.State.RUNNING, progress=10 * n)  # fmt: skip
     return user
+
+
+def seed_share(user, *, images: int = SHARED):
+    """A collection of `images` of the user's images with real files, and links to it and
+    to a tenth of it; returns (big link's path, small link's path, collection id)."""
+    import io
+    from datetime import timedelta
+
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+    from PIL import Image as PILImage
+
+    from flux2web.jobs.models import Image
+    from flux2web.sharing import links
+    from flux2web.sharing.models import Collection, CollectionItem
+
+    # Incompressible pixels, so the archive is as big as real results would make it.
+    out = io.BytesIO()
+    PILImage.frombytes("RGB", (512, 512), os.urandom(512 * 512 * 3)).save(out, format="PNG")
+    data = out.getvalue()
+    picked = list(Image.objects.filter(owner=user).order_by("-id")[:images])
+    for image in picked:
+        path = default_storage.path(image.original.name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as handle:
+            handle.write(data)
+    made = []
+    for count in (images, images // 10):
+        collection = Collection.objects.create(owner=user, title=f"Spring campaign {count}")
+        CollectionItem.objects.bulk_create(
+            CollectionItem(collection=collection, image=image, added_by=user, position=n)
+            for n, image in enumerate(picked[:count])
+        )
+        settings = links.LinkSettings(
+            title=collection.title, expires_at=timezone.now() + timedelta(days=30),
+            downloads="original", show_prompts=True, show_parameters=True,
+        )  # fmt: skip
+        link, token = links.link_create(owner=user, settings=settings, collection=collection)
+        made.append((f"/s/{link.slug}-{token}/", collection.pk))
+    return made[0][0], made[1][0], made[0][1], len(data) * images
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def measure_zip(path: str) -> dict:
+    """Stream "download all" once, chunk by chunk, as a server hands it to a socket; the
+    Python heap's peak (tracemalloc) and the process's resident size, sampled per chunk."""
+    import tracemalloc
+
+    from django.test import Client
+
+    client = Client(HTTP_USER_AGENT="Mozilla/5.0 bench")
+    rss_before = rss_peak = _rss_mb()
+    tracemalloc.start()
+    started = time.perf_counter()
+    response = client.get(path + "all.zip")
+    size = 0
+    for chunk in response.streaming_content:
+        size += len(chunk)
+        rss_peak = max(rss_peak, _rss_mb())
+    seconds = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"bytes": size, "seconds": seconds, "peak_mb": peak / 2**20,
+            "rss_growth_mb": rss_peak - rss_before}  # fmt: skip
 
 
 def measure(client, url, *, requests: int, headers=None, expect=200, before_each=None) -> dict:
@@ -149,6 +224,9 @@ def main():
 
     cards = _refresher(user)
     hx = {"HX-Request": "true"}
+    big, small, collection_id, zip_bytes = seed_share(user)
+    print(f"shared {SHARED} images with real files ({zip_bytes / 2**20:.0f} MB)")
+    visitor = Client(HTTP_USER_AGENT="Mozilla/5.0 (iPhone) bench")
     with override_settings(ROOT_URLCONF="bench_urls", ALLOWED_HOSTS=["testserver"]):
         clear_url_caches()
         rows = {
@@ -174,12 +252,22 @@ def main():
                 expect=204,
             ),
             "studio": measure(client, "/", requests=args.requests),
+            f"share page, {SHARED} images": measure(visitor, big, requests=args.requests),
+            f"share page, {SHARED // 10} images": measure(visitor, small, requests=args.requests),
+            "sharing panel": measure(
+                client, f"/collections/{collection_id}/sharing", requests=args.requests
+            ),
         }
+        zipped = measure_zip(big)
 
-    print(f"\n{'page':<22}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}")
+    print(f"\n{'page':<26}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}")
     for name, row in rows.items():
-        print(f"{name:<22}{row['p50']:>9.2f}{row['p95']:>9.2f}{row['queries']:>9}")
+        print(f"{name:<26}{row['p50']:>9.2f}{row['p95']:>9.2f}{row['queries']:>9}")
+    print(f"\ndownload all, {SHARED} images: {zipped['bytes'] / 2**20:.0f} MB in "
+          f"{zipped['seconds']:.1f} s; Python heap peak {zipped['peak_mb']:.1f} MB, "
+          f"RSS grew {zipped['rss_growth_mb']:.1f} MB")  # fmt: skip
     gallery, refresh, floor = rows["gallery"], rows["refresh, unchanged"], rows["bare view"]
+    shared, fewer = rows[f"share page, {SHARED} images"], rows[f"share page, {SHARED // 10} images"]
     ratio = gallery["p95"] / floor["p95"]
     checks = [
         (f"gallery p95 {gallery['p95']:.1f} ms <= {TARGETS['gallery_p95_ms']} ms",
@@ -190,10 +278,18 @@ def main():
          refresh["p95"] <= TARGETS["refresh_p95_ms"]),
         (f"gallery p95 is {ratio:.1f}x the bare view's (target <= {TARGETS['gallery_vs_bare']}x)",
          ratio <= TARGETS["gallery_vs_bare"]),
+        (f"share page p95 {shared['p95']:.1f} ms <= {TARGETS['share_p95_ms']} ms",
+         shared["p95"] <= TARGETS["share_p95_ms"]),
+        (f"share page queries {shared['queries']} for {SHARED} images = {fewer['queries']} "
+         f"for {SHARED // 10}", shared["queries"] == fewer["queries"]),
+        (f"download all grew memory by {max(zipped['peak_mb'], zipped['rss_growth_mb']):.1f} MB"
+         f" <= {TARGETS['zip_growth_mb']} MB",
+         max(zipped["peak_mb"], zipped["rss_growth_mb"]) <= TARGETS["zip_growth_mb"]),
     ]  # fmt: skip
     print()
     for text, ok in checks:
         print(f"{'met   ' if ok else 'MISSED'} {text}")
+    shutil.rmtree(DATA, ignore_errors=True)  # the shared images' files are hundreds of MB
 
 
 if __name__ == "__main__":

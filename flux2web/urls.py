@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("flux2web.gallery.urls")),
     path("", include("flux2web.team.urls")),
     path("", include("flux2web.credentials.urls")),
+    path("", include("flux2web.sharing.link_urls")),
     path("admin/", admin.site.urls),
 ]

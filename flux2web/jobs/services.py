@@ -610,7 +610,11 @@ def set_favourite(*, job_id: int, favourite: bool) -> None:
 def delete_files(images) -> None:
     # After the rows are gone: a file left by a crash here is unreachable, never a row
     # pointing at nothing.
+    from flux2web.sharing.imaging import delete_derived
+
     for image in images:
         for field in (image.original, image.thumbnail):
             if field.name:
                 field.storage.delete(field.name)
+        if image.original.name:
+            delete_derived(image)  # the web-size and metadata-free copies share links made

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from flux2web.jobs.models import Job
 from flux2web.lib.access import admin_required
 from flux2web.lib.charts import bar_chart
+from flux2web.sharing import links
 from flux2web.team import ledger
 from flux2web.team.forms import InviteForm, QuotaForm
 from flux2web.team.models import LedgerEntry, Quota
@@ -164,6 +165,7 @@ def member_action(request, user_id, action):
     with transaction.atomic():
         if action == "deactivate":
             User.objects.filter(pk=person.pk).update(is_active=False)
+            links.revoke_user_links(user_id=person.pk)  # nothing they shared stays open
             messages.success(request, f"{person.username} can no longer sign in.")
         elif action == "activate":
             User.objects.filter(pk=person.pk).update(is_active=True)

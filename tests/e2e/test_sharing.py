@@ -1,0 +1,118 @@
+"""Sharing a collection by link, in Debian's Chromium against a live server: the owner makes
+a link with a password and an expiry on the collection's Sharing page; a visitor in a
+fresh browser (a phone) unlocks it, uses the lightbox, downloads all; the owner revokes
+it and the visitor gets the 404 page."""
+
+import io
+import re
+import zipfile
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from flux2web.sharing.models import ShareLink
+from tests.e2e.conftest import ARTIFACTS, PHONE
+from tests.e2e.test_studio import use_session
+from tests.sharing.conftest import make_collection, make_image
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# A finger moving 150 px to the left across the lightbox.
+SWIPE_LEFT = """() => {
+  const box = document.getElementById('share-lightbox');
+  const at = (x) => new Touch({identifier: 1, target: box, clientX: x, clientY: 300});
+  box.dispatchEvent(new TouchEvent('touchstart', {touches: [at(300)], changedTouches: [at(300)]}));
+  box.dispatchEvent(new TouchEvent('touchend', {touches: [], changedTouches: [at(150)]}));
+}"""
+
+
+def test_share_a_collection_with_a_password_unlock_browse_download_and_revoke(
+    live_server, new_page, owner, media, tmp_path
+):
+    images = [make_image(owner, size=(120 + 40 * n, 90)) for n in range(3)]
+    collection = make_collection(owner, images)
+
+    page = new_page()
+    use_session(page, live_server, Client(), owner)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"{live_server.url}/collections/{collection.pk}/sharing")
+    expect(page.get_by_role("heading", name="Sharing “Spring campaign — round 2”")).to_be_visible()
+    page.get_by_label("Label").fill("Client A")
+    default = (timezone.localdate() + timedelta(days=30)).isoformat()
+    expect(page.get_by_label("Expires after")).to_have_value(default)
+    expiry = (timezone.localdate() + timedelta(days=7)).isoformat()
+    page.get_by_label("Expires after").fill(expiry)
+    page.get_by_label("Password", exact=True).fill("open sesame")
+    page.get_by_label("Downloads").select_option("original")
+    page.get_by_role("button", name="Make link").click()
+    expect(page.locator("#messages")).to_contain_text("Made the link “Client A”")
+    address = page.locator("input.copy").first.input_value()
+    assert address.startswith(live_server.url + "/s/spring-campaign-round-2-")
+    assert "open sesame" not in page.content()
+    expect(page.locator("tr.link-row").first).to_contain_text(expiry + " 23:59")
+    page.screenshot(path=ARTIFACTS / "share-panel.png", full_page=True)
+
+    visitor = new_page(viewport=PHONE)
+    blocked = []
+    visitor.on("console", lambda m: blocked.append(m.text) if "Content Security" in m.text else 0)
+    first = visitor.goto(address)
+    assert first.headers["x-robots-tag"] == "noindex, nofollow"
+    expect(visitor.get_by_role("heading", name="Spring campaign — round 2")).to_be_visible()
+    visitor.get_by_label("Password").fill("not it")
+    visitor.get_by_role("button", name="View images").click()
+    expect(visitor.get_by_role("alert")).to_have_text("That password is not right.")
+    visitor.get_by_label("Password").fill("open sesame")
+    visitor.get_by_role("button", name="View images").click()
+    expect(visitor.locator("figure.tile")).to_have_count(3)
+    expect(visitor.locator("figure.tile img").first).to_have_js_property("complete", True)
+    assert visitor.evaluate(
+        "[...document.querySelectorAll('figure.tile img')].every(i => i.naturalWidth > 0)"
+    )
+    # Real aspect ratios, and nothing wider than the phone.
+    assert visitor.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    visitor.screenshot(path=ARTIFACTS / "share-phone.png", full_page=True)
+
+    visitor.locator("figure.tile a[data-lb]").first.click()
+    lightbox = visitor.locator("#share-lightbox")
+    expect(lightbox).to_be_visible()
+    expect(lightbox.locator(".lb-count")).to_have_text("1 / 3")
+    visitor.keyboard.press("ArrowRight")
+    expect(lightbox.locator(".lb-count")).to_have_text("2 / 3")
+    expect(lightbox.locator("img")).to_have_attribute("src", re.compile(r"/i/\d+/web$"))
+    visitor.keyboard.press("ArrowLeft")
+    expect(lightbox.locator(".lb-count")).to_have_text("1 / 3")
+    visitor.evaluate(SWIPE_LEFT)
+    expect(lightbox.locator(".lb-count")).to_have_text("2 / 3")
+    visitor.keyboard.press("ArrowLeft")
+    lightbox.get_by_role("button", name="Slideshow (space)").click()
+    expect(lightbox.locator(".lb-count")).to_have_text("2 / 3", timeout=6_000)
+    expect(lightbox.get_by_role("link", name="Download")).to_be_visible()
+    visitor.screenshot(path=ARTIFACTS / "share-lightbox-phone.png")
+    visitor.keyboard.press("Escape")
+    expect(lightbox).to_be_hidden()
+
+    with visitor.expect_download() as download:
+        visitor.get_by_role("link", name="Download all (3)").click()
+    saved = tmp_path / "all.zip"
+    download.value.save_as(saved)
+    archive = zipfile.ZipFile(io.BytesIO(saved.read_bytes()))
+    assert len(archive.namelist()) == 3
+    assert all(b"BLUEBIRD" not in archive.read(name) for name in archive.namelist())
+    assert not blocked, blocked
+
+    link = ShareLink.objects.get()
+    assert link.views >= 1 and link.downloads_count == 1 and link.failed_passwords == 1
+    page.reload()
+    row = page.locator(f'tr[data-link-id="{link.pk}"]')
+    expect(row).to_contain_text("Client A")
+    row.get_by_role("button", name="Revoke").click()
+    expect(page.locator("#messages")).to_contain_text("Revoked “Client A”")
+
+    gone = visitor.goto(address)
+    assert gone.status == 404
+    expect(visitor.get_by_role("heading", name="This link does not work")).to_be_visible()
+    image = visitor.request.get(f"{address}i/{collection.images.first().pk}/thumb")
+    assert image.status == 404
