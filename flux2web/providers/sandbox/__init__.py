@@ -11,7 +11,8 @@ sends callbacks (KIE's signed when an HMAC key is set) and injects faults on req
   `[sandbox:fail]`, `[sandbox:never]`, `[sandbox:no_callback]`, `[sandbox:duration=S]`;
 - for the next calls, by POST /_sandbox/faults {"fault", "dialect", "on", "times",
   "retry_after"}; GET /_sandbox/stats counts calls; POST /_sandbox/config and
-  /_sandbox/reset change timing and clear state.
+  /_sandbox/reset change timing and clear state. The fault `401_echo` refuses the key
+  and echoes it in the message ("Invalid API key provided: <key>"), as some vendors do.
 """
 
 from flux2web.providers.sandbox.render import render_png

@@ -382,6 +382,11 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         if fault == "drop":
             self._drop()
+        if fault == "401_echo":
+            # As some vendors do: the refused key, verbatim, in the error message.
+            key = self.headers.get("Authorization", "").partition(" ")[2].strip()
+            self._json(*error_answer(mount, 401, f"Invalid API key provided: {key}"))
+            return True
         if fault in FAULT_ANSWERS:
             status, message = FAULT_ANSWERS[fault]
             headers = {"Retry-After": str(retry_after if retry_after is not None else 1)}

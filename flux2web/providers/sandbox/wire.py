@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 DIALECT_MOUNTS = ("kie", "apikley", "liangxin", "apixo", "apimart")
 DEFAULT_API_KEY = "sandbox-key"
 FAULT_TAG = re.compile(r"\[sandbox:([a-z0-9_]+)(?:=([0-9.]+))?\]", re.IGNORECASE)
-CREATE_FAULTS = {"429", "455", "402", "500", "401", "slow", "drop", "lost"}
+CREATE_FAULTS = {"429", "455", "402", "500", "401", "401_echo", "slow", "drop", "lost"}
 TASK_FAULTS = {"content_violation", "fail", "never", "no_callback"}
 KIE_MODELS = {
     "flux-2/pro-text-to-image": False,
