@@ -27,6 +27,7 @@ from flux2web.team.models import Quota
 from tests.security.conftest import png_bytes
 
 pytestmark = pytest.mark.django_db
+ON_POSTGRESQL = connection.vendor == "postgresql"
 
 HUGE = "x" * 100_000
 NUL = ["\x00", "a\x00b"]
@@ -102,6 +103,8 @@ ENDPOINTS = {
     "cancel": Endpoint("owner", job_url("studio:cancel"), acts=True),
     "favourite": Endpoint("owner", job_url("studio:favourite"), acts=True),
     "delete": Endpoint("owner", job_url("studio:delete"), acts=True),
+    "retry": Endpoint("owner", job_url("studio:retry"), acts=True),
+    "rerun": Endpoint("owner", job_url("studio:rerun"), acts=True),
     "invite": Endpoint("team_admin", lambda w: reverse("team:invite"),
                        lambda w: {"username": "newbie", "first_name": "New",
                                   "email": "new@example.com"}, writes=True),
@@ -165,6 +168,10 @@ SWEEP: dict[tuple[str, str], list] = {
     ("favourite", "next"): REDIRECTS,
     ("favourite", "next (not a path)"): NOT_A_PATH,
     ("delete", "next"): REDIRECTS,
+    ("retry", "key"): [HUGE, "<script>", "😀" * 5000, "a:b" * 100],
+    ("retry", "key (NUL byte)"): NUL,
+    ("rerun", "key"): [HUGE, "<script>", "😀" * 5000, "a:b" * 100],
+    ("rerun", "key (NUL byte)"): NUL,
     ("invite", "username"): [*STRINGS, "a" * 151, "has space", "root"],
     ("invite", "first_name"): [HUGE, *NUL],
     ("invite", "email"): [*STRINGS, "a@" + "b" * 300 + ".com"],
@@ -290,11 +297,22 @@ def shown(value) -> str:
     return text if len(text) < 60 else text[:40] + f"...({len(text)} chars)"
 
 
+# Holes only PostgreSQL has (it refuses NUL bytes in text): (endpoint, field) -> reason.
+POSTGRESQL_XFAIL = {
+    (name, "key (NUL byte)"): "NEW: on PostgreSQL, key=a\\x00b on Retry/Rerun is a 500 (the "
+    "idempotency key keeps the NUL byte)"
+    for name in ("retry", "rerun")
+}
+
+
 def sweep_cases():
     for (name, field_name), values in SWEEP.items():
         marks = []
         if (name, field_name) in XFAIL:
             marks.append(pytest.mark.xfail(strict=True, reason=XFAIL[name, field_name]))
+        if (name, field_name) in POSTGRESQL_XFAIL:
+            reason = POSTGRESQL_XFAIL[name, field_name]
+            marks.append(pytest.mark.xfail(ON_POSTGRESQL, strict=True, reason=reason))
         yield pytest.param(name, field_name, values, id=f"{name}-{field_name}", marks=marks)
 
 
@@ -433,11 +451,21 @@ HINTS = {
     "completeTime a string": body(completeTime="soon"),
     "resultJson a list nested 900 deep": body(resultJson="[" * 900 + "]" * 900),
     "state a list": body(state=["success"]),
-    "an unknown state": body(state="\x00" * 10),
+    "an unknown state": body(state="thinking"),
+    "a state of NUL bytes": body(state="\x00" * 10),
 }
+HINT_XFAIL = {
+    "a state of NUL bytes": pytest.mark.xfail(
+        ON_POSTGRESQL, strict=True,
+        reason="NEW: on PostgreSQL a callback whose state holds a NUL byte is a 500 (the "
+        "job event note cannot store it)",
+    ),
+}  # fmt: skip
 
 
-@pytest.mark.parametrize("label", list(HINTS))
+@pytest.mark.parametrize(
+    "label", [pytest.param(label, marks=HINT_XFAIL.get(label, ())) for label in HINTS]
+)
 def test_an_odd_callback_body_is_at_most_a_hint(world, media, running_job, label):
     client = Client(raise_request_exception=False)
     url = reverse("jobs:callback", args=[running_job.pk, running_job.callback_secret])
