@@ -89,7 +89,8 @@ def trail(owner, team_admin, sandbox, media, caplog, monkeypatch,
         return real_async_task(*args, **kwargs)
 
     monkeypatch.setattr(job_tasks, "async_task", spy)
-    caplog.set_level(logging.DEBUG)
+    for name in ("", "httpx", "httpcore", "django-q", "django"):  # quieter ones too
+        caplog.set_level(logging.DEBUG, logger=name)
 
     admin = signed_in(team_admin)
     added = admin.post(reverse("credentials:add"), {
