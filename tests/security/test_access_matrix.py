@@ -310,3 +310,24 @@ def test_django_admin_is_closed_to_a_team_admin_who_is_not_staff(world):
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
     world.owner.refresh_from_db()
     assert world.owner.check_password("correct horse battery staple")
+
+
+def answered_pages():
+    """(case, role) for each URL variant some role opens with a 200, the first such role."""
+    for name, _ in url_patterns():
+        entry = ACCESS.get(name)
+        for variant in entry if isinstance(entry, tuple) else (entry,) if entry else ():
+            role = next((r for r in ROLES if variant.expect[r]["GET"] == "200"), None)
+            if role is not None:
+                case = f"{name}[{variant.label}]" if variant.label else name
+                yield pytest.param(name, variant, role, id=f"{case}-{role}", marks=[
+                    pytest.mark.xfail(strict=True, reason="issue 9 #10: no Content-Security-Policy")
+                ])  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "entry", "role"), list(answered_pages()))
+def test_every_answer_carries_a_content_security_policy_and_nosniff(world, name, entry, role):
+    response = client_for(world, role).get(reverse(name, kwargs=entry.kwargs(world)))
+    assert response.status_code == 200
+    assert response.get("X-Content-Type-Options") == "nosniff"
+    assert response.get("Content-Security-Policy"), f"{name}: no Content-Security-Policy"
