@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.apps import apps
@@ -114,8 +115,6 @@ ENDPOINTS = {
     "member quota": Endpoint("team_admin", lambda w: reverse("team:member", args=[w.owner.pk]),
                              lambda w: {"monthly_usd": "5", "monthly_images": "10",
                                         "max_in_flight": "3"}, writes=True),
-    "member action": Endpoint("team_admin",
-                              lambda w: reverse("team:member_action", args=[w.owner.pk, "x"])),
     "resolve": Endpoint("team_admin", job_url("team:resolve"), lambda w: {"decision": "charged"}),
     "add provider": Endpoint("team_admin", lambda w: reverse("credentials:add"),
                              lambda w: {"name": "Apixo", "dialect": "apixo",
@@ -188,7 +187,6 @@ SWEEP: dict[tuple[str, str], list] = {
     ("member quota", "monthly_usd"): MONEY,
     ("member quota", "monthly_images"): NUMBERS,
     ("member quota", "max_in_flight"): [*NUMBERS, "0"],
-    ("member action", "action"): STRINGS,
     ("resolve", "decision"): STRINGS,
     ("add provider", "name"): [HUGE, *NUL, "a" * 61, " "],
     ("add provider", "dialect"): STRINGS,
@@ -366,8 +364,20 @@ def test_valid_baseline_edit_of_a_provider_saves(world):
 def test_a_file_where_text_is_expected_is_refused(world, media):
     client = signed_in(world, "owner")
     upload = SimpleUploadedFile("prompt.png", png_bytes(), content_type="image/png")
-    data = {**generate_data(world), "prompt": upload, "count": "0"}
+    data = {**generate_data(world), "prompt": upload}
     assert not attempt(world, media, lambda: client.post(reverse("studio:generate"), data))
+
+
+def test_an_unknown_member_action_is_refused(world, media):
+    client = signed_in(world, "team_admin")
+    failures = []
+    for action in [*STRINGS, "link%2F..%2Fdeactivate", "Deactivate", "deactivate "]:
+        url = f"/team/{world.owner.pk}/{quote(action, safe='%')}"
+        failures += [
+            f"{shown(action)}: {p}" for p in attempt(world, media, lambda u=url: client.post(u))
+        ]
+    world.owner.refresh_from_db()
+    assert world.owner.is_active and not failures
 
 
 # ---- Ids in the URL path past 64 bits, for every URL that takes one. -----------------
