@@ -127,6 +127,9 @@ ENDPOINTS = {
     # Signing in may record failed attempts (throttling): only no 500 there.
     "sign in": Endpoint("anonymous", lambda w: reverse("accounts:login"),
                         lambda w: {"username": "olivia", "password": "wrong"}, acts=True),
+    "sign in right": Endpoint("anonymous", lambda w: reverse("accounts:login"),
+                              lambda w: {"username": "olivia",
+                                         "password": "correct horse battery staple"}, acts=True),
     "password change": Endpoint("owner", lambda w: reverse("accounts:password_change"),
                                 lambda w: {"old_password": "correct horse battery staple",
                                            "new_password1": "a-New-passw0rd-here",
@@ -152,7 +155,6 @@ SWEEP: dict[tuple[str, str], list] = {
     ("generate", "reference_urls (oversized or no valid host)"): NO_VALID_HOST,
     ("generate", "reference_urls (private addresses)"): PRIVATE_URLS,
     ("generate", "idempotency_key"): TEXT,
-    ("generate", "prompt_upsampling"): STRINGS,
     ("options", "provider"): IDS + STRINGS,
     ("options", "model"): STRINGS,
     ("options", "count"): NUMBERS,
@@ -206,7 +208,7 @@ SWEEP: dict[tuple[str, str], list] = {
     ("edit provider", "models_offered"): STRINGS,
     ("sign in", "username"): STRINGS,
     ("sign in", "password"): TEXT,
-    ("sign in", "next"): REDIRECTS,
+    ("sign in right", "next"): REDIRECTS,
     ("password change", "old_password"): TEXT,
     ("password change", "new_password1"): TEXT,
     ("my usage", "month"): MONTHS,
@@ -295,10 +297,9 @@ def attempt(world, media, request, *, rows_may_change=False) -> list[str]:
         problems.append(f"wrote rows {written}")
     if new_files := files_under(media) - files:
         problems.append(f"wrote files {sorted(new_files)[:3]}")
-    if response.status_code in (301, 302, 303) and not response["Location"].startswith("/"):
-        problems.append(f"redirected off-site to {response['Location'][:80]!r}")
-    if response.status_code in (301, 302, 303) and response["Location"].startswith("//"):
-        problems.append(f"redirected off-site to {response['Location'][:80]!r}")
+    location = response.get("Location", "") if response.status_code in (301, 302, 303) else "/"
+    if not location.startswith("/") or location.startswith(("//", "/\\")):
+        problems.append(f"redirected off-site to {location[:80]!r}")
     return problems
 
 
