@@ -37,6 +37,13 @@ class User(AbstractUser):
     def is_admin(self) -> bool:
         return self.is_active and (self.is_team_admin or self.is_superuser)
 
+    @property
+    def new_images_team_visible(self) -> bool:
+        """Whether this person's next images are visible to the team."""
+        if self.new_images_visibility:
+            return self.new_images_visibility == "team"
+        return TeamPolicy.current().new_images_team_visible
+
 
 def gallery_changed(user_id: int) -> None:
     User.objects.filter(pk=user_id).update(gallery_token=new_token())

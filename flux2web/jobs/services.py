@@ -107,6 +107,13 @@ class JobSpec:
     count: int = 1
     # Draw a seed per job (so a batch is not four copies, and each can be rerun exactly).
     random_seed: bool = False
+    # None: the person's own choice for new images, else the team's default.
+    team_visible: bool | None = None
+    # The image this is a remix of (the caller checked that the person may see it).
+    remix_of_id: int | None = None
+
+    def visible_for(self, owner) -> bool:
+        return owner.new_images_team_visible if self.team_visible is None else self.team_visible
 
 
 def candidates(model: str, requested: ProviderCredential | None) -> list[ProviderCredential]:
@@ -214,6 +221,7 @@ def create_or_get_jobs(*, owner, spec: JobSpec, idempotency_key: str) -> tuple[l
                     seed_random=spec.random_seed, prompt_upsampling=request.prompt_upsampling,
                     reference_urls=list(request.reference_urls),
                     requested_provider=spec.provider, price=price,
+                    team_visible=spec.visible_for(owner), remix_of_id=spec.remix_of_id,
                 )
                 for n in range(spec.count)
             ]  # fmt: skip

@@ -1,0 +1,401 @@
+"""Collections, the team gallery, and each person's and the team's visibility settings."""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+
+from django.contrib import messages
+from django.db.models import Count
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from flux2web.accounts.models import TeamPolicy
+from flux2web.gallery.views import ZIP_AT_MOST, download_name
+from flux2web.jobs.models import Image
+from flux2web.lib.access import admin_required
+from flux2web.lib.htmx import no_change, render_page
+from flux2web.lib.ids import parse_id, parse_ids
+from flux2web.sharing import services
+from flux2web.sharing.forms import (
+    AddToCollectionForm,
+    CollectionForm,
+    ImageSettingsForm,
+    NewCollectionForm,
+    TeamGalleryFilters,
+    TeamPolicyForm,
+)
+from flux2web.sharing.models import Collection, CollectionItem
+
+TEAM_PER_PAGE = 48
+
+
+# ---- Who may see and change what: anyone else gets the same 404 as for no collection. --
+
+
+def _collection_for_viewer(request, pk) -> Collection:
+    return get_object_or_404(
+        Collection.objects.for_user(request.user).select_related("owner"), pk=pk
+    )
+
+
+def _collection_for_owner(request, pk) -> Collection:
+    return get_object_or_404(Collection.objects.filter(owner=request.user), pk=pk)
+
+
+def _back(request, default: str):
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return redirect(target)
+    return redirect(default)
+
+
+# ---- The list of collections, and making one. ------------------------------------------
+
+
+def _collections_context(request, form=None):
+    collections = (
+        Collection.objects.for_user(request.user)
+        .select_related("owner", "cover")
+        .annotate(n=Count("items"))
+        .order_by("-updated_at", "-id")
+    )
+    mine = [c for c in collections if c.owner_id == request.user.pk]
+    team = [c for c in collections if c.owner_id != request.user.pk]
+    _first_covers(mine + team)
+    return {"mine": mine, "team": team, "form": form or NewCollectionForm()}
+
+
+def _first_covers(collections) -> None:
+    """A collection without a chosen cover shows its first image: one query for all."""
+    missing = [c.pk for c in collections if c.cover_id is None]
+    first = {}
+    if missing:
+        items = (
+            CollectionItem.objects.filter(collection_id__in=missing, image__status="mirrored")
+            .select_related("image")
+            .order_by("collection_id", "position", "id")
+        )
+        for item in items:
+            first.setdefault(item.collection_id, item.image)
+    for c in collections:
+        c.shown_cover = c.cover if c.cover_id else first.get(c.pk)
+
+
+@require_GET
+def collections(request):
+    return render(request, "sharing/collections.html", _collections_context(request))
+
+
+@require_POST
+def collection_new(request):
+    form = NewCollectionForm(request.POST)
+    if not form.is_valid():
+        context = _collections_context(request, form)
+        return render(request, "sharing/collections.html", context, status=400)
+    collection = services.collection_create(owner=request.user, **form.cleaned_data)
+    messages.success(request, f"Made the collection “{collection.title}”.")
+    return redirect("sharing:collection", collection.pk)
+
+
+# ---- One collection. -------------------------------------------------------------------
+
+
+def _page_context(request, collection, form=None):
+    items = list(
+        services.ordered_items(collection).select_related(
+            "image", "image__job", "image__job__provider", "image__owner", "added_by"
+        )
+    )
+    mine = collection.owner_id == request.user.pk
+    cover = collection.cover if collection.cover_id else (items[0].image if items else None)
+    return {
+        "collection": collection,
+        "items": items,
+        "cover": cover,
+        "is_owner": mine,
+        "can_add": mine or collection.visibility == Collection.Visibility.TEAM_ADD,
+        "form": form or CollectionForm(instance=collection, prefix="edit"),
+    }
+
+
+@require_GET
+def collection(request, pk):
+    collection = _collection_for_viewer(request, pk)
+    context = _page_context(request, collection)
+    return render_page(
+        request, "sharing/collection.html", context, partials={"collection-grid": "grid"}
+    )
+
+
+@require_POST
+def collection_edit(request, pk):
+    collection = _collection_for_owner(request, pk)
+    form = CollectionForm(request.POST, instance=collection, prefix="edit")
+    if not form.is_valid():
+        collection.refresh_from_db()  # the form changed the instance while validating
+        context = _page_context(request, collection, form)
+        return render(request, "sharing/collection.html", context, status=400)
+    services.collection_update(collection=collection, **form.cleaned_data)
+    messages.success(request, "Saved the collection.")
+    return redirect("sharing:collection", collection.pk)
+
+
+@require_POST
+def collection_delete(request, pk):
+    collection = _collection_for_owner(request, pk)
+    title = collection.title
+    services.collection_delete(collection=collection)
+    messages.success(
+        request, f"Deleted the collection “{title}”; its images are still in the gallery."
+    )
+    return redirect("sharing:collections")
+
+
+def _after_grid_change(request, collection):
+    """The grid again for HTMX, else back to the collection's page."""
+    if request.htmx:
+        collection.refresh_from_db()
+        context = _page_context(request, collection)
+        return render_page(
+            request, "sharing/collection.html", context, partials={"collection-grid": "grid"}
+        )
+    return redirect("sharing:collection", collection.pk)
+
+
+@require_POST
+def collection_remove(request, pk):
+    collection = _collection_for_viewer(request, pk)
+    ids = parse_ids(request.POST.getlist("image"))
+    if not ids:
+        messages.error(request, "Choose at least one image to remove.")
+        return _after_grid_change(request, collection)
+    removed = services.collection_remove_images(
+        collection=collection, user=request.user, image_ids=ids
+    )
+    if removed:
+        messages.success(request, f"Removed {removed} image{'s' if removed != 1 else ''}.")
+    else:
+        messages.error(request, "Nothing removed: you can remove only images you added.")
+    return _after_grid_change(request, collection)
+
+
+@require_POST
+def collection_move(request, pk):
+    collection = _collection_for_owner(request, pk)
+    image_id = parse_id(request.POST.get("image"))
+    by = {"up": -1, "down": 1}.get(request.POST.get("direction", ""))
+    if image_id is None or by is None:
+        messages.error(request, "Say which image to move, up or down.")
+    elif not services.collection_move(collection=collection, image_id=image_id, by=by):
+        messages.error(request, "That image cannot move further.")
+    return _after_grid_change(request, collection)
+
+
+@require_POST
+def collection_reorder(request, pk):
+    """The drag-and-drop order, sent whole by the page's script; or order=newest|manual."""
+    collection = _collection_for_owner(request, pk)
+    order = request.POST.get("order")
+    if order is not None:
+        if order not in Collection.Order.values:
+            messages.error(request, "Choose “newest first” or your own order.")
+        else:
+            services.collection_set_order(collection=collection, order=order)
+        return _after_grid_change(request, collection)
+    ids = parse_ids(request.POST.getlist("image"))
+    if not ids:
+        messages.error(request, "Send the images in their new order.")
+        return _after_grid_change(request, collection)
+    services.collection_reorder(collection=collection, image_ids=ids)
+    if request.headers.get("X-Requested-With") == "fetch":
+        return no_change()
+    return _after_grid_change(request, collection)
+
+
+@require_POST
+def collection_cover(request, pk):
+    collection = _collection_for_owner(request, pk)
+    raw = request.POST.get("image", "")
+    image_id = parse_id(raw)
+    if raw and image_id is None:
+        messages.error(request, "That is not an image of this collection.")
+        return _after_grid_change(request, collection)
+    try:
+        services.collection_set_cover(collection=collection, image_id=image_id)
+    except services.CollectionRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, "Cover set." if image_id else "The first image is the cover.")
+    return _after_grid_change(request, collection)
+
+
+@require_POST
+def collection_zip(request, pk):
+    collection = _collection_for_viewer(request, pk)
+    items = list(
+        services.ordered_items(collection).select_related("image", "image__job")[:ZIP_AT_MOST]
+    )
+    if not items:
+        messages.error(request, "This collection has no images to download.")
+        return redirect("sharing:collection", collection.pk)
+    # Spooled as the gallery's ZIP: small archives in memory, big ones in a temporary file.
+    archive = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
+        for n, item in enumerate(items, start=1):
+            with item.image.original.open("rb") as source:
+                zf.writestr(f"{n:03d}-{download_name(item.image)}", source.read())
+    archive.seek(0)
+    name = slugify(collection.title)[:48] or "collection"
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return FileResponse(
+        archive, as_attachment=True, filename=f"{name}-{stamp}.zip",
+        content_type="application/zip",
+    )  # fmt: skip
+
+
+# ---- Adding images: from the gallery, the lightbox, a job card, the job page. ----------
+
+
+def _chosen_images(request):
+    """The images named by the request (image=…, or all of job=…) that the person owns."""
+    source = request.POST if request.method == "POST" else request.GET
+    ids = parse_ids(source.getlist("image"))
+    job_id = parse_id(source.get("job"))
+    if job_id is not None:
+        ids += list(
+            Image.objects.filter(job_id=job_id, owner=request.user).values_list("pk", flat=True)
+        )
+    found = services.addable_images(user=request.user, image_ids=ids[:ZIP_AT_MOST])
+    by_pk = {image.pk: image for image in found.select_related("job")}
+    return [by_pk[pk] for pk in dict.fromkeys(ids) if pk in by_pk]  # in the order chosen
+
+
+@require_http_methods(["GET", "POST"])
+def add(request):
+    """GET (or a POST from the gallery's bulk bar without a choice yet): choose where.
+    POST with a choice: add, then go back."""
+    images = _chosen_images(request)
+    choosing = request.method == "GET" or not (
+        {"collection", "new_title"} & set(request.POST.keys())
+    )
+    form = AddToCollectionForm(None if choosing else request.POST, user=request.user)
+    if not images:
+        messages.error(request, "Select at least one of your images to add.")
+        if request.htmx:
+            return render(request, "sharing/add.html#add-form", {"form": form, "images": images})
+        return _back(request, reverse("gallery:index"))
+    if choosing or not form.is_valid():
+        status = 200 if choosing else 400
+        context = {"form": form, "images": images, "next": _next_of(request)}
+        template = "sharing/add.html#add-form" if request.htmx else "sharing/add.html"
+        return render(request, template, context, status=status)
+    collection = form.cleaned_data["collection"] or services.collection_create(
+        owner=request.user, title=form.cleaned_data["new_title"]
+    )
+    try:
+        added = services.collection_add_images(
+            collection=collection, user=request.user, image_ids=[i.pk for i in images]
+        )
+    except services.CollectionRefused as refused:  # its owner closed it a moment ago
+        messages.error(request, str(refused))
+        return _back(request, reverse("gallery:index"))
+    already = len(images) - added
+    words = f"Added {added} image{'s' if added != 1 else ''} to “{collection.title}”"
+    messages.success(request, words + (f" ({already} already there)." if already else "."))
+    if request.htmx:
+        fresh = AddToCollectionForm(user=request.user, initial={"collection": collection.pk})
+        return render(request, "sharing/add.html#add-form", {"form": fresh, "images": images})
+    return _back(request, reverse("sharing:collection", args=[collection.pk]))
+
+
+def _next_of(request) -> str:
+    source = request.POST if request.method == "POST" else request.GET
+    target = source.get("next", "")
+    return target if url_has_allowed_host_and_scheme(target, {request.get_host()}) else ""
+
+
+# ---- Team visibility of one's own images. ----------------------------------------------
+
+
+@require_POST
+def image_visibility(request):
+    ids = parse_ids(request.POST.getlist("image"))
+    team = request.POST.get("team")
+    if not ids or team not in ("1", "0"):
+        messages.error(request, "Say which of your images, and whether the team may see them.")
+        return _back(request, reverse("gallery:index"))
+    changed = services.image_set_team_visible(
+        owner=request.user, image_ids=ids, team_visible=team == "1"
+    )
+    if not changed:
+        raise Http404("No such image.")
+    where = "visible to the team" if team == "1" else "private"
+    messages.success(request, f"{changed} image{'s are' if changed != 1 else ' is'} now {where}.")
+    if request.htmx and len(ids) == 1:
+        image = Image.objects.get(pk=ids[0])
+        return render(request, "sharing/parts.html#visibility", {"image": image})
+    return _back(request, reverse("gallery:index"))
+
+
+@require_http_methods(["GET", "POST"])
+def image_settings(request):
+    current = {"new_images_visibility": request.user.new_images_visibility}
+    form = ImageSettingsForm(request.POST or None, initial=current)
+    if request.method == "POST" and form.is_valid():
+        choice = form.cleaned_data["new_images_visibility"]
+        services.set_new_images_visibility(user=request.user, choice=choice)
+        where = "visible to the team" if request.user.new_images_team_visible else "private"
+        messages.success(request, f"Saved: your new images will be {where}.")
+        return redirect("sharing:image_settings")
+    context = {"form": form, "policy": TeamPolicy.current()}
+    return render(
+        request, "sharing/image_settings.html", context, status=400 if form.errors else 200
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def team_policy(request):
+    form = TeamPolicyForm(request.POST or None, instance=TeamPolicy.current())
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved the team's policy.")
+        return redirect("sharing:team_policy")
+    status = 400 if form.errors else 200
+    return render(request, "sharing/team_policy.html", {"form": form}, status=status)
+
+
+# ---- The team gallery. -----------------------------------------------------------------
+
+
+@require_GET
+def team_gallery(request):
+    filters = TeamGalleryFilters(request.GET)
+    images = filters.apply(
+        Image.objects.shown()
+        .filter(team_visible=True, owner__is_active=True)
+        .select_related("job", "job__provider", "owner")
+        .order_by("-id")
+    )
+    if (before := parse_id(request.GET.get("before"))) is not None:
+        images = images.filter(pk__lt=before)
+    page = list(images[: TEAM_PER_PAGE + 1])
+    query = request.GET.copy()
+    query.pop("before", None)
+    context = {
+        "filters": filters,
+        "images": page[:TEAM_PER_PAGE],
+        "next_before": page[TEAM_PER_PAGE - 1].pk if len(page) > TEAM_PER_PAGE else None,
+        "query": query.urlencode(),
+        "first_page": before is None,
+    }
+    return render_page(
+        request, "sharing/team_gallery.html", context,
+        partials={"team-results": "results", "team-more": "page"},
+    )  # fmt: skip
