@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Max
 
@@ -200,5 +201,5 @@ def image_set_team_visible(*, owner, image_ids: Iterable[int], team_visible: boo
 
 def set_new_images_visibility(*, user, choice: str) -> None:
     """ "" follows the team's default; "private" or "team" is the person's own choice."""
-    type(user).objects.filter(pk=user.pk).update(new_images_visibility=choice)
+    get_user_model().objects.filter(pk=user.pk).update(new_images_visibility=choice)
     user.new_images_visibility = choice
