@@ -295,9 +295,10 @@ def add(request):
         context = {"form": form, "images": images, "next": _next_of(request)}
         template = "sharing/add.html#add-form" if request.htmx else "sharing/add.html"
         return render(request, template, context, status=status)
-    collection = form.cleaned_data["collection"] or services.collection_create(
-        owner=request.user, title=form.cleaned_data["new_title"]
-    )
+    collection, made = form.cleaned_data["collection"], False
+    if collection is None:
+        collection, made = services.collection_create(
+            owner=request.user, title=form.cleaned_data["new_title"]), True  # fmt: skip
     try:
         added = services.collection_add_images(
             collection=collection, user=request.user, image_ids=[i.pk for i in images]
@@ -311,6 +312,8 @@ def add(request):
     if request.htmx:
         fresh = AddToCollectionForm(user=request.user, initial={"collection": collection.pk})
         return render(request, "sharing/add.html#add-form", {"form": fresh, "images": images})
+    if made:  # a new collection: go and see it
+        return redirect("sharing:collection", collection.pk)
     return _back(request, reverse("sharing:collection", args=[collection.pk]))
 
 
