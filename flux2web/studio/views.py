@@ -109,7 +109,11 @@ def home(request):
     if remix := request.GET.get("remix"):
         if parse_id(remix) is None:
             raise Http404("No such job.")
-        data = initial_from_job(_get_job_for_user(request, parse_id(remix)))
+        job = _get_job_for_user(request, parse_id(remix))
+        data = initial_from_job(job)
+        # The family records an image: the job's first stored one.
+        first = job.images.filter(status=Image.Status.MIRRORED).order_by("index").first()
+        extras = {"remix_of": first.pk} if first else {}
     elif image := request.GET.get("image") or request.GET.get("prompt_of"):
         # An image the person may see, their own or a teammate's: "Remix" or "Use prompt".
         only = not request.GET.get("image")

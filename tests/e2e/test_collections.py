@@ -109,6 +109,7 @@ def test_a_teammate_sees_a_team_visible_image_and_remixes_it_an_outsider_does_no
     expect(page.get_by_role("status").filter(has_text="Remixing olivia's image")).to_be_visible()
     expect(page.get_by_label("Prompt", exact=True)).to_have_value("a lighthouse the team may see")
     expect(page.locator("#estimate")).not_to_have_text("–")  # the price, before spending
+    page.locator(".sharing-choices").screenshot(path=ARTIFACTS / "studio-remix-phone.png")
     page.get_by_label("Prompt", exact=True).fill("the same lighthouse in a storm")
     page.get_by_role("button", name="Generate").click()
 
@@ -120,6 +121,7 @@ def test_a_teammate_sees_a_team_visible_image_and_remixes_it_an_outsider_does_no
     family = page.locator(".family")
     expect(family).to_contain_text("Remix of an image by olivia")
     expect(family).to_contain_text("a lighthouse the team may see")
+    page.screenshot(path=ARTIFACTS / "remix-family-phone.png", full_page=True)
 
     # What nobody shared stays the same 404. (Files are checked through Django's client:
     # the live server's own media handler serves MEDIA_URL without our view.)

@@ -220,3 +220,13 @@ def test_the_studio_refuses_a_collection_not_open_to_the_person(as_owner, outsid
     assert "not open to you" in response.content.decode()
     assert not Job.objects.exists() and not PendingAdd.objects.exists()
     assert Collection.objects.count() == 1
+
+
+def test_remixing_ones_own_job_records_its_first_image(as_owner, owner, providers):
+    parent = made(owner, "my own first try")
+    page = as_owner.get(f"/?remix={parent.job_id}").content.decode()
+    assert f'name="remix_of" value="{parent.pk}"' in page and "Remixing your image" in page
+    generate(as_owner, providers, prompt="my second try", remix_of=parent.pk)
+    assert Job.objects.get(prompt="my second try").remix_of_id == parent.pk
+    html = as_owner.get(f"/jobs/{parent.job_id}/").content.decode()
+    assert "Remixed 1 time" in html and "my second try" in html
