@@ -37,6 +37,16 @@ def test_make_a_collection_from_the_gallery_and_browse_it(
     use_session(page, live_server, Client(), owner)
     page.goto(live_server.url + "/gallery/")
 
+    # The lightbox shows one's own image to the team, and says so.
+    page.locator(f".tile[data-image-id='{wide.pk}'] a[data-lightbox]").click()
+    lightbox = page.locator("#lightbox")
+    lightbox.get_by_role("button", name="Show to the team").click()
+    expect(lightbox.get_by_role("button", name="Make private")).to_be_visible()
+    expect(page.locator("#messages")).to_contain_text("now visible to the team")
+    wide.refresh_from_db()
+    assert wide.team_visible
+    page.keyboard.press("Escape")
+
     page.get_by_label(f"Select image {wide.pk}").check()
     page.get_by_label(f"Select image {tall.pk}").check()
     expect(page.locator("[data-selected-count]")).to_have_text("2 selected")
