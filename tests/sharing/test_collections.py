@@ -4,6 +4,7 @@ import io
 import zipfile
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -260,9 +261,9 @@ def test_the_grid_keeps_each_images_aspect_ratio_without_inline_styles(as_owner,
 def test_moving_up_and_down_without_javascript_and_newest_first(as_owner, owner):
     a, b, c_ = made(owner, "a"), made(owner, "b"), made(owner, "c")
     c = collection_of(owner, images=[a, b, c_])
-    as_owner.post(f"/collections/{c.pk}/move", {"image": c_.pk, "direction": "up"})
+    as_owner.post(f"/collections/{c.pk}/move", {"up": c_.pk})
     assert order_of(c) == [a.pk, c_.pk, b.pk]
-    as_owner.post(f"/collections/{c.pk}/move", {"image": a.pk, "direction": "up"})  # already first
+    as_owner.post(f"/collections/{c.pk}/move", {"up": a.pk})  # already first
     assert order_of(c) == [a.pk, c_.pk, b.pk]
     as_owner.post(f"/collections/{c.pk}/reorder", {"order": "newest"})
     c.refresh_from_db()
@@ -270,7 +271,7 @@ def test_moving_up_and_down_without_javascript_and_newest_first(as_owner, owner)
     as_owner.post(f"/collections/{c.pk}/reorder", {"order": "manual"})
     c.refresh_from_db()
     assert order_of(c) == [a.pk, c_.pk, b.pk]
-    bad = as_owner.post(f"/collections/{c.pk}/move", {"image": "x", "direction": "sideways"})
+    bad = as_owner.post(f"/collections/{c.pk}/move", {"sideways": a.pk, "up": "x"})
     assert bad.status_code == 302
     page = as_owner.get(f"/collections/{c.pk}/").content.decode()
     assert "Say which image to move, up or down." in page
@@ -291,11 +292,11 @@ def test_grid_actions_answer_htmx_with_the_grid_only(as_owner, owner):
     a, b = made(owner, "a"), made(owner, "b")
     c = collection_of(owner, images=[a, b])
     response = as_owner.post(
-        f"/collections/{c.pk}/move", {"image": b.pk, "direction": "up"},
+        f"/collections/{c.pk}/move", {"up": b.pk},
         headers={**HX, "HX-Target": "collection-grid"},
     )  # fmt: skip
     html = response.content.decode()
-    assert response.status_code == 200 and html.lstrip().startswith('<div id="collection-grid">')
+    assert response.status_code == 200 and html.lstrip().startswith('<div id="collection-grid"')
     assert "<html" not in html and order_of(c) == [b.pk, a.pk]
 
 
@@ -334,6 +335,7 @@ def test_the_collection_page_query_count_does_not_grow_with_the_images(as_owner,
     c = collection_of(owner, visibility=V.TEAM_ADD)
 
     def count():
+        cache.clear()  # pages of tiles are cached; count what rendering one costs
         with CaptureQueriesContext(connection) as queries:
             assert as_owner.get(f"/collections/{c.pk}/").status_code == 200
         return len(queries)
@@ -346,3 +348,31 @@ def test_the_collection_page_query_count_does_not_grow_with_the_images(as_owner,
             collection=c, user=who, image_ids=[made(who, f"image {n}").pk]
         )
     assert count() == few
+
+
+def test_an_image_deleted_from_the_gallery_leaves_the_collection_page_at_once(as_owner, owner):
+    a, b = made(owner, "stays"), made(owner, "goes")
+    c = collection_of(owner, images=[a, b])
+    assert "goes" in as_owner.get(f"/collections/{c.pk}/").content.decode()
+    as_owner.post("/gallery/delete", {"image": b.pk})
+    html = as_owner.get(f"/collections/{c.pk}/").content.decode()
+    assert "goes" not in html and "stays" in html and "1 image ·" in html
+
+
+def test_a_big_collection_pages_in_as_the_person_scrolls(as_owner, owner, monkeypatch):
+    from flux2web.sharing import views
+
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    images = [made(owner, f"image {n}") for n in range(5)]
+    c = collection_of(owner, images=images)
+    html = as_owner.get(f"/collections/{c.pk}/").content.decode()
+    assert html.count('class="jitem') == 2 and "5 images" in html
+    assert 'href="?start=2"' in html
+    more = as_owner.get(
+        f"/collections/{c.pk}/?start=2", headers={**HX, "HX-Target": "collection-more"}
+    ).content.decode()
+    assert more.count('class="jitem') == 2 and "<html" not in more
+    assert 'href="?start=4"' in more and "image 2" in more
+    last = as_owner.get(f"/collections/{c.pk}/?start=4").content.decode()
+    assert last.count('class="jitem') == 1 and "?start=6" not in last
+    assert "Move image 5 later" not in last and "Move image 5 earlier" in last
