@@ -7,7 +7,7 @@ import zipfile
 
 from django.contrib import messages
 from django.core.cache import cache
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -65,32 +65,23 @@ def _back(request, default: str):
 
 
 def _collections_context(request, form=None):
-    collections = (
+    first_item = CollectionItem.objects.filter(
+        collection=OuterRef("pk"), image__status=Image.Status.MIRRORED
+    ).order_by("position", "id")
+    collections = list(
         Collection.objects.for_user(request.user)
         .select_related("owner", "cover")
-        .annotate(n=Count("items"))
+        .annotate(n=Count("items"), first_image=Subquery(first_item.values("image_id")[:1]))
         .order_by("-updated_at", "-id")
     )
+    # A collection without a chosen cover shows its first image: one query for them all.
+    wanted = [c.first_image for c in collections if c.cover_id is None and c.first_image]
+    firsts = Image.objects.in_bulk(wanted) if wanted else {}
+    for c in collections:
+        c.shown_cover = c.cover if c.cover_id else firsts.get(c.first_image)
     mine = [c for c in collections if c.owner_id == request.user.pk]
     team = [c for c in collections if c.owner_id != request.user.pk]
-    _first_covers(mine + team)
     return {"mine": mine, "team": team, "form": form or NewCollectionForm()}
-
-
-def _first_covers(collections) -> None:
-    """A collection without a chosen cover shows its first image: one query for all."""
-    missing = [c.pk for c in collections if c.cover_id is None]
-    first = {}
-    if missing:
-        items = (
-            CollectionItem.objects.filter(collection_id__in=missing, image__status="mirrored")
-            .select_related("image")
-            .order_by("collection_id", "position", "id")
-        )
-        for item in items:
-            first.setdefault(item.collection_id, item.image)
-    for c in collections:
-        c.shown_cover = c.cover if c.cover_id else first.get(c.pk)
 
 
 @require_GET

@@ -376,3 +376,18 @@ def test_a_big_collection_pages_in_as_the_person_scrolls(as_owner, owner, monkey
     last = as_owner.get(f"/collections/{c.pk}/?start=4").content.decode()
     assert last.count('class="jitem') == 1 and "?start=6" not in last
     assert "Move image 5 later" not in last and "Move image 5 earlier" in last
+
+
+def test_the_list_shows_each_cover_with_a_fixed_number_of_queries(as_owner, owner):
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            html = as_owner.get("/collections/").content.decode()
+        return len(queries), html
+
+    first = made(owner, "first")
+    collection_of(owner, "One", images=[first, made(owner, "second")])
+    few, html = count()
+    assert first.thumbnail.name in html and "2 images" in html
+    for n in range(5):
+        collection_of(owner, f"More {n}", images=[made(owner, f"m{n}")])
+    assert count()[0] == few
