@@ -250,7 +250,7 @@ def test_the_grid_keeps_each_images_aspect_ratio_without_inline_styles(as_owner,
     tall = made(owner, "tall", size=(768, 1344))
     c = collection_of(owner, images=[wide, tall])
     html = as_owner.get(f"/collections/{c.pk}/").content.decode()
-    assert 'class="jitem ar-18"' in html and 'class="jitem ar-6"' in html
+    assert 'class="jitem ar-36"' in html and 'class="jitem ar-11"' in html
     assert 'width="1920" height="1080"' in html
     grid = html.split('id="collection-grid"')[1].split("</ul>")[0]
     assert "style=" not in grid and "onclick" not in grid
@@ -321,6 +321,7 @@ def test_download_all_as_one_zip_in_the_collections_order(as_owner, as_teammate,
     a, b = made(owner, "first one"), made(owner, "second one")
     c = collection_of(owner, "Spring campaign", V.TEAM_VIEW, images=[b, a])
     for client in (as_owner, as_teammate):
+        assert "Download all (ZIP)" in client.get(f"/collections/{c.pk}/").content.decode()
         response = client.post(f"/collections/{c.pk}/zip")
         assert response.status_code == 200
         assert "spring-campaign-" in response["Content-Disposition"]

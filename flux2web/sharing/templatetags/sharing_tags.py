@@ -4,15 +4,16 @@ from django import template
 
 register = template.Library()
 
-# Ratios (width / height) in tenths; static/css/app.css has one class per step. A class
-# instead of a style attribute: the Content-Security-Policy forbids inline styles.
-RATIO_MIN, RATIO_MAX = 4, 25
+# Ratios (width / height) in twentieths, 0.4 to 2.5; static/css/app.css has one class per
+# step. A class, not a style attribute: the Content-Security-Policy forbids inline styles.
+STEPS = 20
+RATIO_MIN, RATIO_MAX = 8, 50
 
 
 @register.filter
 def ratio_class(image) -> str:
-    """ "ar-15" for a 3:2 image: its share of a justified row's width."""
+    """The tile's class, e.g. ar-30 for a 3:2 image: its share of a row, and its shape."""
     if not image.width or not image.height:
-        return "ar-10"
-    tenths = round(image.width * 10 / image.height)
-    return f"ar-{min(RATIO_MAX, max(RATIO_MIN, tenths))}"
+        return f"ar-{STEPS}"
+    steps = round(image.width * STEPS / image.height)
+    return f"ar-{min(RATIO_MAX, max(RATIO_MIN, steps))}"
