@@ -104,7 +104,9 @@ def family(*, job: Job, user) -> dict:
     children = list(
         Job.objects.visible()
         .filter(remix_of__job=job)
-        .filter(Q(owner=user) | Q(team_visible=True))
+        # Someone else's remix shows once one of its images is visible to the team.
+        .filter(Q(owner=user) | Q(images__team_visible=True))
+        .distinct()
         .select_related("owner")
         .order_by("-id")[:50]
     )

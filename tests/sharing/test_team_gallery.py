@@ -185,7 +185,7 @@ def test_a_teammate_remixes_a_visible_image_on_their_own_quota_and_the_family_sh
     # The parent's page lists the child only while the child is visible to its owner.
     parents_page = as_owner.get(f"/jobs/{parent.job_id}/").content.decode()
     assert "a red kite over the sea" not in parents_page
-    Job.objects.filter(pk=child.pk).update(team_visible=True)
+    Image.objects.create(job=child, owner=teammate, provider_url="x", team_visible=True)
     parents_page = as_owner.get(f"/jobs/{parent.job_id}/").content.decode()
     assert "Remixed 1 time" in parents_page and "By tomas" in parents_page
 
