@@ -10,6 +10,7 @@ from flux2web.jobs import mirroring
 from flux2web.jobs.models import Image, Job
 from flux2web.sharing import services
 from flux2web.sharing.models import Collection, PendingAdd
+from flux2web.team.models import LedgerEntry
 from tests.jobs.conftest import make_jobs
 from tests.sharing.conftest import HX, made
 
@@ -180,6 +181,8 @@ def test_a_teammate_remixes_a_visible_image_on_their_own_quota_and_the_family_sh
     generate(as_teammate, providers, prompt="a red kite over the sea", remix_of=parent.pk)
     child = Job.objects.get(owner=teammate)
     assert child.remix_of_id == parent.pk and child.price > 0
+    reserved = LedgerEntry.objects.get(job=child, kind=LedgerEntry.Kind.RESERVE)
+    assert reserved.user == teammate  # the remixer pays, not the image's maker
     job_page = as_teammate.get(f"/jobs/{child.pk}/").content.decode()
     assert "Remix family" in job_page and "an image by olivia" in job_page
     # The parent's page lists the child only while the child is visible to its owner.
