@@ -128,15 +128,16 @@ def delete_selected(request):
     return _back(request)
 
 
-def _seen_by_team(image: Image | None) -> bool:
+def _seen_by_team(image: Image | None, user) -> bool:
     """A teammate (any signed-in member: one team per site) may see an image its owner
-    made team-visible, or put into a collection the team can see."""
+    made team-visible, or put into a collection the team can see or that this person
+    owns (adding to someone's collection shows it to them)."""
     if image is None:
         return False
     if image.team_visible:
         return True
     team = (Collection.Visibility.TEAM_VIEW, Collection.Visibility.TEAM_ADD)
-    return image.collections.filter(visibility__in=team).exists()
+    return image.collections.filter(Q(visibility__in=team) | Q(owner=user)).exists()
 
 
 def download_name(image: Image) -> str:
@@ -172,7 +173,11 @@ def media(request, name):
         if ref is None:
             raise Http404("No such image.")
         owner_id, thumb, content_type = ref.owner_id, False, ref.content_type
-    if owner_id != request.user.pk and not request.user.is_staff and not _seen_by_team(image):
+    if (
+        owner_id != request.user.pk
+        and not request.user.is_staff
+        and not _seen_by_team(image, request.user)
+    ):
         raise Http404("No such image.")
     # A name is never reused for other bytes, so it is a strong validator on its own.
     etag = '"' + hashlib.sha256(name.encode()).hexdigest()[:32] + '"'

@@ -392,3 +392,17 @@ def test_the_list_shows_each_cover_with_a_fixed_number_of_queries(as_owner, owne
     for n in range(5):
         collection_of(owner, f"More {n}", images=[made(owner, f"m{n}")])
     assert count()[0] == few
+
+
+def test_what_a_teammate_added_stays_visible_to_the_owner_when_the_collection_closes(
+    as_owner, as_outsider, owner, teammate
+):
+    c = collection_of(owner, "Open", V.TEAM_ADD)
+    theirs = made(teammate, "tomas's private contribution")
+    services.collection_add_images(collection=c, user=teammate, image_ids=[theirs.pk])
+    as_owner.post(
+        f"/collections/{c.pk}/edit",
+        {"edit-title": "Closed", "edit-visibility": "private", "edit-order": "manual"},
+    )
+    assert as_owner.get(f"/media/{theirs.thumbnail.name}").status_code == 200
+    assert as_outsider.get(f"/media/{theirs.thumbnail.name}").status_code == 404
