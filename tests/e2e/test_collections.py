@@ -141,3 +141,13 @@ def test_a_teammate_sees_a_team_visible_image_and_remixes_it_an_outsider_does_no
     for name in (hidden.thumbnail.name, hidden.original.name):
         assert as_teammate.get(f"/media/{name}").status_code == 404
     assert as_teammate.get(f"/media/{shown.thumbnail.name}").status_code == 200
+
+    # The outsider, in a browser of their own, sees the team's image but not olivia's
+    # private one, and cannot open a remix of it either.
+    private = pictured(owner, "olivia's private draft")
+    theirs = new_page()
+    use_session(theirs, live_server, Client(), outsider)
+    theirs.goto(live_server.url + "/gallery/team/")
+    expect(theirs.locator(f".team-tile[data-image-id='{shown.pk}']")).to_be_visible()
+    expect(theirs.get_by_text("olivia's private draft")).to_have_count(0)
+    assert theirs.goto(live_server.url + f"/?image={private.pk}").status == 404
