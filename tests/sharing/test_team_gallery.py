@@ -233,3 +233,17 @@ def test_remixing_ones_own_job_records_its_first_image(as_owner, owner, provider
     assert Job.objects.get(prompt="my second try").remix_of_id == parent.pk
     html = as_owner.get(f"/jobs/{parent.job_id}/").content.decode()
     assert "Remixed 1 time" in html and "my second try" in html
+
+
+def test_the_gallery_shows_a_selection_to_the_team_at_once(as_owner, owner):
+    a, b = made(owner, "a"), made(owner, "b")
+    made(owner, "kept private")
+    assert 'name="team" value="1"' in as_owner.get("/gallery/").content.decode()
+    response = as_owner.post(
+        "/images/visibility", {"image": [a.pk, b.pk], "team": "1", "next": "/gallery/"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/gallery/"
+    assert sorted(Image.objects.filter(team_visible=True).values_list("pk", flat=True)) == [
+        a.pk, b.pk]  # fmt: skip
+    html = as_owner.get("/gallery/").content.decode()
+    assert "2 images are now visible to the team." in html and html.count(">Team</span>") == 2
