@@ -47,6 +47,13 @@ class User(AbstractUser):
             return False
         return not (person.is_staff and not (self.is_staff or self.is_superuser))
 
+    @property
+    def new_images_team_visible(self) -> bool:
+        """Whether this person's next images are visible to the team."""
+        if self.new_images_visibility:
+            return self.new_images_visibility == "team"
+        return TeamPolicy.current().new_images_team_visible
+
 
 def gallery_changed(user_id: int) -> None:
     User.objects.filter(pk=user_id).update(gallery_token=new_token())

@@ -25,6 +25,7 @@ from flux2web.jobs.models import Image
 from flux2web.lib.headers import stored_file
 from flux2web.lib.htmx import render_page
 from flux2web.lib.ids import parse_id, parse_ids
+from flux2web.sharing.models import Collection
 from flux2web.studio.models import ReferenceUpload
 
 PER_PAGE = 48
@@ -60,6 +61,9 @@ def index(request):
         "page_html": mark_safe(page_html),  # noqa: S308 - our own rendered template
         "shown": shown,
         "first_page": not before,
+        # For the lightbox's "Add to collection".
+        "lb_add": True,
+        "lb_collections": Collection.objects.addable_by(request.user).order_by("title", "pk"),
     }
     return render_page(
         request, "gallery/index.html", context,
@@ -125,6 +129,18 @@ def delete_selected(request):
     return _back(request)
 
 
+def _seen_by_team(image: Image | None, user) -> bool:
+    """A teammate (any signed-in member: one team per site) may see an image its owner
+    made team-visible, or put into a collection the team can see or that this person
+    owns (adding to someone's collection shows it to them)."""
+    if image is None:
+        return False
+    if image.team_visible:
+        return True
+    team = (Collection.Visibility.TEAM_VIEW, Collection.Visibility.TEAM_ADD)
+    return image.collections.filter(Q(visibility__in=team) | Q(owner=user)).exists()
+
+
 def download_name(image: Image) -> str:
     words = slugify(image.job.prompt)[:48].strip("-") or "image"
     extension = image.original.name.rsplit(".", 1)[-1] if "." in image.original.name else "png"
@@ -139,7 +155,15 @@ def media(request, name):
     image = (
         Image.objects.filter(Q(original=name) | Q(thumbnail=name))
         .select_related("job")
-        .only("original", "thumbnail", "content_type", "index", "job__owner_id", "job__prompt")
+        .only(
+            "original",
+            "thumbnail",
+            "content_type",
+            "index",
+            "team_visible",
+            "job__owner_id",
+            "job__prompt",
+        )
         .first()
     )
     if image is not None:
@@ -151,7 +175,11 @@ def media(request, name):
         if ref is None:
             raise Http404("No such image.")
         owner_id, thumb, content_type = ref.owner_id, False, ref.content_type
-    if owner_id != request.user.pk and not request.user.is_staff:
+    if (
+        owner_id != request.user.pk
+        and not request.user.is_staff
+        and not _seen_by_team(image, request.user)
+    ):
         raise Http404("No such image.")
     # A name is never reused for other bytes, so it is a strong validator on its own.
     etag = '"' + hashlib.sha256(name.encode()).hexdigest()[:32] + '"'

@@ -17,6 +17,7 @@ from PIL import ImageOps
 from flux2web.accounts.models import gallery_changed
 from flux2web.jobs.models import Image, Job
 from flux2web.jobs.services import note, transition
+from flux2web.jobs.signals import job_images_stored
 from flux2web.lib.addresses import address_policy
 from flux2web.providers.download import DownloadError, download_image
 
@@ -124,8 +125,9 @@ def finish(job_id: int) -> str:
     now = timezone.now()
     if kept:
         message = f"{kept} image(s) stored" + (f"; {len(lost)} lost: {lost[0]}" if lost else "")
-        transition(job_id, from_states=[S.MIRRORING], to=S.SUCCEEDED, mirrored_at=now,
-                   message=message)  # fmt: skip
+        if transition(job_id, from_states=[S.MIRRORING], to=S.SUCCEEDED, mirrored_at=now,
+                      message=message):  # fmt: skip
+            _announce_stored(job_id)
         return "succeeded"
     transition(
         job_id, from_states=[S.MIRRORING], to=S.FAILED, error_class="result_lost",
@@ -134,6 +136,13 @@ def finish(job_id: int) -> str:
         message="results lost",
     )  # fmt: skip
     return "lost"
+
+
+def _announce_stored(job_id: int) -> None:
+    # E.g. the studio's "put new images into this collection": sharing listens here.
+    for receiver, outcome in job_images_stored.send_robust(sender=Job, job_id=job_id):
+        if isinstance(outcome, Exception):
+            log.error("job %s: %s failed after storing: %r", job_id, receiver, outcome)
 
 
 def due_mirrors(now) -> list[int]:

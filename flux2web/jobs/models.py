@@ -317,6 +317,17 @@ def _suffix(filename: str) -> str:
     return "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
 
 
+class ImageQuerySet(models.QuerySet):
+    def shown(self):
+        """Stored images of jobs their owner has not deleted: what any gallery can show."""
+        return self.filter(status=Image.Status.MIRRORED, job__deleted_at__isnull=True)
+
+    def visible_to(self, user):
+        """What a person may see: their own images and the team-visible ones of others
+        (one team per site, so every active member is a teammate)."""
+        return self.shown().filter(models.Q(owner=user) | models.Q(team_visible=True))
+
+
 class Image(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -345,6 +356,8 @@ class Image(models.Model):
     mirrored_at = models.DateTimeField(null=True, blank=True)
     # Teammates see it in the team gallery; otherwise only its owner (and staff) do.
     team_visible = models.BooleanField(default=False)
+
+    objects = ImageQuerySet.as_manager()
 
     class Meta:
         ordering = ["job", "index"]

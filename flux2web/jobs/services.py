@@ -122,6 +122,13 @@ class JobSpec:
     # Reference URLs this site signed itself (uploads, re-signed links): they lead to us,
     # so the address rule for URLs people give does not apply to them.
     trusted_references: frozenset[str] = frozenset()
+    # None: the person's own choice for new images, else the team's default.
+    team_visible: bool | None = None
+    # The image this is a remix of (the caller checked that the person may see it).
+    remix_of_id: int | None = None
+
+    def visible_for(self, owner) -> bool:
+        return owner.new_images_team_visible if self.team_visible is None else self.team_visible
 
 
 class Attachments(Protocol):
@@ -297,6 +304,7 @@ def _new_jobs(owner, spec: JobSpec, price: Decimal, key: str, *, first: int) -> 
             seed_random=spec.random_seed, prompt_upsampling=request.prompt_upsampling,
             reference_urls=list(request.reference_urls),
             requested_provider=spec.provider, price=price,
+            team_visible=spec.visible_for(owner), remix_of_id=spec.remix_of_id,
         )
         for n in range(spec.count)
     ]  # fmt: skip

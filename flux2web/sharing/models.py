@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from flux2web.jobs.models import Image
+from flux2web.jobs.models import Image, Job
 
 
 class CollectionQuerySet(models.QuerySet):
@@ -81,6 +81,18 @@ class CollectionItem(models.Model):
 
     def __str__(self):
         return f"Image {self.image_id} in collection {self.collection_id}"
+
+
+class PendingAdd(models.Model):
+    """The studio's "put the new images into this collection": kept on our side (the jobs
+    app knows nothing of collections) and resolved when the job's images are stored."""
+
+    job = models.OneToOneField(Job, on_delete=models.CASCADE, related_name="+")
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Job {self.job_id} into collection {self.collection_id}"
 
 
 class ShareLink(models.Model):

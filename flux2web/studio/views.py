@@ -22,6 +22,8 @@ from flux2web.jobs.models import Image, Job
 from flux2web.lib.headers import stored_file
 from flux2web.lib.htmx import no_change, render_page
 from flux2web.lib.ids import parse_id
+from flux2web.sharing import services as sharing
+from flux2web.sharing.studio import StudioExtras, family, start_from_image
 from flux2web.studio import references
 from flux2web.studio.forms import GenerateForm, initial_from_job, resolve_options
 from flux2web.studio.models import ReferenceUpload
@@ -89,10 +91,11 @@ def _site_base(request) -> str:
     return settings.PUBLIC_URL or request.build_absolute_uri("/")
 
 
-def _compose_context(request, form):
+def _compose_context(request, form, extras=None):
     beat = Heartbeat.objects.filter(name="worker").first()
     return {
         "form": form,
+        "extras": extras if extras is not None else StudioExtras(user=request.user),
         "options": form.options,
         "usage": ledger.usage(request.user),
         # Jobs only move while a worker runs: say so instead of letting them sit silently.
@@ -108,15 +111,24 @@ def _studio_form(request, data=None) -> GenerateForm:
 
 @require_GET
 def home(request):
-    data = {}
+    data, extras = {}, {}
     if remix := request.GET.get("remix"):
         if parse_id(remix) is None:
             raise Http404("No such job.")
-        data = initial_from_job(_get_job_for_user(request, parse_id(remix)))
+        job = _get_job_for_user(request, parse_id(remix))
+        data = initial_from_job(job)
+        # The family records an image: the job's first stored one.
+        first = job.images.filter(status=Image.Status.MIRRORED).order_by("index").first()
+        extras = {"remix_of": first.pk} if first else {}
+    elif image := request.GET.get("image") or request.GET.get("prompt_of"):
+        # An image the person may see, their own or a teammate's: "Remix" or "Use prompt".
+        only = not request.GET.get("image")
+        data, extras = start_from_image(request.user, image_id=image, prompt_only=only)
     before = parse_id(request.GET.get("before"))
     cards = _cards(request.user, before=before)
+    extras = StudioExtras(user=request.user, initial=extras)
     context = {
-        **_compose_context(request, _studio_form(request, data)),
+        **_compose_context(request, _studio_form(request, data), extras),
         "jobs": cards[:CARDS_PER_PAGE],
         "older": cards[CARDS_PER_PAGE - 1].pk if len(cards) > CARDS_PER_PAGE else None,
         "refresher": _refresher(request.user),
@@ -138,11 +150,12 @@ def generate(request):
     form = GenerateForm(
         request.POST, request.FILES, options=options, owner=request.user, base_url=base
     )
+    extras = StudioExtras(request.POST, user=request.user)
     jobs = []
-    if form.is_valid():
+    if all([form.is_valid(), extras.is_valid()]):
         try:
             jobs, created = services.create_or_get_jobs(
-                owner=request.user, spec=form.spec,
+                owner=request.user, spec=dataclasses.replace(form.spec, **extras.spec_changes()),
                 idempotency_key=form.cleaned_data["idempotency_key"],
                 attachments=form.uploads(owner=request.user, base_url=base),
             )  # fmt: skip
@@ -151,6 +164,9 @@ def generate(request):
                 form.add_error(problem.field if problem.field in form.fields else None,
                                problem.message)  # fmt: skip
         else:
+            if created and extras.cleaned_data["collection"]:
+                sharing.pending_add(jobs=jobs, collection=extras.cleaned_data["collection"],
+                                    user=request.user)  # fmt: skip
             if not created:  # a second press of the same form: those jobs are already shown
                 jobs = []
             if not request.htmx:
@@ -160,15 +176,16 @@ def generate(request):
                 return redirect("studio:home")
             # The next submission is a new request; everything typed stays.
             form = _studio_form(request, {**request.POST.dict(), "idempotency_key": ""})
+            extras = extras.carried_over()
     if not request.htmx:
         context = {
-            **_compose_context(request, form),
+            **_compose_context(request, form, extras),
             "jobs": _cards(request.user)[:CARDS_PER_PAGE],
             "refresher": _refresher(request.user),
         }
         return render(request, "studio/home.html", context)
     context = {
-        **_compose_context(request, form),
+        **_compose_context(request, form, extras),
         "new_jobs": Job.objects.filter(pk__in=[j.pk for j in jobs])
         .select_related("provider")
         .prefetch_related("images")
@@ -210,6 +227,7 @@ def job_detail(request, job_id):
         "images": list(job.images.all()),
         "events": list(job.events.all()),
         "action_key": uuid.uuid4().hex,
+        **family(job=job, user=request.user),
     }
     return render_page(request, "studio/job.html", context, partials={"job-detail": "detail"})
 

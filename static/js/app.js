@@ -1,6 +1,7 @@
 // Flux2Web's small enhancements. Every page works without this file; it adds the live
 // counter, keyboard submit, seed dice, drag-and-drop previews, ticking timers, the
-// gallery's lightbox and select-all. Listeners are delegated so HTMX swaps need no rebinding.
+// gallery's lightbox (with its add-to-collection and team tools) and select-all.
+// Listeners are delegated so HTMX swaps need no rebinding.
 (function () {
   "use strict";
 
@@ -150,9 +151,23 @@
     box.querySelector("img").src = link.dataset.full;
     box.querySelector("img").alt = link.dataset.caption;
     box.querySelector(".lb-caption").textContent = link.dataset.caption;
-    box.querySelector(".lb-job").href = link.dataset.job;
+    var job = box.querySelector(".lb-job");
+    job.hidden = !link.dataset.job;
+    if (link.dataset.job) job.href = link.dataset.job;
+    // The tools (add to a collection, show to the team) act on one's own images only.
+    box.querySelectorAll("[data-lb-own]").forEach(function (form) { form.hidden = link.dataset.own !== "1"; });
+    box.querySelectorAll("[data-lb-image]").forEach(function (input) { input.value = link.dataset.image || ""; });
+    var team = link.dataset.team === "1";
+    box.querySelectorAll("[data-lb-team]").forEach(function (input) { input.value = team ? "0" : "1"; });
+    box.querySelectorAll("[data-lb-team-label]").forEach(function (b) { b.textContent = team ? "Make private" : "Show to the team"; });
     if (!box.open) box.showModal();
   }
+  document.addEventListener("htmx:afterRequest", function (e) {
+    // A visibility change from the lightbox: remember it on the tile and relabel.
+    if (!e.detail.successful || !e.target.matches || !e.target.matches(".lb-team") || !current) return;
+    current.dataset.team = current.dataset.team === "1" ? "0" : "1";
+    show(current);
+  });
   function step(delta) {
     var all = items();
     var i = all.indexOf(current);

@@ -1,5 +1,5 @@
-"""Collections, images with real files (and tell-tale metadata) and share links, made with
-the ORM: the collection pages are another part's; these tests are about links."""
+"""Collections, images with real files (and tell-tale metadata), share links, and users'
+clients for the collection and team-gallery pages."""
 
 import io
 import uuid
@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.base import ContentFile
+from django.test import Client
 from django.utils import timezone
 from PIL import Image as PILImage
 from PIL import PngImagePlugin
@@ -15,6 +16,8 @@ from flux2web.jobs.mirroring import thumbnail
 from flux2web.jobs.models import Image, Job
 from flux2web.sharing import links
 from flux2web.sharing.models import Collection, CollectionItem
+from tests.jobs.conftest import make_jobs
+from tests.studio.test_cards import finish
 
 SECRET_PROMPT = "a secret heron over Lake Wanaka, codename BLUEBIRD"
 XMP = (
@@ -93,3 +96,41 @@ def images(owner, media):
 @pytest.fixture
 def collection(owner, images):
     return make_collection(owner, images)
+
+
+HX = {"HX-Request": "true"}
+
+
+def made(user, prompt="a lighthouse at dusk", *, team=False, size=(64, 64)) -> Image:
+    """A finished job of `user` with one stored image; team-visible if `team`."""
+    job = finish(make_jobs(user, prompt=prompt)[0])
+    image = job.images.get()
+    Image.objects.filter(pk=image.pk).update(team_visible=team, width=size[0], height=size[1])
+    image.refresh_from_db()
+    return image
+
+
+@pytest.fixture
+def as_owner(client, owner, media):
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def as_teammate(teammate, media):
+    client = Client()
+    client.force_login(teammate)
+    return client
+
+
+@pytest.fixture
+def as_outsider(outsider, media):
+    client = Client()
+    client.force_login(outsider)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _providers(providers):
+    """Jobs are made through the real service, which wants an enabled provider."""
+    return providers

@@ -1,0 +1,117 @@
+"""What the studio borrows from sharing: remixing an image the person may see (their own or
+a teammate's team-visible one), the target collection and visibility of new images, and a
+job's family of remixes."""
+
+from __future__ import annotations
+
+from django import forms
+from django.db.models import Q
+from django.http import Http404
+
+from flux2web.jobs.models import Image, Job
+from flux2web.lib.ids import parse_id
+from flux2web.sharing.models import Collection
+from flux2web.studio.forms import initial_from_job
+
+VISIBILITY = [("private", "Private"), ("team", "Visible to the team")]
+
+
+class StudioExtras(forms.Form):
+    """The generation form's sharing choices, validated beside it."""
+
+    collection = forms.ModelChoiceField(
+        label="Add to collection", queryset=Collection.objects.none(), required=False,
+        empty_label="None",
+        error_messages={"invalid_choice": "That collection is gone or not open to you."},
+    )  # fmt: skip
+    # Not sent (an older form, a script): the person's own choice, else the team's default.
+    visibility = forms.ChoiceField(label="New images are", choices=VISIBILITY, required=False)
+    remix_of = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, data=None, *, user, initial=None):
+        initial = {"visibility": "team" if user.new_images_team_visible else "private",
+                   **(initial or {})}  # fmt: skip
+        super().__init__(data, initial=initial)
+        self.user = user
+        self.fields["collection"].queryset = Collection.objects.addable_by(user).order_by(
+            "title", "pk"
+        )
+
+    def clean_remix_of(self):
+        image_id = self.cleaned_data.get("remix_of")
+        if image_id and not Image.objects.visible_to(self.user).filter(pk=image_id).exists():
+            raise forms.ValidationError("The image you were remixing is no longer shared with you.")
+        return image_id
+
+    @property
+    def remix_image(self) -> Image | None:
+        value = self["remix_of"].value()
+        image_id = parse_id(value)
+        if image_id is None:
+            return None
+        return (
+            Image.objects.visible_to(self.user).select_related("job", "owner").filter(pk=image_id)
+        ).first()
+
+    def spec_changes(self) -> dict:
+        """What these choices change in the jobs' spec."""
+        data = self.cleaned_data
+        visibility = data["visibility"]
+        return {"team_visible": visibility == "team" if visibility else None,
+                "remix_of_id": data["remix_of"]}  # fmt: skip
+
+    def carried_over(self) -> StudioExtras:
+        """The same choices for the next generation."""
+        data = self.cleaned_data
+        keep = {"collection": data["collection"].pk if data["collection"] else "",
+                "visibility": data["visibility"], "remix_of": data["remix_of"] or ""}  # fmt: skip
+        return StudioExtras(user=self.user, initial=keep)
+
+
+def remixable_image(user, image_id) -> Image:
+    """An image this person may see, or the same 404 as for no image."""
+    image_id = parse_id(image_id)
+    found = Image.objects.visible_to(user).select_related("job", "owner")
+    image = found.filter(pk=image_id).first() if image_id is not None else None
+    if image is None:
+        raise Http404("No such image.")
+    return image
+
+
+def start_from_image(user, *, image_id, prompt_only: bool) -> tuple[dict, dict]:
+    """(the generation form's values, the extras' initial values) to remix an image or
+    only reuse its prompt. A teammate's reference uploads stay theirs: not carried over."""
+    image = remixable_image(user, image_id)
+    if prompt_only:
+        return {"prompt": image.job.prompt}, {}
+    data = initial_from_job(image.job)
+    if image.owner_id != user.pk:
+        data["reference_urls"] = ""
+    return data, {"remix_of": image.pk}
+
+
+def family(*, job: Job, user) -> dict:
+    """The image this job remixed (if the person may still see it) and the jobs remixed
+    from its images that the person may see."""
+    parent = None
+    if job.remix_of_id:
+        parent = (
+            Image.objects.visible_to(user)
+            .select_related("job", "owner")
+            .filter(pk=job.remix_of_id)
+            .first()
+        )
+    children = list(
+        Job.objects.visible()
+        .filter(remix_of__job=job)
+        # Someone else's remix shows once one of its images is visible to the team.
+        .filter(Q(owner=user) | Q(images__team_visible=True))
+        .distinct()
+        .select_related("owner")
+        .order_by("-id")[:50]
+    )
+    return {
+        "parent": parent,
+        "parent_hidden": bool(job.remix_of_id and parent is None),
+        "children": children,
+    }
