@@ -1,0 +1,191 @@
+"""Findings of the hostile review of issue 10 (collections, share links, team gallery).
+Each test states what should hold and is marked xfail(strict) until the app is fixed."""
+
+import logging
+
+import pytest
+from django.core.cache import cache
+from django.core.files.storage import default_storage
+from django.test import Client
+
+from flux2web.accounts.models import TeamPolicy
+from flux2web.sharing.models import Collection, ShareLink
+from tests.sharing.conftest import (
+    SECRET_PROMPT,
+    jpeg_with_metadata,
+    make_collection,
+    make_image,
+    share,
+)
+
+pytestmark = pytest.mark.django_db
+BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15"
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def policy(**fields):
+    TeamPolicy.objects.update_or_create(pk=1, defaults=fields)
+
+
+# ---- Password throttling. --------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review: share throttle reads REMOTE_ADDR, ignores BEHIND_PROXY: one bucket",
+)
+def test_behind_the_proxy_one_guesser_does_not_lock_every_guest_out_of_a_link(
+    settings, owner, collection
+):
+    settings.BEHIND_PROXY = True
+    _, path = share(owner, collection=collection, password="open sesame")
+    guesser = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.66")
+    for _ in range(10):
+        guesser.post(path + "unlock", {"password": "guess"})
+    guest = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert guest.post(path + "unlock", {"password": "open sesame"}).status_code == 302
+
+
+@pytest.mark.xfail(
+    strict=True, reason="review: throttle keys the full IPv6 address; one /64 guesses without limit"
+)
+def test_password_guesses_from_one_ipv6_network_are_throttled_together(owner, collection):
+    _, path = share(owner, collection=collection, password="open sesame")
+    for n in range(1, 11):
+        Client(REMOTE_ADDR=f"2001:db8:1:2::{n:x}").post(path + "unlock", {"password": "guess"})
+    next_guess = Client(REMOTE_ADDR="2001:db8:1:2::ff").post(path + "unlock", {"password": "x"})
+    assert next_guess.status_code == 429
+
+
+# ---- Secrets in logs. ------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True, reason="review: django.request logs 403/404 paths, which carry a live share token"
+)
+def test_a_live_token_never_appears_in_the_logs(client, owner, collection, images, caplog):
+    _, path = share(owner, collection=collection, password="open sesame")
+    token = path.rstrip("/").rsplit("-", 1)[-1][-43:]
+    with caplog.at_level(logging.DEBUG):
+        client.post(path + "unlock", {"password": "wrong"})
+        client.post(path + "unlock", {"password": ""})
+        client.get(path + f"i/{images[0].pk}/original")
+    assert token not in caplog.text
+
+
+# ---- Metadata in served files. ---------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review: strip_jpeg copies all after SOS: trailing pictures keep EXIF/XMP",
+)
+def test_a_jpeg_original_with_a_second_picture_after_its_end_is_served_without_its_prompt(
+    client, owner, media
+):
+    # Multi-picture JPEGs (MPO) and "motion photos" carry more data after the first EOI.
+    data = jpeg_with_metadata() + jpeg_with_metadata(prompt=SECRET_PROMPT + " (second)")
+    image = make_image(owner, kind="jpeg")
+    with default_storage.open(image.original.name, "wb") as handle:
+        handle.write(data)
+    _, path = share(owner, image_ids=[image.pk], downloads=ShareLink.Downloads.ORIGINAL)
+    served = body(client.get(f"{path}i/{image.pk}/original"))
+    assert served.startswith(b"\xff\xd8")
+    assert SECRET_PROMPT.encode() not in served
+
+
+# ---- Stats. ----------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="review: bot regex misses Mastodon/Iframely previewers")
+def test_fediverse_link_previews_are_not_counted_as_views(owner, collection):
+    link, path = share(owner, collection=collection)
+    for agent in (
+        "http.rb/5.1.1 (Mastodon/4.2.10; +https://mastodon.social/)",
+        "Iframely/1.3.1 (+https://iframely.com/docs/about)",
+    ):
+        assert Client(HTTP_USER_AGENT=agent).get(path).status_code == 200
+    link.refresh_from_db()
+    assert link.views == 0
+
+
+# ---- Team visibility through collections. ----------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review: a private image shows to all via any team collection",
+)
+def test_an_image_made_private_again_is_not_shown_to_teammates_through_a_team_collection(
+    as_owner, as_teammate, owner
+):
+    image = make_image(owner)
+    type(image).objects.filter(pk=image.pk).update(team_visible=True)
+    collection = make_collection(owner, [image], visibility=Collection.Visibility.TEAM_VIEW)
+    response = as_owner.post("/images/visibility", {"image": [image.pk], "team": "0"})
+    assert response.status_code == 302
+    assert as_teammate.get(f"/media/{image.original.name}").status_code == 404
+    assert (
+        image.original.name
+        not in as_teammate.get(f"/collections/{collection.pk}/").content.decode()
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review: collection ZIP gives teammates private originals with prompts",
+)
+def test_a_teammate_cannot_download_someones_private_images_from_a_team_collection(
+    as_teammate, owner
+):
+    image = make_image(owner)  # private: team_visible is False
+    collection = make_collection(owner, [image], visibility=Collection.Visibility.TEAM_VIEW)
+    response = as_teammate.post(f"/collections/{collection.pk}/zip")
+    assert SECRET_PROMPT.encode() not in body(response)
+
+
+# ---- Policy. ---------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review: link_password_required binds only new links; old password-less links stay open",
+)
+def test_requiring_passwords_stops_links_made_without_one(client, owner, collection):
+    _, path = share(owner, collection=collection)
+    policy(link_password_required=True)
+    response = client.get(path)
+    assert response.status_code == 404 or 'name="password"' in response.content.decode()
+
+
+# ---- Bad input. ------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="review: expires_on 9999-12-31 west of UTC overflows: 500")
+def test_a_far_future_expiry_in_a_western_time_zone_is_an_error_not_a_500(
+    settings, as_owner, owner, collection
+):
+    settings.TIME_ZONE = "America/New_York"
+    policy(link_max_days=None)
+    data = {"title": "Spring", "expires_on": "9999-12-31", "password": "", "downloads": "web"}
+    response = as_owner.post(f"/collections/{collection.pk}/sharing", data)
+    assert response.status_code in (302, 400)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="review: collection ZIP 500s when one stored file is missing"
+)
+def test_a_collection_zip_with_a_missing_file_is_not_a_500(as_owner, owner, collection, images):
+    default_storage.delete(images[1].original.name)
+    response = as_owner.post(f"/collections/{collection.pk}/zip")
+    assert response.status_code != 500
