@@ -289,3 +289,23 @@ def test_a_huge_longest_expiry_on_the_team_policy_page_is_refused_not_a_500_ever
     assert response.status_code in (302, 400)
     assert Client().get(path).status_code == 200
     assert as_owner.get(f"/collections/{collection.pk}/sharing").status_code == 200
+
+
+@pytest.mark.xfail(strict=True, reason="review: previews off only drops og: tags; <title> remains")
+def test_with_previews_off_a_preview_bot_gets_no_title(client, owner, collection):
+    _, path = share(owner, collection=collection, allow_preview=False, title="Acme merger")
+    response = Client(HTTP_USER_AGENT="Slackbot-LinkExpanding 1.0").get(path)
+    assert response.status_code == 200
+    assert "Acme merger" not in response.content.decode()
+
+
+# ---- Access that can be taken back. ----------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="review: /media/ caches a teammate's copy for a year")
+def test_a_teammates_view_of_a_team_visible_image_is_not_cached_for_a_year(as_teammate, owner):
+    image = make_image(owner)
+    type(image).objects.filter(pk=image.pk).update(team_visible=True)
+    response = as_teammate.get(f"/media/{image.original.name}")
+    assert response.status_code == 200
+    assert "immutable" not in response["Cache-Control"]
