@@ -20,6 +20,7 @@ from PIL import Image
 from flux2web.credentials.services import add_credential
 from flux2web.providers import client_for
 from flux2web.providers.sandbox import DEFAULT_API_KEY, Sandbox, SandboxConfig
+from flux2web.providers.sandbox.wire import KIE_CREATE_LIMIT
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
@@ -232,6 +233,8 @@ def sandbox(running_sandbox):
     running_sandbox.config.hmac_key = ""
     running_sandbox.config.echo_key = False
     running_sandbox.config.url_ttl = 3600
+    # On, as KIE documents it: tests that send many KIE jobs pass because we pace them.
+    running_sandbox.config.create_limit = KIE_CREATE_LIMIT
     yield running_sandbox
     running_sandbox.reset()
 
