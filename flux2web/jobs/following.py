@@ -29,11 +29,13 @@ from flux2web.providers.base import SHAPE_ERRORS, CallbacksNotSupported
 from flux2web.providers.transport import CallRecord
 from flux2web.providers.types import (
     ErrorClass,
+    InsufficientCredits,
     NotFound,
     ProviderError,
     RateLimited,
     TaskState,
     TaskStatus,
+    TaskUnknown,
     Unreadable,
     ValidationFailed,
 )
@@ -47,12 +49,15 @@ POLL_LEASE = timedelta(seconds=20)
 POLL_THREADS = 16
 FOLLOW_FIELDS = ("id", "state", "model", "owner_id", "provider_id", "provider_task_id",
                  "callback_sent", "callback_secret", "submitted_at", "created_at",
-                 "unreadable_answers")  # fmt: skip
+                 "unreadable_answers", "unknown_answers")  # fmt: skip
 # Answers in a row that cannot be read before the job fails with that reason: one may be
 # a provider's bad moment, three are a task we will never learn the outcome of.
 UNREADABLE_LIMIT = 3
 # A task the provider does not know yet may just be new; after this long it is gone.
 NOT_FOUND_GRACE = timedelta(seconds=60)
+# A task the provider says it has no record of is asked about once more, this soon, before
+# the job ends: one answer may be a replica behind, two in a row are not.
+UNKNOWN_CONFIRM_AFTER = timedelta(seconds=3)
 # Result URLs whose expiry the provider does not state live about a day (providers.md).
 DEFAULT_URL_LIFETIME = timedelta(hours=24)
 
@@ -128,6 +133,7 @@ def poll_due(*, now=None, job_ids=None, due_only=True, mirror_here=False) -> int
         Job.objects.filter(pk__in=ids, state=S.RUNNING).update(
             progress=progress, provider_state=provider_state, polls=F("polls") + 1,
             next_poll_at=now + timedelta(seconds=delay), updated_at=now, unreadable_answers=0,
+            unknown_answers=0,
         )  # fmt: skip
     _record_health(outcomes)
     return len(jobs)
@@ -151,7 +157,9 @@ def _record_health(outcomes: list[Outcome]):
     """Once per credential per pass: every poll writing the same row would be a hot spot."""
     answered, failed = {}, {}
     for outcome in outcomes:
-        target = failed if outcome.error is not None else answered
+        # "No record of that task" is an answer about the task, given to a key that works.
+        counts = outcome.error is not None and not isinstance(outcome.error, TaskUnknown)
+        target = failed if counts else answered
         target[outcome.job.provider_id] = outcome
     for outcome in answered.values():
         record_success(outcome.job.provider)
@@ -203,6 +211,10 @@ def apply(outcome: Outcome, now, *, enqueue_mirror: bool = True) -> None:
     if status.state is TaskState.SUCCEEDED:
         return start_mirroring(job, status, now, enqueue=enqueue_mirror)
     if status.state is TaskState.FAILED:
+        if status.error_class is ErrorClass.CREDITS:
+            # The account ran dry under a task (Apixo's INSUFFICIENT_CREDITS): like a 402,
+            # the provider is switched off until an admin tops it up.
+            record_error(job.provider, InsufficientCredits(status.message, code=status.code))
         transition(
             job.pk, from_states=[S.RUNNING], to=S.FAILED,
             error_class=status.error_class or ErrorClass.GENERATION_FAILED,
@@ -223,6 +235,7 @@ def apply(outcome: Outcome, now, *, enqueue_mirror: bool = True) -> None:
         provider_state=status.provider_state,
         polls=F("polls") + 1,
         unreadable_answers=0,
+        unknown_answers=0,
         next_poll_at=now + timedelta(seconds=poll_delay(caps.schedule, elapsed, job.callback_sent)),
         updated_at=now,
     )
@@ -230,6 +243,8 @@ def apply(outcome: Outcome, now, *, enqueue_mirror: bool = True) -> None:
 
 
 def _poll_failed(job: Job, error: ProviderError, caps, elapsed: float, now) -> None:
+    if isinstance(error, TaskUnknown):
+        return _task_unknown(job, error, now)
     if isinstance(error, NotFound) and now - (job.submitted_at or now) > NOT_FOUND_GRACE:
         transition(job.pk, from_states=[S.RUNNING], to=S.FAILED, error_class=error.error_class,
                    error_message=f"{job.provider.name} no longer knows task "
@@ -255,6 +270,27 @@ def _poll_failed(job: Job, error: ProviderError, caps, elapsed: float, now) -> N
         updated_at=now,
         unreadable_answers=F("unreadable_answers") + int(unreadable),
     )
+
+
+def _task_unknown(job: Job, error: TaskUnknown, now) -> None:
+    """The provider says it has no record of the task. Polling it for 15 minutes would
+    change nothing; failing it would refund a task that may have been charged. So: ask
+    once more, and if it still does not know it, hold the money for an admin to decide."""
+    name = job.provider.name
+    if job.unknown_answers < 1:
+        note(job.pk, f"{name} says it has no record of task {job.provider_task_id}; asking "
+             "once more to be sure.", provider=name)  # fmt: skip
+        Job.objects.filter(pk=job.pk, state=S.RUNNING).update(
+            polls=F("polls") + 1, unknown_answers=F("unknown_answers") + 1,
+            next_poll_at=now + UNKNOWN_CONFIRM_AFTER, updated_at=now,
+        )  # fmt: skip
+        return
+    transition(
+        job.pk, from_states=[S.RUNNING], to=S.UNCERTAIN, error_class=ErrorClass.NOT_FOUND,
+        error_message=f"{name} no longer knows task {job.provider_task_id} (asked twice). "
+        "It may have been charged: the amount stays reserved until an admin decides.",
+        message=f"the provider no longer knows this task: {error.message}",
+    )  # fmt: skip
 
 
 def _give_up(job: Job, caps, now) -> None:

@@ -48,6 +48,7 @@ SUBMIT_BACKOFF_SECONDS = 30
 SWITCHED_OFF = {
     ErrorClass.AUTH: "it refused our API key.",
     ErrorClass.CREDITS: "its account ran out of credit.",
+    ErrorClass.KEY_CAP: "its API key's usage cap is used up.",
 }
 
 
