@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from flux2web.accounts.models import gallery_changed
+from flux2web.credentials import pacing
 from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs.models import Image, Job, JobEvent
@@ -415,11 +416,16 @@ def submit_job(*, job_id: int) -> str:
         return "failed"
     last_error: ProviderError | None = None
     skipped: list[tuple[str, str]] = []  # (error class, why), one per provider passed by
+    full: list[tuple[float, ProviderCredential]] = []  # (seconds until room, provider)
     for credential in options:
-        outcome = _try_provider(job, credential, skipped)
+        outcome = _try_provider(job, credential, skipped, full)
         if isinstance(outcome, str):
             return outcome
         last_error = outcome or last_error
+    if full:
+        # Nobody took it, and some provider only lacked room: that frees within seconds,
+        # sooner than any retry round would come.
+        return _wait_for_room(job, *min(full, key=lambda pair: pair[0]))
     if last_error is None:
         # Nobody refused: nobody could take this request at all. Waiting will not help.
         priced_out = all(cls == ErrorClass.QUOTA for cls, _ in skipped)
@@ -442,9 +448,27 @@ def _cooldown_ends(job: Job):
     return min(paused, default=None)
 
 
-def _try_provider(job: Job, credential: ProviderCredential, skipped: list[tuple[str, str]]):
+def _wait_for_room(job: Job, wait: float, credential: ProviderCredential) -> str:
+    """Back to the queue until the provider's window has room; not a failed attempt."""
+    when = timezone.now() + timedelta(seconds=wait)
+    transition(
+        job.pk, from_states=[S.SUBMITTING], to=S.QUEUED, next_attempt_at=when,
+        dispatched_at=None, provider=None,
+        message=f"{credential.name} takes {catalog.limit_words(credential.create_limit)}, "
+        f"all sent; sending at {timezone.localtime(when):%H:%M:%S.%f}"[:-3],
+    )  # fmt: skip
+    return "waiting for room"
+
+
+def _try_provider(
+    job: Job,
+    credential: ProviderCredential,
+    skipped: list[tuple[str, str]],
+    full: list[tuple[float, ProviderCredential]],
+):
     """Send the create to one provider. Returns a final outcome as a string, the refusal
-    to remember, or None when this provider cannot take the request at all."""
+    to remember, or None when this provider cannot take the request (at all, or now:
+    then `full` says when it can)."""
     caps = catalog.capabilities(credential.dialect, job.model)
     request = job.generation_request(callback_url=callback_url(job) if caps.callbacks else None)
     problems = caps.validate(request, provider=credential.name)
@@ -452,6 +476,12 @@ def _try_provider(job: Job, credential: ProviderCredential, skipped: list[tuple[
         why = "; ".join(str(p) for p in problems)
         skipped.append((ErrorClass.VALIDATION, why))
         note(job.pk, f"Skipped {credential.name}: {why}", provider=credential.name)
+        return None
+    # Its window is full: the vendor would refuse the create (KIE does not queue it), so
+    # Auto tries the next provider with room now; the job waits only if none has.
+    wait = pacing.take_create_slot(credential)
+    if wait:
+        full.append((wait, credential))
         return None
     price = credential.price_for(job.model, request.resolution)
     with transaction.atomic():

@@ -260,6 +260,14 @@ class Dialect:
     label: str
     models: dict[Model, Capabilities]
     default_base_url: str = ""
+    # The vendor's documented limit on new tasks: (at most this many, per this many
+    # seconds, per account), or None where none is documented. A credential may set its
+    # own (a clone, a paid tier).
+    create_limit: tuple[int, int] | None = None
+
+    @property
+    def create_limit_words(self) -> str:
+        return limit_words(self.create_limit)
 
     def capabilities(self, model: Model | str) -> Capabilities | None:
         return self.models.get(Model(model))
@@ -336,6 +344,9 @@ DIALECTS: dict[str, Dialect] = {
         name="kie",
         label="KIE.ai market API (and clones such as Apikley)",
         default_base_url="https://api.kie.ai",
+        # "At most 20 new generation requests per 10 seconds per account"; more are
+        # refused with 429 and not queued (providers.md, beyond the seeds).
+        create_limit=(20, 10),
         models={
             Model.PRO: _kie(
                 Model.PRO, "flux-2/pro-text-to-image", "flux-2/pro-image-to-image", PRO_PRICES
@@ -403,6 +414,13 @@ SEEDED_PROVIDERS = (
     ("Apixo", "apixo", "https://api.apixo.ai"),
     ("APIMart", "apimart", "https://api.apimart.ai"),
 )
+
+
+def limit_words(limit: tuple[int, int] | None) -> str:
+    if not limit:
+        return "no limit"
+    count, seconds = limit
+    return f"{count} new task{'s' if count != 1 else ''} per {seconds} s"
 
 
 def capabilities(dialect: str, model: Model | str) -> Capabilities | None:
