@@ -8,6 +8,7 @@ asks the providers concurrently, then writes the answers one job at a time.
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import threading
 from collections import defaultdict
@@ -360,6 +361,8 @@ def receive_callback(*, job_id: int, secret: str, body: bytes, headers: Mapping[
     except ProviderError as exc:  # a bad or stale KIE signature
         note(job.pk, f"refused a callback: {exc.message}", provider=job.provider.name)
         return CallbackAnswer(401, exc.message)
+    if job.state == S.UNCERTAIN and not job.provider_task_id:
+        return _recover_lost_answer(job, status)
     if status.task_id != job.provider_task_id:
         return CallbackAnswer(400, "The callback names another task.")
     note(job.pk, f"callback says {status.provider_state or status.state}",
@@ -369,6 +372,77 @@ def receive_callback(*, job_id: int, secret: str, body: bytes, headers: Mapping[
 
         tasks.enqueue(tasks.follow, job.pk)
     return CallbackAnswer(200, "OK")
+
+
+def _recover_lost_answer(job: Job, status: TaskStatus) -> CallbackAnswer:
+    """The create's answer was lost, so we never learnt the task id; the vendor's callback
+    for this job names it. Only a hint: the task is asked about with our own key, and
+    adopted only if the vendor knows it, it is no other job's, and what the vendor kept of
+    its request (KIE's `param`) is this job's. Then the job is followed as usual: nothing
+    is sent again, and the ledger's hold becomes one settle (or refund)."""
+    from flux2web.jobs import tasks
+    from flux2web.team import ledger
+
+    name, task_id = job.provider.name, status.task_id
+    if ledger.resolved(job.pk):
+        note(job.pk, f"a callback named task {task_id}, but an admin has decided this job "
+             "already; left as it is.", provider=name)  # fmt: skip
+        return CallbackAnswer(200, "OK")
+    taken = Job.objects.filter(provider=job.provider, provider_task_id=task_id).exclude(pk=job.pk)
+    if taken.exists():
+        note(job.pk, f"refused a callback naming task {task_id}: another job follows it.",
+             provider=name)  # fmt: skip
+        return CallbackAnswer(400, "The callback names another job's task.")
+    calls: list[CallRecord] = []
+    try:
+        with job.provider.client(observer=calls.append) as client:
+            confirmed = client.status(task_id)
+    except ProviderError as exc:
+        JobEvent.objects.bulk_create(call_events(job.pk, name, calls))
+        note(job.pk, f"a callback named task {task_id}, but {name} did not confirm it "
+             f"({exc.error_class}: {exc.message}); still uncertain.", provider=name)  # fmt: skip
+        return CallbackAnswer(400, "The task this callback names could not be confirmed.")
+    JobEvent.objects.bulk_create(call_events(job.pk, name, calls))
+    if not _requested_by(job, confirmed):
+        note(job.pk, f"refused a callback naming task {task_id}: {name} says that task was "
+             "made for another request.", provider=name)  # fmt: skip
+        return CallbackAnswer(400, "The callback names a task made for another request.")
+    now = timezone.now()
+    caps = catalog.capabilities(job.provider.dialect, job.model)
+    won = transition(
+        job.pk, from_states=[S.UNCERTAIN], to=S.RUNNING, provider_task_id=task_id,
+        submitted_at=job.submitted_at or job.claimed_at or now, callback_sent=True,
+        error_class="", error_message="", next_poll_at=now if caps else None,
+        message=f"recovered: the answer to our create was lost, but {name}'s callback named "
+        f"task {task_id} and {name} confirmed it to our key; following it (nothing was sent "
+        "again).",
+    )  # fmt: skip
+    if won:
+        tasks.enqueue(tasks.follow, job.pk)
+    return CallbackAnswer(200, "OK")
+
+
+def _requested_by(job: Job, confirmed: TaskStatus) -> bool:
+    """Whether what the vendor kept of the task's request (KIE's `param`, the create body
+    as a JSON string) is this job's: its callback URL (which holds the job's secret) and
+    prompt. A vendor that keeps none is taken at its word."""
+    from flux2web.jobs.services import callback_url
+
+    data = confirmed.raw.get("data") if isinstance(confirmed.raw, dict) else None
+    param = data.get("param") if isinstance(data, dict) else None
+    if isinstance(param, str):
+        try:
+            param = json.loads(param)
+        except ValueError:
+            param = None
+    if not isinstance(param, dict):
+        return True
+    sent_to = param.get("callBackUrl") or param.get("callback_url")
+    if sent_to and sent_to != callback_url(job):
+        return False
+    given = param.get("input") if isinstance(param.get("input"), dict) else param
+    prompt = given.get("prompt")
+    return not isinstance(prompt, str) or prompt.strip() == job.prompt.strip()
 
 
 def follow_job(*, job_id: int) -> str:
