@@ -28,7 +28,7 @@ from flux2web.credentials import pacing
 from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs.models import Image, Job, JobEvent
-from flux2web.lib.addresses import reference_problem
+from flux2web.lib.addresses import ReferenceRule, fetch_problem, reference_problem
 from flux2web.providers import catalog
 from flux2web.providers.redact import scrub
 from flux2web.providers.transport import CallRecord
@@ -124,6 +124,8 @@ class JobSpec:
     # Reference URLs this site signed itself (uploads, re-signed links): they lead to us,
     # so the address rule for URLs people give does not apply to them.
     trusted_references: frozenset[str] = frozenset()
+    # Pasted reference URLs already fetched and found fit (by the form): not fetched again.
+    fetched_references: frozenset[str] = frozenset()
 
 
 class Attachments(Protocol):
@@ -151,6 +153,49 @@ def candidates(model: str, requested: ProviderCredential | None) -> list[Provide
 def check_spec(spec: JobSpec) -> list[catalog.Problem]:
     """Every reason this cannot be queued."""
     return _offer_problems(spec) + reference_problems(spec)
+
+
+def reference_rule(spec: JobSpec) -> ReferenceRule:
+    """The strictest reference rule among the providers this request may go to."""
+    model = spec.request.model
+    formats: set[str] | None = None
+    max_bytes = settings.MAX_IMAGE_BYTES
+    who = []
+    for credential in candidates(model, spec.provider):
+        caps = catalog.capabilities(credential.dialect, model)
+        if caps is None or not (caps.ref_formats or caps.ref_max_bytes):
+            continue
+        who.append(credential.name)
+        if caps.ref_formats:
+            formats = set(caps.ref_formats) if formats is None else formats & set(caps.ref_formats)
+        if caps.ref_max_bytes:
+            max_bytes = min(max_bytes, caps.ref_max_bytes)
+    names = " and ".join([", ".join(who[:-1]), who[-1]] if len(who) > 1 else who) or "providers"
+    ordered = tuple(f for f in catalog.WEB_IMAGE_TYPES if formats and f in formats)
+    return ReferenceRule(formats=ordered, max_bytes=max_bytes, who=names)
+
+
+def fetch_references(spec: JobSpec, *, done: set[str] | None = None) -> list[catalog.Problem]:
+    """Fetch each pasted reference once, as the provider will, before anything is queued
+    or paid for: every reason one would fail there. Our own signed links, links fetched
+    already (`spec.fetched_references`, `done`) and addresses refused anyway are skipped."""
+    done = set() if done is None else done
+    urls = [
+        (number, url)
+        for number, url in enumerate(spec.request.reference_urls, start=1)
+        if url not in spec.trusted_references and url not in spec.fetched_references
+        and url not in done and reference_problem(url, number=number) is None
+        and url.lower().startswith(("http://", "https://"))
+    ]  # fmt: skip
+    if not urls:
+        return []
+    rule = reference_rule(spec)
+    problems = []
+    for number, url in urls:
+        done.add(url)
+        if message := fetch_problem(url, number=number, rule=rule):
+            problems.append(catalog.Problem("reference_urls", message))
+    return problems
 
 
 def reference_problems(spec: JobSpec) -> list[catalog.Problem]:
@@ -251,6 +296,9 @@ def _create(*, owner, specs, idempotency_key, attachments=None) -> tuple[list[Jo
     if existing:
         return existing, False
     problems = [p for spec in specs for p in check_spec(spec)]
+    if not problems:
+        fetched: set[str] = set()
+        problems = [p for spec in specs for p in fetch_references(spec, done=fetched)]
     if problems:
         raise JobRefused(problems)
     prices = [price_for(spec) for spec in specs]

@@ -101,6 +101,10 @@ class Capabilities:
     callbacks: bool = False
     signed_callbacks: bool = False
     default_ratio: str | None = "1:1"
+    # What the vendor fetches as a reference image: these types only (empty: any image we
+    # can read ourselves), up to this size each (None: our own download limit).
+    ref_formats: tuple[str, ...] = ()
+    ref_max_bytes: int | None = None
 
     def wire_model(self, request: GenerationRequest) -> str:
         return self.image_model if request.is_image_to_image else self.text_model
@@ -276,6 +280,11 @@ class Dialect:
         return Model(model) in self.models
 
 
+# KIE's and Apixo's reference images: JPEG, PNG or WEBP, at most 10 MB each.
+WEB_IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
+REF_MAX_BYTES = 10 * 1024 * 1024
+TYPE_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/gif": "GIF"}
+
 # Default prices per image in USD; an admin overrides them per credential. Apixo's page
 # says $0.05-0.13 per image; within that band pro costs less than flex, 2K more than 1K.
 PRO_PRICES = {"1K": Decimal("0.05"), "2K": Decimal("0.08")}
@@ -298,6 +307,8 @@ def _kie(model: Model, text_model: str, image_model: str, prices) -> Capabilitie
         prices=prices,
         callbacks=True,
         signed_callbacks=True,
+        ref_formats=WEB_IMAGE_TYPES,
+        ref_max_bytes=REF_MAX_BYTES,
     )
 
 
@@ -317,6 +328,8 @@ def _apixo(model: Model, prices) -> Capabilities:
         prices=prices,
         typical_seconds=25,
         callbacks=True,
+        ref_formats=WEB_IMAGE_TYPES,
+        ref_max_bytes=REF_MAX_BYTES,
     )
 
 
