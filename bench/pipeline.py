@@ -253,7 +253,7 @@ def kie_limit_run(owner, sandbox_url, workers_env, *, jobs=60):
           f"creates sent: {stats.get('create_requests:kie', 0)}")  # fmt: skip
     print(f"first to last create: {span:.1f} s; floor at {count} per {seconds:g} s: "
           f"{floor:.1f} s; ratio {span / floor:.2f}")  # fmt: skip
-    print(f"end to end (first create to last image stored): {ended - started:.1f} s")
+    print(f"end to end (workers started to last image stored): {ended - started:.1f} s")
     return {"refused": stats.get("rate_refused:kie", 0), "span": span, "floor": floor}
 
 
