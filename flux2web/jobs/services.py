@@ -468,6 +468,10 @@ def submit_job(*, job_id: int) -> str:
     for credential in options:
         outcome = _try_provider(job, credential, skipped, full)
         if isinstance(outcome, str):
+            for wait, busy in full:  # Auto went past a provider whose window was full
+                note(job_id, f"Skipped {busy.name}: it takes "
+                     f"{catalog.limit_words(busy.create_limit)} and had sent them all "
+                     f"(room again in {wait:.1f} s).", provider=busy.name)  # fmt: skip
             return outcome
         last_error = outcome or last_error
     if full:

@@ -69,7 +69,11 @@ class TestPacingPerCredential:
         assert services.submit_job(job_id=second.pk) == "submitted"
 
         assert Job.objects.get(pk=first.pk).provider.name == "KIE.ai"
-        assert Job.objects.get(pk=second.pk).provider.name == "Apikley"  # not waiting 10 s
+        second = Job.objects.get(pk=second.pk)
+        assert second.provider.name == "Apikley"  # not waiting 10 s
+        assert "Skipped KIE.ai: it takes 1 new task per 10 s and had sent them all" in " ".join(
+            second.events.values_list("message", flat=True)
+        )
 
     def test_no_limit_when_the_credential_says_none(self, owner, providers, sandbox):
         sandbox.config.create_limit = None  # this test is about our side only

@@ -15,7 +15,7 @@ from flux2web.credentials.services import (
     parse_create_limit,
     set_create_limit,
 )
-from flux2web.providers.catalog import DIALECT_NAMES
+from flux2web.providers.catalog import DIALECT_NAMES, limit_words
 
 
 def read_secret(value: str | None, path: str | None, what: str) -> str | None:
@@ -112,13 +112,14 @@ class Command(BaseCommand):
     def do_list(self, **_):
         rows = [
             (c.name, c.dialect, c.base_url, str(c.priority), "yes" if c.enabled else "no",
-             c.key_hint, "yes" if c.has_hmac_key else "")
+             c.key_hint, "yes" if c.has_hmac_key else "", limit_words(c.create_limit))
             for c in ProviderCredential.objects.by_priority()
         ]  # fmt: skip
         if not rows:
             self.stdout.write("No providers yet. Add one with: manage.py providers add --help")
             return
-        header = ("NAME", "DIALECT", "BASE URL", "PRIORITY", "ENABLED", "KEY", "HMAC")
+        header = ("NAME", "DIALECT", "BASE URL", "PRIORITY", "ENABLED", "KEY", "HMAC",
+                  "CREATE LIMIT")  # fmt: skip
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         for row in [header, *rows]:
             self.stdout.write(
