@@ -10,7 +10,14 @@ Starts, in a throw-away data folder on SQLite with the ORM broker: the sandbox p
 2. N jobs with 20 s generation time, with callbacks: polls per job against KIE's schedule,
    completion -> mirrored latency;
 3. poll lateness with --in-flight jobs running, followed by one poller;
-4. the peak RSS of every worker process.
+4. the peak RSS of every worker process;
+5. 60 jobs on one KIE-dialect credential with the vendor's documented create limit on
+   (20 new tasks per 10 s, enforced by the sandbox): creates the vendor refused (must be
+   0) and the time they took against the floor the limit allows;
+6. the floor for the whole pipeline: a minimal loop doing the same create -> poll ->
+   download -> store against the same sandbox, and run 1's throughput as a share of it.
+
+`--limits-only` runs just 5, 6 and the run 1 that 6 compares with (use a smaller --jobs).
 
 Results go to stdout; the README keeps the last figures.
 """
@@ -198,6 +205,93 @@ def report_run(title, ids, started, ended, *, generation, expected_polls):
             "p95": pct(latency, 95)}  # fmt: skip
 
 
+def limit_floor(jobs: int, count: int, seconds: float) -> float:
+    """The least time `jobs` creates can take at `count` per `seconds`: the first `count`
+    go at once, each further `count` one window later."""
+    return max(0, -(-jobs // count) - 1) * seconds
+
+
+def kie_limit_run(owner, sandbox_url, workers_env, *, jobs=60):
+    """`jobs` jobs on one KIE-dialect key with the documented limit on: refused creates
+    (must be 0), and how long the creates took against what the limit makes necessary."""
+    import httpx
+
+    from flux2web.credentials.services import add_credential
+    from flux2web.jobs import services
+    from flux2web.jobs.models import Job
+    from flux2web.providers.catalog import DIALECTS
+    from flux2web.providers.types import GenerationRequest, Model
+
+    count, seconds = DIALECTS["kie"].create_limit
+    reset_sandbox(duration=0)
+    httpx.post(f"{sandbox_url}/_sandbox/config", json={"create_limit": [count, seconds]})
+    credential = add_credential(name="Bench KIE", dialect="kie", api_key="sandbox-key",
+                                base_url=f"{sandbox_url}/kie")  # fmt: skip
+    request = GenerationRequest(model=Model.PRO, prompt="limited", aspect_ratio="1:1",
+                                resolution="1K")  # fmt: skip
+    ids = []
+    for start in range(0, jobs, 4):
+        spec = services.JobSpec(request=request, provider=credential, count=min(4, jobs - start))
+        ids += [j.pk for j in services.create_jobs(owner=owner, spec=spec,
+                                                   idempotency_key=uuid.uuid4().hex)]  # fmt: skip
+    cluster = manage("qcluster", env=workers_env)
+    started = time.monotonic()
+    done = wait_done(ids, timeout=300)
+    ended = time.monotonic()
+    stop(cluster)
+    finished = list(Job.objects.filter(pk__in=ids))
+    states = {}
+    for job in finished:
+        states[job.state] = states.get(job.state, 0) + 1
+    sent = sorted(j.submitted_at for j in finished if j.submitted_at)
+    span = (sent[-1] - sent[0]).total_seconds() if sent else float("nan")
+    floor = limit_floor(jobs, count, seconds)
+    stats = sandbox_stats()
+    print(f"\n## {jobs} jobs on one KIE key, its limit on ({count} new tasks per {seconds:g} s)")
+    print(f"jobs: {jobs}, outcome {states}{'' if done else ' (did not finish in 5 minutes)'}")
+    print(f"creates refused by the vendor: {stats.get('rate_refused:kie', 0)} (must be 0); "
+          f"creates sent: {stats.get('create_requests:kie', 0)}")  # fmt: skip
+    print(f"first to last create: {span:.1f} s; floor at {count} per {seconds:g} s: "
+          f"{floor:.1f} s; ratio {span / floor:.2f}")  # fmt: skip
+    print(f"end to end (workers started to last image stored): {ended - started:.1f} s")
+    return {"refused": stats.get("rate_refused:kie", 0), "span": span, "floor": floor}
+
+
+def minimal_loop(sandbox_url, *, jobs, size, threads):
+    """The floor for the whole pipeline: the same create -> poll -> download -> store
+    against the same sandbox, with nothing else (no database, no queue, no pacing), in
+    `threads` threads like the workers."""
+    import hashlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from flux2web.providers import client_for
+    from flux2web.providers.types import GenerationRequest, Model
+
+    reset_sandbox(duration=0)
+    folder = DATA / "minimal-loop"
+    folder.mkdir(exist_ok=True)
+    request = GenerationRequest(model=Model.PRO, prompt="floor", width=size, height=size)
+
+    def one(n: int):
+        with client_for("liangxin", base_url=f"{sandbox_url}/liangxin",
+                        api_key="sandbox-key") as client:  # fmt: skip
+            task_id = client.create(request).task_id
+            while not (status := client.status(task_id)).state.is_final:
+                time.sleep(0.01)
+        data = httpx.get(status.results[0].url, timeout=30).content
+        (folder / f"{n}-{hashlib.sha256(data).hexdigest()[:16]}.png").write_bytes(data)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(one, range(jobs)))
+    elapsed = time.monotonic() - started
+    print(f"\n## Floor: a minimal create -> poll -> download -> store loop, {threads} threads")
+    print(f"jobs: {jobs}, {elapsed:.1f} s, {jobs / elapsed:.1f} jobs/s")
+    return jobs / elapsed
+
+
 def kie_polls_until(seconds: float) -> int:
     """How many status reads KIE's schedule makes for a task that takes `seconds`."""
     from flux2web.providers.catalog import KIE_SCHEDULE
@@ -277,6 +371,12 @@ def main():
     parser.add_argument("--no-lateness", action="store_true", help="Skip the in-flight run.")
     parser.add_argument("--steady-jobs", type=int, default=150)
     parser.add_argument("--steady-rate", type=float, default=5, help="New jobs per second.")
+    parser.add_argument(
+        "--limits-only",
+        action="store_true",
+        help="Only the KIE create-limit run, run 1 and its minimal-loop floor.",
+    )
+    parser.add_argument("--limit-jobs", type=int, default=60)
     args = parser.parse_args()
     configure()
 
@@ -321,6 +421,18 @@ def main():
             print("(run 1 did not finish in 15 minutes)")
         results["zero"] = report_run("Zero generation time, polling only", ids, started, ended,
                                      generation=0, expected_polls=kie_polls_until(0))  # fmt: skip
+
+        # 6. Its floor: the same work in a minimal loop, against the same sandbox.
+        sandbox_url = f"http://127.0.0.1:{SANDBOX_PORT}"
+        floor = minimal_loop(sandbox_url, jobs=args.jobs, size=args.size, threads=args.workers)
+        print(f"pipeline (run 1) as a share of the floor: "
+              f"{results['zero']['jobs_per_s'] / floor:.0%}")  # fmt: skip
+
+        # 5. One KIE key with its documented create limit on.
+        results["kie_limit"] = kie_limit_run(owner, sandbox_url, workers_env,
+                                             jobs=args.limit_jobs)  # fmt: skip
+        if args.limits_only:
+            return
 
         # 2. 20 s generation time, with callbacks through a web server.
         reset_sandbox(duration=20)

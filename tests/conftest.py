@@ -20,6 +20,7 @@ from PIL import Image
 from flux2web.credentials.services import add_credential
 from flux2web.providers import client_for
 from flux2web.providers.sandbox import DEFAULT_API_KEY, Sandbox, SandboxConfig
+from flux2web.providers.sandbox.wire import KIE_CREATE_LIMIT
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
@@ -232,6 +233,8 @@ def sandbox(running_sandbox):
     running_sandbox.config.hmac_key = ""
     running_sandbox.config.echo_key = False
     running_sandbox.config.url_ttl = 3600
+    # On, as KIE documents it: tests that send many KIE jobs pass because we pace them.
+    running_sandbox.config.create_limit = KIE_CREATE_LIMIT
     yield running_sandbox
     running_sandbox.reset()
 
@@ -255,11 +258,23 @@ def make_client(sandbox):
 
 class _ImageHandler(BaseHTTPRequestHandler):
     def do_GET(self):
+        self.server.hits.append(self.path)
         width, height = (640, 480) if "landscape" in self.path else (300, 500)
         out = io.BytesIO()
-        Image.new("RGB", (width, height), (30, 120, 200)).save(out, format="PNG")
-        self.send_response(200 if not self.path.startswith("/missing") else 404)
-        self.send_header("Content-Type", "image/png")
+        picture = Image.new("RGB", (width, height), (30, 120, 200))
+        kind, status = "image/png", 200 if not self.path.startswith("/missing") else 404
+        if self.path.endswith(".gif"):
+            picture.convert("P").save(out, format="GIF")
+            kind = "image/gif"
+        elif self.path.endswith(".html"):
+            out.write(b"<html><body>Not a picture</body></html>")
+            kind = "text/html"
+        else:
+            picture.save(out, format="PNG")
+            if "padded" in self.path:  # a real PNG, 11 MB long (readers ignore the rest)
+                out.write(bytes(11 * 1024 * 1024))
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(out.getvalue())))
         self.end_headers()
         self.wfile.write(out.getvalue())
@@ -270,12 +285,27 @@ class _ImageHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="session")
 def image_host():
-    """A loopback web server with reference images: /landscape-N.png is 640x480, others 300x500."""
+    """A loopback web server with reference images: /landscape-N.png is 640x480, others
+    300x500; *.gif a GIF, *.html a page, /padded-* an 11 MB PNG, /missing* a 404.
+    `image_hits` lists the paths asked for."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _ImageHandler)
+    server.hits = []
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    _image_servers.append(server)
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def image_hits(image_host):
+    """The paths the image host was asked for during this test."""
+    hits = _image_servers[-1].hits
+    hits.clear()
+    return hits
+
+
+_image_servers: list[ThreadingHTTPServer] = []
 
 
 # ---- A real pipeline: the sandbox, the five seeded providers on it, real qclusters. ----

@@ -2,8 +2,10 @@
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
 from flux2web.credentials.models import ProviderCredential, check_secret
+from flux2web.credentials.services import check_create_limit, set_create_limit
 
 
 class CredentialForm(forms.ModelForm):
@@ -23,7 +25,8 @@ class CredentialForm(forms.ModelForm):
 
     class Meta:
         model = ProviderCredential
-        fields = ["name", "dialect", "base_url", "priority", "enabled"]
+        fields = ["name", "dialect", "base_url", "priority", "enabled",
+                  "create_limit_count", "create_limit_seconds"]  # fmt: skip
 
     def clean_api_key(self):
         value = self.cleaned_data["api_key"]
@@ -35,8 +38,22 @@ class CredentialForm(forms.ModelForm):
         value = self.cleaned_data["hmac_key"]
         return check_secret(value, "webhook HMAC key") if value else ""
 
+    def clean(self):
+        data = super().clean()
+        try:
+            check_create_limit(data.get("create_limit_count"), data.get("create_limit_seconds"))
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                for message in messages:
+                    self.add_error(field, message)
+        return data
+
     def save(self, commit=True):
         credential = super().save(commit=False)
+        # Through the one write path for it, as the provider form and the command do.
+        data = self.cleaned_data
+        set_create_limit(credential, count=data.get("create_limit_count"),
+                         seconds=data.get("create_limit_seconds"), save=False)  # fmt: skip
         if self.cleaned_data["api_key"]:
             credential.set_api_key(self.cleaned_data["api_key"])
         if self.cleaned_data["clear_hmac_key"]:
@@ -51,11 +68,13 @@ class CredentialForm(forms.ModelForm):
 @admin.register(ProviderCredential)
 class ProviderCredentialAdmin(admin.ModelAdmin):
     form = CredentialForm
-    list_display = ["name", "dialect", "base_url", "priority", "enabled", "key_hint"]
+    list_display = ["name", "dialect", "base_url", "priority", "enabled", "key_hint",
+                    "create_limit_words"]  # fmt: skip
     list_filter = ["dialect", "enabled"]
     readonly_fields = ["key_hint", "has_hmac_key", "created_at", "updated_at"]
     fields = [
         "name", "dialect", "base_url", "priority", "enabled",
+        "create_limit_count", "create_limit_seconds",
         "key_hint", "api_key", "has_hmac_key", "hmac_key", "clear_hmac_key",
         "created_at", "updated_at",
     ]  # fmt: skip

@@ -5,6 +5,8 @@ from flux2web.credentials.models import ProviderCredential
 ADVICE = {
     "auth": "its API key was refused (401). Enter a working key under Providers.",
     "credits": "its account has run out of credit (402). Top it up, then switch it back on.",
+    "key_cap": "its API key's usage cap is used up (433). Raise the key's cap at the provider, "
+    "then switch it back on.",
 }
 
 

@@ -5,10 +5,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from flux2web.credentials import health
 from flux2web.credentials.models import DIALECT_CHOICES, ProviderCredential, check_secret
-from flux2web.credentials.services import MAX_PRIORITY, check_base_url
+from flux2web.credentials.services import (
+    MAX_CREATE_LIMIT,
+    MAX_CREATE_WINDOW,
+    MAX_PRIORITY,
+    check_base_url,
+    check_create_limit,
+    set_create_limit,
+)
 from flux2web.providers.catalog import DIALECTS
 
 KEY_WIDGET = forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"})
@@ -22,6 +30,15 @@ class ProviderForm(forms.Form):
         min_value=0, max_value=MAX_PRIORITY, initial=100, help_text="Lower is tried first."
     )
     enabled = forms.BooleanField(required=False, initial=True)
+    create_limit_count = forms.IntegerField(
+        label="At most this many new tasks", required=False, min_value=0,
+        max_value=MAX_CREATE_LIMIT,
+        help_text="Empty: the vendor's documented limit (KIE: 20 per 10 s); 0: no limit. "
+        "New tasks are paced under it, so the vendor never refuses one.",
+    )  # fmt: skip
+    create_limit_seconds = forms.IntegerField(
+        label="per this many seconds", required=False, min_value=1, max_value=MAX_CREATE_WINDOW
+    )
     api_key = forms.CharField(
         label="API key", required=False, widget=KEY_WIDGET,
         help_text="Write-only: never shown again, only its last 4 characters.",
@@ -38,6 +55,8 @@ class ProviderForm(forms.Form):
             kwargs.setdefault("initial", {
                 "name": instance.name, "dialect": instance.dialect, "base_url": instance.base_url,
                 "priority": instance.priority, "enabled": instance.enabled,
+                "create_limit_count": instance.create_limit_count,
+                "create_limit_seconds": instance.create_limit_seconds,
             })  # fmt: skip
         super().__init__(*args, **kwargs)
         if instance is None:
@@ -88,6 +107,17 @@ class ProviderForm(forms.Form):
         value = self.cleaned_data["hmac_key"]
         return check_secret(value, "webhook HMAC key") if value else ""
 
+    def clean(self):
+        data = super().clean()
+        if "create_limit_count" in data and "create_limit_seconds" in data:
+            try:
+                check_create_limit(data["create_limit_count"], data["create_limit_seconds"])
+            except ValidationError as exc:
+                for field, messages in exc.message_dict.items():
+                    for message in messages:
+                        self.add_error(field, message)
+        return data
+
     def clean_models_offered(self):
         chosen = self.cleaned_data["models_offered"]
         if not chosen:
@@ -100,6 +130,8 @@ class ProviderForm(forms.Form):
         credential.name = data["name"]
         credential.base_url = data["base_url"]
         credential.priority = data["priority"]
+        set_create_limit(credential, count=data["create_limit_count"],
+                         seconds=data["create_limit_seconds"], save=False)  # fmt: skip
         switched_on = data["enabled"] and (self.instance is None or not self.instance.enabled)
         if self.instance is None:
             credential.enabled = data["enabled"]

@@ -1,8 +1,8 @@
 """What providers have said lately, and the policy that routes around a broken account.
 
-401 (key refused) and 402 (account empty) switch a credential off until an admin acts:
-every job sent there would fail. 429 and 455 (maintenance) pause it for a while instead.
-Routing skips both kinds (ProviderCredential.objects.available()).
+401 (key refused), 402 (account empty) and 433 (key cap used up) switch a credential off
+until an admin acts: every job sent there would fail. 429 and 455 (maintenance) pause it
+for a while instead. Routing skips both kinds (ProviderCredential.objects.available()).
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ from flux2web.providers.types import ErrorClass, ProviderError
 
 log = logging.getLogger(__name__)
 
+# Answers after which every job sent there would fail, until an admin acts: a refused key
+# (401), an empty account (402, or a task failing for want of credit), a key's own usage
+# cap used up (KIE's 433).
+SWITCH_OFF = (ErrorClass.AUTH, ErrorClass.CREDITS, ErrorClass.KEY_CAP)
 # A 429 without Retry-After: how long to leave the account alone.
 RATE_LIMIT_COOLDOWN = timedelta(seconds=60)
 
@@ -36,7 +40,7 @@ def record_error(credential: ProviderCredential, error: ProviderError):
         "last_error_class": error.error_class,
         "last_error_message": message,
     }
-    if error.error_class in (ErrorClass.AUTH, ErrorClass.CREDITS):
+    if error.error_class in SWITCH_OFF:
         changes.update(enabled=False, disabled_reason=str(error.error_class))
         log.warning("provider %s switched off: %s", credential.name, error.error_class)
     elif error.error_class in (ErrorClass.RATE_LIMITED, ErrorClass.MAINTENANCE):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from flux2web.lib import crypto
 from flux2web.providers import client_for
 from flux2web.providers.base import DialectClient
-from flux2web.providers.catalog import DIALECTS
+from flux2web.providers.catalog import DIALECTS, limit_words
 from flux2web.providers.redact import scrub
 
 DIALECT_CHOICES = [(name, dialect.label) for name, dialect in DIALECTS.items()]
@@ -61,6 +61,10 @@ class ProviderCredential(models.Model):
     prices = models.JSONField(default=dict, blank=True)
     # The models this account may be used for; empty means all its dialect offers.
     models_offered = models.JSONField(default=list, blank=True)
+    # Its own limit on new tasks (a clone, a paid tier): at most `count` per `seconds`.
+    # Both empty: the dialect's documented limit; a count of 0: none at all.
+    create_limit_count = models.PositiveIntegerField(null=True, blank=True)
+    create_limit_seconds = models.PositiveIntegerField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error_class = models.CharField(max_length=30, blank=True, editable=False)
@@ -100,6 +104,20 @@ class ProviderCredential(models.Model):
     @property
     def cooling(self) -> bool:
         return self.cooldown_until is not None and self.cooldown_until > timezone.now()
+
+    @property
+    def create_limit(self) -> tuple[int, int] | None:
+        """(tasks, seconds) this account accepts, or None for no limit."""
+        if self.create_limit_count is None:
+            return DIALECTS[self.dialect].create_limit
+        if self.create_limit_count == 0 or not self.create_limit_seconds:
+            return None
+        return self.create_limit_count, self.create_limit_seconds
+
+    @property
+    def create_limit_words(self) -> str:
+        own = "" if self.create_limit_count is not None else " (the vendor's documented limit)"
+        return limit_words(self.create_limit) + own
 
     def offers(self, model) -> bool:
         model = str(model)
@@ -161,3 +179,18 @@ class CredentialError(models.Model):
 
     def __str__(self):
         return f"{self.credential_id} {self.error_class} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class CreateWindow(models.Model):
+    """When the latest new tasks went to one account: the sliding window its create limit
+    is kept under. One row per credential, locked while a slot is taken, so every worker
+    process on every machine counts the same sends (credentials/pacing.py)."""
+
+    credential = models.OneToOneField(
+        ProviderCredential, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    # Unix times of the latest sends, oldest first; at most the limit's count of them.
+    sent = models.JSONField(default=list)
+
+    def __str__(self):
+        return f"create window of {self.credential_id}"

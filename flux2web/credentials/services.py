@@ -16,6 +16,8 @@ from flux2web.providers.types import AuthError, ProviderError, Unreachable
 
 # Bounded so an absurd number is a refusal, not a database overflow.
 MAX_PRIORITY = 1_000_000
+MAX_CREATE_LIMIT = 100_000
+MAX_CREATE_WINDOW = 24 * 3600
 
 SANDBOX_PROVIDERS = (
     ("Sandbox KIE", "kie"),
@@ -44,6 +46,7 @@ def add_credential(
     hmac_key: str = "",
     priority: int = 100,
     enabled: bool = True,
+    create_limit: tuple[int | None, int | None] = (None, None),
 ) -> ProviderCredential:
     """Create a credential, or raise ValidationError naming each bad field; nothing half-made."""
     errors: dict[str, list[str]] = {}
@@ -63,15 +66,73 @@ def add_credential(
         ("base_url", lambda: setattr(credential, "base_url", check_base_url(base_url))),
         ("api_key", lambda: credential.set_api_key(api_key)),
         ("hmac_key", lambda: credential.set_hmac_key(hmac_key or None)),
+        (
+            "create_limit_count",
+            lambda: set_create_limit(
+                credential, count=create_limit[0], seconds=create_limit[1], save=False
+            ),
+        ),
     ):
         try:
             action()
         except ValidationError as exc:
-            errors[field] = exc.messages
+            if hasattr(exc, "error_dict"):
+                errors.update(exc.message_dict)
+            else:
+                errors[field] = exc.messages
     if errors:
         raise ValidationError(errors)
     credential.save()
     return credential
+
+
+def check_create_limit(count: int | None, seconds: int | None) -> tuple[int | None, int | None]:
+    """A credential's own create limit as stored: (None, None) for the dialect's documented
+    one, (0, None) for none at all, else (tasks, seconds). ValidationError says what is
+    wrong, by field."""
+    if count is None:
+        if seconds is not None:
+            raise ValidationError(
+                {"create_limit_count": ["Give the number of new tasks too, or neither."]}
+            )
+        return None, None
+    if not 0 <= count <= MAX_CREATE_LIMIT:
+        raise ValidationError({"create_limit_count": [
+            f"The number of new tasks must be from 0 (no limit) to {MAX_CREATE_LIMIT:,}."
+        ]})  # fmt: skip
+    if count == 0:
+        return 0, None
+    if seconds is None or not 1 <= seconds <= MAX_CREATE_WINDOW:
+        raise ValidationError({"create_limit_seconds": [
+            f"Say per how many seconds, from 1 to {MAX_CREATE_WINDOW:,}."
+        ]})  # fmt: skip
+    return count, seconds
+
+
+def parse_create_limit(text: str) -> tuple[int | None, int | None]:
+    """The command line's words: "20/10" (tasks per seconds), "none", or "default"."""
+    text = (text or "").strip().lower()
+    if text in ("", "default"):
+        return None, None
+    if text in ("none", "0"):
+        return 0, None
+    count, slash, seconds = text.partition("/")
+    try:
+        return check_create_limit(int(count), int(seconds) if slash else None)
+    except ValueError:
+        raise ValidationError({"create_limit_count": [
+            f"Write the limit as TASKS/SECONDS (e.g. 20/10), none or default; not {text!r}."
+        ]}) from None  # fmt: skip
+
+
+def set_create_limit(
+    credential: ProviderCredential, *, count: int | None, seconds: int | None, save: bool = True
+) -> None:
+    """The one way a credential's create limit changes (form, command line, admin)."""
+    count, seconds = check_create_limit(count, seconds)
+    credential.create_limit_count, credential.create_limit_seconds = count, seconds
+    if save and credential.pk:
+        credential.save(update_fields=["create_limit_count", "create_limit_seconds", "updated_at"])
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ asks the providers concurrently, then writes the answers one job at a time.
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import threading
 from collections import defaultdict
@@ -29,11 +30,13 @@ from flux2web.providers.base import SHAPE_ERRORS, CallbacksNotSupported
 from flux2web.providers.transport import CallRecord
 from flux2web.providers.types import (
     ErrorClass,
+    InsufficientCredits,
     NotFound,
     ProviderError,
     RateLimited,
     TaskState,
     TaskStatus,
+    TaskUnknown,
     Unreadable,
     ValidationFailed,
 )
@@ -47,12 +50,15 @@ POLL_LEASE = timedelta(seconds=20)
 POLL_THREADS = 16
 FOLLOW_FIELDS = ("id", "state", "model", "owner_id", "provider_id", "provider_task_id",
                  "callback_sent", "callback_secret", "submitted_at", "created_at",
-                 "unreadable_answers")  # fmt: skip
+                 "unreadable_answers", "unknown_answers")  # fmt: skip
 # Answers in a row that cannot be read before the job fails with that reason: one may be
 # a provider's bad moment, three are a task we will never learn the outcome of.
 UNREADABLE_LIMIT = 3
 # A task the provider does not know yet may just be new; after this long it is gone.
 NOT_FOUND_GRACE = timedelta(seconds=60)
+# A task the provider says it has no record of is asked about once more, this soon, before
+# the job ends: one answer may be a replica behind, two in a row are not.
+UNKNOWN_CONFIRM_AFTER = timedelta(seconds=3)
 # Result URLs whose expiry the provider does not state live about a day (providers.md).
 DEFAULT_URL_LIFETIME = timedelta(hours=24)
 
@@ -128,6 +134,7 @@ def poll_due(*, now=None, job_ids=None, due_only=True, mirror_here=False) -> int
         Job.objects.filter(pk__in=ids, state=S.RUNNING).update(
             progress=progress, provider_state=provider_state, polls=F("polls") + 1,
             next_poll_at=now + timedelta(seconds=delay), updated_at=now, unreadable_answers=0,
+            unknown_answers=0,
         )  # fmt: skip
     _record_health(outcomes)
     return len(jobs)
@@ -151,7 +158,9 @@ def _record_health(outcomes: list[Outcome]):
     """Once per credential per pass: every poll writing the same row would be a hot spot."""
     answered, failed = {}, {}
     for outcome in outcomes:
-        target = failed if outcome.error is not None else answered
+        # "No record of that task" is an answer about the task, given to a key that works.
+        counts = outcome.error is not None and not isinstance(outcome.error, TaskUnknown)
+        target = failed if counts else answered
         target[outcome.job.provider_id] = outcome
     for outcome in answered.values():
         record_success(outcome.job.provider)
@@ -203,6 +212,10 @@ def apply(outcome: Outcome, now, *, enqueue_mirror: bool = True) -> None:
     if status.state is TaskState.SUCCEEDED:
         return start_mirroring(job, status, now, enqueue=enqueue_mirror)
     if status.state is TaskState.FAILED:
+        if status.error_class is ErrorClass.CREDITS:
+            # The account ran dry under a task (Apixo's INSUFFICIENT_CREDITS): like a 402,
+            # the provider is switched off until an admin tops it up.
+            record_error(job.provider, InsufficientCredits(status.message, code=status.code))
         transition(
             job.pk, from_states=[S.RUNNING], to=S.FAILED,
             error_class=status.error_class or ErrorClass.GENERATION_FAILED,
@@ -223,6 +236,7 @@ def apply(outcome: Outcome, now, *, enqueue_mirror: bool = True) -> None:
         provider_state=status.provider_state,
         polls=F("polls") + 1,
         unreadable_answers=0,
+        unknown_answers=0,
         next_poll_at=now + timedelta(seconds=poll_delay(caps.schedule, elapsed, job.callback_sent)),
         updated_at=now,
     )
@@ -230,6 +244,8 @@ def apply(outcome: Outcome, now, *, enqueue_mirror: bool = True) -> None:
 
 
 def _poll_failed(job: Job, error: ProviderError, caps, elapsed: float, now) -> None:
+    if isinstance(error, TaskUnknown):
+        return _task_unknown(job, error, now)
     if isinstance(error, NotFound) and now - (job.submitted_at or now) > NOT_FOUND_GRACE:
         transition(job.pk, from_states=[S.RUNNING], to=S.FAILED, error_class=error.error_class,
                    error_message=f"{job.provider.name} no longer knows task "
@@ -255,6 +271,27 @@ def _poll_failed(job: Job, error: ProviderError, caps, elapsed: float, now) -> N
         updated_at=now,
         unreadable_answers=F("unreadable_answers") + int(unreadable),
     )
+
+
+def _task_unknown(job: Job, error: TaskUnknown, now) -> None:
+    """The provider says it has no record of the task. Polling it for 15 minutes would
+    change nothing; failing it would refund a task that may have been charged. So: ask
+    once more, and if it still does not know it, hold the money for an admin to decide."""
+    name = job.provider.name
+    if job.unknown_answers < 1:
+        note(job.pk, f"{name} says it has no record of task {job.provider_task_id}; asking "
+             "once more to be sure.", provider=name)  # fmt: skip
+        Job.objects.filter(pk=job.pk, state=S.RUNNING).update(
+            polls=F("polls") + 1, unknown_answers=F("unknown_answers") + 1,
+            next_poll_at=now + UNKNOWN_CONFIRM_AFTER, updated_at=now,
+        )  # fmt: skip
+        return
+    transition(
+        job.pk, from_states=[S.RUNNING], to=S.UNCERTAIN, error_class=ErrorClass.NOT_FOUND,
+        error_message=f"{name} no longer knows task {job.provider_task_id} (asked twice). "
+        "It may have been charged: the amount stays reserved until an admin decides.",
+        message=f"the provider no longer knows this task: {error.message}",
+    )  # fmt: skip
 
 
 def _give_up(job: Job, caps, now) -> None:
@@ -324,6 +361,8 @@ def receive_callback(*, job_id: int, secret: str, body: bytes, headers: Mapping[
     except ProviderError as exc:  # a bad or stale KIE signature
         note(job.pk, f"refused a callback: {exc.message}", provider=job.provider.name)
         return CallbackAnswer(401, exc.message)
+    if job.state == S.UNCERTAIN and not job.provider_task_id:
+        return _recover_lost_answer(job, status)
     if status.task_id != job.provider_task_id:
         return CallbackAnswer(400, "The callback names another task.")
     note(job.pk, f"callback says {status.provider_state or status.state}",
@@ -333,6 +372,77 @@ def receive_callback(*, job_id: int, secret: str, body: bytes, headers: Mapping[
 
         tasks.enqueue(tasks.follow, job.pk)
     return CallbackAnswer(200, "OK")
+
+
+def _recover_lost_answer(job: Job, status: TaskStatus) -> CallbackAnswer:
+    """The create's answer was lost, so we never learnt the task id; the vendor's callback
+    for this job names it. Only a hint: the task is asked about with our own key, and
+    adopted only if the vendor knows it, it is no other job's, and what the vendor kept of
+    its request (KIE's `param`) is this job's. Then the job is followed as usual: nothing
+    is sent again, and the ledger's hold becomes one settle (or refund)."""
+    from flux2web.jobs import tasks
+    from flux2web.team import ledger
+
+    name, task_id = job.provider.name, status.task_id
+    if ledger.resolved(job.pk):
+        note(job.pk, f"a callback named task {task_id}, but an admin has decided this job "
+             "already; left as it is.", provider=name)  # fmt: skip
+        return CallbackAnswer(200, "OK")
+    taken = Job.objects.filter(provider=job.provider, provider_task_id=task_id).exclude(pk=job.pk)
+    if taken.exists():
+        note(job.pk, f"refused a callback naming task {task_id}: another job follows it.",
+             provider=name)  # fmt: skip
+        return CallbackAnswer(400, "The callback names another job's task.")
+    calls: list[CallRecord] = []
+    try:
+        with job.provider.client(observer=calls.append) as client:
+            confirmed = client.status(task_id)
+    except ProviderError as exc:
+        JobEvent.objects.bulk_create(call_events(job.pk, name, calls))
+        note(job.pk, f"a callback named task {task_id}, but {name} did not confirm it "
+             f"({exc.error_class}: {exc.message}); still uncertain.", provider=name)  # fmt: skip
+        return CallbackAnswer(400, "The task this callback names could not be confirmed.")
+    JobEvent.objects.bulk_create(call_events(job.pk, name, calls))
+    if not _requested_by(job, confirmed):
+        note(job.pk, f"refused a callback naming task {task_id}: {name} says that task was "
+             "made for another request.", provider=name)  # fmt: skip
+        return CallbackAnswer(400, "The callback names a task made for another request.")
+    now = timezone.now()
+    caps = catalog.capabilities(job.provider.dialect, job.model)
+    won = transition(
+        job.pk, from_states=[S.UNCERTAIN], to=S.RUNNING, provider_task_id=task_id,
+        submitted_at=job.submitted_at or job.claimed_at or now, callback_sent=True,
+        error_class="", error_message="", next_poll_at=now if caps else None,
+        message=f"recovered: the answer to our create was lost, but {name}'s callback named "
+        f"task {task_id} and {name} confirmed it to our key; following it (nothing was sent "
+        "again).",
+    )  # fmt: skip
+    if won:
+        tasks.enqueue(tasks.follow, job.pk)
+    return CallbackAnswer(200, "OK")
+
+
+def _requested_by(job: Job, confirmed: TaskStatus) -> bool:
+    """Whether what the vendor kept of the task's request (KIE's `param`, the create body
+    as a JSON string) is this job's: its callback URL (which holds the job's secret) and
+    prompt. A vendor that keeps none is taken at its word."""
+    from flux2web.jobs.services import callback_url
+
+    data = confirmed.raw.get("data") if isinstance(confirmed.raw, dict) else None
+    param = data.get("param") if isinstance(data, dict) else None
+    if isinstance(param, str):
+        try:
+            param = json.loads(param)
+        except ValueError:
+            param = None
+    if not isinstance(param, dict):
+        return True
+    sent_to = param.get("callBackUrl") or param.get("callback_url")
+    if sent_to and sent_to != callback_url(job):
+        return False
+    given = param.get("input") if isinstance(param.get("input"), dict) else param
+    prompt = given.get("prompt")
+    return not isinstance(prompt, str) or prompt.strip() == job.prompt.strip()
 
 
 def follow_job(*, job_id: int) -> str:

@@ -57,7 +57,11 @@ ERROR_ADVICE = {
     ),
     "not_found": (
         "The provider no longer knows this task.",
-        "Retry to make a new one.",
+        "It may have been charged: an admin decides. Retry to make a new one.",
+    ),
+    "key_cap": (
+        "The provider key's own usage cap is used up.",
+        "Ask an admin to raise the cap, or pick another provider.",
     ),
     "ambiguous": (
         "We cannot tell whether the provider accepted this job.",
@@ -157,6 +161,8 @@ class Job(models.Model):
     polls = models.PositiveIntegerField(default=0)
     # Status answers in a row that could not be read; a few and the job fails with why.
     unreadable_answers = models.PositiveSmallIntegerField(default=0)
+    # "No such task" answers in a row (KIE's "recordInfo is null"); the second ends it.
+    unknown_answers = models.PositiveSmallIntegerField(default=0)
 
     # The owner's own marks.
     favourite = models.BooleanField(default=False)
@@ -211,7 +217,9 @@ class Job(models.Model):
     def error_words(self) -> tuple[str, str]:
         """(what went wrong, what to do next) in plain words."""
         if self.state == self.State.UNCERTAIN:
-            return ERROR_ADVICE["ambiguous"]
+            # The provider forgot the task, or we never heard whether it took it.
+            forgot = self.error_class == "not_found"
+            return ERROR_ADVICE["not_found" if forgot else "ambiguous"]
         if self.state == self.State.TIMED_OUT:
             return ERROR_ADVICE["timeout"]
         return ERROR_ADVICE.get(

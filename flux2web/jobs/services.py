@@ -24,10 +24,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from flux2web.accounts.models import gallery_changed
+from flux2web.credentials import pacing
 from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs.models import Image, Job, JobEvent
-from flux2web.lib.addresses import reference_problem
+from flux2web.lib.addresses import ReferenceRule, fetch_problem, reference_problem
 from flux2web.providers import catalog
 from flux2web.providers.redact import scrub
 from flux2web.providers.transport import CallRecord
@@ -48,6 +49,7 @@ SUBMIT_BACKOFF_SECONDS = 30
 SWITCHED_OFF = {
     ErrorClass.AUTH: "it refused our API key.",
     ErrorClass.CREDITS: "its account ran out of credit.",
+    ErrorClass.KEY_CAP: "its API key's usage cap is used up.",
 }
 
 
@@ -126,6 +128,8 @@ class JobSpec:
     team_visible: bool | None = None
     # The image this is a remix of (the caller checked that the person may see it).
     remix_of_id: int | None = None
+    # Pasted reference URLs already fetched and found fit (by the form): not fetched again.
+    fetched_references: frozenset[str] = frozenset()
 
     def visible_for(self, owner) -> bool:
         return owner.new_images_team_visible if self.team_visible is None else self.team_visible
@@ -156,6 +160,49 @@ def candidates(model: str, requested: ProviderCredential | None) -> list[Provide
 def check_spec(spec: JobSpec) -> list[catalog.Problem]:
     """Every reason this cannot be queued."""
     return _offer_problems(spec) + reference_problems(spec)
+
+
+def reference_rule(spec: JobSpec) -> ReferenceRule:
+    """The strictest reference rule among the providers this request may go to."""
+    model = spec.request.model
+    formats: set[str] | None = None
+    max_bytes = settings.MAX_IMAGE_BYTES
+    who = []
+    for credential in candidates(model, spec.provider):
+        caps = catalog.capabilities(credential.dialect, model)
+        if caps is None or not (caps.ref_formats or caps.ref_max_bytes):
+            continue
+        who.append(credential.name)
+        if caps.ref_formats:
+            formats = set(caps.ref_formats) if formats is None else formats & set(caps.ref_formats)
+        if caps.ref_max_bytes:
+            max_bytes = min(max_bytes, caps.ref_max_bytes)
+    names = " and ".join([", ".join(who[:-1]), who[-1]] if len(who) > 1 else who) or "providers"
+    ordered = tuple(f for f in catalog.WEB_IMAGE_TYPES if formats and f in formats)
+    return ReferenceRule(formats=ordered, max_bytes=max_bytes, who=names)
+
+
+def fetch_references(spec: JobSpec, *, done: set[str] | None = None) -> list[catalog.Problem]:
+    """Fetch each pasted reference once, as the provider will, before anything is queued
+    or paid for: every reason one would fail there. Our own signed links, links fetched
+    already (`spec.fetched_references`, `done`) and addresses refused anyway are skipped."""
+    done = set() if done is None else done
+    urls = [
+        (number, url)
+        for number, url in enumerate(spec.request.reference_urls, start=1)
+        if url not in spec.trusted_references and url not in spec.fetched_references
+        and url not in done and reference_problem(url, number=number) is None
+        and url.lower().startswith(("http://", "https://"))
+    ]  # fmt: skip
+    if not urls:
+        return []
+    rule = reference_rule(spec)
+    problems = []
+    for number, url in urls:
+        done.add(url)
+        if message := fetch_problem(url, number=number, rule=rule):
+            problems.append(catalog.Problem("reference_urls", message))
+    return problems
 
 
 def reference_problems(spec: JobSpec) -> list[catalog.Problem]:
@@ -256,6 +303,9 @@ def _create(*, owner, specs, idempotency_key, attachments=None) -> tuple[list[Jo
     if existing:
         return existing, False
     problems = [p for spec in specs for p in check_spec(spec)]
+    if not problems:
+        fetched: set[str] = set()
+        problems = [p for spec in specs for p in fetch_references(spec, done=fetched)]
     if problems:
         raise JobRefused(problems)
     prices = [price_for(spec) for spec in specs]
@@ -422,11 +472,20 @@ def submit_job(*, job_id: int) -> str:
         return "failed"
     last_error: ProviderError | None = None
     skipped: list[tuple[str, str]] = []  # (error class, why), one per provider passed by
+    full: list[tuple[float, ProviderCredential]] = []  # (seconds until room, provider)
     for credential in options:
-        outcome = _try_provider(job, credential, skipped)
+        outcome = _try_provider(job, credential, skipped, full)
         if isinstance(outcome, str):
+            for wait, busy in full:  # Auto went past a provider whose window was full
+                note(job_id, f"Skipped {busy.name}: it takes "
+                     f"{catalog.limit_words(busy.create_limit)} and had sent them all "
+                     f"(room again in {wait:.1f} s).", provider=busy.name)  # fmt: skip
             return outcome
         last_error = outcome or last_error
+    if full:
+        # Nobody took it, and some provider only lacked room: that frees within seconds,
+        # sooner than any retry round would come.
+        return _wait_for_room(job, *min(full, key=lambda pair: pair[0]))
     if last_error is None:
         # Nobody refused: nobody could take this request at all. Waiting will not help.
         priced_out = all(cls == ErrorClass.QUOTA for cls, _ in skipped)
@@ -449,9 +508,27 @@ def _cooldown_ends(job: Job):
     return min(paused, default=None)
 
 
-def _try_provider(job: Job, credential: ProviderCredential, skipped: list[tuple[str, str]]):
+def _wait_for_room(job: Job, wait: float, credential: ProviderCredential) -> str:
+    """Back to the queue until the provider's window has room; not a failed attempt."""
+    when = timezone.now() + timedelta(seconds=wait)
+    transition(
+        job.pk, from_states=[S.SUBMITTING], to=S.QUEUED, next_attempt_at=when,
+        dispatched_at=None, provider=None,
+        message=f"{credential.name} takes {catalog.limit_words(credential.create_limit)}, "
+        f"all sent; sending at {timezone.localtime(when):%H:%M:%S.%f}"[:-3],
+    )  # fmt: skip
+    return "waiting for room"
+
+
+def _try_provider(
+    job: Job,
+    credential: ProviderCredential,
+    skipped: list[tuple[str, str]],
+    full: list[tuple[float, ProviderCredential]],
+):
     """Send the create to one provider. Returns a final outcome as a string, the refusal
-    to remember, or None when this provider cannot take the request at all."""
+    to remember, or None when this provider cannot take the request (at all, or now:
+    then `full` says when it can)."""
     caps = catalog.capabilities(credential.dialect, job.model)
     request = job.generation_request(callback_url=callback_url(job) if caps.callbacks else None)
     problems = caps.validate(request, provider=credential.name)
@@ -459,6 +536,12 @@ def _try_provider(job: Job, credential: ProviderCredential, skipped: list[tuple[
         why = "; ".join(str(p) for p in problems)
         skipped.append((ErrorClass.VALIDATION, why))
         note(job.pk, f"Skipped {credential.name}: {why}", provider=credential.name)
+        return None
+    # Its window is full: the vendor would refuse the create (KIE does not queue it), so
+    # Auto tries the next provider with room now; the job waits only if none has.
+    wait = pacing.take_create_slot(credential)
+    if wait:
+        full.append((wait, credential))
         return None
     price = credential.price_for(job.model, request.resolution)
     with transaction.atomic():

@@ -6,9 +6,20 @@ allow-list from the settings (FLUX2WEB_ALLOW_PRIVATE_URLS) to it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 
-from flux2web.providers.download import AddressPolicy, AddressRefused
+from flux2web.providers.catalog import TYPE_NAMES
+from flux2web.providers.download import (
+    AddressPolicy,
+    AddressRefused,
+    DownloadError,
+    download_image,
+)
+
+# A pasted reference is fetched while the person waits for the form's answer.
+FETCH_TIMEOUT = 10.0
 
 
 def address_policy() -> AddressPolicy:
@@ -40,3 +51,52 @@ def reference_problem(url: str, *, number: int) -> str | None:
             "which providers must not be sent to. Use a public image URL, or upload the image."
         )
     return None
+
+
+@dataclass(frozen=True)
+class ReferenceRule:
+    """What the providers a request may go to fetch as reference images: these types
+    (empty: any image we can read), up to `max_bytes` each; `who` names them."""
+
+    formats: tuple[str, ...]
+    max_bytes: int
+    who: str
+
+
+def fetch_problem(url: str, *, number: int, rule: ReferenceRule) -> str | None:
+    """Fetch a pasted reference once, through the guarded downloader (public addresses
+    only, size and pixel limits, a real image), as the provider will: why it would fail
+    there, or None. Before anything is queued, so no money is spent on a broken link."""
+    try:
+        got = download_image(
+            url, policy=address_policy(), max_bytes=rule.max_bytes,
+            max_pixels=settings.MAX_IMAGE_PIXELS, timeout=FETCH_TIMEOUT,
+        )  # fmt: skip
+    except AddressRefused:
+        # A redirect to somewhere the rule refuses: said as for a pasted address.
+        said = reference_problem(url, number=number)
+        return said or f"Reference image {number} redirects to an address we may not fetch."
+    except DownloadError as exc:
+        if exc.message.startswith("Too large"):
+            return (
+                f"Reference image {number} is larger than {_megabytes(rule.max_bytes)}, the "
+                f"most {rule.who} take{'s' if ' and ' not in rule.who else ''}."
+            )
+        said = exc.message.replace("The result URL answered", "it answered")
+        return (
+            f"Reference image {number} could not be fetched ({said.rstrip('.')}); use a "
+            "public image URL, or upload the image."
+        )
+    if rule.formats and got.content_type not in rule.formats:
+        kind = TYPE_NAMES.get(got.content_type, got.content_type)
+        allowed = ", ".join(TYPE_NAMES.get(f, f) for f in rule.formats)
+        return (
+            f"Reference image {number} is a {kind} image; {rule.who} "
+            f"take{'s' if ' and ' not in rule.who else ''} only {allowed}. "
+            "Upload the file instead: it is converted."
+        )
+    return None
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MB"

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from flux2web.providers import catalog
 from flux2web.providers.base import error_from_code, parse_json_bytes
 from flux2web.providers.kie import KieClient
 from flux2web.providers.transport import Response
-from flux2web.providers.types import GenerationRequest, ProviderError, TaskState, TaskStatus
+from flux2web.providers.types import (
+    ContentPolicy,
+    GenerationRequest,
+    ProviderError,
+    TaskState,
+    TaskStatus,
+)
+
+# How Apixo's 403 says the content was refused, as against the key lacking permission.
+CONTENT_REFUSAL = re.compile(
+    r"content|violat|polic|sensitive|nsfw|unsafe|moderation|prohibited", re.IGNORECASE
+)
 
 STATES = {
     "pending": TaskState.QUEUED,
@@ -49,6 +61,15 @@ class ApixoClient(KieClient):
     def error(self, response: Response, body: dict) -> ProviderError:
         code = body.get("code") if isinstance(body.get("code"), int) else response.status
         message = str(body.get("message") or body.get("msg") or "")
+        data = body.get("data")
+        detail = data.get("error") if isinstance(data, dict) else None
+        if isinstance(detail, str) and detail.strip() and detail.strip() not in message:
+            # "Invalid request" alone tells nobody what to change; the detail does.
+            message = f"{message}: {detail.strip()}" if message else detail.strip()
+        if code == 403 and CONTENT_REFUSAL.search(message):
+            # The errors page's 403 is "Content violates policy": the request's fault,
+            # not the key's. Only "lacks permission" and the like count against the key.
+            return ContentPolicy(message, http_status=response.status, code="403", raw=body)
         return error_from_code(
             code, message, http_status=response.status, retry_after=response.retry_after, raw=body
         )

@@ -21,6 +21,7 @@ from flux2web.providers.types import (
     GenerationFailed,
     GenerationRequest,
     InsufficientCredits,
+    KeyCapReached,
     Maintenance,
     NotFound,
     ProviderError,
@@ -57,6 +58,7 @@ CODE_CLASSES: dict[int, type[ProviderError]] = {
     413: ValidationFailed,
     422: ValidationFailed,
     429: RateLimited,
+    433: KeyCapReached,
     455: Maintenance,
     500: ProviderFailure,
     501: GenerationFailed,
@@ -102,7 +104,10 @@ def error_from_code(
 
 
 def failure_class(fail_code: str, message: str) -> ErrorClass:
-    """A failed task's reason: the provider's safety refusal, or a plain generation failure."""
+    """A failed task's reason: the account ran dry, the provider's safety refusal, or a
+    plain generation failure."""
+    if str(fail_code or "").upper() == "INSUFFICIENT_CREDITS":
+        return ErrorClass.CREDITS
     if CONTENT_POLICY_WORDS.search(fail_code or "") or CONTENT_POLICY_WORDS.search(message or ""):
         return ErrorClass.CONTENT_POLICY
     return ErrorClass.GENERATION_FAILED
@@ -279,13 +284,18 @@ class DialectClient:
         raise CallbacksNotSupported(f"{self.name or self.dialect} sends no callbacks.")
 
     def callback_task_id(self, body: bytes | str | Mapping) -> str:
-        data = parse_json_bytes(body).get("data")
+        payload = parse_json_bytes(body)
+        data = payload.get("data")
         task_id = None
         if isinstance(data, dict):
             # KIE's body says taskId; one of its own examples reads task_id. Accept either.
             task_id = data.get("taskId") or data.get("task_id")
-        if not task_id:
-            raise ValidationFailed("The callback names no task (data.taskId or data.task_id).")
+        # KIE's signing example also names it at the top level.
+        task_id = task_id or payload.get("taskId")
+        if not task_id or not isinstance(task_id, str | int) or isinstance(task_id, bool):
+            raise ValidationFailed(
+                "The callback names no task (data.taskId, data.task_id or taskId)."
+            )
         return str(task_id)
 
     # The wire format, per dialect.

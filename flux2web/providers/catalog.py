@@ -101,6 +101,10 @@ class Capabilities:
     callbacks: bool = False
     signed_callbacks: bool = False
     default_ratio: str | None = "1:1"
+    # What the vendor fetches as a reference image: these types only (empty: any image we
+    # can read ourselves), up to this size each (None: our own download limit).
+    ref_formats: tuple[str, ...] = ()
+    ref_max_bytes: int | None = None
 
     def wire_model(self, request: GenerationRequest) -> str:
         return self.image_model if request.is_image_to_image else self.text_model
@@ -260,6 +264,14 @@ class Dialect:
     label: str
     models: dict[Model, Capabilities]
     default_base_url: str = ""
+    # The vendor's documented limit on new tasks: (at most this many, per this many
+    # seconds, per account), or None where none is documented. A credential may set its
+    # own (a clone, a paid tier).
+    create_limit: tuple[int, int] | None = None
+
+    @property
+    def create_limit_words(self) -> str:
+        return limit_words(self.create_limit)
 
     def capabilities(self, model: Model | str) -> Capabilities | None:
         return self.models.get(Model(model))
@@ -267,6 +279,11 @@ class Dialect:
     def offers(self, model: Model | str) -> bool:
         return Model(model) in self.models
 
+
+# KIE's and Apixo's reference images: JPEG, PNG or WEBP, at most 10 MB each.
+WEB_IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
+REF_MAX_BYTES = 10 * 1024 * 1024
+TYPE_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/gif": "GIF"}
 
 # Default prices per image in USD; an admin overrides them per credential. Apixo's page
 # says $0.05-0.13 per image; within that band pro costs less than flex, 2K more than 1K.
@@ -290,6 +307,8 @@ def _kie(model: Model, text_model: str, image_model: str, prices) -> Capabilitie
         prices=prices,
         callbacks=True,
         signed_callbacks=True,
+        ref_formats=WEB_IMAGE_TYPES,
+        ref_max_bytes=REF_MAX_BYTES,
     )
 
 
@@ -309,6 +328,8 @@ def _apixo(model: Model, prices) -> Capabilities:
         prices=prices,
         typical_seconds=25,
         callbacks=True,
+        ref_formats=WEB_IMAGE_TYPES,
+        ref_max_bytes=REF_MAX_BYTES,
     )
 
 
@@ -336,6 +357,9 @@ DIALECTS: dict[str, Dialect] = {
         name="kie",
         label="KIE.ai market API (and clones such as Apikley)",
         default_base_url="https://api.kie.ai",
+        # "At most 20 new generation requests per 10 seconds per account"; more are
+        # refused with 429 and not queued (providers.md, beyond the seeds).
+        create_limit=(20, 10),
         models={
             Model.PRO: _kie(
                 Model.PRO, "flux-2/pro-text-to-image", "flux-2/pro-image-to-image", PRO_PRICES
@@ -403,6 +427,13 @@ SEEDED_PROVIDERS = (
     ("Apixo", "apixo", "https://api.apixo.ai"),
     ("APIMart", "apimart", "https://api.apimart.ai"),
 )
+
+
+def limit_words(limit: tuple[int, int] | None) -> str:
+    if not limit:
+        return "no limit"
+    count, seconds = limit
+    return f"{count} new task{'s' if count != 1 else ''} per {seconds} s"
 
 
 def capabilities(dialect: str, model: Model | str) -> Capabilities | None:

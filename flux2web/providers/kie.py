@@ -31,6 +31,7 @@ from flux2web.providers.types import (
     Submission,
     TaskState,
     TaskStatus,
+    TaskUnknown,
     ValidationFailed,
 )
 
@@ -127,6 +128,12 @@ class KieClient(DialectClient):
             raw=body,
         )
 
+    def forgot_task(self, body: dict) -> bool:
+        """KIE answers `{"code": 422, "msg": "recordInfo is null"}` (HTTP 200) about a task
+        it does not know: a 422 that is about the task, not about our request."""
+        message = str(body.get("msg") or body.get("message") or "")
+        return body.get("code") == 422 and "recordinfo is null" in message.lower()
+
     def is_ok(self, response: Response, body: dict) -> bool:
         code = body.get("code")
         return code == 200 or (code is None and response.status == 200)
@@ -143,6 +150,11 @@ class KieClient(DialectClient):
 
     def parse_status(self, response: Response, task_id: str) -> TaskStatus:
         body = json_body(response)
+        if self.forgot_task(body):
+            raise TaskUnknown(
+                f"{self.name or 'The provider'} has no record of task {task_id} "
+                "(recordInfo is null).", http_status=response.status, code="422", raw=body,
+            )  # fmt: skip
         if not self.is_ok(response, body):
             raise self.error(response, body)
         data = body.get("data")

@@ -56,6 +56,8 @@ class TaskState(enum.StrEnum):
 class ErrorClass(enum.StrEnum):
     AUTH = "auth"
     CREDITS = "credits"
+    # KIE's 433: this key's own hourly, daily or total usage cap is used up.
+    KEY_CAP = "key_cap"
     VALIDATION = "validation"
     RATE_LIMITED = "rate_limited"
     MAINTENANCE = "maintenance"
@@ -142,6 +144,10 @@ class InsufficientCredits(ProviderError):
     error_class = ErrorClass.CREDITS
 
 
+class KeyCapReached(ProviderError):
+    error_class = ErrorClass.KEY_CAP
+
+
 class ValidationFailed(ProviderError):
     error_class = ErrorClass.VALIDATION
 
@@ -174,6 +180,11 @@ class ContentPolicy(ProviderError):
 
 class NotFound(ProviderError):
     error_class = ErrorClass.NOT_FOUND
+
+
+class TaskUnknown(NotFound):
+    """The provider says it has no record of a task we know it accepted (KIE's
+    "recordInfo is null"): not our request's fault, and not a reason to distrust the key."""
 
 
 class Unreadable(ProviderError):

@@ -4,6 +4,7 @@ what each one takes, and the form offers exactly that, keeping every value that 
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -69,7 +70,14 @@ class MultipleFileInput(forms.ClearableFileInput):
 class MultipleFileField(forms.FileField):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault(
-            "widget", MultipleFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"})
+            # GIF and HEIC are taken too: they are converted to PNG on upload.
+            "widget",
+            MultipleFileInput(
+                attrs={
+                    "accept": "image/png,image/jpeg,image/webp,"
+                    "image/gif,image/heic,image/heif,.heic"
+                }
+            ),
         )
         super().__init__(*args, **kwargs)
 
@@ -134,7 +142,10 @@ class GenerateForm(forms.Form):
             low, high = caps.size_range
             for name in ("width", "height"):
                 f[name].widget.attrs.update(min=low, max=high, placeholder=f"{low}–{high}")
-        f["reference_files"].help_text = "PNG, JPEG or WebP; drop files here or choose them."
+        f["reference_files"].help_text = (
+            "PNG, JPEG or WebP up to 10 MB (GIF and HEIC become PNG); drop files here or "
+            "choose them."
+        )
         f["seed"].widget.attrs.update(placeholder="Random")
         f["count"].widget.attrs.update(min=1, max=MAX_COUNT)
 
@@ -245,7 +256,13 @@ class GenerateForm(forms.Form):
             random_seed=bool(options.caps.seed and not options.auto and request.seed is None),
             trusted_references=frozenset(trusted),
         )  # fmt: skip
-        for problem in services.check_spec(spec):
+        problems = services.check_spec(spec)
+        if not problems and not self.errors:
+            # Pasted references are fetched once, here, and not again when the jobs are made.
+            problems = services.fetch_references(spec)
+            pasted = frozenset(u for u in urls if u not in trusted)
+            spec = dataclasses.replace(spec, fetched_references=pasted)
+        for problem in problems:
             field = "reference_urls" if problem.field == "reference_urls" else problem.field
             self.add_error(field if field in self.fields else None, problem.message)
         self.spec = spec

@@ -21,7 +21,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from PIL import Image as PILImage
 
-from flux2web.providers.catalog import Problem
+from flux2web.providers.catalog import REF_MAX_BYTES, Problem
 from flux2web.studio.models import ReferenceUpload
 
 SALT = "flux2web.reference"
@@ -31,14 +31,34 @@ FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 TOKEN_IN_URL = re.compile(r"/refs/(?P<token>[^/]+)/reference\.(?P<ext>[a-z]+)$")
 
 
+# Formats converted to PNG on upload: the picture survives unchanged (GIF's palette,
+# HEIC's pixels as decoded) where providers would refuse the original.
+CONVERTIBLE = {"GIF", "HEIF", "HEIC", "BMP", "TIFF"}
+HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+
+try:  # optional: with pillow-heif installed, Pillow opens HEIC (iPhone photos) too
+    from pillow_heif import register_heif_opener
+except ImportError:  # pragma: no cover - depends on the machine
+    pass
+else:  # pragma: no cover
+    register_heif_opener()
+
+
+def is_heic(data: bytes) -> bool:
+    return data[4:8] == b"ftyp" and data[8:12] in HEIC_BRANDS
+
+
 def check_image(upload) -> tuple[str, int, int, bytes]:
-    """(content type, width, height, bytes) of an upload that is a real image providers
-    take; ValidationError saying what is wrong otherwise."""
+    """(content type, width, height, bytes) of an upload that is a real image every
+    provider takes (JPEG, PNG or WebP, within the strictest size limit), converted to PNG
+    when that keeps the picture as it is (GIF, HEIC, BMP, TIFF); ValidationError saying
+    what is wrong otherwise."""
     name = getattr(upload, "name", "") or "the file"
     if upload.size > settings.MAX_IMAGE_BYTES:
         limit = settings.MAX_IMAGE_BYTES // (1024 * 1024)
         raise ValidationError(f"{name} is larger than {limit} MB.")
     data = upload.read()
+    upload.seek(0)
     try:
         with PILImage.open(io.BytesIO(data)) as picture:
             kind = picture.format
@@ -49,11 +69,38 @@ def check_image(upload) -> tuple[str, int, int, bytes]:
     except ValidationError:
         raise
     except Exception:  # Pillow raises many kinds for a broken file
+        if is_heic(data):
+            raise ValidationError(
+                f"{name} is a HEIC image, which this server cannot read (pillow-heif is not "
+                "installed); save it as JPEG or PNG and upload that."
+            ) from None
         raise ValidationError(f"{name} is not an image we can read.") from None
     if kind not in FORMATS:
-        raise ValidationError(f"{name} is a {kind} image; upload PNG, JPEG or WebP.")
-    upload.seek(0)
+        if kind not in CONVERTIBLE:
+            raise ValidationError(f"{name} is a {kind} image; upload PNG, JPEG or WebP.")
+        data, kind = _as_png(data, name, kind), "PNG"
+    if len(data) > REF_MAX_BYTES:
+        raise ValidationError(
+            f"{name} is {len(data) / (1024 * 1024):.1f} MB; KIE.ai and Apixo take reference "
+            f"images up to {REF_MAX_BYTES // (1024 * 1024)} MB. Save it as JPEG or make it "
+            "smaller."
+        )
     return FORMATS[kind], width, height, data
+
+
+def _as_png(data: bytes, name: str, kind: str) -> bytes:
+    with PILImage.open(io.BytesIO(data)) as picture:
+        frames = getattr(picture, "n_frames", 1)
+        if frames > 1:
+            raise ValidationError(
+                f"{name} is an animated {kind} ({frames} frames); providers take one still "
+                "image. Save the frame you want as PNG and upload that."
+            )
+        keep_alpha = picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info
+        still = picture.convert("RGBA" if keep_alpha else "RGB")
+        out = io.BytesIO()
+        still.save(out, format="PNG")
+    return out.getvalue()
 
 
 def store_upload(*, owner, upload) -> ReferenceUpload:

@@ -244,6 +244,11 @@ def hold(job_id: int) -> bool:
                 note="answer lost; may be charged")  # fmt: skip
 
 
+def resolved(job_id: int) -> bool:
+    """Whether the job's money is decided: settled or refunded."""
+    return LedgerEntry.objects.filter(job_id=job_id, kind__in=[K.SETTLE, K.REFUND]).exists()
+
+
 def unresolved_uncertain():
     """Uncertain jobs an admin has not yet marked charged or refunded."""
     return (

@@ -107,8 +107,11 @@ def test_list_never_prints_a_key(sandbox):
         "ENABLED",
         "KEY",
         "HMAC",
+        "CREATE",
+        "LIMIT",
     ]
     assert "Alpha" in lines[1] and "…9999" in lines[1]
+    assert lines[1].endswith("20 new tasks per 10 s") and lines[2].endswith("no limit")
     assert "Beta" in lines[2] and " no " in lines[2]
     assert "alpha-secret" not in out and "beta-secret" not in out
 

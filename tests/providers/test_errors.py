@@ -45,7 +45,9 @@ def test_a_refused_key_is_an_auth_error(make_client, mount):
     client = make_client(mount, api_key="not-the-key")
     with pytest.raises(AuthError) as caught:
         client.create(REQUEST)
-    assert caught.value.http_status == 401
+    # KIE puts every error in an HTTP 200 body (reported live); the others say 401.
+    assert caught.value.http_status == (200 if mount in ("kie", "apikley") else 401)
+    assert caught.value.code == "401" or mount not in ("kie", "apikley")
     assert not caught.value.refused_before_acceptance
     with pytest.raises(AuthError):
         client.status("task_anything")

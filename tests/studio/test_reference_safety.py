@@ -78,14 +78,29 @@ def test_a_reference_on_a_private_address_is_refused_beside_its_field(
     assert not Job.objects.exists()
 
 
-def test_a_public_reference_is_accepted(signed_in, settings, private_name):
+@pytest.fixture
+def fetched(monkeypatch):
+    """Pasted references are fetched before queueing (tests/studio/test_reference_checks.py);
+    here, where the address rule is the subject, the fetch applies the rule and answers
+    with a PNG without leaving the machine."""
+    from flux2web.lib import addresses
+    from flux2web.providers.download import Downloaded
+
+    def fake(url, *, policy, **_):
+        policy.check(url)
+        return Downloaded(b"png", "image/png", 64, 48, "0" * 64)
+
+    monkeypatch.setattr(addresses, "download_image", fake)
+
+
+def test_a_public_reference_is_accepted(signed_in, settings, private_name, fetched):
     settings.ALLOW_PRIVATE_URLS, settings.ALLOWED_PRIVATE_HOSTS = False, frozenset()
     response = signed_in.post("/generate", form_data(reference_urls="https://images.example/a.png"))
     assert response.status_code == 302
     assert Job.objects.get().reference_urls == ["https://images.example/a.png"]
 
 
-def test_the_allow_list_of_result_downloads_also_opens_references(signed_in, settings):
+def test_the_allow_list_of_result_downloads_also_opens_references(signed_in, settings, fetched):
     settings.ALLOW_PRIVATE_URLS, settings.ALLOWED_PRIVATE_HOSTS = False, {"10.0.0.7:8080"}
     signed_in.post("/generate", form_data(reference_urls="http://10.0.0.7:8080/a.png"))
     assert Job.objects.count() == 1

@@ -14,7 +14,7 @@ import secrets
 import socket
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -32,6 +32,8 @@ from flux2web.providers.sandbox.wire import (
     DIALECT_MOUNTS,
     FAULT_ANSWERS,
     FAULT_TAG,
+    KIE_CREATE_LIMIT,
+    RECORD_INFO_NULL,
     TASK_FAULTS,
     VALIDATORS,
     Invalid,
@@ -40,6 +42,7 @@ from flux2web.providers.sandbox.wire import (
     create_path,
     echo_answer,
     error_answer,
+    kie_family,
     status_answer,
     status_task_id,
 )
@@ -58,6 +61,8 @@ class SandboxConfig:
     callback_attempts: int = 3
     # Refuse an unknown key by repeating it ("Invalid API key provided: <key>").
     echo_key: bool = False
+    # (tasks, seconds) per account on the KIE mounts, as KIE documents; None for no limit.
+    create_limit: tuple[int, float] | None = KIE_CREATE_LIMIT
 
 
 @dataclass
@@ -94,13 +99,15 @@ class Task:
             return "pending", fraction
         if fraction < 1 or not self.refs_checked.is_set():
             return "running", min(fraction, 0.99)
-        if self.ref_error or "content_violation" in self.faults or "fail" in self.faults:
+        if self.ref_error or self.faults & {"content_violation", "fail", "insufficient_credits"}:
             return "fail", 1.0
         return "success", 1.0
 
     def failure(self) -> tuple[str, str]:
         if self.ref_error:
             return "INPUT_IMAGE_ERROR", self.ref_error
+        if "insufficient_credits" in self.faults:
+            return "INSUFFICIENT_CREDITS", "Insufficient credits to run this task"
         if "content_violation" in self.faults:
             if self.dialect in ("apixo", "apimart"):
                 return "CONTENT_VIOLATION", "Content does not meet safety guidelines"
@@ -117,6 +124,8 @@ class Sandbox:
         self.tasks: dict[str, Task] = {}
         self.faults: list[dict] = []
         self.stats: Counter = Counter()
+        # Accepted creates per (mount, key), for the create limit's sliding window.
+        self.recent_creates: dict[tuple[str, str], deque] = defaultdict(deque)
         self.url_secret = secrets.token_bytes(32)
         self._counter = 0
         self._timers: list[threading.Timer] = []
@@ -179,6 +188,7 @@ class Sandbox:
             self.tasks.clear()
             self.faults.clear()
             self.stats.clear()
+            self.recent_creates.clear()
 
     def snapshot(self) -> dict:
         with self.lock:
@@ -193,6 +203,24 @@ class Sandbox:
                         self.faults.remove(fault)
                     return fault
         return None
+
+    def admit_create(self, mount: str, key: str) -> bool:
+        """Count a create against its account's window; False when over the limit (the
+        vendor refuses it, and does not queue it)."""
+        limit = self.config.create_limit
+        if not limit or not kie_family(mount):
+            return True
+        count, seconds = limit
+        now = time.monotonic()
+        with self.lock:
+            recent = self.recent_creates[(mount, key)]
+            while recent and recent[0] <= now - seconds:
+                recent.popleft()
+            if len(recent) >= count:
+                self.stats[f"rate_refused:{mount}"] += 1
+                return False
+            recent.append(now)
+        return True
 
     def count(self, key: str):
         with self.lock:
@@ -419,9 +447,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.sandbox.count(f"invalid:{mount}")
             return self._json(*error_answer(mount, exc.status, exc.message))
         tagged = {m.group(1).lower() for m in FAULT_TAG.finditer(checked["prompt"])}
-        for fault in ("429", "455", "402", "500", "401_echo", "slow", "drop"):
+        for fault in ("429", "455", "402", "433", "400", "403_content", "403_key", "500",
+                      "401_echo", "slow", "drop"):  # fmt: skip
             if fault in tagged and self._apply_fault(mount, fault):
                 return
+        if not self.sandbox.admit_create(mount, self._bearer()):
+            return self._json(*error_answer(
+                mount, 429, "Rate limit exceeded: at most 20 new tasks per 10 seconds."
+            ))  # fmt: skip
         if checked["auto"]:
             body["_auto_ratio"] = True
         task = self.sandbox.new_task(
@@ -446,6 +479,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         task = self.sandbox.get_task(task_id)
         if task is None or task.mount != mount:
+            if kie_family(mount):
+                return self._json(200, RECORD_INFO_NULL)
             return self._json(*error_answer(mount, 404, f"Task {task_id} not found"))
         if "deep_body" in task.faults:
             deep = b'{"code": 200, "data": ' + b"[" * DEEP + b"]" * DEEP + b"}"
@@ -495,6 +530,11 @@ class _Handler(BaseHTTPRequestHandler):
                     self.sandbox.config.hmac_key = str(body["hmac_key"])
                 if "echo_key" in body:
                     self.sandbox.config.echo_key = bool(body["echo_key"])
+                if "create_limit" in body:  # [tasks, seconds], or null for none
+                    limit = body["create_limit"]
+                    self.sandbox.config.create_limit = (
+                        (int(limit[0]), float(limit[1])) if limit else None
+                    )
             else:
                 return self._json(404, {"error": f"unknown control {action!r}"})
         except (KeyError, ValueError, TypeError, json.JSONDecodeError) as exc:

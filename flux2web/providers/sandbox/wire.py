@@ -16,8 +16,14 @@ if TYPE_CHECKING:
 DIALECT_MOUNTS = ("kie", "apikley", "liangxin", "apixo", "apimart")
 DEFAULT_API_KEY = "sandbox-key"
 FAULT_TAG = re.compile(r"\[sandbox:([a-z0-9_]+)(?:=([0-9.]+))?\]", re.IGNORECASE)
-CREATE_FAULTS = {"429", "455", "402", "500", "401", "401_echo", "slow", "drop", "lost"}
-TASK_FAULTS = {"content_violation", "fail", "never", "no_callback"}
+CREATE_FAULTS = {"429", "455", "402", "500", "401", "401_echo", "slow", "drop", "lost",
+                 "433", "400", "403_content", "403_key"}  # fmt: skip
+TASK_FAULTS = {"content_violation", "fail", "never", "no_callback", "insufficient_credits"}
+# KIE's documented create limit: 20 new tasks per 10 s per account, the rest refused (429).
+KIE_CREATE_LIMIT = (20, 10.0)
+KIE_MOUNTS = ("kie", "apikley")
+# What KIE answers about a task it does not know (its Get Task Details page; also live).
+RECORD_INFO_NULL = {"code": 422, "msg": "recordInfo is null", "data": None}
 # Status answers a careless provider might give: times out of range or not numbers at all,
 # `resultJson` nested past any parser's depth, a whole body nested so, or no JSON at all.
 ANSWER_FAULTS = {"bad_time", "inf_time", "deep_result", "deep_body", "not_json"}
@@ -211,10 +217,9 @@ VALIDATORS = {
 
 
 def error_answer(mount: str, status: int, message: str) -> tuple[int, dict]:
-    """How each dialect says no. KIE puts the code in an HTTP 200 body."""
-    if mount in ("kie", "apikley"):
-        http = 401 if status == 401 else 200
-        return http, {"code": status, "msg": message, "data": None}
+    """How each dialect says no. KIE puts every code in an HTTP 200 body."""
+    if mount in KIE_MOUNTS:
+        return 200, {"code": status, "msg": message, "data": None}
     if mount == "liangxin":
         if status == 401:
             return 401, {"error": {"message": "invalid token", "type": "new_api_error", "code": ""}}
@@ -225,6 +230,8 @@ def error_answer(mount: str, status: int, message: str) -> tuple[int, dict]:
         return status, {"code": status, "msg": message, "data": None}
     if mount == "apixo":
         http = 503 if status == 455 else status
+        if http == 400:  # Apixo's 400 carries the detail in data.error
+            return 400, {"code": 400, "message": "Invalid request", "data": {"error": message}}
         return http, {"code": http, "message": message}
     http = 503 if status == 455 else status
     kinds = {401: "authentication_error", 402: "insufficient_quota", 429: "rate_limit_error",
@@ -238,12 +245,23 @@ def echo_answer(key: str) -> tuple[int, dict]:
     return 401, {"code": 401, "msg": f"Invalid API key provided: {key}", "data": None}
 
 
+def kie_family(mount: str) -> bool:
+    return mount in KIE_MOUNTS
+
+
 FAULT_ANSWERS = {
     "429": (429, "Too many requests: rate limit exceeded"),
     "455": (455, "Service under maintenance"),
     "402": (402, "Insufficient credits"),
     "500": (500, "Internal server error"),
     "401": (401, "Invalid API key"),
+    # A KIE sub-key's hourly, daily or total cap is used up.
+    "433": (433, "The usage limit of this API key has been reached"),
+    "400": (400, "Missing required field: input.prompt"),
+    # Apixo's errors page: 403 is "Content violates policy"; elsewhere "API key lacks
+    # permission". Same status, two meanings: only the words tell them apart.
+    "403_content": (403, "Content violates policy"),
+    "403_key": (403, "API key lacks permission"),
 }
 
 
@@ -347,7 +365,25 @@ def callback_body(task: Task, sandbox: Sandbox) -> dict:
         if data["state"] == "failed":
             return {"code": 400, "message": "failed", "data": data}
         return {"code": 200, "message": "success", "data": data}
-    return {"code": 200 if data["state"] == "success" else 501, "msg": "success", "data": data}
+    if task.dialect != "kie":
+        return {"code": 200 if data["state"] == "success" else 501, "msg": "success",
+                "data": data}  # fmt: skip
+    # KIE's callback page: code 200 or 501, "Playground task ..." words, credits and
+    # cost added, resultJson null on failure. Its signing example names the task at the
+    # top level and as data.task_id: odd tasks are sent that way, even ones as recordInfo.
+    ok = data["state"] == "success"
+    data.update({"consumeCredits": 8 if ok else 0, "remainedCredits": 1000 - task.number,
+                 "costTime": _ms(task.duration)})  # fmt: skip
+    if not ok:
+        data["resultJson"] = None
+    body = {"code": 200 if ok else 501,
+            "msg": "Playground task completed successfully." if ok else "Playground task failed.",
+            "data": data}  # fmt: skip
+    if task.number % 2:
+        data["task_id"] = data.pop("taskId")
+        data["callbackType"] = "task_completed" if ok else "task_failed"
+        body["taskId"] = task.id
+    return body
 
 
 def create_path(mount: str) -> str:

@@ -9,8 +9,13 @@ from django.db.models import ProtectedError
 
 from flux2web.credentials import health
 from flux2web.credentials.models import ProviderCredential
-from flux2web.credentials.services import add_credential, check_credential
-from flux2web.providers.catalog import DIALECT_NAMES
+from flux2web.credentials.services import (
+    add_credential,
+    check_credential,
+    parse_create_limit,
+    set_create_limit,
+)
+from flux2web.providers.catalog import DIALECT_NAMES, limit_words
 
 
 def read_secret(value: str | None, path: str | None, what: str) -> str | None:
@@ -25,6 +30,12 @@ def read_secret(value: str | None, path: str | None, what: str) -> str | None:
         return Path(path).read_text().strip()
     except OSError as exc:
         raise CommandError(f"Cannot read the {what} from {path}: {exc.strerror}.") from None
+
+
+def _lines(exc: ValidationError) -> str:
+    return "\n".join(
+        f"  {field}: {msg}" for field, msgs in exc.message_dict.items() for msg in msgs
+    )
 
 
 class Command(BaseCommand):
@@ -43,6 +54,12 @@ class Command(BaseCommand):
         add.add_argument("--hmac-key-file")
         add.add_argument("--priority", type=int, default=100, help="Lower is tried first.")
         add.add_argument("--disabled", action="store_true")
+        add.add_argument("--create-limit", default="default", metavar="TASKS/SECONDS",
+                         help="New tasks this account accepts, e.g. 20/10; 'none', or "
+                         "'default' for the vendor's documented limit.")  # fmt: skip
+        limit = actions.add_parser("limit", help="Set a provider's create limit.")
+        limit.add_argument("name")
+        limit.add_argument("limit", metavar="TASKS/SECONDS|none|default")
 
         actions.add_parser("list", help="List provider credentials (keys by last 4 only).")
         check = actions.add_parser("test", help="Check a key with one free call.")
@@ -58,11 +75,12 @@ class Command(BaseCommand):
         getattr(self, f"do_{action}")(**options)
 
     def do_add(self, *, name, dialect, base_url, api_key, api_key_file, hmac_key,
-               hmac_key_file, priority, disabled, **_):  # fmt: skip
+               hmac_key_file, priority, disabled, create_limit, **_):  # fmt: skip
         api_key = read_secret(api_key, api_key_file, "api-key")
         if api_key is None:
             raise CommandError("An API key is required: --api-key-file FILE (or --api-key).")
         try:
+            limit = parse_create_limit(create_limit)
             credential = add_credential(
                 name=name,
                 dialect=dialect,
@@ -71,28 +89,37 @@ class Command(BaseCommand):
                 hmac_key=read_secret(hmac_key, hmac_key_file, "hmac-key") or "",
                 priority=priority,
                 enabled=not disabled,
+                create_limit=limit,
             )
         except ValidationError as exc:
-            lines = [
-                f"  {field}: {msg}" for field, msgs in exc.message_dict.items() for msg in msgs
-            ]
-            raise CommandError("Nothing was added:\n" + "\n".join(lines)) from None
+            raise CommandError("Nothing was added:\n" + _lines(exc)) from None
         state = "enabled" if credential.enabled else "disabled"
         self.stdout.write(
             f"Added provider {credential.name!r} ({credential.dialect}, {credential.base_url}), "
-            f"key {credential.key_hint}, priority {credential.priority}, {state}."
+            f"key {credential.key_hint}, priority {credential.priority}, {state}, "
+            f"create limit {credential.create_limit_words}."
         )
+
+    def do_limit(self, *, name, limit, **_):
+        credential = self._get(name)
+        try:
+            count, seconds = parse_create_limit(limit)
+            set_create_limit(credential, count=count, seconds=seconds)
+        except ValidationError as exc:
+            raise CommandError("Nothing was changed:\n" + _lines(exc)) from None
+        self.stdout.write(f"{credential.name!r} create limit: {credential.create_limit_words}.")
 
     def do_list(self, **_):
         rows = [
             (c.name, c.dialect, c.base_url, str(c.priority), "yes" if c.enabled else "no",
-             c.key_hint, "yes" if c.has_hmac_key else "")
+             c.key_hint, "yes" if c.has_hmac_key else "", limit_words(c.create_limit))
             for c in ProviderCredential.objects.by_priority()
         ]  # fmt: skip
         if not rows:
             self.stdout.write("No providers yet. Add one with: manage.py providers add --help")
             return
-        header = ("NAME", "DIALECT", "BASE URL", "PRIORITY", "ENABLED", "KEY", "HMAC")
+        header = ("NAME", "DIALECT", "BASE URL", "PRIORITY", "ENABLED", "KEY", "HMAC",
+                  "CREATE LIMIT")  # fmt: skip
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         for row in [header, *rows]:
             self.stdout.write(

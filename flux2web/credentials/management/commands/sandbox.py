@@ -2,7 +2,7 @@
 
 import signal
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from flux2web.credentials.services import register_sandbox
 from flux2web.providers.sandbox import DEFAULT_API_KEY, Sandbox, SandboxConfig
@@ -21,14 +21,21 @@ class Command(BaseCommand):
         parser.add_argument("--api-key", action="append", help="Accepted key (repeatable).")
         parser.add_argument("--hmac-key", default="", help="Sign KIE callbacks with this key.")
         parser.add_argument(
+            "--create-limit", default="20/10", metavar="TASKS/SECONDS|none",
+            help="New tasks each key may create on /kie and /apikley (KIE's documented "
+            "limit by default); the rest are refused with 429.",
+        )  # fmt: skip
+        parser.add_argument(
             "--register",
             action="store_true",
             help="On a fresh install, add it as one provider per dialect.",
         )
 
-    def handle(self, *args, host, port, duration, url_ttl, api_key, hmac_key, register, **opts):
+    def handle(self, *args, host, port, duration, url_ttl, api_key, hmac_key, register,
+               create_limit, **opts):  # fmt: skip
         keys = frozenset(api_key or [DEFAULT_API_KEY])
-        config = SandboxConfig(api_keys=keys, duration=duration, url_ttl=url_ttl, hmac_key=hmac_key)
+        config = SandboxConfig(api_keys=keys, duration=duration, url_ttl=url_ttl, hmac_key=hmac_key,
+                               create_limit=self._limit(create_limit))  # fmt: skip
         sandbox = Sandbox(host, port, config)
         if register:
             for credential in register_sandbox(sandbox.url, api_key=sorted(keys)[0]):
@@ -43,3 +50,17 @@ class Command(BaseCommand):
             pass
         finally:
             sandbox.server.server_close()
+
+    def _limit(self, text: str) -> tuple[int, float] | None:
+        if text.strip().lower() in ("none", "0", "off"):
+            return None
+        count, _, seconds = text.partition("/")
+        try:
+            limit = int(count), float(seconds)
+        except ValueError:
+            raise CommandError(
+                f"--create-limit takes TASKS/SECONDS or none, not {text!r}."
+            ) from None
+        if limit[0] < 1 or limit[1] <= 0:
+            raise CommandError("--create-limit needs at least 1 task per a positive time.")
+        return limit

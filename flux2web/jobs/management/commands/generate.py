@@ -1,5 +1,6 @@
 """Generate images from the shell: queue jobs, optionally wait for them, print what happened."""
 
+import dataclasses
 import json
 import time
 import uuid
@@ -57,6 +58,12 @@ class Command(BaseCommand):
         ]  # fmt: skip
         refusals = [(n, services.check_spec(spec)) for n, spec in enumerate(specs, start=1)]
         refusals = [(n, problems) for n, problems in refusals if problems]
+        if not refusals and not refs.problems and specs:
+            # Each pasted --ref is fetched once, here, for the whole batch.
+            if fetched := services.fetch_references(specs[0]):
+                refusals.append((None, fetched))
+            pasted = frozenset(u for u in refs.urls if u not in refs.ours)
+            specs = [dataclasses.replace(s, fetched_references=pasted) for s in specs]
         if refs.problems:
             refusals.insert(0, (None, refs.problems))
         if refusals:
