@@ -258,10 +258,34 @@ LOG_LEVEL = env.choice(
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    # A share link's address is its secret: the paths Django logs have it replaced.
+    "filters": {"share_tokens": {"()": "flux2web.lib.logs.RedactShareTokens"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        # As Django's own (runserver's request lines), which naming the logger replaces.
+        "django.server": {
+            "level": "INFO",
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+        },
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        "django.request": {"filters": ["share_tokens"]},
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["share_tokens"],
+        },
         "django-q": {"level": "WARNING" if LOG_LEVEL == "INFO" else LOG_LEVEL},
         # One line per HTTP call is noise at INFO; every provider call is a job event anyway.
         "httpx": {"level": "WARNING" if LOG_LEVEL == "INFO" else LOG_LEVEL},

@@ -40,10 +40,6 @@ def policy(**fields):
 # ---- Password throttling. --------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: share throttle reads REMOTE_ADDR, ignores BEHIND_PROXY: one bucket",
-)
 def test_behind_the_proxy_one_guesser_does_not_lock_every_guest_out_of_a_link(
     settings, owner, collection
 ):
@@ -56,9 +52,6 @@ def test_behind_the_proxy_one_guesser_does_not_lock_every_guest_out_of_a_link(
     assert guest.post(path + "unlock", {"password": "open sesame"}).status_code == 302
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: visitor hash reads REMOTE_ADDR, ignores BEHIND_PROXY"
-)
 def test_behind_the_proxy_two_visitors_on_the_same_browser_count_as_two(
     settings, owner, collection
 ):
@@ -71,9 +64,6 @@ def test_behind_the_proxy_two_visitors_on_the_same_browser_count_as_two(
     assert link.visits.count() == 2
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: throttle keys the full IPv6 address; one /64 guesses without limit"
-)
 def test_password_guesses_from_one_ipv6_network_are_throttled_together(owner, collection):
     _, path = share(owner, collection=collection, password="open sesame")
     for n in range(1, 11):
@@ -85,9 +75,6 @@ def test_password_guesses_from_one_ipv6_network_are_throttled_together(owner, co
 # ---- Secrets in logs. ------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: django.request logs 403/404 paths, which carry a live share token"
-)
 def test_a_live_token_never_appears_in_the_logs(client, owner, collection, images, caplog):
     _, path = share(owner, collection=collection, password="open sesame")
     token = path.rstrip("/").rsplit("-", 1)[-1][-43:]
@@ -122,7 +109,6 @@ def test_a_jpeg_original_with_a_second_picture_after_its_end_is_served_without_i
 # ---- Stats. ----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="review: bot regex misses Mastodon/Iframely previewers")
 def test_fediverse_link_previews_are_not_counted_as_views(owner, collection):
     link, path = share(owner, collection=collection)
     for agent in (
@@ -244,9 +230,6 @@ def test_a_deactivated_members_images_leave_the_links_of_others(
 # ---- Previews. -------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: the password page puts the link's title in <title> and <h1>"
-)
 def test_a_password_links_title_is_not_shown_to_preview_bots(client, owner, collection):
     _, path = share(owner, collection=collection, password="open sesame", title="Acme merger")
     response = Client(HTTP_USER_AGENT="Slackbot-LinkExpanding 1.0").get(path)
@@ -291,7 +274,6 @@ def test_a_huge_longest_expiry_on_the_team_policy_page_is_refused_not_a_500_ever
     assert as_owner.get(f"/collections/{collection.pk}/sharing").status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="review: previews off only drops og: tags; <title> remains")
 def test_with_previews_off_a_preview_bot_gets_no_title(client, owner, collection):
     _, path = share(owner, collection=collection, allow_preview=False, title="Acme merger")
     response = Client(HTTP_USER_AGENT="Slackbot-LinkExpanding 1.0").get(path)
