@@ -88,10 +88,6 @@ def test_a_live_token_never_appears_in_the_logs(client, owner, collection, image
 # ---- Metadata in served files. ---------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: strip_jpeg copies all after SOS: trailing pictures keep EXIF/XMP",
-)
 def test_a_jpeg_original_with_a_second_picture_after_its_end_is_served_without_its_prompt(
     client, owner, media
 ):
