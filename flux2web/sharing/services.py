@@ -7,7 +7,8 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
+from django.utils import timezone
 
 from flux2web.accounts.models import gallery_changed
 from flux2web.jobs.models import Image, Job
@@ -32,6 +33,16 @@ def collection_create(*, owner, title: str, description: str = "",
 
 def collection_update(*, collection: Collection, title: str, description: str,
                       visibility: str, order: str) -> Collection:  # fmt: skip
+    """Opening a collection to the team shows the owner's images in it to the team (as
+    adding them would have); `collection.shown_to_team` says how many were private."""
+    collection.shown_to_team = 0
+    if visibility != V.PRIVATE:
+        collection.shown_to_team = Image.objects.filter(
+            owner=collection.owner_id, team_visible=False,
+            pk__in=CollectionItem.objects.filter(collection=collection).values("image_id"),
+        ).update(team_visible=True)  # fmt: skip
+        if collection.shown_to_team:
+            gallery_changed(collection.owner_id)
     collection.title = title.strip()
     collection.description = description.strip()
     collection.visibility = visibility
@@ -53,7 +64,15 @@ def addable_images(*, user, image_ids: Iterable[int]):
 
 
 def collection_add_images(*, collection: Collection, user, image_ids: Iterable[int]) -> int:
-    """Append the person's own images not yet in the collection; returns how many were new."""
+    """Append the person's own images not yet in the collection; returns how many were new.
+    Into a collection the team can see, the images become team-visible (private beats
+    membership, so this is what showing them there means); `shown_to_team` says how many
+    of them were private until now."""
+    return collection_add(collection=collection, user=user, image_ids=image_ids)[0]
+
+
+def collection_add(*, collection: Collection, user, image_ids: Iterable[int]) -> tuple[int, int]:
+    """(how many were new in the collection, how many became team-visible)."""
     if not Collection.objects.addable_by(user).filter(pk=collection.pk).exists():
         raise CollectionRefused("You cannot add images to this collection.")
     ids = list(dict.fromkeys(image_ids))  # in the order given: the gallery's, the job's
@@ -68,8 +87,15 @@ def collection_add_images(*, collection: Collection, user, image_ids: Iterable[i
             )
         )
         new = [pk for pk in wanted if pk not in present]
+        shown = 0
+        if collection.visibility != V.PRIVATE and wanted:
+            shown = Image.objects.filter(pk__in=wanted, owner=user, team_visible=False).update(
+                team_visible=True
+            )
+            if shown:
+                gallery_changed(user.pk)
         if not new:
-            return 0
+            return 0, shown
         last = CollectionItem.objects.filter(collection=collection).aggregate(m=Max("position"))
         start = (last["m"] if last["m"] is not None else -1) + 1
         CollectionItem.objects.bulk_create(
@@ -78,7 +104,7 @@ def collection_add_images(*, collection: Collection, user, image_ids: Iterable[i
             ignore_conflicts=True,
         )  # fmt: skip
         collection.save(update_fields=["updated_at"])
-    return len(new)
+    return len(new), shown
 
 
 def collection_remove_images(*, collection: Collection, user, image_ids: Iterable[int]) -> int:
@@ -146,12 +172,23 @@ def collection_set_cover(*, collection: Collection, image_id: int | None) -> Non
     collection.save(update_fields=["cover", "updated_at"])
 
 
-def ordered_items(collection: Collection):
-    """The collection's stored images in the order its page shows them."""
+def seen_by(viewer, prefix: str = "image__") -> Q:
+    """Of a collection's images, those this person sees: their own, and others' that are
+    team-visible while their maker is an active member. Private beats membership."""
+    return Q(**{f"{prefix}owner": viewer}) | Q(
+        **{f"{prefix}team_visible": True, f"{prefix}owner__is_active": True}
+    )
+
+
+def ordered_items(collection: Collection, *, viewer=None):
+    """The collection's stored images in the order its page shows them; with a viewer,
+    only those that person may see (`seen_by`)."""
     items = CollectionItem.objects.filter(
         collection=collection, image__status=Image.Status.MIRRORED,
         image__job__deleted_at__isnull=True,
     )  # fmt: skip
+    if viewer is not None:
+        items = items.filter(seen_by(viewer))
     if collection.order == Collection.Order.NEWEST:
         return items.order_by("-image_id")
     return items.order_by("position", "id")
@@ -191,11 +228,15 @@ def resolve_pending(*, job_id: int) -> int:
 
 def image_set_team_visible(*, owner, image_ids: Iterable[int], team_visible: bool) -> int:
     """Show some of a person's own images to the team, or make them private again."""
-    changed = Image.objects.filter(owner=owner, pk__in=list(image_ids)).update(
-        team_visible=team_visible
-    )
+    ids = list(image_ids)
+    changed = Image.objects.filter(owner=owner, pk__in=ids).update(team_visible=team_visible)
     if changed:
         gallery_changed(owner.pk)
+        # What teammates see of the collections holding them changed: their cached pages
+        # of tiles are keyed by the collection's last change.
+        Collection.objects.filter(items__image__owner=owner, items__image_id__in=ids).update(
+            updated_at=timezone.now()
+        )
     return changed
 
 

@@ -119,10 +119,6 @@ def test_fediverse_link_previews_are_not_counted_as_views(owner, collection):
 # ---- Team visibility through collections. ----------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: a private image shows to all via any team collection",
-)
 def test_an_image_made_private_again_is_not_shown_to_teammates_through_a_team_collection(
     as_owner, as_teammate, owner
 ):
@@ -138,10 +134,6 @@ def test_an_image_made_private_again_is_not_shown_to_teammates_through_a_team_co
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: collection ZIP gives teammates private originals with prompts",
-)
 def test_a_teammate_cannot_download_someones_private_images_from_a_team_collection(
     as_teammate, owner
 ):
@@ -179,9 +171,6 @@ def test_a_far_future_expiry_in_a_western_time_zone_is_an_error_not_a_500(
     assert response.status_code in (302, 400)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: collection ZIP 500s when one stored file is missing"
-)
 def test_a_collection_zip_with_a_missing_file_is_not_a_500(as_owner, owner, collection, images):
     default_storage.delete(images[1].original.name)
     response = as_owner.post(f"/collections/{collection.pk}/zip")
@@ -236,10 +225,6 @@ def test_a_password_links_title_is_not_shown_to_preview_bots(client, owner, coll
 # ---- Taking back what one added. -------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: a closed collection 404s its contributors; they cannot remove their own image",
-)
 def test_a_teammate_can_take_their_image_back_after_the_owner_closes_the_collection(
     as_owner, as_teammate, owner, teammate
 ):
@@ -280,7 +265,6 @@ def test_with_previews_off_a_preview_bot_gets_no_title(client, owner, collection
 # ---- Access that can be taken back. ----------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="review: /media/ caches a teammate's copy for a year")
 def test_a_teammates_view_of_a_team_visible_image_is_not_cached_for_a_year(as_teammate, owner):
     image = make_image(owner)
     type(image).objects.filter(pk=image.pk).update(team_visible=True)
