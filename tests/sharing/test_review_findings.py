@@ -1,5 +1,5 @@
 """Findings of the hostile review of issue 10 (collections, share links, team gallery).
-Each test states what should hold and is marked xfail(strict) until the app is fixed."""
+Each test states what should hold; all hold since the fixes (see README, collections)."""
 
 import logging
 
@@ -146,10 +146,6 @@ def test_a_teammate_cannot_download_someones_private_images_from_a_team_collecti
 # ---- Policy. ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: link_password_required binds only new links; old password-less links stay open",
-)
 def test_requiring_passwords_stops_links_made_without_one(client, owner, collection):
     _, path = share(owner, collection=collection)
     policy(link_password_required=True)
@@ -160,7 +156,6 @@ def test_requiring_passwords_stops_links_made_without_one(client, owner, collect
 # ---- Bad input. ------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="review: expires_on 9999-12-31 west of UTC overflows: 500")
 def test_a_far_future_expiry_in_a_western_time_zone_is_an_error_not_a_500(
     settings, as_owner, owner, collection
 ):
@@ -180,10 +175,6 @@ def test_a_collection_zip_with_a_missing_file_is_not_a_500(as_owner, owner, coll
 # ---- Someone else's link. --------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: a collection link serves teammates' private images added to it",
-)
 def test_a_teammates_private_image_is_not_published_by_someone_elses_link(
     client, as_teammate, owner, teammate
 ):
@@ -197,9 +188,6 @@ def test_a_teammates_private_image_is_not_published_by_someone_elses_link(
     assert client.get(f"{path}i/{theirs.pk}/web").status_code == 404
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: links ignore whether an item's maker is still active"
-)
 def test_a_deactivated_members_images_leave_the_links_of_others(
     client, as_teammate, owner, teammate
 ):
@@ -239,10 +227,6 @@ def test_a_teammate_can_take_their_image_back_after_the_owner_closes_the_collect
 # ---- The team's policy. ----------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: /team/policy has no upper bound on link_max_days; timedelta overflows",
-)
 def test_a_huge_longest_expiry_on_the_team_policy_page_is_refused_not_a_500_everywhere(
     as_owner, owner, collection
 ):
