@@ -43,6 +43,10 @@ def collection_update(*, collection: Collection, title: str, description: str,
         ).update(team_visible=True)  # fmt: skip
         if collection.shown_to_team:
             gallery_changed(collection.owner_id)
+            _visibility_changed(
+                owner=collection.owner,
+                image_ids=CollectionItem.objects.filter(collection=collection).values("image_id"),
+            )
     collection.title = title.strip()
     collection.description = description.strip()
     collection.visibility = visibility
@@ -65,45 +69,49 @@ def addable_images(*, user, image_ids: Iterable[int]):
 
 def collection_add_images(*, collection: Collection, user, image_ids: Iterable[int]) -> int:
     """Append the person's own images not yet in the collection; returns how many were new.
-    Into a collection the team can see, the images become team-visible (private beats
-    membership, so this is what showing them there means); `shown_to_team` says how many
-    of them were private until now."""
+    See `collection_add`."""
     return collection_add(collection=collection, user=user, image_ids=image_ids)[0]
 
 
 def collection_add(*, collection: Collection, user, image_ids: Iterable[int]) -> tuple[int, int]:
-    """(how many were new in the collection, how many became team-visible)."""
+    """Append the person's own images not yet in the collection: (how many were new, how
+    many became team-visible). Into a collection the team can see, the images become
+    team-visible: private beats membership, so that is what showing them there means."""
     if not Collection.objects.addable_by(user).filter(pk=collection.pk).exists():
         raise CollectionRefused("You cannot add images to this collection.")
     ids = list(dict.fromkeys(image_ids))  # in the order given: the gallery's, the job's
     allowed = set(addable_images(user=user, image_ids=ids).values_list("pk", flat=True))
     wanted = [pk for pk in ids if pk in allowed]
+    new = []
     with transaction.atomic():
         # Locks the collection row, so two adds at once do not take the same positions.
-        Collection.objects.select_for_update().filter(pk=collection.pk).first()
+        locked = Collection.objects.select_for_update().filter(pk=collection.pk).first()
+        if locked is None:
+            raise CollectionRefused("You cannot add images to this collection.")
         present = set(
             CollectionItem.objects.filter(collection=collection, image_id__in=wanted).values_list(
                 "image_id", flat=True
             )
         )
         new = [pk for pk in wanted if pk not in present]
-        shown = 0
-        if collection.visibility != V.PRIVATE and wanted:
-            shown = Image.objects.filter(pk__in=wanted, owner=user, team_visible=False).update(
-                team_visible=True
-            )
-            if shown:
-                gallery_changed(user.pk)
-        if not new:
-            return 0, shown
-        last = CollectionItem.objects.filter(collection=collection).aggregate(m=Max("position"))
-        start = (last["m"] if last["m"] is not None else -1) + 1
-        CollectionItem.objects.bulk_create(
-            [CollectionItem(collection=collection, image_id=pk, added_by=user, position=start + n)
-             for n, pk in enumerate(new)],
-            ignore_conflicts=True,
-        )  # fmt: skip
-        collection.save(update_fields=["updated_at"])
+        if new:
+            last = CollectionItem.objects.filter(collection=collection).aggregate(m=Max("position"))
+            start = (last["m"] if last["m"] is not None else -1) + 1
+            CollectionItem.objects.bulk_create(
+                [CollectionItem(collection=collection, image_id=pk, added_by=user,
+                                position=start + n) for n, pk in enumerate(new)],
+                ignore_conflicts=True,
+            )  # fmt: skip
+            collection.save(update_fields=["updated_at"])
+    # Outside the collection's lock: this touches the other collections holding them.
+    shown = 0
+    if locked.visibility != V.PRIVATE and wanted:
+        shown = Image.objects.filter(pk__in=wanted, owner=user, team_visible=False).update(
+            team_visible=True
+        )
+        if shown:
+            gallery_changed(user.pk)
+            _visibility_changed(owner=user, image_ids=wanted)
     return len(new), shown
 
 
@@ -232,12 +240,18 @@ def image_set_team_visible(*, owner, image_ids: Iterable[int], team_visible: boo
     changed = Image.objects.filter(owner=owner, pk__in=ids).update(team_visible=team_visible)
     if changed:
         gallery_changed(owner.pk)
-        # What teammates see of the collections holding them changed: their cached pages
-        # of tiles are keyed by the collection's last change.
-        Collection.objects.filter(items__image__owner=owner, items__image_id__in=ids).update(
-            updated_at=timezone.now()
-        )
+        _visibility_changed(owner=owner, image_ids=ids)
     return changed
+
+
+def _visibility_changed(*, owner, image_ids) -> None:
+    """What members see of the collections holding these images changed: their cached
+    pages of tiles are keyed by the collection's last change."""
+    Collection.objects.filter(
+        pk__in=CollectionItem.objects.filter(image__owner=owner, image_id__in=image_ids).values(
+            "collection_id"
+        )
+    ).update(updated_at=timezone.now())
 
 
 def set_new_images_visibility(*, user, choice: str) -> None:
