@@ -99,7 +99,32 @@ def _collections_context(request, form=None):
         c.shown_cover = c.own_cover or firsts.get(c.first_image)
     mine = [c for c in collections if c.owner_id == request.user.pk]
     team = [c for c in collections if c.owner_id != request.user.pk]
-    return {"mine": mine, "team": team, "form": form or NewCollectionForm()}
+    return {
+        "mine": mine,
+        "team": team,
+        "form": form or NewCollectionForm(),
+        "closed": _closed_contributions(viewer),
+    }
+
+
+def _closed_contributions(viewer) -> list[dict]:
+    """The person's own images in collections since closed to them (made private by their
+    owner): they can take them back. Nothing else of those collections is shown, not even
+    the title (it may have changed since): only whose it is and the person's own images."""
+    items = (
+        CollectionItem.objects.filter(added_by=viewer, image__owner=viewer)
+        .exclude(collection__in=Collection.objects.for_user(viewer))
+        .select_related("image", "collection__owner")
+        .order_by("collection_id", "position", "id")[:200]
+    )
+    closed: dict[int, dict] = {}
+    for item in items:
+        entry = closed.setdefault(
+            item.collection_id, {"pk": item.collection_id, "owner": item.collection.owner,
+                                 "images": []},
+        )  # fmt: skip
+        entry["images"].append(item.image)
+    return list(closed.values())
 
 
 @require_GET

@@ -189,3 +189,20 @@ def test_a_link_of_downloads_zip_has_only_the_owners_images(client, owner, teamm
     assert f"/i/{theirs.pk}/" not in page and "1 image" in page
     names = zipfile.ZipFile(io.BytesIO(b"".join(client.get(path + "all.zip").streaming_content)))
     assert len(names.namelist()) == 1
+
+
+def test_the_collections_page_offers_to_take_back_images_from_a_collection_made_private(
+    as_teammate, owner, teammate, media
+):
+    c = make_collection(owner, [make_image(owner, "owner's secret")], title="Was open",
+                        visibility=V.TEAM_ADD)  # fmt: skip
+    theirs = make_image(teammate)
+    c.items.create(image=theirs, added_by=teammate, position=5)
+    assert "now private" not in as_teammate.get("/collections/").content.decode()
+    Collection.objects.filter(pk=c.pk).update(visibility=V.PRIVATE, title="Renamed")
+    html = as_teammate.get("/collections/").content.decode()
+    assert "Your images in collections now private" in html and theirs.thumbnail.name in html
+    assert "Renamed" not in html and "secret" not in html
+    response = as_teammate.post(f"/collections/{c.pk}/remove", {"image": theirs.pk}, follow=True)
+    assert "Took back 1 image." in response.content.decode()
+    assert list(c.items.values_list("image__job__prompt", flat=True)) == ["owner's secret"]
