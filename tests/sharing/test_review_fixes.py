@@ -206,3 +206,14 @@ def test_the_collections_page_offers_to_take_back_images_from_a_collection_made_
     response = as_teammate.post(f"/collections/{c.pk}/remove", {"image": theirs.pk}, follow=True)
     assert "Took back 1 image." in response.content.decode()
     assert list(c.items.values_list("image__job__prompt", flat=True)) == ["owner's secret"]
+
+
+def test_a_post_under_s_is_the_same_405_and_logs_no_token(owner, collection, images, caplog):
+    _, path = share(owner, collection=collection)
+    token = path.rstrip("/")[-43:]
+    browser = Client(enforce_csrf_checks=True)
+    with caplog.at_level(logging.DEBUG):
+        for where in (path, f"{path}i/{images[0].pk}/web", f"{path}all.zip"):
+            response = browser.post(where)
+            assert response.status_code == 405 and response["Referrer-Policy"] == "no-referrer"
+    assert token not in caplog.text
