@@ -217,3 +217,18 @@ def test_a_post_under_s_is_the_same_405_and_logs_no_token(owner, collection, ima
             response = browser.post(where)
             assert response.status_code == 405 and response["Referrer-Policy"] == "no-referrer"
     assert token not in caplog.text
+
+
+def test_opening_a_collection_to_the_team_shows_its_owners_images_and_says_so(
+    as_owner, as_teammate, owner, media
+):
+    image = make_image(owner, "kept for the team")
+    c = make_collection(owner, [image], title="Lookbook")
+    assert "kept for the team" not in as_teammate.get(f"/collections/{c.pk}/").content.decode()
+    response = as_owner.post(
+        f"/collections/{c.pk}/edit",
+        {"edit-title": "Lookbook", "edit-visibility": V.TEAM_VIEW, "edit-order": "manual"},
+        follow=True,
+    )
+    assert "1 of your images in it is now also shown to the team" in response.content.decode()
+    assert image.thumbnail.name in as_teammate.get(f"/collections/{c.pk}/").content.decode()
