@@ -477,8 +477,13 @@ def image_visibility(request):
     )
     if not changed:
         raise Http404("No such image.")
-    where = "visible to the team" if team == "1" else "private"
-    messages.success(request, f"{changed} image{'s are' if changed != 1 else ' is'} now {where}.")
+    words = f"{changed} image{'s are' if changed != 1 else ' is'} now "
+    if team == "1":
+        words += "visible to the team."
+    else:  # and true everywhere: private beats collection membership
+        words += f"private: teammates no longer see {'them' if changed != 1 else 'it'}, "
+        words += "in collections either."
+    messages.success(request, words)
     if request.htmx and len(ids) == 1:
         image = Image.objects.get(pk=ids[0])
         return render(request, "sharing/parts.html#visibility", {"image": image})

@@ -232,3 +232,16 @@ def test_opening_a_collection_to_the_team_shows_its_owners_images_and_says_so(
     )
     assert "1 of your images in it is now also shown to the team" in response.content.decode()
     assert image.thumbnail.name in as_teammate.get(f"/collections/{c.pk}/").content.decode()
+
+
+def test_making_an_image_private_says_teammates_no_longer_see_it_in_collections_either(
+    as_owner, owner, media
+):
+    image = make_image(owner)
+    Image.objects.filter(pk=image.pk).update(team_visible=True)
+    make_collection(owner, [image], visibility=V.TEAM_VIEW)
+    response = as_owner.post("/images/visibility", {"image": [image.pk], "team": "0"}, follow=True)
+    assert (
+        "1 image is now private: teammates no longer see it, in collections either."
+        in response.content.decode()
+    )
