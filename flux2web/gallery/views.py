@@ -131,14 +131,10 @@ def delete_selected(request):
 
 def _seen_by_team(image: Image | None, user) -> bool:
     """A teammate (any signed-in member: one team per site) may see an image its owner
-    made team-visible, or put into a collection the team can see or that this person
-    owns (adding to someone's collection shows it to them)."""
-    if image is None:
-        return False
-    if image.team_visible:
-        return True
-    team = (Collection.Visibility.TEAM_VIEW, Collection.Visibility.TEAM_ADD)
-    return image.collections.filter(Q(visibility__in=team) | Q(owner=user)).exists()
+    made team-visible, while the owner is an active member. Being in a collection shows
+    nothing by itself: private beats collection membership (adding one's image to a team
+    collection makes it team-visible instead; making it private again hides it)."""
+    return image is not None and image.team_visible and image.owner.is_active
 
 
 def download_name(image: Image) -> str:
@@ -154,13 +150,14 @@ def media(request, name):
     name that does not exist, so names cannot be probed."""
     image = (
         Image.objects.filter(Q(original=name) | Q(thumbnail=name))
-        .select_related("job")
+        .select_related("job", "owner")
         .only(
             "original",
             "thumbnail",
             "content_type",
             "index",
             "team_visible",
+            "owner__is_active",
             "job__owner_id",
             "job__prompt",
         )
@@ -181,9 +178,14 @@ def media(request, name):
         and not _seen_by_team(image, request.user)
     ):
         raise Http404("No such image.")
-    # A name is never reused for other bytes, so it is a strong validator on its own.
+    # A name is never reused for other bytes, so it is a strong validator on its own. Its
+    # owner may keep it for a year; anyone else asks again each time (a 304 with the ETag),
+    # so an image made private again is not still shown from their browser's cache.
     etag = '"' + hashlib.sha256(name.encode()).hexdigest()[:32] + '"'
-    cache = "private, max-age=31536000, immutable"
+    if owner_id == request.user.pk:
+        cache = "private, max-age=31536000, immutable"
+    else:
+        cache = "private, no-cache"
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()
     else:

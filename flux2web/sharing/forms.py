@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from flux2web.accounts.models import TeamPolicy
+from flux2web.sharing.links import MAX_DAYS
 from flux2web.sharing.models import Collection
 
 
@@ -79,10 +80,16 @@ class TeamPolicyForm(forms.ModelForm):
             "link_never_allowed", "link_password_required",
         ]  # fmt: skip
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["link_max_days"].widget.attrs.update(min="1", max=str(MAX_DAYS))
+
     def clean_link_max_days(self):
         days = self.cleaned_data["link_max_days"]
-        if days is not None and days < 1:
-            raise forms.ValidationError("At least one day, or empty for no maximum.")
+        if days is not None and not 1 <= days <= MAX_DAYS:
+            raise forms.ValidationError(
+                f"At least one day and at most {MAX_DAYS} (ten years), or empty for no maximum."
+            )
         return days
 
 

@@ -124,32 +124,65 @@ def strip_png(data: bytes) -> bytes:
     return b"".join(out)
 
 
-# JPEG segments worth keeping: the JFIF header and the colour profile (APP2 "ICC_PROFILE").
-# APP1 (EXIF, XMP), APP13 (IPTC), COM and every other APPn go.
+# JPEG segments worth keeping: the JFIF header (APP0 "JFIF") and the colour profile (APP2
+# "ICC_PROFILE"). APP1 (EXIF, XMP), APP13 (IPTC), COM and every other APPn go. Only the
+# primary picture is kept, up to its EOI: whatever follows it (the further pictures of
+# an MPO, a "motion photo"'s video, appended trailers) goes too, with its own metadata.
 def strip_jpeg(data: bytes) -> bytes:
     if not data.startswith(b"\xff\xd8"):
         return as_png(data)
     out = [b"\xff\xd8"]
     at = 2
-    while at + 4 <= len(data):
+    while at + 2 <= len(data):
         if data[at] != 0xFF:
             return as_png(data)
         marker = data[at + 1]
         if marker == 0xFF:  # fill byte
             at += 1
             continue
-        if marker == 0xDA:  # start of scan: the rest is image data up to EOI
-            out.append(data[at:])
+        if marker == 0xD9:  # end of the primary picture: nothing after it is served
+            out.append(b"\xff\xd9")
             return b"".join(out)
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # stand-alone markers
+            out.append(data[at : at + 2])
+            at += 2
+            continue
+        if at + 4 > len(data):
+            return as_png(data)
         (length,) = struct.unpack(">H", data[at + 2 : at + 4])
         segment = data[at : at + 2 + length]
-        is_app = 0xE0 <= marker <= 0xEF
-        keep = not is_app and marker != 0xFE
-        keep = keep or marker == 0xE0 or (marker == 0xE2 and segment[4:16] == b"ICC_PROFILE\0")
+        at += 2 + length
+        if marker == 0xDA:  # start of scan: its header, then entropy-coded data
+            scan_end = _scan_end(data, at)
+            out.append(segment)
+            out.append(data[at:scan_end])
+            at = scan_end
+            continue
+        if marker == 0xE0:
+            keep = segment[4:9] == b"JFIF\0"
+        elif marker == 0xE2:
+            keep = segment[4:16] == b"ICC_PROFILE\0"
+        else:
+            keep = not (0xE0 <= marker <= 0xEF) and marker != 0xFE
         if keep:
             out.append(segment)
-        at += 2 + length
-    return as_png(data)
+    # No EOI: a truncated file. What was read is closed off; decoders show what is there.
+    out.append(b"\xff\xd9")
+    return b"".join(out)
+
+
+def _scan_end(data: bytes, at: int) -> int:
+    """Where a scan's entropy-coded data ends: at the next marker that is neither a
+    stuffed 0xFF00 nor a restart marker (RST0-7)."""
+    while True:
+        at = data.find(b"\xff", at)
+        if at < 0 or at + 1 >= len(data):
+            return len(data)
+        following = data[at + 1]
+        if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
+            at += 1 if following == 0xFF else 2
+            continue
+        return at
 
 
 def strip_thumbnail(data: bytes) -> bytes:

@@ -3,7 +3,7 @@ live in links.py so every caller meets them."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django import forms
 from django.utils import timezone
@@ -75,8 +75,15 @@ class LinkForm(forms.Form):
         if self.errors:
             return data
         never = data.get("never", False)
-        if not never and not data.get("expires_on"):
+        day = data.get("expires_on")
+        if not never and not day:
             self.add_error("expires_on", "Pick the last day the link works.")
+        elif not never and day > timezone.localdate() + timedelta(days=links.MAX_DAYS):
+            # Also keeps the end of the day, in any time zone, inside datetime's range.
+            self.add_error(
+                "expires_on",
+                "Pick a day within ten years, or “Never expires” if the team allows it.",
+            )
         return data
 
     def settings(self) -> links.LinkSettings:
@@ -137,7 +144,8 @@ class LinkPolicyForm(forms.ModelForm):
             "link_max_days": "Counted from when a link is made; also binds existing links. "
             "Empty: no maximum.",
             "link_never_allowed": "Otherwise every link needs an expiry date.",
-            "link_password_required": "For new links and edits.",
+            "link_password_required": "Existing links without one stop working until their "
+            "owner sets one.",
         }
 
     def __init__(self, *args, **kwargs):

@@ -31,7 +31,8 @@ def _rows(request, queryset, *, addresses: bool):
     policy = TeamPolicy.current()
     rows = list(_with_stats(queryset))
     for link in rows:
-        link.live = links.is_live(link, now=now, policy=policy)
+        link.dead = links.dead_reason(link, now=now, policy=policy)
+        link.live = not link.dead
         link.ends = links.effective_expiry(link, policy)
         link.address = ""
         if addresses and link.owner_id == request.user.pk and link.live:
@@ -98,6 +99,11 @@ def collection_sharing(request, collection_id):
         "form": form,
         "policy": policy,
         "mine": mine,
+        # Links publish only the owner's own images; say how many stay inside the team.
+        "teammates_images": links.shareable_images()
+        .filter(collection_items__collection=collection)
+        .exclude(owner_id=collection.owner_id)
+        .count(),
         "links": _rows(request, collection.links.all(), addresses=True),
     }
     status = 400 if request.method == "POST" else 200

@@ -23,6 +23,9 @@ from flux2web.sharing.models import Collection, CollectionItem, ShareLink, Share
 TOKEN_LENGTH = 43  # secrets.token_urlsafe(32): 256 bits, always 43 characters
 TOKEN_CHARS = re.compile(r"[A-Za-z0-9_-]{43}")
 DEFAULT_DAYS = 30
+# The longest any link or team policy may run: ten years. Also keeps every date sum far
+# from datetime's year 9999, whatever the time zone.
+MAX_DAYS = 3650
 MAX_SELECTION = 500
 
 
@@ -95,7 +98,11 @@ def default_expiry(now: datetime | None = None) -> datetime:
 
 
 def latest_expiry(created_at: datetime, policy: TeamPolicy) -> datetime | None:
-    return created_at + timedelta(days=policy.link_max_days) if policy.link_max_days else None
+    if not policy.link_max_days:
+        return None
+    # Bounded even if a value past the form's check is in the database (an older version,
+    # the admin site): a huge number must not make every link and page fail.
+    return created_at + timedelta(days=min(policy.link_max_days, MAX_DAYS))
 
 
 def _check_policy(settings: LinkSettings, *, created_at: datetime, has_password: bool) -> None:
@@ -111,6 +118,11 @@ def _check_policy(settings: LinkSettings, *, created_at: datetime, has_password:
     else:
         if settings.expires_at <= timezone.now():
             raise LinkError("Pick an expiry in the future.", field="expires_on")
+        if settings.expires_at > created_at + timedelta(days=MAX_DAYS):
+            raise LinkError(
+                "Pick an expiry within ten years, or “Never expires” if the team allows it.",
+                field="expires_on",
+            )
         latest = latest_expiry(created_at, policy)
         if latest and settings.expires_at > latest + timedelta(minutes=1):
             raise LinkError(
@@ -244,17 +256,28 @@ def find_live(token: str) -> ShareLink | None:
 
 
 def is_live(link: ShareLink, *, now: datetime | None = None, policy=None) -> bool:
+    return dead_reason(link, now=now, policy=policy) == ""
+
+
+def dead_reason(link: ShareLink, *, now: datetime | None = None, policy=None) -> str:
+    """Why a link opens nothing now, in the owner's words; "" when it is live."""
     now = now or timezone.now()
-    if link.revoked_at is not None or not link.owner.is_active:
-        return False
+    if link.revoked_at is not None:
+        return "revoked"
+    if not link.owner.is_active:
+        return "its owner is no longer a member"
     policy = policy or TeamPolicy.current()
     if not policy.public_links_allowed:
-        return False
+        return "the team's admins turned share links off"
     if link.expires_at is not None and link.expires_at <= now:
-        return False
+        return "expired"
     # A policy tightened after the link was made binds it too.
     latest = latest_expiry(link.created_at, policy)
-    return not (latest and latest <= now)
+    if latest and latest <= now:
+        return "expired (the team's longest expiry)"
+    if policy.link_password_required and not link.password_hash:
+        return "the team now requires a password: edit the link to set one"
+    return ""
 
 
 def effective_expiry(link: ShareLink, policy: TeamPolicy) -> datetime | None:
@@ -265,15 +288,20 @@ def effective_expiry(link: ShareLink, policy: TeamPolicy) -> datetime | None:
 
 
 def link_images(link: ShareLink) -> list[Image]:
-    """The images a link shows now, in order: a live link's collection as it is today; a
-    frozen link's own list, minus anything deleted since. One query, however many."""
+    """The images a link shows now, in order: a live link's collection as it is today (its
+    owner's images in it); a frozen link's own list, minus anything deleted since. One
+    query, however many."""
     return [item.image for item in _items(link).select_related("image__job", "image__owner")]
 
 
 def _items(link: ShareLink):
     alive = {"image__status": Image.Status.MIRRORED, "image__job__deleted_at__isnull": True}
     if link.collection_id:
-        items = CollectionItem.objects.filter(collection_id=link.collection_id, **alive)
+        # A link publishes only its owner's own images: what teammates added to the
+        # collection stays inside the team (they never chose to publish it).
+        items = CollectionItem.objects.filter(
+            collection_id=link.collection_id, image__owner_id=link.owner_id, **alive
+        )
         if link.collection.order == Collection.Order.NEWEST:
             return items.order_by("-image_id")
         return items.order_by("position", "id")
@@ -304,6 +332,7 @@ def link_image(link: ShareLink, image_id: int) -> Image | None:
     """One image, only if the link shows it right now (one query)."""
     images = shareable_images().filter(pk=image_id).select_related("job")
     if link.collection_id:
+        images = images.filter(owner_id=link.owner_id)  # as _items: the owner's own only
         held = CollectionItem.objects.filter(collection_id=link.collection_id, image_id=image_id)
     else:
         held = ShareLinkImage.objects.filter(link_id=link.pk, image_id=image_id)

@@ -29,6 +29,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from PIL import Image as PILImage
 
+from flux2web.lib.clients import client_address, throttle_key
 from flux2web.lib.ids import parse_id
 from flux2web.sharing import imaging, links
 from flux2web.sharing.models import ShareLink
@@ -47,7 +48,10 @@ SESSION_KEY = "share_unlocked"
 BOTS = re.compile(
     r"bot\b|bot/|crawler|spider|slurp|preview|facebookexternalhit|facebot|whatsapp|slack|"
     r"discord|telegram|linkedin|skypeuri|embedly|vkshare|pinterest|redditbot|bingpreview|"
-    r"googleother|google-inspectiontool|curl/|wget/|python-requests|httpx",
+    r"googleother|google-inspectiontool|curl/|wget/|python-requests|httpx|"
+    # The fediverse and other previewers: a post with a link makes every instance fetch it.
+    r"mastodon|pleroma|akkoma|misskey|iframely|bluesky|bsky|cardyb|applebot|bingbot|tumblr|"
+    r"w3c_validator|w3c-checklink",
     re.IGNORECASE,
 )
 
@@ -86,16 +90,15 @@ def public(*methods):
                 share_headers(response, page=response.get("Content-Type", "").startswith("text"))
             return response
 
-        return login_not_required(wrapped)
+        # Exempt from the CSRF check: these views change nothing but the unlock (itself
+        # exempt, see there), and a refused POST would otherwise be the CSRF failure page
+        # (not `gone`, without the share headers) logged with the address.
+        return csrf_exempt(login_not_required(wrapped))
 
     return decorate
 
 
 # ---- Who is asking. ---------------------------------------------------------------------
-
-
-def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def is_bot(request) -> bool:
@@ -149,6 +152,11 @@ def page(request, link, key):
         "cover_url": request.build_absolute_uri(f"/s/{key}/i/{cover_id}/web") if preview else "",
         "page_url": request.build_absolute_uri(f"/s/{key}/"),
         "can_download": link.downloads != ShareLink.Downloads.NONE,
+        # Previews off: the tab shows a generic title, so a previewer that reads <title>
+        # gets nothing of the link; people still see its title on the page, bots we know
+        # do not. (A locked link's page is the password form, which names nothing.)
+        "preview_title": link.allow_preview,
+        "show_title": link.allow_preview or not is_bot(request),
     }
     return share_headers(render(request, "share/page.html", context), page=True)
 
@@ -231,11 +239,12 @@ def unlock(request, link, key):
 
 
 class _Throttle:
-    """Failed passwords per link and client address: one address cannot guess on, and
-    guests behind the same address are not locked out of other links."""
+    """Failed passwords per link and client (an IPv6 client by its /64; behind the proxy,
+    the address the proxy saw): one client cannot guess on, and guests elsewhere, or
+    behind the same address on other links, are not locked out."""
 
     def __init__(self, link, request):
-        who = hashlib.sha256(f"{settings.SECRET_KEY}:{client_address(request)}".encode())
+        who = hashlib.sha256(f"{settings.SECRET_KEY}:{throttle_key(request)}".encode())
         base = f"share:pw:{link.pk}:{who.hexdigest()[:24]}"
         self.count_key, self.start_key = f"{base}:n", f"{base}:t"
 
@@ -386,4 +395,4 @@ def not_found(request, rest=""):
     return gone(request)
 
 
-not_found = login_not_required(not_found)
+not_found = csrf_exempt(login_not_required(not_found))

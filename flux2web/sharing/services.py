@@ -7,7 +7,8 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
+from django.utils import timezone
 
 from flux2web.accounts.models import gallery_changed
 from flux2web.jobs.models import Image, Job
@@ -32,6 +33,20 @@ def collection_create(*, owner, title: str, description: str = "",
 
 def collection_update(*, collection: Collection, title: str, description: str,
                       visibility: str, order: str) -> Collection:  # fmt: skip
+    """Opening a collection to the team shows the owner's images in it to the team (as
+    adding them would have); `collection.shown_to_team` says how many were private."""
+    collection.shown_to_team = 0
+    if visibility != V.PRIVATE:
+        collection.shown_to_team = Image.objects.filter(
+            owner=collection.owner_id, team_visible=False,
+            pk__in=CollectionItem.objects.filter(collection=collection).values("image_id"),
+        ).update(team_visible=True)  # fmt: skip
+        if collection.shown_to_team:
+            gallery_changed(collection.owner_id)
+            _visibility_changed(
+                owner=collection.owner,
+                image_ids=CollectionItem.objects.filter(collection=collection).values("image_id"),
+            )
     collection.title = title.strip()
     collection.description = description.strip()
     collection.visibility = visibility
@@ -53,32 +68,51 @@ def addable_images(*, user, image_ids: Iterable[int]):
 
 
 def collection_add_images(*, collection: Collection, user, image_ids: Iterable[int]) -> int:
-    """Append the person's own images not yet in the collection; returns how many were new."""
+    """Append the person's own images not yet in the collection; returns how many were new.
+    See `collection_add`."""
+    return collection_add(collection=collection, user=user, image_ids=image_ids)[0]
+
+
+def collection_add(*, collection: Collection, user, image_ids: Iterable[int]) -> tuple[int, int]:
+    """Append the person's own images not yet in the collection: (how many were new, how
+    many became team-visible). Into a collection the team can see, the images become
+    team-visible: private beats membership, so that is what showing them there means."""
     if not Collection.objects.addable_by(user).filter(pk=collection.pk).exists():
         raise CollectionRefused("You cannot add images to this collection.")
     ids = list(dict.fromkeys(image_ids))  # in the order given: the gallery's, the job's
     allowed = set(addable_images(user=user, image_ids=ids).values_list("pk", flat=True))
     wanted = [pk for pk in ids if pk in allowed]
+    new = []
     with transaction.atomic():
         # Locks the collection row, so two adds at once do not take the same positions.
-        Collection.objects.select_for_update().filter(pk=collection.pk).first()
+        locked = Collection.objects.select_for_update().filter(pk=collection.pk).first()
+        if locked is None:
+            raise CollectionRefused("You cannot add images to this collection.")
         present = set(
             CollectionItem.objects.filter(collection=collection, image_id__in=wanted).values_list(
                 "image_id", flat=True
             )
         )
         new = [pk for pk in wanted if pk not in present]
-        if not new:
-            return 0
-        last = CollectionItem.objects.filter(collection=collection).aggregate(m=Max("position"))
-        start = (last["m"] if last["m"] is not None else -1) + 1
-        CollectionItem.objects.bulk_create(
-            [CollectionItem(collection=collection, image_id=pk, added_by=user, position=start + n)
-             for n, pk in enumerate(new)],
-            ignore_conflicts=True,
-        )  # fmt: skip
-        collection.save(update_fields=["updated_at"])
-    return len(new)
+        if new:
+            last = CollectionItem.objects.filter(collection=collection).aggregate(m=Max("position"))
+            start = (last["m"] if last["m"] is not None else -1) + 1
+            CollectionItem.objects.bulk_create(
+                [CollectionItem(collection=collection, image_id=pk, added_by=user,
+                                position=start + n) for n, pk in enumerate(new)],
+                ignore_conflicts=True,
+            )  # fmt: skip
+            collection.save(update_fields=["updated_at"])
+    # Outside the collection's lock: this touches the other collections holding them.
+    shown = 0
+    if locked.visibility != V.PRIVATE and wanted:
+        shown = Image.objects.filter(pk__in=wanted, owner=user, team_visible=False).update(
+            team_visible=True
+        )
+        if shown:
+            gallery_changed(user.pk)
+            _visibility_changed(owner=user, image_ids=wanted)
+    return len(new), shown
 
 
 def collection_remove_images(*, collection: Collection, user, image_ids: Iterable[int]) -> int:
@@ -146,12 +180,23 @@ def collection_set_cover(*, collection: Collection, image_id: int | None) -> Non
     collection.save(update_fields=["cover", "updated_at"])
 
 
-def ordered_items(collection: Collection):
-    """The collection's stored images in the order its page shows them."""
+def seen_by(viewer, prefix: str = "image__") -> Q:
+    """Of a collection's images, those this person sees: their own, and others' that are
+    team-visible while their maker is an active member. Private beats membership."""
+    return Q(**{f"{prefix}owner": viewer}) | Q(
+        **{f"{prefix}team_visible": True, f"{prefix}owner__is_active": True}
+    )
+
+
+def ordered_items(collection: Collection, *, viewer=None):
+    """The collection's stored images in the order its page shows them; with a viewer,
+    only those that person may see (`seen_by`)."""
     items = CollectionItem.objects.filter(
         collection=collection, image__status=Image.Status.MIRRORED,
         image__job__deleted_at__isnull=True,
     )  # fmt: skip
+    if viewer is not None:
+        items = items.filter(seen_by(viewer))
     if collection.order == Collection.Order.NEWEST:
         return items.order_by("-image_id")
     return items.order_by("position", "id")
@@ -191,12 +236,22 @@ def resolve_pending(*, job_id: int) -> int:
 
 def image_set_team_visible(*, owner, image_ids: Iterable[int], team_visible: bool) -> int:
     """Show some of a person's own images to the team, or make them private again."""
-    changed = Image.objects.filter(owner=owner, pk__in=list(image_ids)).update(
-        team_visible=team_visible
-    )
+    ids = list(image_ids)
+    changed = Image.objects.filter(owner=owner, pk__in=ids).update(team_visible=team_visible)
     if changed:
         gallery_changed(owner.pk)
+        _visibility_changed(owner=owner, image_ids=ids)
     return changed
+
+
+def _visibility_changed(*, owner, image_ids) -> None:
+    """What members see of the collections holding these images changed: their cached
+    pages of tiles are keyed by the collection's last change."""
+    Collection.objects.filter(
+        pk__in=CollectionItem.objects.filter(image__owner=owner, image_id__in=image_ids).values(
+            "collection_id"
+        )
+    ).update(updated_at=timezone.now())
 
 
 def set_new_images_visibility(*, user, choice: str) -> None:

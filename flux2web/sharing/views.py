@@ -7,7 +7,7 @@ import zipfile
 
 from django.contrib import messages
 from django.core.cache import cache
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -46,7 +46,8 @@ GRID_PARTIALS = {"collection-grid": "grid", "collection-more": "tiles"}
 
 def _collection_for_viewer(request, pk) -> Collection:
     return get_object_or_404(
-        Collection.objects.for_user(request.user).select_related("owner", "cover"), pk=pk
+        Collection.objects.for_user(request.user).select_related("owner", "cover__owner"),
+        pk=pk,
     )
 
 
@@ -61,27 +62,69 @@ def _back(request, default: str):
     return redirect(default)
 
 
+def _sees(user, image) -> bool:
+    """Whether this person sees one image of a collection (as services.seen_by)."""
+    return image.owner_id == user.pk or (image.team_visible and image.owner.is_active)
+
+
 # ---- The list of collections, and making one. ------------------------------------------
 
 
 def _collections_context(request, form=None):
+    viewer = request.user
     first_item = CollectionItem.objects.filter(
-        collection=OuterRef("pk"), image__status=Image.Status.MIRRORED
-    ).order_by("position", "id")
+        services.seen_by(viewer),
+        collection=OuterRef("pk"),
+        image__status=Image.Status.MIRRORED,
+    ).order_by("position", "id")  # fmt: skip
+    # Counted as the viewer sees them: a private image of someone else is not even a number.
+    shown = services.seen_by(viewer, "items__image__") & Q(
+        items__image__status=Image.Status.MIRRORED, items__image__job__deleted_at__isnull=True
+    )
     collections = list(
-        Collection.objects.for_user(request.user)
-        .select_related("owner", "cover")
-        .annotate(n=Count("items"), first_image=Subquery(first_item.values("image_id")[:1]))
+        Collection.objects.for_user(viewer)
+        .select_related("owner", "cover__owner")
+        .annotate(
+            n=Count("items", filter=shown), first_image=Subquery(first_item.values("image_id")[:1])
+        )
         .order_by("-updated_at", "-id")
     )
-    # A collection without a chosen cover shows its first image: one query for them all.
-    wanted = [c.first_image for c in collections if c.cover_id is None and c.first_image]
+    # A collection without a chosen cover (or one this person does not see) shows its
+    # first image: one query for them all.
+    for c in collections:
+        c.own_cover = c.cover if c.cover_id and _sees(viewer, c.cover) else None
+    wanted = [c.first_image for c in collections if c.own_cover is None and c.first_image]
     firsts = Image.objects.in_bulk(wanted) if wanted else {}
     for c in collections:
-        c.shown_cover = c.cover if c.cover_id else firsts.get(c.first_image)
+        c.shown_cover = c.own_cover or firsts.get(c.first_image)
     mine = [c for c in collections if c.owner_id == request.user.pk]
     team = [c for c in collections if c.owner_id != request.user.pk]
-    return {"mine": mine, "team": team, "form": form or NewCollectionForm()}
+    return {
+        "mine": mine,
+        "team": team,
+        "form": form or NewCollectionForm(),
+        "closed": _closed_contributions(viewer),
+    }
+
+
+def _closed_contributions(viewer) -> list[dict]:
+    """The person's own images in collections since closed to them (made private by their
+    owner): they can take them back. Nothing else of those collections is shown, not even
+    the title (it may have changed since): only whose it is and the person's own images."""
+    items = (
+        CollectionItem.objects.filter(added_by=viewer, image__owner=viewer)
+        .exclude(collection__in=Collection.objects.for_user(viewer))
+        .select_related("image", "collection__owner")
+        .order_by("collection_id", "position", "id")[:200]
+    )
+    closed: dict[int, dict] = {}
+    for item in items:
+        entry = closed.setdefault(
+            item.collection_id, {"pk": item.collection_id, "owner": item.collection.owner,
+                                 "images": []},
+        )  # fmt: skip
+        entry["images"].append(item.image)
+    return list(closed.values())
 
 
 @require_GET
@@ -106,7 +149,7 @@ def collection_new(request):
 def _page_context(request, collection, form=None):
     """The collection's head and one page of its grid (PER_PAGE tiles from ?start=)."""
     start = min(parse_id(request.GET.get("start")) or 0, 10**6)
-    ordered = services.ordered_items(collection)
+    ordered = services.ordered_items(collection, viewer=request.user)
     count = ordered.count()
     mine = collection.owner_id == request.user.pk
     context = {
@@ -122,7 +165,7 @@ def _page_context(request, collection, form=None):
         "remove_url": reverse("sharing:collection_remove", args=[collection.pk]),
     }
     context["tiles_html"] = _tiles(request, ordered, context)
-    if collection.cover_id:
+    if collection.cover_id and _sees(request.user, collection.cover):
         context["cover"] = collection.cover
     else:
         first = ordered.select_related("image").first()
@@ -185,7 +228,14 @@ def collection_edit(request, pk):
         context = _page_context(request, collection, form)
         return render(request, "sharing/collection.html", context, status=400)
     services.collection_update(collection=collection, **form.cleaned_data)
-    messages.success(request, "Saved the collection.")
+    shown = collection.shown_to_team
+    if shown:
+        messages.success(
+            request, f"Saved the collection. {shown} of your images in it "
+            f"{'are' if shown != 1 else 'is'} now also shown to the team, since it is.",
+        )  # fmt: skip
+    else:
+        messages.success(request, "Saved the collection.")
     return redirect("sharing:collection", collection.pk)
 
 
@@ -211,8 +261,15 @@ def _after_grid_change(request, collection):
 
 @require_POST
 def collection_remove(request, pk):
-    collection = _collection_for_viewer(request, pk)
     ids = parse_ids(request.POST.getlist("image"))
+    collection = (
+        Collection.objects.for_user(request.user)
+        .select_related("owner", "cover__owner")
+        .filter(pk=pk)
+        .first()
+    )
+    if collection is None:
+        return _take_back(request, pk, ids)
     if not ids:
         messages.error(request, "Choose at least one image to remove.")
         return _after_grid_change(request, collection)
@@ -224,6 +281,22 @@ def collection_remove(request, pk):
     else:
         messages.error(request, "Nothing removed: you can remove only images you added.")
     return _after_grid_change(request, collection)
+
+
+def _take_back(request, pk, ids):
+    """A collection closed to this person (made private after they added to it): they can
+    still take back what they added, and only that. Anything else is the same 404 as for
+    no collection, and the answer tells nothing of what the collection holds."""
+    closed = Collection.objects.filter(pk=pk).first()
+    removed = 0
+    if closed is not None and ids:
+        removed = services.collection_remove_images(
+            collection=closed, user=request.user, image_ids=ids
+        )
+    if not removed:
+        raise Http404("No such collection.")
+    messages.success(request, f"Took back {removed} image{'s' if removed != 1 else ''}.")
+    return redirect("sharing:collections")
 
 
 @require_POST
@@ -282,17 +355,26 @@ def collection_cover(request, pk):
 def collection_zip(request, pk):
     collection = _collection_for_viewer(request, pk)
     items = list(
-        services.ordered_items(collection).select_related("image", "image__job")[:ZIP_AT_MOST]
+        services.ordered_items(collection, viewer=request.user).select_related(
+            "image", "image__job"
+        )[:ZIP_AT_MOST]
     )
     if not items:
         messages.error(request, "This collection has no images to download.")
         return redirect("sharing:collection", collection.pk)
     # Spooled as the gallery's ZIP: small archives in memory, big ones in a temporary file.
     archive = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115
+    missing = []
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
         for n, item in enumerate(items, start=1):
-            with item.image.original.open("rb") as source:
-                zf.writestr(f"{n:03d}-{download_name(item.image)}", source.read())
+            name = f"{n:03d}-{download_name(item.image)}"
+            try:
+                with item.image.original.open("rb") as source:
+                    zf.writestr(name, source.read())
+            except OSError:  # its stored file is gone: the rest still downloads
+                missing.append(name)
+        if missing:
+            zf.writestr("README.txt", _missing_note(missing))
     archive.seek(0)
     name = slugify(collection.title)[:48] or "collection"
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -300,6 +382,17 @@ def collection_zip(request, pk):
         archive, as_attachment=True, filename=f"{name}-{stamp}.zip",
         content_type="application/zip",
     )  # fmt: skip
+
+
+def _missing_note(names) -> str:
+    lines = [
+        f"{len(names)} image{'s' if len(names) != 1 else ''} of this collection could not be "
+        "read from storage and {} not in this archive:".format("are" if len(names) != 1 else "is"),
+        "",
+        *names,
+        "",
+    ]
+    return "\n".join(lines)
 
 
 # ---- Adding images: from the gallery, the lightbox, a job card, the job page. ----------
@@ -343,7 +436,7 @@ def add(request):
         collection, made = services.collection_create(
             owner=request.user, title=form.cleaned_data["new_title"]), True  # fmt: skip
     try:
-        added = services.collection_add_images(
+        added, shown = services.collection_add(
             collection=collection, user=request.user, image_ids=[i.pk for i in images]
         )
     except services.CollectionRefused as refused:  # its owner closed it a moment ago
@@ -351,7 +444,10 @@ def add(request):
         return _back(request, reverse("gallery:index"))
     already = len(images) - added
     words = f"Added {added} image{'s' if added != 1 else ''} to “{collection.title}”"
-    messages.success(request, words + (f" ({already} already there)." if already else "."))
+    words += f" ({already} already there)." if already else "."
+    if shown:
+        words += f" Also shown to the team, since “{collection.title}” is."
+    messages.success(request, words)
     if request.htmx:
         fresh = AddToCollectionForm(user=request.user, initial={"collection": collection.pk})
         return render(request, "sharing/add.html#add-form", {"form": fresh, "images": images})
@@ -381,8 +477,13 @@ def image_visibility(request):
     )
     if not changed:
         raise Http404("No such image.")
-    where = "visible to the team" if team == "1" else "private"
-    messages.success(request, f"{changed} image{'s are' if changed != 1 else ' is'} now {where}.")
+    words = f"{changed} image{'s are' if changed != 1 else ' is'} now "
+    if team == "1":
+        words += "visible to the team."
+    else:  # and true everywhere: private beats collection membership
+        words += f"private: teammates no longer see {'them' if changed != 1 else 'it'}, "
+        words += "in collections either."
+    messages.success(request, words)
     if request.htmx and len(ids) == 1:
         image = Image.objects.get(pk=ids[0])
         return render(request, "sharing/parts.html#visibility", {"image": image})

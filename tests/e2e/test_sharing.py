@@ -60,12 +60,15 @@ def test_share_a_collection_with_a_password_unlock_browse_download_and_revoke(
     visitor.on("console", lambda m: blocked.append(m.text) if "Content Security" in m.text else 0)
     first = visitor.goto(address)
     assert first.headers["x-robots-tag"] == "noindex, nofollow"
-    expect(visitor.get_by_role("heading", name="Spring campaign — round 2")).to_be_visible()
+    # Locked: nothing of the link, not even its title (README: previews and the locked page).
+    expect(visitor.get_by_role("heading", name="Shared images")).to_be_visible()
+    expect(visitor.get_by_text("Spring campaign")).to_have_count(0)
     visitor.get_by_label("Password").fill("not it")
     visitor.get_by_role("button", name="View images").click()
     expect(visitor.get_by_role("alert")).to_have_text("That password is not right.")
     visitor.get_by_label("Password").fill("open sesame")
     visitor.get_by_role("button", name="View images").click()
+    expect(visitor.get_by_role("heading", name="Spring campaign — round 2")).to_be_visible()
     expect(visitor.locator("figure.tile")).to_have_count(3)
     expect(visitor.locator("figure.tile img").first).to_have_js_property("complete", True)
     assert visitor.evaluate(

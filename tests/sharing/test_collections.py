@@ -121,12 +121,15 @@ def test_a_private_collection_is_the_same_404_as_none_for_anyone_else(as_owner, 
 
 
 def test_a_teammate_views_a_team_collection_and_its_images_but_cannot_change_it(as_teammate, owner):
-    image = made(owner, "private but collected")
+    image = made(owner, "private until collected")
     c = collection_of(owner, "Lookbook", V.TEAM_VIEW, images=[image])
     html = as_teammate.get(f"/collections/{c.pk}/").content.decode()
-    assert "Lookbook" in html and "private but collected" in html
+    assert "Lookbook" in html and "private until collected" in html
     assert "Remove" not in html and "/sharing" not in html
-    # The collection lets the team see the image's files, though the image is private.
+    # Adding it to a collection the team sees made the image team-visible (README: private
+    # beats collection membership, so showing it there means showing it to the team).
+    image.refresh_from_db()
+    assert image.team_visible
     assert as_teammate.get(f"/media/{image.thumbnail.name}").status_code == 200
     assert as_teammate.get(f"/media/{image.original.name}").status_code == 200
     for action in ("edit", "delete", "move", "reorder", "cover"):
@@ -395,7 +398,7 @@ def test_the_list_shows_each_cover_with_a_fixed_number_of_queries(as_owner, owne
 
 
 def test_what_a_teammate_added_stays_visible_to_the_owner_when_the_collection_closes(
-    as_owner, as_outsider, owner, teammate
+    as_owner, owner, teammate
 ):
     c = collection_of(owner, "Open", V.TEAM_ADD)
     theirs = made(teammate, "tomas's private contribution")
@@ -405,4 +408,8 @@ def test_what_a_teammate_added_stays_visible_to_the_owner_when_the_collection_cl
         {"edit-title": "Closed", "edit-visibility": "private", "edit-order": "manual"},
     )
     assert as_owner.get(f"/media/{theirs.thumbnail.name}").status_code == 200
-    assert as_outsider.get(f"/media/{theirs.thumbnail.name}").status_code == 404
+    assert "private contribution" in as_owner.get(f"/collections/{c.pk}/").text
+    # Until its maker makes it private again: then it is hidden, collection or not.
+    services.image_set_team_visible(owner=teammate, image_ids=[theirs.pk], team_visible=False)
+    assert as_owner.get(f"/media/{theirs.thumbnail.name}").status_code == 404
+    assert "private contribution" not in as_owner.get(f"/collections/{c.pk}/").text

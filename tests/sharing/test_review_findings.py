@@ -1,5 +1,5 @@
 """Findings of the hostile review of issue 10 (collections, share links, team gallery).
-Each test states what should hold and is marked xfail(strict) until the app is fixed."""
+Each test states what should hold; all hold since the fixes (see README, collections)."""
 
 import logging
 
@@ -40,10 +40,6 @@ def policy(**fields):
 # ---- Password throttling. --------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: share throttle reads REMOTE_ADDR, ignores BEHIND_PROXY: one bucket",
-)
 def test_behind_the_proxy_one_guesser_does_not_lock_every_guest_out_of_a_link(
     settings, owner, collection
 ):
@@ -56,9 +52,6 @@ def test_behind_the_proxy_one_guesser_does_not_lock_every_guest_out_of_a_link(
     assert guest.post(path + "unlock", {"password": "open sesame"}).status_code == 302
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: visitor hash reads REMOTE_ADDR, ignores BEHIND_PROXY"
-)
 def test_behind_the_proxy_two_visitors_on_the_same_browser_count_as_two(
     settings, owner, collection
 ):
@@ -71,9 +64,6 @@ def test_behind_the_proxy_two_visitors_on_the_same_browser_count_as_two(
     assert link.visits.count() == 2
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: throttle keys the full IPv6 address; one /64 guesses without limit"
-)
 def test_password_guesses_from_one_ipv6_network_are_throttled_together(owner, collection):
     _, path = share(owner, collection=collection, password="open sesame")
     for n in range(1, 11):
@@ -85,9 +75,6 @@ def test_password_guesses_from_one_ipv6_network_are_throttled_together(owner, co
 # ---- Secrets in logs. ------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: django.request logs 403/404 paths, which carry a live share token"
-)
 def test_a_live_token_never_appears_in_the_logs(client, owner, collection, images, caplog):
     _, path = share(owner, collection=collection, password="open sesame")
     token = path.rstrip("/").rsplit("-", 1)[-1][-43:]
@@ -101,10 +88,6 @@ def test_a_live_token_never_appears_in_the_logs(client, owner, collection, image
 # ---- Metadata in served files. ---------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: strip_jpeg copies all after SOS: trailing pictures keep EXIF/XMP",
-)
 def test_a_jpeg_original_with_a_second_picture_after_its_end_is_served_without_its_prompt(
     client, owner, media
 ):
@@ -122,7 +105,6 @@ def test_a_jpeg_original_with_a_second_picture_after_its_end_is_served_without_i
 # ---- Stats. ----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="review: bot regex misses Mastodon/Iframely previewers")
 def test_fediverse_link_previews_are_not_counted_as_views(owner, collection):
     link, path = share(owner, collection=collection)
     for agent in (
@@ -137,10 +119,6 @@ def test_fediverse_link_previews_are_not_counted_as_views(owner, collection):
 # ---- Team visibility through collections. ----------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: a private image shows to all via any team collection",
-)
 def test_an_image_made_private_again_is_not_shown_to_teammates_through_a_team_collection(
     as_owner, as_teammate, owner
 ):
@@ -156,10 +134,6 @@ def test_an_image_made_private_again_is_not_shown_to_teammates_through_a_team_co
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: collection ZIP gives teammates private originals with prompts",
-)
 def test_a_teammate_cannot_download_someones_private_images_from_a_team_collection(
     as_teammate, owner
 ):
@@ -172,10 +146,6 @@ def test_a_teammate_cannot_download_someones_private_images_from_a_team_collecti
 # ---- Policy. ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: link_password_required binds only new links; old password-less links stay open",
-)
 def test_requiring_passwords_stops_links_made_without_one(client, owner, collection):
     _, path = share(owner, collection=collection)
     policy(link_password_required=True)
@@ -186,7 +156,6 @@ def test_requiring_passwords_stops_links_made_without_one(client, owner, collect
 # ---- Bad input. ------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="review: expires_on 9999-12-31 west of UTC overflows: 500")
 def test_a_far_future_expiry_in_a_western_time_zone_is_an_error_not_a_500(
     settings, as_owner, owner, collection
 ):
@@ -197,9 +166,6 @@ def test_a_far_future_expiry_in_a_western_time_zone_is_an_error_not_a_500(
     assert response.status_code in (302, 400)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: collection ZIP 500s when one stored file is missing"
-)
 def test_a_collection_zip_with_a_missing_file_is_not_a_500(as_owner, owner, collection, images):
     default_storage.delete(images[1].original.name)
     response = as_owner.post(f"/collections/{collection.pk}/zip")
@@ -209,10 +175,6 @@ def test_a_collection_zip_with_a_missing_file_is_not_a_500(as_owner, owner, coll
 # ---- Someone else's link. --------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: a collection link serves teammates' private images added to it",
-)
 def test_a_teammates_private_image_is_not_published_by_someone_elses_link(
     client, as_teammate, owner, teammate
 ):
@@ -226,9 +188,6 @@ def test_a_teammates_private_image_is_not_published_by_someone_elses_link(
     assert client.get(f"{path}i/{theirs.pk}/web").status_code == 404
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: links ignore whether an item's maker is still active"
-)
 def test_a_deactivated_members_images_leave_the_links_of_others(
     client, as_teammate, owner, teammate
 ):
@@ -244,9 +203,6 @@ def test_a_deactivated_members_images_leave_the_links_of_others(
 # ---- Previews. -------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: the password page puts the link's title in <title> and <h1>"
-)
 def test_a_password_links_title_is_not_shown_to_preview_bots(client, owner, collection):
     _, path = share(owner, collection=collection, password="open sesame", title="Acme merger")
     response = Client(HTTP_USER_AGENT="Slackbot-LinkExpanding 1.0").get(path)
@@ -257,10 +213,6 @@ def test_a_password_links_title_is_not_shown_to_preview_bots(client, owner, coll
 # ---- Taking back what one added. -------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: a closed collection 404s its contributors; they cannot remove their own image",
-)
 def test_a_teammate_can_take_their_image_back_after_the_owner_closes_the_collection(
     as_owner, as_teammate, owner, teammate
 ):
@@ -275,10 +227,6 @@ def test_a_teammate_can_take_their_image_back_after_the_owner_closes_the_collect
 # ---- The team's policy. ----------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: /team/policy has no upper bound on link_max_days; timedelta overflows",
-)
 def test_a_huge_longest_expiry_on_the_team_policy_page_is_refused_not_a_500_everywhere(
     as_owner, owner, collection
 ):
@@ -291,7 +239,6 @@ def test_a_huge_longest_expiry_on_the_team_policy_page_is_refused_not_a_500_ever
     assert as_owner.get(f"/collections/{collection.pk}/sharing").status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="review: previews off only drops og: tags; <title> remains")
 def test_with_previews_off_a_preview_bot_gets_no_title(client, owner, collection):
     _, path = share(owner, collection=collection, allow_preview=False, title="Acme merger")
     response = Client(HTTP_USER_AGENT="Slackbot-LinkExpanding 1.0").get(path)
@@ -302,7 +249,6 @@ def test_with_previews_off_a_preview_bot_gets_no_title(client, owner, collection
 # ---- Access that can be taken back. ----------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="review: /media/ caches a teammate's copy for a year")
 def test_a_teammates_view_of_a_team_visible_image_is_not_cached_for_a_year(as_teammate, owner):
     image = make_image(owner)
     type(image).objects.filter(pk=image.pk).update(team_visible=True)
