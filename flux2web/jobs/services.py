@@ -92,9 +92,11 @@ def transition(
 
 
 def note(job_id: int, message: str, *, provider: str = ""):
-    JobEvent.objects.create(
-        job_id=job_id, kind=JobEvent.Kind.NOTE, message=scrub(message), provider=provider
-    )
+    # Notes quote what providers (and callbacks anyone may send) said; PostgreSQL cannot
+    # store a NUL byte in text, so none is kept.
+    message = scrub(message).replace("\x00", "")
+    JobEvent.objects.create(job_id=job_id, kind=JobEvent.Kind.NOTE, message=message,
+                            provider=provider)  # fmt: skip
 
 
 def call_events(job_id: int, provider: str, calls: Iterable[CallRecord]) -> list[JobEvent]:

@@ -258,7 +258,8 @@ def cancel(request, job_id):
 
 def _again(request, job_id, *, same_seed: bool):
     job = _get_job_for_user(request, job_id)
-    key = request.POST.get("key") or uuid.uuid4().hex
+    # The page's one-time action key; PostgreSQL cannot store a NUL byte, so none is kept.
+    key = request.POST.get("key", "").replace("\x00", "") or uuid.uuid4().hex
     request_again = job.generation_request()
     # Only the owner's own uploads are re-signed; every other link is judged again.
     refs = references.take_references(job.reference_urls, owner=job.owner,
