@@ -12,6 +12,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,6 +22,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from flux2web.credentials.forms import ProviderForm
 from flux2web.jobs.models import Job
@@ -88,6 +90,23 @@ def job_url(name):
     return lambda w: reverse(name, args=[w.job.pk])
 
 
+def collection_url(name):
+    return lambda w: reverse(name, args=[w.collection.pk])
+
+
+def link_data(w):
+    week = (timezone.localdate() + timedelta(days=7)).isoformat()
+    return {"title": "Harbours", "label": "Client A", "readable_address": "on",
+            "expires_on": week, "downloads": "web", "allow_preview": "on"}  # fmt: skip
+
+
+# Not 9999-12-31: with no longest expiry set, the team allows that (no 500 either way).
+EXPIRIES = [
+    *NUMBERS, "0000-01-01", "2026-02-30", "99999-01-01", "1999-01-01",
+    "2026-13-01", "\x00", "2026-01-01\x00",
+]  # fmt: skip
+
+
 ENDPOINTS = {
     "generate": Endpoint("owner", lambda w: reverse("studio:generate"), generate_data,
                          writes=True),
@@ -137,6 +156,60 @@ ENDPOINTS = {
     "my usage": Endpoint("owner", lambda w: reverse("team:usage"), method="get"),
     "team usage": Endpoint("team_admin", lambda w: reverse("team:dashboard"), method="get"),
     "usage csv": Endpoint("team_admin", lambda w: reverse("team:usage_csv"), method="get"),
+    # Collections.
+    "new collection": Endpoint("owner", lambda w: reverse("sharing:collection_new"),
+                               lambda w: {"title": "Harbours", "description": "At dusk",
+                                          "visibility": "private"}, writes=True),
+    "edit collection": Endpoint("owner", collection_url("sharing:collection_edit"),
+                                lambda w: {"edit-title": "Lights", "edit-description": "",
+                                           "edit-visibility": "team_view",
+                                           "edit-order": "newest"}),
+    "collection page": Endpoint("owner", collection_url("sharing:collection"), method="get"),
+    "add to new collection": Endpoint("owner", lambda w: reverse("sharing:add"),
+                                      lambda w: {"image": [str(w.image.pk)], "collection": "",
+                                                 "new_title": "Harbours"}, writes=True),
+    # The image is in the collection already: the valid request adds nothing, then goes back.
+    "add to collection": Endpoint("owner", lambda w: reverse("sharing:add"),
+                                  lambda w: {"image": [str(w.image.pk)],
+                                             "collection": str(w.collection.pk)}),
+    "choose a collection": Endpoint("owner", lambda w: reverse("sharing:add"),
+                                    lambda w: {"image": [str(w.image.pk)]}, method="get"),
+    "remove from collection": Endpoint("owner", collection_url("sharing:collection_remove"),
+                                       lambda w: {"image": [str(w.image.pk)]}, acts=True),
+    "reorder": Endpoint("owner", collection_url("sharing:collection_reorder"),
+                        lambda w: {"image": [str(w.image.pk)]}, acts=True),
+    "newest first": Endpoint("owner", collection_url("sharing:collection_reorder"),
+                             lambda w: {"order": "newest"}, acts=True),
+    "move": Endpoint("owner", collection_url("sharing:collection_move"),
+                     lambda w: {"down": str(w.image.pk)}, acts=True),
+    "cover": Endpoint("owner", collection_url("sharing:collection_cover"),
+                      lambda w: {"image": str(w.image.pk)}, acts=True),
+    "image visibility": Endpoint("owner", lambda w: reverse("sharing:image_visibility"),
+                                 lambda w: {"image": [str(w.image.pk)], "team": "1"}, acts=True),
+    "image settings": Endpoint("owner", lambda w: reverse("sharing:image_settings"),
+                               lambda w: {"new_images_visibility": "team"}, acts=True),
+    "team policy": Endpoint("team_admin", lambda w: reverse("sharing:team_policy"),
+                            lambda w: {"public_links_allowed": "on", "link_max_days": "30"},
+                            acts=True),
+    "team gallery": Endpoint("owner", lambda w: reverse("sharing:team_gallery"), method="get"),
+    # Share links.
+    "new link": Endpoint("owner",
+                         lambda w: reverse("share:collection_sharing", args=[w.collection.pk]),
+                         link_data, writes=True),
+    "share a selection": Endpoint("owner", lambda w: reverse("share:selection"),
+                                  lambda w: {**link_data(w), "image": [str(w.image.pk)]},
+                                  writes=True),
+    "edit link": Endpoint("owner", lambda w: reverse("share:edit", args=[w.link.pk]),
+                          link_data),
+    "revoke link": Endpoint("owner", lambda w: reverse("share:revoke", args=[w.link.pk]),
+                            acts=True),
+    "rotate link": Endpoint("owner", lambda w: reverse("share:rotate", args=[w.link.pk]),
+                            acts=True),
+    "team links": Endpoint("team_admin", lambda w: reverse("share:team_links"),
+                           lambda w: {"public_links_allowed": "on", "link_max_days": "30"},
+                           acts=True),
+    "unlock": Endpoint("anonymous", lambda w: reverse("share:unlock", args=[w.locked_key]),
+                       lambda w: {"password": "not it"}),
 }  # fmt: skip
 
 # (endpoint, field) -> bad values; every one is sent alone, on top of the valid request.
@@ -214,6 +287,53 @@ SWEEP: dict[tuple[str, str], list] = {
     ("my usage", "month"): MONTHS,
     ("team usage", "month"): MONTHS,
     ("usage csv", "month"): MONTHS,
+    ("new collection", "title"): [HUGE, *NUL, " ", "a" * 121],
+    ("new collection", "description"): [HUGE, *NUL, "a" * 2001],
+    ("new collection", "visibility"): STRINGS,
+    ("edit collection", "edit-title"): [HUGE, *NUL, " ", "a" * 121],
+    ("edit collection", "edit-description"): [HUGE, *NUL],
+    ("edit collection", "edit-visibility"): STRINGS,
+    ("edit collection", "edit-order"): STRINGS,
+    ("collection page", "start"): IDS,
+    ("add to new collection", "image"): IDS,
+    ("add to new collection", "new_title"): [HUGE, *NUL, " "],
+    ("add to collection", "collection"): [*IDS, *STRINGS],
+    ("add to collection", "next"): REDIRECTS,
+    ("add to collection", "next (not a path)"): NOT_A_PATH,
+    ("choose a collection", "image"): IDS,
+    ("choose a collection", "job"): IDS,
+    ("choose a collection", "next"): REDIRECTS,
+    ("remove from collection", "image"): IDS,
+    ("reorder", "image"): IDS,
+    ("newest first", "order"): STRINGS,
+    ("move", "down"): IDS,
+    ("cover", "image"): [*IDS, *STRINGS],
+    ("image visibility", "image"): IDS,
+    ("image visibility", "team"): STRINGS,
+    ("image visibility", "next"): REDIRECTS,
+    ("image visibility", "next (not a path)"): NOT_A_PATH,
+    ("image settings", "new_images_visibility"): STRINGS,
+    ("team policy", "link_max_days"): NUMBERS,
+    ("team gallery", "person"): IDS + STRINGS,
+    ("team gallery", "before"): IDS,
+    ("new link", "title"): [HUGE, *NUL, "a" * 121],
+    ("new link", "label"): [HUGE, *NUL, "a" * 81],
+    ("new link", "expires_on"): EXPIRIES,
+    ("new link", "password"): [HUGE, *NUL, "a" * 201],
+    ("new link", "downloads"): STRINGS,
+    ("share a selection", "image"): IDS,
+    ("share a selection", "expires_on"): EXPIRIES,
+    ("share a selection", "password"): [HUGE, *NUL],
+    ("edit link", "title"): [HUGE, *NUL],
+    ("edit link", "expires_on"): EXPIRIES,
+    ("edit link", "password"): [HUGE, *NUL],
+    ("edit link", "downloads"): STRINGS,
+    ("revoke link", "next"): REDIRECTS,
+    ("revoke link", "next (not a path)"): NOT_A_PATH,
+    ("rotate link", "next"): REDIRECTS,
+    ("rotate link", "next (not a path)"): NOT_A_PATH,
+    ("team links", "link_max_days"): NUMBERS,
+    ("unlock", "password"): [*TEXT, "😀" * 5000],
 }
 
 

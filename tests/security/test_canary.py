@@ -21,6 +21,7 @@ from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import services
 from flux2web.jobs import tasks as job_tasks
 from flux2web.jobs.models import Job
+from flux2web.sharing.services import collection_create
 
 pytestmark = pytest.mark.django_db
 
@@ -58,9 +59,10 @@ def signed_in(user) -> Client:
     return client
 
 
-def generate(client, prompt):
+def generate(client, prompt, **extra):
     data = {"prompt": prompt, "model": "pro", "provider": "", "aspect_ratio": "1:1",
-            "resolution": "1K", "count": 1, "idempotency_key": uuid.uuid4().hex}  # fmt: skip
+            "resolution": "1K", "count": 1, "idempotency_key": uuid.uuid4().hex,
+            **extra}  # fmt: skip
     assert client.post(reverse("studio:generate"), data).status_code == 302
 
 
@@ -100,8 +102,9 @@ def trail(owner, team_admin, sandbox, media, caplog, monkeypatch,
     assert added.status_code == 302, added.content.decode()[:2000]
     credential = ProviderCredential.objects.get(name="KIE.ai")
     member = signed_in(owner)
+    collection = collection_create(owner=owner, title="Canary lights")
     with django_capture_on_commit_callbacks(execute=True):
-        generate(member, "a lighthouse for the canary")
+        generate(member, "a lighthouse for the canary", collection=collection.pk)
         generate(admin, "an owl for the canary")
     for job in Job.objects.order_by("pk"):
         submit_until_final(job, credential)
@@ -119,6 +122,19 @@ def trail(owner, team_admin, sandbox, media, caplog, monkeypatch,
         ("provider's page", admin, reverse("credentials:edit", args=[credential.pk])),
         ("team usage", admin, reverse("team:dashboard")),
         ("member page", admin, reverse("team:member", args=[owner.pk])),
+        ("collections (member)", member, reverse("sharing:collections")),
+        ("collection (member)", member, reverse("sharing:collection", args=[collection.pk])),
+        (
+            "sharing panel (member)",
+            member,
+            reverse("share:collection_sharing", args=[collection.pk]),
+        ),
+        ("team gallery (member)", member, reverse("sharing:team_gallery")),
+        ("image settings (member)", member, reverse("sharing:image_settings")),
+        ("share links (member)", member, reverse("share:mine")),
+        ("gallery (admin)", admin, reverse("gallery:index")),
+        ("team policy", admin, reverse("sharing:team_policy")),
+        ("team's share links", admin, reverse("share:team_links")),
     ]:
         response = client.get(url)
         assert response.status_code == 200, label
