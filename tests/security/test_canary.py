@@ -14,6 +14,7 @@ from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django_q.brokers import get_broker
 from django_q.models import OrmQ
 
 from flux2web.credentials import health
@@ -83,6 +84,9 @@ def trail(owner, team_admin, sandbox, media, caplog, monkeypatch,
     # The sandbox takes the key, then refuses it, echoing it back, on every call.
     monkeypatch.setattr(sandbox.config, "api_keys", sandbox.config.api_keys | {canary})
     sandbox.inject("401_echo", dialect="kie", on="any", times=1000)
+    # Tasks left in a shared broker (Redis) by earlier runs would fill the dispatch window,
+    # and this test's jobs would never be enqueued: start from an empty queue.
+    get_broker().purge_queue()
     payloads = []
     real_async_task = job_tasks.async_task
 
