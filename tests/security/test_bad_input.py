@@ -70,6 +70,7 @@ class Endpoint:
     method: str = "post"
     writes: bool = False  # the valid request writes a row (so the sweep can see one)
     acts: bool = False  # the valid request changes rows itself: only no 500, no off-site
+    refused_with: tuple[int, ...] = ()  # if given, the only answers a bad value may get
 
 
 def generate_data(w):
@@ -139,10 +140,11 @@ ENDPOINTS = {
                              lambda w: {"name": "Apixo", "dialect": "apixo",
                                         "base_url": "https://api.apixo.example/",
                                         "priority": "20", "enabled": "on",
-                                        "api_key": "sk-test-123456"}, writes=True),
+                                        "api_key": "sk-test-123456"},
+                             writes=True, refused_with=(200,)),
     "edit provider": Endpoint("team_admin",
                               lambda w: reverse("credentials:edit", args=[w.credential.pk]),
-                              edit_provider_data),
+                              edit_provider_data, refused_with=(200,)),
     # Signing in may record failed attempts (throttling): only no 500 there.
     "sign in": Endpoint("anonymous", lambda w: reverse("accounts:login"),
                         lambda w: {"username": "olivia", "password": "wrong"}, acts=True),
@@ -153,17 +155,23 @@ ENDPOINTS = {
                                 lambda w: {"old_password": "correct horse battery staple",
                                            "new_password1": "a-New-passw0rd-here",
                                            "new_password2": "a-New-passw0rd-here"}),
-    "my usage": Endpoint("owner", lambda w: reverse("team:usage"), method="get"),
-    "team usage": Endpoint("team_admin", lambda w: reverse("team:dashboard"), method="get"),
-    "usage csv": Endpoint("team_admin", lambda w: reverse("team:usage_csv"), method="get"),
+    # A month that cannot be shown: the pages fall back to this month and say so; the CSV,
+    # a download no one reads a message on, is a 400.
+    "my usage": Endpoint("owner", lambda w: reverse("team:usage"), method="get",
+                         refused_with=(200,)),
+    "team usage": Endpoint("team_admin", lambda w: reverse("team:dashboard"), method="get",
+                           refused_with=(200,)),
+    "usage csv": Endpoint("team_admin", lambda w: reverse("team:usage_csv"), method="get",
+                          refused_with=(400,)),
     # Collections.
     "new collection": Endpoint("owner", lambda w: reverse("sharing:collection_new"),
                                lambda w: {"title": "Harbours", "description": "At dusk",
-                                          "visibility": "private"}, writes=True),
+                                          "visibility": "private"},
+                               writes=True, refused_with=(400,)),
     "edit collection": Endpoint("owner", collection_url("sharing:collection_edit"),
                                 lambda w: {"edit-title": "Lights", "edit-description": "",
                                            "edit-visibility": "team_view",
-                                           "edit-order": "newest"}),
+                                           "edit-order": "newest"}, refused_with=(400,)),
     "collection page": Endpoint("owner", collection_url("sharing:collection"), method="get"),
     "add to new collection": Endpoint("owner", lambda w: reverse("sharing:add"),
                                       lambda w: {"image": [str(w.image.pk)], "collection": "",
@@ -187,27 +195,28 @@ ENDPOINTS = {
     "image visibility": Endpoint("owner", lambda w: reverse("sharing:image_visibility"),
                                  lambda w: {"image": [str(w.image.pk)], "team": "1"}, acts=True),
     "image settings": Endpoint("owner", lambda w: reverse("sharing:image_settings"),
-                               lambda w: {"new_images_visibility": "team"}, acts=True),
+                               lambda w: {"new_images_visibility": "team"}, acts=True,
+                               refused_with=(400,)),
     "team policy": Endpoint("team_admin", lambda w: reverse("sharing:team_policy"),
                             lambda w: {"public_links_allowed": "on", "link_max_days": "30"},
-                            acts=True),
+                            acts=True, refused_with=(400,)),
     "team gallery": Endpoint("owner", lambda w: reverse("sharing:team_gallery"), method="get"),
     # Share links.
     "new link": Endpoint("owner",
                          lambda w: reverse("share:collection_sharing", args=[w.collection.pk]),
-                         link_data, writes=True),
+                         link_data, writes=True, refused_with=(400,)),
     "share a selection": Endpoint("owner", lambda w: reverse("share:selection"),
                                   lambda w: {**link_data(w), "image": [str(w.image.pk)]},
                                   writes=True),
     "edit link": Endpoint("owner", lambda w: reverse("share:edit", args=[w.link.pk]),
-                          link_data),
+                          link_data, refused_with=(400,)),
     "revoke link": Endpoint("owner", lambda w: reverse("share:revoke", args=[w.link.pk]),
                             acts=True),
     "rotate link": Endpoint("owner", lambda w: reverse("share:rotate", args=[w.link.pk]),
                             acts=True),
     "team links": Endpoint("team_admin", lambda w: reverse("share:team_links"),
                            lambda w: {"public_links_allowed": "on", "link_max_days": "30"},
-                           acts=True),
+                           acts=True, refused_with=(400,)),
     "unlock": Endpoint("anonymous", lambda w: reverse("share:unlock", args=[w.locked_key]),
                        lambda w: {"password": "not it"}),
 }  # fmt: skip
@@ -410,10 +419,18 @@ def test_bad_values_get_a_clear_answer_and_write_nothing(world, media, name, fie
     url = endpoint.url(world)
     key = field_name.split(" (")[0]
     failures = []
+    answered = []
     for value in values:
         data = {**endpoint.data(world), key: value}
-        problems = attempt(world, media, lambda d=data: send(client, endpoint, url, d),
-                           rows_may_change=endpoint.acts)  # fmt: skip
+
+        def request(d=data):
+            answered.append(send(client, endpoint, url, d))
+            return answered[-1]
+
+        problems = attempt(world, media, request, rows_may_change=endpoint.acts)
+        status = answered[-1].status_code
+        if endpoint.refused_with and status not in endpoint.refused_with:
+            problems.append(f"answered {status}, not {endpoint.refused_with}")
         failures += [f"{key}={shown(value)}: {p}" for p in problems]
     assert not failures, f"{name}: " + "; ".join(failures[:12])
 
