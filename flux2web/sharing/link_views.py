@@ -77,7 +77,12 @@ def collection_sharing(request, collection_id):
         form = LinkForm(request.POST or None, initial={"title": collection.title})
     if request.method == "POST":
         if form is None:
-            messages.error(request, "Share links are turned off for this team.")
+            # An admin looking at another's collection may revoke, never make a link.
+            refusal = (
+                "Share links are turned off for this team." if mine
+                else "Only the collection's owner can make links to it."
+            )  # fmt: skip
+            messages.error(request, refusal)
             return redirect("share:collection_sharing", collection.pk)
         if form.is_valid():
             try:
