@@ -92,11 +92,9 @@ def transition(
 
 
 def note(job_id: int, message: str, *, provider: str = ""):
-    # Notes quote what providers (and callbacks anyone may send) said; PostgreSQL cannot
-    # store a NUL byte in text, so none is kept.
-    message = scrub(message).replace("\x00", "")
-    JobEvent.objects.create(job_id=job_id, kind=JobEvent.Kind.NOTE, message=message,
-                            provider=provider)  # fmt: skip
+    JobEvent.objects.create(
+        job_id=job_id, kind=JobEvent.Kind.NOTE, message=scrub(message), provider=provider
+    )
 
 
 def call_events(job_id: int, provider: str, calls: Iterable[CallRecord]) -> list[JobEvent]:
