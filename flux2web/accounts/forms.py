@@ -1,5 +1,6 @@
 """Sign-in form with the browser hints that password managers and phones rely on."""
 
+from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 
@@ -10,3 +11,14 @@ class SignInForm(AuthenticationForm):
             {"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
         )
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
+
+    def clean_username(self):
+        # AuthenticationForm sets max_length after the field is made, so nothing checks it;
+        # a longer name can belong to no one, and django-axes could not record the try.
+        username = self.cleaned_data["username"]
+        if len(username) > self.fields["username"].max_length:
+            raise forms.ValidationError(
+                self.error_messages["invalid_login"], code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )  # fmt: skip
+        return username

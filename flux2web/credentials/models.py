@@ -17,12 +17,21 @@ from flux2web.providers.redact import scrub
 DIALECT_CHOICES = [(name, dialect.label) for name, dialect in DIALECTS.items()]
 
 
+MAX_SECRET_LENGTH = 500
+
+
 def check_secret(value: str, what: str) -> str:
     value = (value or "").strip()
     if not value:
         raise ValidationError(f"The {what} is empty.")
     if any(ch.isspace() for ch in value):
         raise ValidationError(f"The {what} contains spaces or line breaks; paste it again.")
+    if len(value) > MAX_SECRET_LENGTH:
+        raise ValidationError(
+            f"The {what} is longer than {MAX_SECRET_LENGTH} characters; no provider's is."
+        )
+    if "\x00" in value:
+        raise ValidationError(f"The {what} contains a NUL character; paste it again.")
     return value
 
 

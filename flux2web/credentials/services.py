@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from flux2web.credentials.models import ProviderCredential
+from flux2web.lib.addresses import url_syntax_problem
 from flux2web.providers.catalog import DIALECTS
 from flux2web.providers.sandbox import DEFAULT_API_KEY
 from flux2web.providers.transport import CallRecord, Timeouts
@@ -29,6 +30,8 @@ SANDBOX_PROVIDERS = (
 
 def check_base_url(value: str) -> str:
     value = (value or "").strip().rstrip("/")
+    if problem := url_syntax_problem(value):
+        raise ValidationError(f"The base URL {problem}.")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError(f"The base URL must start with http:// or https:// (got {value!r}).")

@@ -11,10 +11,8 @@ from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseNotModified
-from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
@@ -25,6 +23,7 @@ from flux2web.jobs.models import Image
 from flux2web.lib.headers import stored_file
 from flux2web.lib.htmx import render_page
 from flux2web.lib.ids import parse_id, parse_ids
+from flux2web.lib.redirects import redirect_back
 from flux2web.sharing.models import Collection
 from flux2web.studio.models import ReferenceUpload
 
@@ -92,10 +91,7 @@ def _selected(request):
 
 
 def _back(request):
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}):
-        return redirect(target)
-    return redirect("gallery:index")
+    return redirect_back(request, "gallery:index")
 
 
 @require_POST

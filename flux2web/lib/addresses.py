@@ -7,6 +7,7 @@ allow-list from the settings (FLUX2WEB_ALLOW_PRIVATE_URLS) to it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -20,6 +21,28 @@ from flux2web.providers.download import (
 
 # A pasted reference is fetched while the person waits for the form's answer.
 FETCH_TIMEOUT = 10.0
+
+MAX_URL_LENGTH = 2000
+MAX_HOST_LENGTH = 253
+HOST_PUNCTUATION = frozenset("-._:%")  # names, IPv6 (within its brackets) and its zone
+
+
+def url_syntax_problem(url: str) -> str | None:
+    """Why a URL cannot be read as one (too long, brackets left open, a host with a space);
+    None if it reads. Checked before any other rule, which could not even parse it."""
+    if len(url) > MAX_URL_LENGTH:
+        return f"is longer than {MAX_URL_LENGTH:,} characters"
+    try:
+        parts = urlsplit(url)
+        host, _port = parts.hostname, parts.port
+    except ValueError:  # "http://[::1", "http://[zz::1]/", a port past 65535
+        return "is not a well-formed URL"
+    if host and (
+        len(host) > MAX_HOST_LENGTH
+        or not all(ch.isalnum() or ch in HOST_PUNCTUATION for ch in host)
+    ):
+        return "has a host name that cannot be one"
+    return None
 
 
 def address_policy() -> AddressPolicy:

@@ -44,7 +44,9 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     """`text` without the given secrets or anything that looks like one."""
     if not text:
         return text
-    text = str(text)
+    # Not a secret, but what is scrubbed is then stored: PostgreSQL refuses NUL in text, and
+    # a provider (or a callback anyone may send) can put one in its words.
+    text = str(text).replace("\x00", "")
     for secret in secrets:
         if secret and len(secret) >= MIN_SECRET:
             text = text.replace(secret, REDACTED)

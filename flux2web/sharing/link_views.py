@@ -9,13 +9,13 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from flux2web.accounts.models import TeamPolicy
 from flux2web.lib import crypto
 from flux2web.lib.access import admin_required
 from flux2web.lib.ids import parse_ids
+from flux2web.lib.redirects import redirect_back
 from flux2web.sharing import links
 from flux2web.sharing.link_forms import LinkForm, LinkPolicyForm
 from flux2web.sharing.models import Collection, ShareLink
@@ -59,10 +59,7 @@ def _own_link(request, link_id) -> ShareLink:
 
 
 def _back(request, fallback):
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
-        return redirect(target)
-    return redirect(fallback)
+    return redirect_back(request, fallback)
 
 
 def _home_of(link: ShareLink) -> str:
@@ -81,7 +78,12 @@ def collection_sharing(request, collection_id):
         form = LinkForm(request.POST or None, initial={"title": collection.title})
     if request.method == "POST":
         if form is None:
-            messages.error(request, "Share links are turned off for this team.")
+            # An admin looking at another's collection may revoke, never make a link.
+            refusal = (
+                "Share links are turned off for this team." if mine
+                else "Only the collection's owner can make links to it."
+            )  # fmt: skip
+            messages.error(request, refusal)
             return redirect("share:collection_sharing", collection.pk)
         if form.is_valid():
             try:

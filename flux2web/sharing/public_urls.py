@@ -10,5 +10,5 @@ urlpatterns = [
     path("s/<str:key>/unlock", public.unlock, name="unlock"),
     path("s/<str:key>/all.zip", public.download_all, name="zip"),
     path("s/<str:key>/i/<str:image_id>/<str:size>", public.image, name="image"),
-    re_path(r"^s/(?P<rest>.*)$", public.not_found),
+    re_path(r"^s/(?P<rest>.*)$", public.not_found, name="not_found"),
 ]

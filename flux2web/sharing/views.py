@@ -13,7 +13,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,6 +23,7 @@ from flux2web.jobs.models import Image
 from flux2web.lib.access import admin_required
 from flux2web.lib.htmx import no_change, render_page
 from flux2web.lib.ids import parse_id, parse_ids
+from flux2web.lib.redirects import redirect_back, safe_next
 from flux2web.sharing import services
 from flux2web.sharing.forms import (
     AddToCollectionForm,
@@ -56,10 +56,7 @@ def _collection_for_owner(request, pk) -> Collection:
 
 
 def _back(request, default: str):
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}):
-        return redirect(target)
-    return redirect(default)
+    return redirect_back(request, default)
 
 
 def _sees(user, image) -> bool:
@@ -457,9 +454,7 @@ def add(request):
 
 
 def _next_of(request) -> str:
-    source = request.POST if request.method == "POST" else request.GET
-    target = source.get("next", "")
-    return target if url_has_allowed_host_and_scheme(target, {request.get_host()}) else ""
+    return safe_next(request)
 
 
 # ---- Team visibility of one's own images. ----------------------------------------------

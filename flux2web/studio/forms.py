@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import services
+from flux2web.lib.addresses import url_syntax_problem
 from flux2web.providers import catalog
 from flux2web.providers.types import GenerationRequest, Model
 from flux2web.studio import references
@@ -233,6 +234,15 @@ class GenerateForm(forms.Form):
             self.add_error("model", f"FLUX.2 {options.model} is not offered by {who}.")
             return data
         urls = [u.strip() for u in (data.get("reference_urls") or "").splitlines() if u.strip()]
+        unreadable = [
+            f"Reference image {number} {problem}."
+            for number, url in enumerate(urls, start=1)
+            if (problem := url_syntax_problem(url))
+        ]
+        if unreadable:  # the rules below could not even parse these
+            for message in unreadable:
+                self.add_error("reference_urls", message)
+            return data
         trusted = set()
         if self.owner is not None:
             taken = references.take_references(urls, owner=self.owner, base=self.base_url)

@@ -13,7 +13,6 @@ from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from flux2web.core.models import Heartbeat
@@ -22,6 +21,7 @@ from flux2web.jobs.models import Image, Job
 from flux2web.lib.headers import stored_file
 from flux2web.lib.htmx import no_change, render_page
 from flux2web.lib.ids import parse_id
+from flux2web.lib.redirects import redirect_back
 from flux2web.sharing import services as sharing
 from flux2web.sharing.studio import StudioExtras, family, start_from_image
 from flux2web.studio import references
@@ -237,10 +237,8 @@ def job_detail(request, job_id):
 
 def _after_action(request, job: Job, *, new_jobs=()):
     if not request.htmx:
-        target = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
-            target = reverse("studio:job", args=[job.pk]) if job.deleted_at is None else "/"
-        return redirect(target)
+        default = reverse("studio:job", args=[job.pk]) if job.deleted_at is None else "/"
+        return redirect_back(request, default)
     job = Job.objects.select_related("provider").prefetch_related("images").get(pk=job.pk)
     context = {
         "job": job,
@@ -260,7 +258,8 @@ def cancel(request, job_id):
 
 def _again(request, job_id, *, same_seed: bool):
     job = _get_job_for_user(request, job_id)
-    key = request.POST.get("key") or uuid.uuid4().hex
+    # The page's one-time action key; PostgreSQL cannot store a NUL byte, so none is kept.
+    key = request.POST.get("key", "").replace("\x00", "") or uuid.uuid4().hex
     request_again = job.generation_request()
     # Only the owner's own uploads are re-signed; every other link is judged again.
     refs = references.take_references(job.reference_urls, owner=job.owner,

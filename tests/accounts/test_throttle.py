@@ -107,3 +107,14 @@ def test_without_a_proxy_a_forwarded_header_is_ignored(client, owner, settings):
         sign_in(client, username="nobody", password="guess", address="203.0.113.9",
                 HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")  # fmt: skip
     assert sign_in(client, address="203.0.113.9").status_code == 429
+
+
+def test_a_username_longer_than_any_account_is_refused_like_a_wrong_password(client, owner):
+    # django-axes records a try's username in a 255-character column: PostgreSQL refused
+    # a longer one with a 500. No account has one, so it is not even tried.
+    for username in ("x" * 100_000, "😀" * 300):
+        response = sign_in(client, username=username)
+        assert response.status_code == 200
+        assert "Please enter a correct username and password" in response.content.decode()
+    assert not AccessAttempt.objects.exists()
+    assert not signed_in(client)

@@ -149,7 +149,9 @@ def test_a_prompt_file_over_the_quota_queues_none_of_it(owner, providers, worker
 
 @pytest.mark.parametrize(
     "ref", ["http://127.0.0.1:9/a.png", "http://169.254.169.254/latest", "http://[::1]/a.png",
-            "http://10.0.0.7/a.png", "http://0x7f.0.0.1/a.png"],
+            "http://10.0.0.7/a.png", "http://0x7f.0.0.1/a.png",
+            # Unreadable ones too: brackets left open, a space in the host, far too long.
+            "http://[::1/a.png", "http://exa mple.com/a.png", "http://" + "a" * 3000 + ".com/"],
 )  # fmt: skip
 def test_a_private_ref_is_refused_before_anything_is_queued(owner, providers, worker_env, ref):
     code, _, err = finish(generate("--user", "olivia", "--prompt", "a fox", "--ref", ref,

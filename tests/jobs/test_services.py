@@ -324,3 +324,15 @@ class TestDispatching:
         Job.objects.update(dispatched_at=None)
         assert services.dispatch_submits() == 4
         assert broker == [j.pk for j in jobs]
+
+
+def test_a_provider_message_with_a_nul_byte_is_stored_without_it(owner, providers):
+    # PostgreSQL refuses NUL in text: a provider saying "bad\u0000" made the failure (and
+    # the job with it) impossible to save there.
+    (job,) = make_jobs(owner, prompt="a NUL in the answer")
+    assert services.transition(job.pk, from_states=[Job.State.QUEUED], to=Job.State.FAILED,
+                               message="refused: bad\x00 prompt",
+                               error_message="bad\x00 prompt")  # fmt: skip
+    job.refresh_from_db()
+    assert job.error_message == "bad prompt"
+    assert "\x00" not in job.events.last().message

@@ -41,3 +41,10 @@ def test_an_error_from_a_client_is_scrubbed_before_anyone_sees_it(make_client, s
         client.check_key()
     assert caught.value.message == "Invalid API key provided: [redacted]"
     assert KEY not in repr(caught.value.raw) and KEY not in str(caught.value)
+
+
+def test_a_nul_byte_in_a_providers_words_is_dropped_before_anyone_stores_them():
+    # PostgreSQL refuses NUL in text: a job's failure, its events and the provider's last
+    # error would fail to save, leaving the job stuck.
+    assert scrub('{"msg": "bad\x00 request"}') == '{"msg": "bad request"}'
+    assert scrub("\x00" * 10) == ""

@@ -1,10 +1,12 @@
-"""The world the security sweeps attack: the owner's job, image and reference upload, a
-provider on the sandbox, and the five roles (anonymous, outsider, owner, team admin, staff)."""
+"""The world the security sweeps attack: the owner's job, image and reference upload, their
+collections and share links, a provider on the sandbox, and the five roles (anonymous,
+outsider, owner, team admin, staff)."""
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.core.files.base import ContentFile
@@ -12,9 +14,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image as PILImage
 
+from flux2web.accounts.models import TeamPolicy
 from flux2web.credentials.models import ProviderCredential
 from flux2web.credentials.services import add_credential
 from flux2web.jobs.models import Image, Job, JobEvent
+from flux2web.sharing import links
+from flux2web.sharing.models import Collection, ShareLink
+from flux2web.sharing.services import collection_add_images, collection_create
 from flux2web.studio import references
 from flux2web.studio.models import ReferenceUpload
 from tests.conftest import PASSWORD
@@ -22,9 +28,9 @@ from tests.conftest import PASSWORD
 ROLES = ("anonymous", "outsider", "owner", "team_admin", "staff")
 
 
-def png_bytes(size=(64, 48)) -> bytes:
+def png_bytes(size=(64, 48), format="PNG") -> bytes:
     out = io.BytesIO()
-    PILImage.new("RGB", size, (200, 80, 40)).save(out, format="PNG")
+    PILImage.new("RGB", size, (200, 80, 40)).save(out, format=format)
     return out.getvalue()
 
 
@@ -45,6 +51,13 @@ class World:
     image: Image
     ref: ReferenceUpload
     ref_token: str
+    team_image: Image  # the owner's too, in `team_collection`
+    collection: Collection  # the owner's, private, holding `image`
+    team_collection: Collection  # the owner's, the team can view it
+    link: ShareLink  # to `collection`, originals downloadable
+    link_key: str  # what follows /s/ in its address
+    locked_link: ShareLink  # to `collection`, with a password
+    locked_key: str
 
     def user(self, role: str):
         return None if role == "anonymous" else getattr(self, role)
@@ -53,6 +66,7 @@ class World:
 @pytest.fixture
 def world(owner, outsider, team_admin, staff, django_user_model, sandbox, media) -> World:
     root = django_user_model.objects.create_superuser("root", password=PASSWORD)
+    TeamPolicy.current()  # the team's one settings row, made on first use by many pages
     credential = add_credential(name="KIE.ai", dialect="kie", base_url=sandbox.base_url("kie"),
                                 api_key="sandbox-key", priority=10)  # fmt: skip
     job = Job.objects.create(
@@ -64,10 +78,28 @@ def world(owner, outsider, team_admin, staff, django_user_model, sandbox, media)
     image = Image(job=job, owner=owner, index=0, provider_url="http://x/1.png", width=64,
                   height=48, status=Image.Status.MIRRORED, content_type="image/png")  # fmt: skip
     image.original.save("a.png", ContentFile(png_bytes()), save=False)
-    image.thumbnail.save("a.jpg", ContentFile(b"jpg-bytes"), save=False)
+    image.thumbnail.save("a.jpg", ContentFile(png_bytes(format="JPEG")), save=False)
     image.save()
+    team_image = Image(job=job, owner=owner, index=1, provider_url="http://x/2.png",
+                       width=64, height=48, status=Image.Status.MIRRORED,
+                       content_type="image/png")  # fmt: skip
+    team_image.original.save("b.png", ContentFile(png_bytes()), save=False)
+    team_image.thumbnail.save("b.jpg", ContentFile(png_bytes(format="JPEG")), save=False)
+    team_image.save()
     upload = SimpleUploadedFile("ref.png", png_bytes(), content_type="image/png")
     ref = references.store_upload(owner=owner, upload=upload)
     url = references.public_url(ref, base="http://testserver")
     token = references.TOKEN_IN_URL.search(url)["token"]
-    return World(owner, outsider, team_admin, staff, root, credential, job, image, ref, token)
+    collection = collection_create(owner=owner, title="Lighthouses")
+    collection_add_images(collection=collection, user=owner, image_ids=[image.pk])
+    team_collection = collection_create(owner=owner, title="For the team",
+                                        visibility=Collection.Visibility.TEAM_VIEW)  # fmt: skip
+    collection_add_images(collection=team_collection, user=owner, image_ids=[team_image.pk])
+    week = timezone.now() + timedelta(days=7)
+    link, _ = links.link_create(owner=owner, collection=collection, settings=links.LinkSettings(
+        title="Lighthouses", expires_at=week, downloads=ShareLink.Downloads.ORIGINAL))  # fmt: skip
+    locked, _ = links.link_create(owner=owner, collection=collection, settings=links.LinkSettings(
+        title="Lighthouses", expires_at=week, password="open sesame 123"))  # fmt: skip
+    return World(owner, outsider, team_admin, staff, root, credential, job, image, ref, token,
+                 team_image, collection, team_collection, link, links.address_key(link), locked,
+                 links.address_key(locked))  # fmt: skip

@@ -19,6 +19,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from flux2web.sharing import links
 from tests.security.conftest import ROLES
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +75,33 @@ class Route:
 
 job = lambda w: {"job_id": w.job.pk}  # noqa: E731
 credential = lambda w: {"credential_id": w.credential.pk}  # noqa: E731
+
+
+def everyone(shape):
+    return expect(anonymous=shape, members=shape)
+
+
+collection = lambda w: {"pk": w.collection.pk}  # noqa: E731
+team_collection = lambda w: {"pk": w.team_collection.pk}  # noqa: E731
+collection_id = lambda w: {"collection_id": w.collection.pk}  # noqa: E731
+share_link = lambda w: {"link_id": w.link.pk}  # noqa: E731
+link_key = lambda w: {"key": w.link_key}  # noqa: E731
+locked_key = lambda w: {"key": w.locked_key}  # noqa: E731
+slug_only = lambda w: {"key": w.link_key[: -links.TOKEN_LENGTH - 1]}  # noqa: E731
+
+
+def wrong_key(w):
+    """The link's address with its token's last characters changed."""
+    key = w.link_key
+    return {"key": key[:-3] + ("AAA" if not key.endswith("AAA") else "BBB")}
+
+
+def shared_image(size, *, locked=False):
+    def kwargs(w):
+        key = w.locked_key if locked else w.link_key
+        return {"key": key, "image_id": str(w.image.pk), "size": size}
+
+    return kwargs
 
 
 def set_password_link(w):
@@ -176,6 +204,17 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
             lambda w: {"name": w.image.original.name.replace("images/", "images/x")},
             "no such name",
         ),
+        # In a collection the team can view: every member sees it, still no one signed out.
+        Route(
+            expect(members=get_only(200)),
+            lambda w: {"name": w.team_image.original.name},
+            "original in a team collection",
+        ),
+        Route(
+            expect(members=get_only(200)),
+            lambda w: {"name": w.team_image.thumbnail.name},
+            "thumbnail in a team collection",
+        ),
     ),
     # Running the team: team admins only (staff is Django admin, not a team admin).
     "team:members": Route(admins_only(get_only, 200)),
@@ -225,22 +264,121 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     "credentials:test": Route(admins_only(post_only, 302), credential),
     "credentials:on": Route(admins_only(post_only, 302), credential),
     "credentials:off": Route(admins_only(post_only, 302), credential),
-}
-
-# Known holes, each a finding of issue 9 being fixed elsewhere: (case id, role) -> reason.
-XFAIL = {
-    ("team:member_action[link for a superuser]", "team_admin"): (
-        "issue 9 #1: a team admin gets a set-password link for a superuser"
+    # Collections: one's own; a private one is its owner's alone (admins and staff too get
+    # a 404), a team one every member sees. With nothing chosen, the actions say so.
+    "sharing:collections": Route(expect(members=get_only(200))),
+    "sharing:collection_new": Route(expect(members=post_only(400))),  # empty form: errors
+    "sharing:add": Route(expect(members=get_post(302, 302))),  # no image of theirs chosen
+    "sharing:collection": (
+        Route(owner_only(200, method="get"), collection, "private"),
+        Route(expect(members=get_only(200)), team_collection, "team can view"),
     ),
-    ("team:member_action[deactivate a superuser]", "team_admin"): (
-        "issue 9 #1: a team admin can deactivate a superuser"
+    "sharing:collection_edit": (
+        Route(owner_only(400), collection, "private"),  # empty form: errors shown
+        Route(owner_only(400), team_collection, "team can view"),
     ),
-    ("team:member_action[link for staff]", "team_admin"): (
-        "issue 9 #1: a team admin gets a set-password link for a staff member"
+    "sharing:collection_delete": (
+        Route(owner_only(302), collection, "private"),
+        Route(owner_only(302), team_collection, "team can view"),
     ),
-    ("team:member_action[deactivate staff]", "team_admin"): (
-        "issue 9 #1: a team admin can deactivate a staff member"
+    # Removing: members of a team collection may remove what they added (here: nothing).
+    "sharing:collection_remove": (
+        Route(owner_only(302), collection, "private"),
+        Route(expect(members=post_only(302)), team_collection, "team can view"),
     ),
+    "sharing:collection_move": (
+        Route(owner_only(302), collection, "private"),
+        Route(owner_only(302), team_collection, "team can view"),
+    ),
+    "sharing:collection_reorder": (
+        Route(owner_only(302), collection, "private"),
+        Route(owner_only(302), team_collection, "team can view"),
+    ),
+    "sharing:collection_cover": (
+        Route(owner_only(302), collection, "private"),
+        Route(owner_only(302), team_collection, "team can view"),
+    ),
+    "sharing:collection_zip": (
+        Route(owner_only(200), collection, "private"),
+        Route(expect(members=post_only(200)), team_collection, "team can view"),
+    ),
+    "sharing:team_gallery": Route(expect(members=get_only(200))),
+    "sharing:image_visibility": Route(expect(members=post_only(302))),  # no image chosen
+    # Settings: an empty POST is an unbound form, shown again, and saves nothing.
+    "sharing:image_settings": Route(expect(members=get_post(200, 200))),
+    "sharing:team_policy": Route(expect(members=get_post(403, 403), team_admin=get_post(200, 200))),
+    # Share links, the owner's side. A collection's Sharing panel: its owner, and admins
+    # (who oversee every link, and may revoke but not make one on another's collection).
+    "share:collection_sharing": (
+        Route(
+            expect(
+                members=get_post(404, 404), owner=get_post(200, 400), team_admin=get_post(200, 302)
+            ),
+            collection_id,
+            "private",
+        ),
+        Route(
+            expect(
+                members=get_post(404, 404), owner=get_post(200, 400), team_admin=get_post(200, 302)
+            ),
+            lambda w: {"collection_id": w.team_collection.pk},
+            "team can view",
+        ),
+    ),
+    "share:revoke_all": Route(
+        expect(members=post_only(404), owner=post_only(302), team_admin=post_only(302)),
+        collection_id,
+    ),
+    "share:mine": Route(expect(members=get_only(200))),
+    "share:selection": Route(expect(members=post_only(302))),  # no image of theirs chosen
+    "share:edit": Route(expect(members=get_post(404, 404), owner=get_post(200, 400)), share_link),
+    "share:revoke": Route(
+        expect(members=post_only(404), owner=post_only(302), team_admin=post_only(302)),
+        share_link,
+    ),
+    "share:rotate": Route(owner_only(302), share_link),
+    "share:team_links": Route(expect(members=get_post(403, 403), team_admin=get_post(200, 400))),
+    # The public side: the token in the address is the key, signed in or not. A wrong
+    # token is the same 404 as no link at all; any method but the link's is a 405.
+    "share:page": (
+        Route(everyone(answers(200, 200, 405, 405, 405)), link_key, "right token"),
+        Route(everyone(answers(200, 200, 405, 405, 405)), locked_key, "password form"),
+        Route(everyone(answers(404, 404, 405, 405, 405)), wrong_key, "wrong token"),
+        Route(everyone(answers(404, 404, 405, 405, 405)), slug_only, "slug, no token"),
+    ),
+    "share:unlock": (
+        Route(everyone(answers(405, 405, 302, 405, 405)), link_key, "no password: on to it"),
+        Route(everyone(answers(405, 405, 400, 405, 405)), locked_key, "password left empty"),
+        Route(everyone(answers(405, 405, 404, 405, 405)), wrong_key, "wrong token"),
+    ),
+    "share:zip": (
+        Route(everyone(answers(200, 200, 405, 405, 405)), link_key, "right token"),
+        Route(everyone(answers(404, 404, 405, 405, 405)), locked_key, "locked, no downloads"),
+        Route(everyone(answers(404, 404, 405, 405, 405)), wrong_key, "wrong token"),
+    ),
+    "share:image": (
+        *(
+            Route(everyone(answers(200, 200, 405, 405, 405)), shared_image(size), size)
+            for size in ("thumb", "web", "original")
+        ),
+        Route(
+            everyone(answers(404, 404, 405, 405, 405)),
+            shared_image("thumb", locked=True),
+            "thumb, still locked",
+        ),
+        Route(everyone(answers(404, 404, 405, 405, 405)), shared_image("large"), "no such size"),
+        Route(
+            everyone(answers(404, 404, 405, 405, 405)),
+            lambda w: {**shared_image("thumb")(w), "image_id": str(w.ref.pk + 10_000)},
+            "an image the link does not hold",
+        ),
+        Route(
+            everyone(answers(404, 404, 405, 405, 405)),
+            lambda w: {**shared_image("thumb")(w), "key": wrong_key(w)["key"]},
+            "wrong token",
+        ),
+    ),
+    "share:not_found": Route(everyone(answers(*[404] * 5)), lambda w: {"rest": "x/../../admin/"}),
 }
 
 
@@ -264,10 +402,7 @@ def cases():
         for variant in variants:
             case = f"{name}[{variant.label}]" if variant is not None and variant.label else name
             for role in ROLES:
-                marks = []
-                if (case, role) in XFAIL:
-                    marks.append(pytest.mark.xfail(strict=True, reason=XFAIL[case, role]))
-                yield pytest.param(name, route, variant, role, id=f"{case}-{role}", marks=marks)
+                yield pytest.param(name, route, variant, role, id=f"{case}-{role}")
 
 
 def answer(response) -> str:
@@ -336,14 +471,13 @@ def answered_pages():
             role = next((r for r in ROLES if variant.expect[r]["GET"] == "200"), None)
             if role is not None:
                 case = f"{name}[{variant.label}]" if variant.label else name
-                yield pytest.param(name, variant, role, id=f"{case}-{role}", marks=[
-                    pytest.mark.xfail(strict=True, reason="issue 9 #10: no Content-Security-Policy")
-                ])  # fmt: skip
+                yield pytest.param(name, variant, role, id=f"{case}-{role}")
 
 
 @pytest.mark.parametrize(("name", "entry", "role"), list(answered_pages()))
 def test_every_answer_carries_a_content_security_policy_and_nosniff(world, name, entry, role):
-    response = client_for(world, role).get(reverse(name, kwargs=entry.kwargs(world)))
+    url = reverse(name, kwargs=entry.kwargs(world))  # first, as the matrix does: a sign-in
+    response = client_for(world, role).get(url)  # spends a set-password link made before it
     assert response.status_code == 200
     assert response.get("X-Content-Type-Options") == "nosniff"
     assert response.get("Content-Security-Policy"), f"{name}: no Content-Security-Policy"

@@ -18,7 +18,7 @@ from flux2web.credentials.models import ProviderCredential
 from flux2web.credentials.services import add_credential
 from flux2web.jobs import following, mirroring, services
 from flux2web.jobs import tasks as job_tasks
-from flux2web.jobs.models import Job
+from flux2web.jobs.models import Job, JobEvent
 from flux2web.providers.types import GenerationRequest, Model
 from flux2web.team.models import LedgerEntry, Quota
 
@@ -115,10 +115,7 @@ def pipeline(settings, sandbox, media, monkeypatch):
     "failovers",
     [
         pytest.param(0, id="no failover"),
-        pytest.param(8, id="8 failovers", marks=pytest.mark.xfail(
-            strict=True,
-            reason="issue 9 #11: failover to a dearer provider settles past the person's limit",
-        )),
+        pytest.param(8, id="8 failovers"),
     ],
 )  # fmt: skip
 def test_simultaneous_submissions_never_take_anyone_past_their_limit(
@@ -157,5 +154,8 @@ def test_simultaneous_submissions_never_take_anyone_past_their_limit(
     assert Job.objects.get(pk=alone.pk).provider.name == "Apixo"
     assert spent(roomy) == DEAR
     assert any(j.state == S.SUCCEEDED for j in jobs)
+    if failovers:  # the dear provider was weighed for the batch, and skipped for the limit
+        skipped = JobEvent.objects.filter(job_id__in=batch, message__startswith="Skipped Apixo")
+        assert skipped.filter(message__contains="would pass your monthly limit").exists()
     over = {p.username: spent(p) for p in people if spent(p) > LIMIT}
     assert not over, f"past the ${LIMIT} limit: {over}"

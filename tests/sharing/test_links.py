@@ -248,6 +248,9 @@ def test_an_admin_sees_every_live_link_without_addresses_and_can_revoke_any(
     # An admin may look at a collection's panel and revoke, but not edit or rotate.
     assert client.get(f"/collections/{collection.pk}/sharing").status_code == 200
     assert client.post(f"/links/{mine.pk}/rotate").status_code == 404
+    made = client.post(f"/collections/{collection.pk}/sharing", form(), follow=True)
+    assert "Only the collection&#x27;s owner can make links to it." in made.content.decode()
+    assert ShareLink.objects.filter(collection=collection).count() == 2
 
 
 def test_sharing_a_selection_from_the_gallery_makes_a_frozen_link_of_own_images_only(

@@ -15,6 +15,8 @@ from flux2web.core.models import Heartbeat
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import following, mirroring, services, tasks
 from flux2web.jobs.models import Job
+from flux2web.lib.addresses import url_syntax_problem
+from flux2web.providers.catalog import Problem
 from flux2web.providers.types import GenerationRequest, Model
 from flux2web.studio import references
 
@@ -47,6 +49,13 @@ class Command(BaseCommand):
     def handle(self, *args, **o):
         owner = self._user(o["user"])
         provider = self._provider(o["provider"])
+        unreadable = [
+            Problem("reference_urls", f"Reference image {number} {problem}.")
+            for number, url in enumerate(o["ref"], start=1)
+            if (problem := url_syntax_problem(url))
+        ]
+        if unreadable:
+            self._refuse([(None, unreadable)], several=False)
         # Our own upload links under PUBLIC_URL: the user's re-signed, others' judged.
         refs = references.take_references(o["ref"], owner=owner, base=settings.PUBLIC_URL)
         specs = [
