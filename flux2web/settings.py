@@ -211,7 +211,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("FLUX2WEB_LOGIN_COOLOFF_MINUTES", 
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_CLIENT_IP_CALLABLE = "flux2web.accounts.throttle.client_address"
+AXES_CLIENT_IP_CALLABLE = "flux2web.lib.clients.client_address"
 AXES_LOCKOUT_CALLABLE = "flux2web.accounts.throttle.locked_out"
 AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins need no table of their own
 

@@ -1,5 +1,5 @@
-"""What django-axes needs from us to throttle sign-ins: the client's address, and the
-sign-in page that says why it refuses."""
+"""What django-axes needs from us to throttle sign-ins: the sign-in page that says why it
+refuses. (The client's address comes from flux2web.lib.clients, as for share links.)"""
 
 from __future__ import annotations
 
@@ -7,18 +7,6 @@ from django.conf import settings
 from django.shortcuts import render
 
 from flux2web.accounts.forms import SignInForm
-
-
-def client_address(request) -> str | None:
-    """The address that sent the request. Behind our TLS-terminating proxy, the one that
-    proxy appended to X-Forwarded-For (the last entry: the only one a client cannot forge);
-    otherwise the socket's, and the header is ignored."""
-    if settings.BEHIND_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        last = forwarded.rsplit(",", 1)[-1].strip()
-        if last:
-            return last[:45]
-    return request.META.get("REMOTE_ADDR")
 
 
 def lockout_message() -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import tempfile
-import zipfile
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -24,6 +22,7 @@ from flux2web.lib.headers import stored_file
 from flux2web.lib.htmx import render_page
 from flux2web.lib.ids import parse_id, parse_ids
 from flux2web.lib.redirects import redirect_back
+from flux2web.lib.zips import zip_response
 from flux2web.sharing.models import Collection
 from flux2web.studio.models import ReferenceUpload
 
@@ -100,18 +99,9 @@ def download_zip(request):
     if not images:
         messages.error(request, "Select at least one image to download.")
         return _back(request)
-    # Spooled: small archives stay in memory, big ones go to a temporary file, never both.
-    archive = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
-        for image in images:
-            with image.original.open("rb") as source:
-                zf.writestr(download_name(image), source.read())
-    archive.seek(0)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return FileResponse(
-        archive, as_attachment=True, filename=f"flux2web-{stamp}.zip",
-        content_type="application/zip",
-    )  # fmt: skip
+    entries = ((download_name(image), image.original.open) for image in images)
+    return zip_response(entries, filename=f"flux2web-{stamp}.zip")
 
 
 @require_POST

@@ -1,5 +1,5 @@
-"""Who sent a request: the one rule for a client's address, shared by the share links'
-password throttle and unique visitors (and the same rule the sign-in throttle follows)."""
+"""Who sent a request: the one rule for a client's address, shared by the sign-in throttle
+(django-axes), the share links' password throttle and their unique visitors."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ def client_address(request) -> str:
     """The address that sent the request. Behind our TLS-terminating proxy
     (FLUX2WEB_BEHIND_PROXY), the one that proxy appended to X-Forwarded-For (the last
     entry: the only one a client cannot forge); otherwise the socket's, and the header is
-    ignored. As flux2web.accounts.throttle.client_address does for sign-ins."""
+    ignored."""
     if settings.BEHIND_PROXY:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         last = forwarded.rsplit(",", 1)[-1].strip()

@@ -7,7 +7,6 @@ import hashlib
 import math
 import re
 import time
-import zipfile
 from functools import wraps
 from html import escape
 
@@ -20,7 +19,6 @@ from django.http import (
     HttpResponse,
     HttpResponseNotAllowed,
     HttpResponseNotModified,
-    StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -31,6 +29,7 @@ from PIL import Image as PILImage
 
 from flux2web.lib.clients import client_address, throttle_key
 from flux2web.lib.ids import parse_id
+from flux2web.lib.zips import zip_response
 from flux2web.sharing import imaging, links
 from flux2web.sharing.models import ShareLink
 
@@ -341,53 +340,19 @@ def download_all(request, link, key):
     if counts(request, link):
         links.record_download(link)
     size = "original" if link.downloads == ShareLink.Downloads.ORIGINAL else "web"
-    response = StreamingHttpResponse(stream_zip(link, images, size), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{link.slug or "shared"}.zip"'
+    entries = _entries(link, images, size)
+    response = zip_response(entries, filename=f"{link.slug or 'shared'}.zip", unreadable=UNREADABLE)
     return share_headers(response, page=False)
 
 
-class _Pipe:
-    """A write-only file for zipfile whose bytes the generator hands on as they come."""
-
-    def __init__(self):
-        self.buffer = bytearray()
-
-    def write(self, data) -> int:
-        self.buffer += data
-        return len(data)
-
-    def flush(self):
-        pass
-
-    def take(self) -> bytes:
-        data = bytes(self.buffer)
-        self.buffer.clear()
-        return data
-
-
-CHUNK = 256 * 1024
-
-
-def stream_zip(link, images, size):
-    """A ZIP of the link's images (stored, not deflated: images do not compress), written
-    one chunk at a time so memory stays flat however many images there are."""
-    pipe = _Pipe()
-    with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_STORED) as archive:
-        for n, image in enumerate(images, start=1):
-            try:
-                name, _ = _file_for(link, image, size)
-                source = default_storage.open(name, "rb")
-            except UNREADABLE:
-                continue  # a file gone missing: leave it out rather than break the archive
-            extension = name.rsplit(".", 1)[-1]
-            # Plain 32-bit entries (an image is far below 2 GB) unzip everywhere; the
-            # archive as a whole still switches to ZIP64 on its own past 4 GB.
-            with source, archive.open(download_name(link, n, extension), "w") as entry:
-                while chunk := source.read(CHUNK):
-                    entry.write(chunk)
-                    yield pipe.take()
-            yield pipe.take()
-    yield pipe.take()
+def _entries(link, images, size):
+    for n, image in enumerate(images, start=1):
+        try:
+            name, _ = _file_for(link, image, size)
+        except UNREADABLE:
+            continue  # its file is gone: leave it out rather than break the archive
+        extension = name.rsplit(".", 1)[-1]
+        yield download_name(link, n, extension), lambda name=name: default_storage.open(name)
 
 
 def not_found(request, rest=""):

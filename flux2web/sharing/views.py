@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import tempfile
-import zipfile
-
 from django.contrib import messages
 from django.core.cache import cache
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -24,6 +21,7 @@ from flux2web.lib.access import admin_required
 from flux2web.lib.htmx import no_change, render_page
 from flux2web.lib.ids import parse_id, parse_ids
 from flux2web.lib.redirects import redirect_back, safe_next
+from flux2web.lib.zips import zip_response
 from flux2web.sharing import services
 from flux2web.sharing.forms import (
     AddToCollectionForm,
@@ -359,37 +357,13 @@ def collection_zip(request, pk):
     if not items:
         messages.error(request, "This collection has no images to download.")
         return redirect("sharing:collection", collection.pk)
-    # Spooled as the gallery's ZIP: small archives in memory, big ones in a temporary file.
-    archive = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115
-    missing = []
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
-        for n, item in enumerate(items, start=1):
-            name = f"{n:03d}-{download_name(item.image)}"
-            try:
-                with item.image.original.open("rb") as source:
-                    zf.writestr(name, source.read())
-            except OSError:  # its stored file is gone: the rest still downloads
-                missing.append(name)
-        if missing:
-            zf.writestr("README.txt", _missing_note(missing))
-    archive.seek(0)
     name = slugify(collection.title)[:48] or "collection"
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return FileResponse(
-        archive, as_attachment=True, filename=f"{name}-{stamp}.zip",
-        content_type="application/zip",
-    )  # fmt: skip
-
-
-def _missing_note(names) -> str:
-    lines = [
-        f"{len(names)} image{'s' if len(names) != 1 else ''} of this collection could not be "
-        "read from storage and {} not in this archive:".format("are" if len(names) != 1 else "is"),
-        "",
-        *names,
-        "",
-    ]
-    return "\n".join(lines)
+    entries = (
+        (f"{n:03d}-{download_name(item.image)}", item.image.original.open)
+        for n, item in enumerate(items, start=1)
+    )
+    return zip_response(entries, filename=f"{name}-{stamp}.zip")
 
 
 # ---- Adding images: from the gallery, the lightbox, a job card, the job page. ----------

@@ -188,3 +188,14 @@ def test_a_new_image_shows_at_once_despite_the_page_cache(signed_in, owner):
     assert tiles(signed_in.get("/gallery/?favourites=on").content.decode()) == 1
     signed_in.post(f"/jobs/{job.pk}/favourite")
     assert tiles(signed_in.get("/gallery/?favourites=on").content.decode()) == 0
+
+
+def test_a_zip_with_a_missing_stored_file_still_downloads_the_rest_and_says_so(signed_in, owner):
+    kept, lost = (made(owner, f"zip me {n}").images.get() for n in range(2))
+    lost.original.storage.delete(lost.original.name)
+    response = signed_in.post("/gallery/zip", {"image": [kept.pk, lost.pk]})
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    names = archive.namelist()
+    assert len(names) == 2 and "README.txt" in names
+    assert "could not be read" in archive.read("README.txt").decode()
