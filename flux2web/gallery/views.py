@@ -12,7 +12,6 @@ from django.http import FileResponse, Http404, HttpResponseNotModified
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
 from flux2web.gallery.forms import GalleryFilters
@@ -22,12 +21,11 @@ from flux2web.lib.headers import stored_file
 from flux2web.lib.htmx import render_page
 from flux2web.lib.ids import parse_id, parse_ids
 from flux2web.lib.redirects import redirect_back
-from flux2web.lib.zips import zip_response
+from flux2web.lib.zips import ZIP_AT_MOST, zip_response
 from flux2web.sharing.models import Collection
 from flux2web.studio.models import ReferenceUpload
 
 PER_PAGE = 48
-ZIP_AT_MOST = 500
 
 
 def _images_for_user(user):
@@ -100,7 +98,7 @@ def download_zip(request):
         messages.error(request, "Select at least one image to download.")
         return _back(request)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    entries = ((download_name(image), image.original.open) for image in images)
+    entries = ((image.download_name, image.original.open) for image in images)
     return zip_response(entries, filename=f"flux2web-{stamp}.zip")
 
 
@@ -121,12 +119,6 @@ def _seen_by_team(image: Image | None, user) -> bool:
     nothing by itself: private beats collection membership (adding one's image to a team
     collection makes it team-visible instead; making it private again hides it)."""
     return image is not None and image.team_visible and image.owner.is_active
-
-
-def download_name(image: Image) -> str:
-    words = slugify(image.job.prompt)[:48].strip("-") or "image"
-    extension = image.original.name.rsplit(".", 1)[-1] if "." in image.original.name else "png"
-    return f"flux2web-{image.job_id}-{image.index + 1}-{words}.{extension}"
 
 
 @require_GET
@@ -182,7 +174,7 @@ def media(request, name):
         download = image is not None and not thumb and request.GET.get("download") == "1"
         response = FileResponse(
             handle, content_type=content_type, as_attachment=download,
-            filename=download_name(image) if download else None,
+            filename=image.download_name if download else None,
         )  # fmt: skip
     response["ETag"] = etag
     response["Cache-Control"] = cache

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.text import slugify
 
 from flux2web.credentials.models import ProviderCredential
 from flux2web.providers.types import GenerationRequest, Model
@@ -377,3 +379,22 @@ class Image(models.Model):
 
     def __str__(self):
         return f"Image {self.index} of job {self.job_id} ({self.status})"
+
+    # Copies made from the original for sharing (web size, metadata removed). Named from the
+    # original's name, which holds 18 random bytes, so a hash of it is as unguessable; and
+    # it never changes for an image, so each copy is made once. Deleted with the image.
+    DERIVED_KINDS = (("web", "jpg"), ("clean", "png"), ("clean", "jpg"))
+
+    def derived_name(self, kind: str, extension: str) -> str:
+        digest = hashlib.sha256(f"{kind}:{self.original.name}".encode()).hexdigest()[:40]
+        return f"shared/{self.owner_id}/{kind}-{digest}.{extension}"
+
+    def derived_names(self) -> list[str]:
+        return [self.derived_name(k, e) for k, e in self.DERIVED_KINDS] if self.original else []
+
+    @property
+    def download_name(self) -> str:
+        """A file name that says what the image is (its prompt): for its owner's downloads."""
+        words = slugify(self.job.prompt)[:48].strip("-") or "image"
+        extension = self.original.name.rsplit(".", 1)[-1] if "." in self.original.name else "png"
+        return f"flux2web-{self.job_id}-{self.index + 1}-{words}.{extension}"

@@ -701,11 +701,8 @@ def set_favourite(*, job_id: int, favourite: bool) -> None:
 def delete_files(images) -> None:
     # After the rows are gone: a file left by a crash here is unreachable, never a row
     # pointing at nothing.
-    from flux2web.sharing.imaging import delete_derived
-
     for image in images:
-        for field in (image.original, image.thumbnail):
-            if field.name:
-                field.storage.delete(field.name)
-        if image.original.name:
-            delete_derived(image)  # the web-size and metadata-free copies share links made
+        # The web-size and metadata-free copies share links made go with it.
+        for name in (image.original.name, image.thumbnail.name, *image.derived_names()):
+            if name:
+                image.original.storage.delete(name)

@@ -11,6 +11,8 @@ from typing import BinaryIO
 from django.http import StreamingHttpResponse
 
 CHUNK = 256 * 1024
+# Images in one archive at most (a selection or a collection).
+ZIP_AT_MOST = 500
 
 # What opening a stored file may raise when it is gone or unreadable.
 UNREADABLE = (OSError, ValueError)

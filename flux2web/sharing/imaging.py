@@ -4,7 +4,6 @@ through /media/ (that view only serves an image's own original and thumbnail).""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import struct
 
@@ -27,13 +26,6 @@ PNG_KEEP = {
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def _derived_name(image: Image, kind: str, extension: str) -> str:
-    # The original's name holds 18 random bytes, so a hash of it is as unguessable; and it
-    # never changes for an image, so the derived file is made once.
-    digest = hashlib.sha256(f"{kind}:{image.original.name}".encode()).hexdigest()[:40]
-    return f"shared/{image.owner_id}/{kind}-{digest}.{extension}"
-
-
 def _cached(name: str, make) -> str:
     if not default_storage.exists(name):
         data = make()
@@ -46,7 +38,7 @@ def _cached(name: str, make) -> str:
 
 def web_file(image: Image) -> str:
     """The storage name of the image's web-size JPEG (longest side 1600 px, no metadata)."""
-    return _cached(_derived_name(image, "web", "jpg"), lambda: web_jpeg(_read(image)))
+    return _cached(image.derived_name("web", "jpg"), lambda: web_jpeg(_read(image)))
 
 
 def clean_original(image: Image) -> tuple[str, str]:
@@ -55,15 +47,13 @@ def clean_original(image: Image) -> tuple[str, str]:
     re-saved as a lossless PNG."""
     kind = _kind(image)
     if kind == "png":
-        return _cached(_derived_name(image, "clean", "png"), lambda: strip_png(_read(image))), (
+        return _cached(image.derived_name("clean", "png"), lambda: strip_png(_read(image))), (
             "image/png"
         )
     if kind == "jpeg":
-        name = _derived_name(image, "clean", "jpg")
+        name = image.derived_name("clean", "jpg")
         return _cached(name, lambda: strip_jpeg(_read(image))), "image/jpeg"
-    return _cached(_derived_name(image, "clean", "png"), lambda: as_png(_read(image))), (
-        "image/png"
-    )
+    return _cached(image.derived_name("clean", "png"), lambda: as_png(_read(image))), ("image/png")
 
 
 def _kind(image: Image) -> str:
@@ -188,9 +178,3 @@ def _scan_end(data: bytes, at: int) -> int:
 def strip_thumbnail(data: bytes) -> bytes:
     """Thumbnails are JPEGs we made without metadata; strip anyway, it costs microseconds."""
     return strip_jpeg(data) if data.startswith(b"\xff\xd8") else data
-
-
-def delete_derived(image: Image) -> None:
-    """Remove an image's derived files (when the image itself goes)."""
-    for kind, extension in (("web", "jpg"), ("clean", "png"), ("clean", "jpg")):
-        default_storage.delete(_derived_name(image, kind, extension))

@@ -15,13 +15,12 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from flux2web.accounts.models import TeamPolicy
-from flux2web.gallery.views import ZIP_AT_MOST, download_name
 from flux2web.jobs.models import Image
 from flux2web.lib.access import admin_required
 from flux2web.lib.htmx import no_change, render_page
 from flux2web.lib.ids import parse_id, parse_ids
 from flux2web.lib.redirects import redirect_back, safe_next
-from flux2web.lib.zips import zip_response
+from flux2web.lib.zips import ZIP_AT_MOST, zip_response
 from flux2web.sharing import services
 from flux2web.sharing.forms import (
     AddToCollectionForm,
@@ -360,7 +359,7 @@ def collection_zip(request, pk):
     name = slugify(collection.title)[:48] or "collection"
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     entries = (
-        (f"{n:03d}-{download_name(item.image)}", item.image.original.open)
+        (f"{n:03d}-{item.image.download_name}", item.image.original.open)
         for n, item in enumerate(items, start=1)
     )
     return zip_response(entries, filename=f"{name}-{stamp}.zip")
