@@ -366,7 +366,7 @@ def lateness_run(owner, credential, in_flight, size, workers_env):
             raise SystemExit("submitting the in-flight jobs took too long")
         time.sleep(0.5)
     stop_all(submitters)
-    print(f"submitted in {time.monotonic() - started:.1f} s by the qcluster")
+    print(f"submitted in {time.monotonic() - started:.1f} s by {CLUSTERS} qcluster(s)")
     # The stopped cluster's poller lease would make ours wait for it to go stale.
     Heartbeat.objects.filter(name=tasks.POLLER).update(detail="")
     # Steady state: past the first two minutes (KIE polls every 20 s), due times spread.
