@@ -19,6 +19,13 @@ Starts, in a throw-away data folder on SQLite with the ORM broker: the sandbox p
 
 `--limits-only` runs just 5, 6 and the run 1 that 6 compares with (use a smaller --jobs).
 
+`--scale-out` runs the same on the shape of several machines: PostgreSQL (a throw-away
+database on 127.0.0.1:5432, dropped afterwards), Redis (127.0.0.1:6379) as the broker,
+media in an S3 bucket served over HTTP by moto's standalone server (its own process),
+and two qcluster processes as two machines would run them, plus gunicorn for callbacks.
+It adds: run 1 with one cluster and with two in the same run and their ratio, the second
+person's wait behind a teammate's batch (the fair queue), and each process's peak RSS.
+
 Results go to stdout; the README keeps the last figures.
 """
 
@@ -79,6 +86,21 @@ def manage(*args, env=None, log=None) -> subprocess.Popen:
     )
 
 
+CLUSTERS = 1  # qcluster processes per run: two with --scale-out, as on two machines
+
+
+def start_clusters(env, n: int | None = None) -> list[subprocess.Popen]:
+    return [manage("qcluster", env=env) for _ in range(n or CLUSTERS)]
+
+
+def stop_all(procs):
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        stop(proc)
+
+
 def stop(proc: subprocess.Popen):
     if proc.poll() is None:
         proc.terminate()
@@ -109,6 +131,8 @@ class RssSampler(threading.Thread):
         super().__init__(daemon=True)
         self.root_pid = root_pid
         self.peaks: dict[int, int] = {}
+        self.names: dict[int, str] = {}
+        self.depth: dict[int, int] = {}
         self.running = True
 
     def run(self):
@@ -119,16 +143,33 @@ class RssSampler(threading.Thread):
                         if line.startswith("VmRSS:"):
                             kb = int(line.split()[1])
                             self.peaks[pid] = max(self.peaks.get(pid, 0), kb)
+                    if pid not in self.names:
+                        self.names[pid] = process_name(pid)
                 except (FileNotFoundError, ProcessLookupError):
                     pass
             time.sleep(0.2)
 
-    def tree(self, pid: int) -> list[int]:
+    def tree(self, pid: int, depth: int = 0) -> list[int]:
         try:
             kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         except FileNotFoundError:
             return []
-        return [pid, *[p for k in kids for p in self.tree(int(k))]]
+        self.depth.setdefault(pid, depth)
+        return [pid, *[p for k in kids for p in self.tree(int(k), depth + 1)]]
+
+
+def process_name(pid: int) -> str:
+    """What a process is, from its command line (django-q2 renames its own with
+    setproctitle when that is installed; otherwise every qcluster process reads the same)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except FileNotFoundError:
+        return "?"
+    words = [a.decode(errors="replace") for a in argv if a]
+    for marker in ("qcluster", "gunicorn", "moto.server", "sandbox"):
+        if any(marker in w for w in words):
+            return marker.replace("moto.server", "moto S3 server")
+    return " ".join(Path(w).name for w in words[:3])
 
 
 def pct(values, q):
@@ -234,11 +275,11 @@ def kie_limit_run(owner, sandbox_url, workers_env, *, jobs=60):
         spec = services.JobSpec(request=request, provider=credential, count=min(4, jobs - start))
         ids += [j.pk for j in services.create_jobs(owner=owner, spec=spec,
                                                    idempotency_key=uuid.uuid4().hex)]  # fmt: skip
-    cluster = manage("qcluster", env=workers_env)
+    clusters = start_clusters(workers_env)
     started = time.monotonic()
     done = wait_done(ids, timeout=300)
     ended = time.monotonic()
-    stop(cluster)
+    stop_all(clusters)
     finished = list(Job.objects.filter(pk__in=ids))
     states = {}
     for job in finished:
@@ -252,7 +293,7 @@ def kie_limit_run(owner, sandbox_url, workers_env, *, jobs=60):
     print(f"creates refused by the vendor: {stats.get('rate_refused:kie', 0)} (must be 0); "
           f"creates sent: {stats.get('create_requests:kie', 0)}")  # fmt: skip
     print(f"first to last create: {span:.1f} s; floor at {count} per {seconds:g} s: "
-          f"{floor:.1f} s; ratio {span / floor:.2f}")  # fmt: skip
+          f"{floor:.1f} s; ratio {span / floor if floor else float('nan'):.2f}")  # fmt: skip
     print(f"end to end (workers started to last image stored): {ended - started:.1f} s")
     return {"refused": stats.get("rate_refused:kie", 0), "span": span, "floor": floor}
 
@@ -319,13 +360,13 @@ def lateness_run(owner, credential, in_flight, size, workers_env):
     print(f"\n## {in_flight} jobs in flight, followed by one poller")
     started = time.monotonic()
     # Setting the stage, not measured: no pacing.
-    submitter = manage("qcluster", env={**workers_env, "FLUX2WEB_SUBMIT_RATE": "0"})
+    submitters = start_clusters({**workers_env, "FLUX2WEB_SUBMIT_RATE": "0"})
     while Job.objects.filter(pk__in=ids, state="running").count() < in_flight:
-        if time.monotonic() - started > 600:
+        if time.monotonic() - started > 900:
             raise SystemExit("submitting the in-flight jobs took too long")
         time.sleep(0.5)
-    stop(submitter)
-    print(f"submitted in {time.monotonic() - started:.1f} s by the qcluster")
+    stop_all(submitters)
+    print(f"submitted in {time.monotonic() - started:.1f} s by {CLUSTERS} qcluster(s)")
     # The stopped cluster's poller lease would make ours wait for it to go stale.
     Heartbeat.objects.filter(name=tasks.POLLER).update(detail="")
     # Steady state: past the first two minutes (KIE polls every 20 s), due times spread.
@@ -377,7 +418,18 @@ def main():
         help="Only the KIE create-limit run, run 1 and its minimal-loop floor.",
     )
     parser.add_argument("--limit-jobs", type=int, default=60)
+    parser.add_argument(
+        "--scale-out",
+        action="store_true",
+        help="PostgreSQL + Redis + S3 over HTTP, two qclusters (--in-flight defaults to 4000).",
+    )
+    parser.add_argument("--fair-batch", type=int, default=200, help="--scale-out's batch.")
     args = parser.parse_args()
+    if args.scale_out:
+        if "--in-flight" not in " ".join(sys.argv):
+            args.in_flight = 4000
+        scale_out(args)
+        return
     configure()
 
     from django.contrib.auth import get_user_model
@@ -479,6 +531,230 @@ def main():
         stop(sandbox)
     print(f"\n## Memory\nworker peak RSS: {max(peaks.values(), default=0) / 1024:.0f} MB "
           f"(largest of {len(peaks)} processes sampled)")  # fmt: skip
+
+
+# ---- --scale-out: PostgreSQL, Redis, S3 over HTTP, two clusters. -------------------------
+
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379/13"
+S3_BUCKET = "flux2web-bench"
+
+
+def configure_scale_out() -> tuple[str, subprocess.Popen]:
+    """A throw-away PostgreSQL database, Redis, and moto's S3 server in a process of its
+    own; returns the database's name (dropped by drop_database) and the S3 server."""
+    global SANDBOX_PORT, CLUSTERS
+    import psycopg
+    import redis
+
+    CLUSTERS = 2
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except Exception as exc:  # any failure means "not here"
+        raise SystemExit(f"--scale-out needs PostgreSQL and Redis on 127.0.0.1: {exc}") from None
+    name = f"flux2web_bench_{uuid.uuid4().hex[:8]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    s3_port = free_port()
+    s3 = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(s3_port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    SANDBOX_PORT = free_port()
+    endpoint = f"http://127.0.0.1:{s3_port}"
+    os.environ.update(
+        {
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}",
+            "REDIS_URL": REDIS_URL,
+            "FLUX2WEB_S3_BUCKET": S3_BUCKET,
+            "FLUX2WEB_S3_ENDPOINT_URL": endpoint,
+            "FLUX2WEB_S3_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "FLUX2WEB_DATA_DIR": str(DATA),
+            "FLUX2WEB_QUEUE_NAME": f"bench-{uuid.uuid4().hex[:8]}",
+            "FLUX2WEB_ALLOW_PRIVATE_URLS": f"127.0.0.1:{SANDBOX_PORT}",
+            "FLUX2WEB_LOG_LEVEL": "warning",
+            "DJANGO_SETTINGS_MODULE": "flux2web.settings",
+        }
+    )
+    wait_http(endpoint)
+    import boto3
+
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(
+        Bucket=S3_BUCKET
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return name, s3
+
+
+def drop_database(name: str):
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def wait_ready(procs, workers: int, timeout=120):
+    """Until every cluster has forked its workers (plus sentinel, monitor and pusher) and
+    a poller holds the lease: startup is not what the clusters' throughput measures."""
+    from django.utils import timezone
+
+    from flux2web.core.models import Heartbeat
+
+    deadline = time.monotonic() + timeout
+    probe = RssSampler(0)
+    while time.monotonic() < deadline:
+        forked = all(len(probe.tree(p.pid)) >= workers + 4 for p in procs)
+        beat = Heartbeat.objects.filter(name="poller").exclude(detail="").first()
+        if forked and beat and (timezone.now() - beat.seen_at).total_seconds() < 2:
+            return
+        time.sleep(0.2)
+    raise SystemExit("the qclusters did not start")
+
+
+def zero_generation_run(owner, credential, args, workers_env, samplers, *, clusters: int):
+    """Run 1 on `clusters` clusters, started and ready before the jobs arrive (the jobs
+    are created in batches of 4, as the studio does, while the clusters work)."""
+    reset_sandbox(duration=0)
+    procs = start_clusters(workers_env, clusters)
+    samplers += [RssSampler(p.pid) for p in procs]
+    for sampler in samplers[-clusters:]:
+        sampler.start()
+    wait_ready(procs, args.workers)
+    started = time.monotonic()
+    ids = make_jobs(owner, credential, args.jobs, args.size)
+    done = wait_done(ids, timeout=900)
+    ended = time.monotonic()
+    stop_all(procs)
+    if not done:
+        print("(did not finish in 15 minutes)")
+    title = f"Zero generation time, polling only, {clusters} cluster{'s' * (clusters > 1)}"
+    return report_run(title, ids, started, ended, generation=0,
+                      expected_polls=kie_polls_until(0))  # fmt: skip
+
+
+def fair_queue_run(owner, credential, args, workers_env):
+    """A teammate asks for one image a second after a person queued a batch: how long
+    does the teammate wait, against how long the batch takes to go out?"""
+    from django.contrib.auth import get_user_model
+
+    from flux2web.jobs.models import Job
+
+    teammate = get_user_model().objects.create_user("bench-teammate", password=uuid.uuid4().hex)
+    reset_sandbox(duration=0)
+    procs = start_clusters(workers_env)
+    time.sleep(5)  # both clusters up, as in a running site
+    batch = make_jobs(owner, credential, args.fair_batch, args.size, prompt="a batch")
+    time.sleep(1)
+    (single,) = make_jobs(teammate, credential, 1, args.size, prompt="just one")
+    done = wait_done([*batch, single], timeout=600)
+    stop_all(procs)
+    one = Job.objects.get(pk=single)
+    sent = sorted(Job.objects.filter(pk__in=batch).values_list("submitted_at", flat=True))
+    first = Job.objects.filter(pk__in=batch).order_by("created_at").first().created_at
+    wait = (one.submitted_at - one.created_at).total_seconds() if one.submitted_at else None
+    print(f"\n## Fair queue: {args.fair_batch} jobs from one person, then 1 from a teammate")
+    print(f"outcome: {'all finished' if done else 'did not finish in 10 minutes'}")
+    print(f"the teammate's wait (created -> sent): {wait or float('nan'):.2f} s; the batch took "
+          f"{(sent[-1] - first).total_seconds():.1f} s to send")  # fmt: skip
+    return wait
+
+
+def print_memory(samplers):
+    print("\n## Memory: peak RSS of each process")
+    for sampler in samplers:
+        sampler.running = False
+    for sampler in samplers:
+        if not sampler.peaks:
+            continue
+        root = sampler.names.get(sampler.root_pid, "?")
+        peaks = sampler.peaks
+        if root == "qcluster":  # main -> sentinel -> workers, monitor and pusher
+            by_depth = {d: sorted(kb // 1024 for pid, kb in peaks.items()
+                                  if sampler.depth.get(pid) == d) for d in (0, 1, 2)}  # fmt: skip
+            print(f"qcluster (pid {sampler.root_pid}), MB: main {by_depth[0]}, sentinel "
+                  f"{by_depth[1]}, workers + monitor + pusher {by_depth[2]}")  # fmt: skip
+        else:
+            listed = ", ".join(f"{kb / 1024:.0f}" for kb in peaks.values())
+            print(f"{root} (pid {sampler.root_pid}) and its children, MB: {listed}")
+
+
+def scale_out(args):
+    database, s3 = configure_scale_out()
+    samplers = [RssSampler(s3.pid)]
+    samplers[0].start()
+    sandbox = None
+    try:
+        from django.contrib.auth import get_user_model
+
+        from flux2web.credentials.services import add_credential
+
+        owner = get_user_model().objects.create_user("bench", password=uuid.uuid4().hex)
+        sandbox = manage("sandbox", "--port", str(SANDBOX_PORT), "--duration", "0")
+        samplers.append(RssSampler(sandbox.pid))
+        samplers[-1].start()
+        wait_http(f"http://127.0.0.1:{SANDBOX_PORT}/")
+        sandbox_url = f"http://127.0.0.1:{SANDBOX_PORT}"
+        credential = add_credential(name="Bench LiangXin", dialect="liangxin",
+                                    base_url=f"{sandbox_url}/liangxin",
+                                    api_key="sandbox-key")  # fmt: skip
+        print(f"# Flux2Web pipeline benchmark, scale-out ({os.cpu_count()} cores, PostgreSQL + "
+              f"Redis + S3 over HTTP (moto), {CLUSTERS} qclusters of {args.workers} workers, "
+              f"{args.size}x{args.size} images)")  # fmt: skip
+        workers_env = {"FLUX2WEB_WORKERS": str(args.workers)}
+
+        one = zero_generation_run(owner, credential, args, workers_env, samplers, clusters=1)
+        two = zero_generation_run(owner, credential, args, workers_env, samplers, clusters=2)
+        print(f"\ntwo clusters against one: {two['jobs_per_s'] / one['jobs_per_s']:.2f}x "
+              f"({two['jobs_per_s']:.1f} / {one['jobs_per_s']:.1f} jobs/s)")  # fmt: skip
+
+        floor = minimal_loop(sandbox_url, jobs=args.jobs, size=args.size,
+                             threads=args.workers * CLUSTERS)  # fmt: skip
+        print(f"pipeline (two clusters) as a share of the floor: {two['jobs_per_s'] / floor:.0%}")
+
+        kie_limit_run(owner, sandbox_url, workers_env, jobs=args.limit_jobs)
+
+        # 20 s generation, with callbacks through gunicorn, both clusters.
+        web_port = free_port()
+        web = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "flux2web.wsgi:application", "--bind",
+             f"127.0.0.1:{web_port}", "--workers", "2", "--threads", "4"],
+            env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        samplers.append(RssSampler(web.pid))
+        samplers[-1].start()
+        wait_http(f"http://127.0.0.1:{web_port}/healthz")
+        callback_env = {**workers_env, "FLUX2WEB_PUBLIC_URL": f"http://127.0.0.1:{web_port}"}
+        reset_sandbox(duration=20)
+        procs = start_clusters(callback_env)
+        ids = make_jobs(owner, credential, args.jobs, args.size, prompt="with callbacks")
+        started = time.monotonic()
+        wait_done(ids, timeout=900)
+        ended = time.monotonic()
+        stop_all(procs)
+        report_run("20 s generation time, with callbacks, all at once, two clusters", ids,
+                   started, ended, generation=20, expected_polls=kie_polls_until(20))  # fmt: skip
+        stop(web)
+
+        fair_queue_run(owner, credential, args, workers_env)
+        if not args.no_lateness:
+            lateness_run(owner, credential, args.in_flight, args.size, workers_env)
+    finally:
+        if sandbox is not None:
+            stop(sandbox)
+        print_memory(samplers)
+        stop(s3)
+        drop_database(database)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ from typing import Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 
@@ -380,6 +381,34 @@ def broker_backlog() -> int:
 # their moment, so workers never sit idle waiting for the next dispatch.
 PACING_HORIZON = timedelta(seconds=1)
 
+# Fair between people: waiting jobs go out round-robin by owner, so one person's batch of
+# 200 cannot make a teammate's single image wait until the whole batch has gone out.
+# Everyone's oldest waiting job comes before anyone's second; among people at the same
+# turn, whoever was sent something least recently goes first; within a person, oldest
+# first. Pacing and each provider's create window apply as before: this only decides
+# whose job takes the next moment.
+FAIRNESS_MEMORY = timedelta(minutes=1)
+
+
+def _fair_order(due, *, now, limit: int) -> list[tuple[int, object]]:
+    """(pk, dispatched_at) of up to `limit` due jobs, in round-robin order by owner."""
+    turns = Window(RowNumber(), partition_by=[F("owner_id")], order_by=["created_at", "pk"])
+    candidates = list(
+        due.annotate(turn=turns)
+        .filter(turn__lte=limit)
+        .values_list("pk", "dispatched_at", "owner_id", "turn", "created_at")
+    )
+    last_sent = dict(
+        Job.objects.filter(dispatched_at__gte=now - FAIRNESS_MEMORY)
+        .order_by()
+        .values("owner_id")
+        .annotate(last=Max("dispatched_at"))
+        .values_list("owner_id", "last")
+    )
+    long_ago = now - FAIRNESS_MEMORY
+    candidates.sort(key=lambda c: (c[3], last_sent.get(c[2], long_ago), c[4], c[0]))
+    return [(pk, dispatched_at) for pk, dispatched_at, *_ in candidates[:limit]]
+
 
 def dispatch_submits(*, now=None) -> int:
     """Enqueue submit tasks for waiting jobs, keeping at most a window in the broker."""
@@ -391,11 +420,12 @@ def dispatch_submits(*, now=None) -> int:
     in_broker = broker_backlog()
     if in_broker >= window:
         return 0
-    due = (
-        waiting.filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=now - DISPATCH_TIMEOUT))
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .order_by("created_at", "pk")
-        .values_list("pk", "dispatched_at")[: window - in_broker]
+    due = _fair_order(
+        waiting.filter(
+            Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=now - DISPATCH_TIMEOUT)
+        ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)),
+        now=now,
+        limit=window - in_broker,
     )
     rate = settings.SUBMIT_RATE
     step = timedelta(seconds=1 / rate) if rate else None

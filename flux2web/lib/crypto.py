@@ -35,6 +35,14 @@ def encrypt(plaintext: str) -> str:
     return _fernet(tuple(settings.ENCRYPTION_KEYS)).encrypt(plaintext.encode()).decode()
 
 
+def reencrypt(token: str) -> str:
+    """The same secret encrypted with the first key (for `providers reencrypt`)."""
+    try:
+        return _fernet(tuple(settings.ENCRYPTION_KEYS)).rotate(token.encode()).decode()
+    except InvalidToken:
+        raise DecryptionError("none of the keys in FLUX2WEB_ENCRYPTION_KEY opens it") from None
+
+
 def decrypt(token: str) -> str:
     try:
         return _fernet(tuple(settings.ENCRYPTION_KEYS)).decrypt(token.encode()).decode()

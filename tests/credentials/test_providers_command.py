@@ -177,3 +177,55 @@ def test_add_refuses_a_priority_the_database_cannot_hold_and_adds_nothing(sandbo
     with pytest.raises(CommandError, match="priority"):
         add(sandbox, "Huge", "kie", "--priority", "99999999999999999999")
     assert not ProviderCredential.objects.filter(name="Huge").exists()
+
+
+class TestReencrypt:
+    """Rotating FLUX2WEB_ENCRYPTION_KEY: new key first, reencrypt, then drop the old one."""
+
+    @pytest.fixture
+    def secrets(self, sandbox, owner, media):
+        from tests.sharing.conftest import make_collection, make_image, share
+
+        add(sandbox, "KIE.ai", "kie", "--hmac-key", "whsec-rotate-me")
+        collection = make_collection(owner, [make_image(owner, size=(96, 64))])
+        link, address = share(owner, collection=collection)
+        return ProviderCredential.objects.get(name="KIE.ai"), link, address
+
+    def test_every_secret_moves_to_the_new_key_so_the_old_one_can_go(
+        self, secrets, settings, client
+    ):
+        from django.test import override_settings
+
+        from flux2web.lib import crypto
+        from flux2web.sharing.models import ShareLink
+
+        credential, link, address = secrets
+        old, new = list(settings.ENCRYPTION_KEYS), crypto.generate_key()
+        with override_settings(ENCRYPTION_KEYS=[new, *old]):
+            out, _ = run("reencrypt")
+        assert "Re-encrypted 1 provider credential(s) and 1 share link(s)" in out
+        assert KEY not in out
+
+        with override_settings(ENCRYPTION_KEYS=[new]):  # the old key is gone
+            fresh = ProviderCredential.objects.get(pk=credential.pk)
+            assert fresh.api_key() == KEY and fresh.hmac_key() == "whsec-rotate-me"
+            token = crypto.decrypt(ShareLink.objects.get(pk=link.pk).token_encrypted)
+            assert address.rstrip("/").endswith(token)
+            assert client.get(address).status_code == 200
+
+    def test_a_secret_no_key_opens_changes_nothing_and_says_which(self, secrets):
+        from django.test import override_settings
+
+        from flux2web.lib import crypto
+        from flux2web.sharing.models import ShareLink
+
+        credential, link, _ = secrets
+        with (
+            override_settings(ENCRYPTION_KEYS=[crypto.generate_key()]),  # the old key left out
+            pytest.raises(CommandError, match=r"Nothing was changed.*provider 'KIE\.ai'") as err,
+        ):
+            run("reencrypt")
+        assert KEY not in str(err.value)
+        fresh = ProviderCredential.objects.get(pk=credential.pk)
+        assert fresh.api_key_encrypted == credential.api_key_encrypted
+        assert ShareLink.objects.get(pk=link.pk).token_encrypted == link.token_encrypted

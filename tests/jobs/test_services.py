@@ -3,6 +3,7 @@
 import time
 from datetime import timedelta
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -310,6 +311,38 @@ class TestDispatching:
         assert list(sent.values_list("pk", flat=True)) == [j.pk for j in jobs[:5]]  # oldest first
         assert services.dispatch_submits(now=now + timedelta(seconds=0.1)) == 0  # booked up
         assert services.dispatch_submits(now=now + timedelta(seconds=0.6)) == 2
+
+    def test_a_teammates_single_image_is_sent_within_seconds_not_after_a_batch_of_60(
+        self, owner, teammate, providers, settings
+    ):
+        settings.SUBMIT_RATE = 4  # a batch of 60 takes 15 s to go out
+        batch = [j for n in range(15) for j in make_jobs(owner, prompt=f"batch {n}", count=4)]
+        Job.objects.update(dispatched_at=None)
+        start = clock = timezone.now()
+        sent_at = {}
+
+        def pass_at(moment):
+            """A poller pass: dispatch, then the submit tasks take the jobs out of the queue."""
+            services.dispatch_submits(now=moment)
+            for pk, at in Job.objects.filter(
+                state=S.QUEUED, dispatched_at__isnull=False
+            ).values_list("pk", "dispatched_at"):
+                sent_at[pk] = (at - start).total_seconds()
+            Job.objects.filter(pk__in=sent_at, state=S.QUEUED).update(state=S.RUNNING)
+
+        for _ in range(8):  # two seconds into the batch, the teammate asks for one image
+            pass_at(clock)
+            clock += timedelta(seconds=0.25)
+        (single,) = make_jobs(teammate, prompt="just one")
+        Job.objects.filter(pk=single.pk).update(dispatched_at=None)
+        while len(sent_at) < len(batch) + 1:
+            pass_at(clock)
+            clock += timedelta(seconds=0.25)
+
+        assert sent_at[single.pk] - 2 < 1.5  # its turn came at once, at the pace allowed
+        assert max(sent_at[j.pk] for j in batch) > 14  # the batch still kept the pace
+        moments = sorted(sent_at.values())
+        assert all(b - a >= 0.25 - 1e-6 for a, b in pairwise(moments))
 
     def test_a_paced_submit_waits_for_its_moment(self, owner, providers):
         (job,) = make_jobs(owner, prompt="wait for it")

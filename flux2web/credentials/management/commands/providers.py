@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.db.models import ProtectedError
 
 from flux2web.credentials import health
@@ -15,6 +16,7 @@ from flux2web.credentials.services import (
     parse_create_limit,
     set_create_limit,
 )
+from flux2web.lib import crypto
 from flux2web.providers.catalog import DIALECT_NAMES, limit_words
 
 
@@ -62,6 +64,11 @@ class Command(BaseCommand):
         limit.add_argument("limit", metavar="TASKS/SECONDS|none|default")
 
         actions.add_parser("list", help="List provider credentials (keys by last 4 only).")
+        actions.add_parser(
+            "reencrypt",
+            help="Re-encrypt every stored secret (provider keys, share link tokens) with the "
+            "first FLUX2WEB_ENCRYPTION_KEY, so the others can be removed.",
+        )
         check = actions.add_parser("test", help="Check a key with one free call.")
         check.add_argument("name")
         for action, text in (
@@ -108,6 +115,34 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError("Nothing was changed:\n" + _lines(exc)) from None
         self.stdout.write(f"{credential.name!r} create limit: {credential.create_limit_words}.")
+
+    def do_reencrypt(self, **_):
+        """All or nothing: a secret no key opens stops it before anything is written."""
+        from flux2web.sharing.models import ShareLink
+
+        secrets = [  # (model, encrypted fields, how to name a row in an error)
+            (ProviderCredential, ("api_key_encrypted", "hmac_key_encrypted"),
+             lambda c: f"provider {c.name!r}"),
+            (ShareLink, ("token_encrypted",), lambda link: f"share link {link.pk}"),
+        ]  # fmt: skip
+        counts = []
+        with transaction.atomic():
+            for model, fields, label in secrets:
+                rows = model.objects.select_for_update().order_by("pk")
+                for row in rows:
+                    try:
+                        changes = {f: crypto.reencrypt(v) for f in fields if (v := getattr(row, f))}
+                    except crypto.DecryptionError as exc:
+                        raise CommandError(
+                            f"Nothing was changed: the secret of {label(row)} cannot be read "
+                            f"({exc}). Put the old key after the new one, comma-separated."
+                        ) from None
+                    model.objects.filter(pk=row.pk).update(**changes)
+                counts.append(len(rows))
+        self.stdout.write(
+            f"Re-encrypted {counts[0]} provider credential(s) and {counts[1]} share link(s) "
+            "with the first FLUX2WEB_ENCRYPTION_KEY; the keys after it can now be removed."
+        )
 
     def do_list(self, **_):
         rows = [
