@@ -11,6 +11,7 @@ stack, signed in:
 - a bare Django view (HttpResponse("ok")) as the floor;
 - a public share page (/s/…) of a 500-image collection, as an anonymous visitor (its
   view is counted, as in life), and of a 50-image one (the query count must not differ);
+- the owner's collection page of the same 500 and 50 images, cached and uncached;
 - the collection's Sharing panel, signed in;
 - "download all" of the 500 images as a streamed ZIP, with the memory it grew by.
 
@@ -98,7 +99,8 @@ def seed(count: int):
 
 def seed_share(user, *, images: int = SHARED):
     """A collection of `images` of the user's images with real files, and links to it and
-    to a tenth of it; returns (big link's path, small link's path, collection id)."""
+    to a tenth of it; returns (big link's path, small link's path, big collection's id,
+    small collection's id, bytes of the big one's originals)."""
     import io
     from datetime import timedelta
 
@@ -133,7 +135,7 @@ def seed_share(user, *, images: int = SHARED):
         )  # fmt: skip
         link, token = links.link_create(owner=user, settings=settings, collection=collection)
         made.append((f"/s/{link.slug}-{token}/", collection.pk))
-    return made[0][0], made[1][0], made[0][1], len(data) * images
+    return made[0][0], made[1][0], made[0][1], made[1][1], len(data) * images
 
 
 def _rss_mb() -> float:
@@ -224,7 +226,7 @@ def main():
 
     cards = _refresher(user)
     hx = {"HX-Request": "true"}
-    big, small, collection_id, zip_bytes = seed_share(user)
+    big, small, collection_id, small_collection_id, zip_bytes = seed_share(user)
     print(f"shared {SHARED} images with real files ({zip_bytes / 2**20:.0f} MB)")
     visitor = Client(HTTP_USER_AGENT="Mozilla/5.0 (iPhone) bench")
     with override_settings(ROOT_URLCONF="bench_urls", ALLOWED_HOSTS=["testserver"]):
@@ -254,6 +256,20 @@ def main():
             "studio": measure(client, "/", requests=args.requests),
             f"share page, {SHARED} images": measure(visitor, big, requests=args.requests),
             f"share page, {SHARED // 10} images": measure(visitor, small, requests=args.requests),
+            # The owner's own collection page (first 60 tiles, more as they scroll): the
+            # query count must not grow with the collection.
+            f"collection, {SHARED} images": measure(
+                client, f"/collections/{collection_id}/", requests=args.requests
+            ),
+            f"collection, {SHARED // 10} images": measure(
+                client, f"/collections/{small_collection_id}/", requests=args.requests
+            ),
+            f"collection, {SHARED} uncached": measure(
+                client,
+                f"/collections/{collection_id}/",
+                requests=args.requests,
+                before_each=cache.clear,
+            ),
             "sharing panel": measure(
                 client, f"/collections/{collection_id}/sharing", requests=args.requests
             ),
@@ -282,6 +298,14 @@ def main():
          shared["p95"] <= TARGETS["share_p95_ms"]),
         (f"share page queries {shared['queries']} for {SHARED} images = {fewer['queries']} "
          f"for {SHARED // 10}", shared["queries"] == fewer["queries"]),
+        (f"collection page p95 {rows[f'collection, {SHARED} images']['p95']:.1f} ms "
+         f"(uncached {rows[f'collection, {SHARED} uncached']['p95']:.1f} ms) <= "
+         f"{TARGETS['share_p95_ms']} ms",
+         rows[f"collection, {SHARED} uncached"]["p95"] <= TARGETS["share_p95_ms"]),
+        (f"collection page queries {rows[f'collection, {SHARED} images']['queries']} for "
+         f"{SHARED} images = {rows[f'collection, {SHARED // 10} images']['queries']} for "
+         f"{SHARED // 10}", rows[f"collection, {SHARED} images"]["queries"]
+         == rows[f"collection, {SHARED // 10} images"]["queries"]),
         (f"download all grew memory by {max(zipped['peak_mb'], zipped['rss_growth_mb']):.1f} MB"
          f" <= {TARGETS['zip_growth_mb']} MB",
          max(zipped["peak_mb"], zipped["rss_growth_mb"]) <= TARGETS["zip_growth_mb"]),
