@@ -151,7 +151,7 @@ def generate(request):
         request.POST, request.FILES, options=options, owner=request.user, base_url=base
     )
     extras = StudioExtras(request.POST, user=request.user)
-    jobs = []
+    jobs, cleared = [], False
     if all([form.is_valid(), extras.is_valid()]):
         try:
             jobs, created = services.create_or_get_jobs(
@@ -174,7 +174,9 @@ def generate(request):
                 if n:
                     messages.success(request, f"Queued {n} image{'s' if n > 1 else ''}.")
                 return redirect("studio:home")
-            # The next submission is a new request; everything typed stays.
+            # The next submission is a new request; everything typed stays, but uploaded
+            # references went with these jobs and do not silently ride along on the next.
+            cleared = bool(form.cleaned_data.get("reference_files"))
             form = _studio_form(request, {**request.POST.dict(), "idempotency_key": ""})
             extras = extras.carried_over()
     if not request.htmx:
@@ -191,6 +193,8 @@ def generate(request):
         .prefetch_related("images")
         .order_by("-id"),
         "refresher": _refresher(request.user) if jobs else None,
+        "generated": not form.is_bound,  # queued: the form starts afresh
+        "references_cleared": cleared,
     }
     return render(request, "studio/home.html#generated", context)
 

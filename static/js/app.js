@@ -197,6 +197,68 @@
     if (e.key === "ArrowRight") step(1);
   });
 
+  // ---- No lost input: an answer never undoes what the person did after sending. ----
+  // The values of the generation form when a request left (options refresh or Generate)
+  // are kept with it; when its answer is swapped in, every field changed since then gets
+  // the person's newer value back.
+  var KEEP_OUT = { csrfmiddlewaretoken: 1, idempotency_key: 1 };
+  function formValues(form) {
+    var values = {};
+    if (!form) return values;
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || KEEP_OUT[el.name] || el.type === "file" || el.type === "submit") return;
+      if (el.type === "checkbox" || el.type === "radio") {
+        if (el.type === "radio" && !el.checked) return;
+        values[el.name] = el.type === "checkbox" ? (el.checked ? "on" : "") : el.value;
+      } else {
+        values[el.name] = el.value;
+      }
+    });
+    return values;
+  }
+  function setValue(form, name, value) {
+    var fields = form.querySelectorAll("[name='" + name + "']");
+    Array.prototype.forEach.call(fields, function (el) {
+      if (el.type === "checkbox") el.checked = value === "on";
+      else if (el.type === "radio") el.checked = el.value === value;
+      else if (el.tagName === "SELECT") {
+        if (Array.prototype.some.call(el.options, function (o) { return o.value === value; })) el.value = value;
+      } else el.value = value;
+    });
+  }
+  var restore = null;
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var elt = e.detail.elt;
+    if (elt.id === "compose" || elt.id === "form-options") {
+      e.detail.xhr.__sentValues = formValues(document.getElementById("compose"));
+    }
+  });
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var sent = e.detail.xhr && e.detail.xhr.__sentValues;
+    if (!sent) return;
+    var now = formValues(document.getElementById("compose"));
+    var changed = {};
+    var any = false;
+    Object.keys(now).forEach(function (name) {
+      if (now[name] !== (sent[name] === undefined ? "" : sent[name])) { changed[name] = now[name]; any = true; }
+    });
+    restore = any ? changed : null;
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    if (!restore) return;
+    var form = document.getElementById("compose");
+    var changed = restore;
+    restore = null;
+    if (!form) return;
+    Object.keys(changed).forEach(function (name) { setValue(form, name, changed[name]); });
+    updateCounter();
+    // The provider or model moved on since: the options shown must follow them again.
+    if ("provider" in changed || "model" in changed) {
+      var opts = document.getElementById("form-options");
+      if (opts && window.htmx) window.htmx.trigger(opts, "change");
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", updateCounter);
   document.addEventListener("htmx:afterSettle", updateCounter);
 })();
