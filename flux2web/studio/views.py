@@ -25,7 +25,12 @@ from flux2web.lib.ids import parse_id
 from flux2web.sharing import services as sharing
 from flux2web.sharing.studio import StudioExtras, family, start_from_image
 from flux2web.studio import references
-from flux2web.studio.forms import GenerateForm, initial_from_job, resolve_options
+from flux2web.studio.forms import (
+    GenerateForm,
+    drop_unsupported,
+    initial_from_job,
+    resolve_options,
+)
 from flux2web.studio.models import ReferenceUpload
 from flux2web.team import ledger
 
@@ -46,7 +51,7 @@ def _cards(user, *, before=None):
     jobs = (
         Job.objects.visible()
         .filter(owner=user)
-        .select_related("provider")
+        .select_related("provider", "requested_provider")
         .prefetch_related("images")
     )
     if before:
@@ -147,9 +152,10 @@ def options(request):
 def generate(request):
     options = resolve_options(request.POST.get("provider"), request.POST.get("model"))
     base = _site_base(request)
-    form = GenerateForm(
-        request.POST, request.FILES, options=options, owner=request.user, base_url=base
-    )
+    data, dropped = drop_unsupported(request.POST, options)
+    for notice in dropped:
+        messages.info(request, notice)
+    form = GenerateForm(data, request.FILES, options=options, owner=request.user, base_url=base)
     extras = StudioExtras(request.POST, user=request.user)
     jobs, cleared = [], False
     if all([form.is_valid(), extras.is_valid()]):
@@ -177,7 +183,7 @@ def generate(request):
             # The next submission is a new request; everything typed stays, but uploaded
             # references went with these jobs and do not silently ride along on the next.
             cleared = bool(form.cleaned_data.get("reference_files"))
-            form = _studio_form(request, {**request.POST.dict(), "idempotency_key": ""})
+            form = _studio_form(request, {**data.dict(), "idempotency_key": ""})
             extras = extras.carried_over()
     if not request.htmx:
         context = {
@@ -189,7 +195,7 @@ def generate(request):
     context = {
         **_compose_context(request, form, extras),
         "new_jobs": Job.objects.filter(pk__in=[j.pk for j in jobs])
-        .select_related("provider")
+        .select_related("provider", "requested_provider")
         .prefetch_related("images")
         .order_by("-id"),
         "refresher": _refresher(request.user) if jobs else None,
@@ -213,7 +219,9 @@ def updates(request):
     if not changed:
         return no_change()
     cards = list(
-        Job.objects.filter(pk__in=changed).select_related("provider").prefetch_related("images")
+        Job.objects.filter(pk__in=changed)
+        .select_related("provider", "requested_provider")
+        .prefetch_related("images")
     )
     context = {
         "changed": [c for c in cards if c.pk in shown],
@@ -245,7 +253,11 @@ def _after_action(request, job: Job, *, new_jobs=()):
         if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
             target = reverse("studio:job", args=[job.pk]) if job.deleted_at is None else "/"
         return redirect(target)
-    job = Job.objects.select_related("provider").prefetch_related("images").get(pk=job.pk)
+    job = (
+        Job.objects.select_related("provider", "requested_provider")
+        .prefetch_related("images")
+        .get(pk=job.pk)
+    )
     context = {
         "job": job,
         "new_jobs": new_jobs,

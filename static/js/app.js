@@ -259,6 +259,21 @@
     }
   });
 
+  // ---- Back never shows the past: a page restored from the back-forward cache reloads. ----
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted && document.getElementById("job-list")) window.location.reload();
+  });
+
+  // ---- A running card counts down to the provider's usual time. ----
+  setInterval(function () {
+    var now = Date.now() / 1000;
+    document.querySelectorAll("[data-eta-end]").forEach(function (line) {
+      var left = Math.round(parseInt(line.dataset.etaEnd, 10) - now);
+      line.textContent = line.textContent.replace(/about \d+ s left|taking longer than usual/,
+        left > 0 ? "about " + left + " s left" : "taking longer than usual");
+    });
+  }, 1000);
+
   document.addEventListener("DOMContentLoaded", updateCounter);
   document.addEventListener("htmx:afterSettle", updateCounter);
 })();
