@@ -125,6 +125,12 @@ class GenerateForm(forms.Form):
             (Model.PRO.value, "FLUX.2 [pro]")
         ]
         f["provider"].choices = [("", "Auto")] + [(str(c.pk), c.name) for c in options.credentials]
+        if not options.auto and options.credential:  # the help follows the choice
+            f[
+                "provider"
+            ].help_text = (
+                f"Only {options.credential.name}: if it refuses, the job does not move on."
+            )
         caps = options.caps
         ratios = list(caps.aspect_ratios) if caps else []
         blank = "Custom size" if caps and caps.size_range else "Provider default"

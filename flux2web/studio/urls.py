@@ -15,5 +15,6 @@ urlpatterns = [
     path("jobs/<int:job_id>/rerun", views.rerun, name="rerun"),
     path("jobs/<int:job_id>/delete", views.delete, name="delete"),
     path("jobs/<int:job_id>/favourite", views.favourite, name="favourite"),
+    path("settings/theme", views.theme, name="theme"),
     path("refs/<str:token>/reference.<str:ext>", views.reference, name="reference"),
 ]

@@ -353,3 +353,27 @@ def reference(request, token, ext):
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+# ---- Colours: light, dark or the system's, remembered in a cookie and rendered as a class
+# on <html>, so no JavaScript is needed to apply it. ---------------------------------
+
+THEMES = ("system", "light", "dark")
+THEME_COOKIE_SECONDS = 400 * 24 * 3600
+
+
+@require_POST
+def theme(request):
+    chosen = request.POST.get("theme", "")
+    if chosen not in THEMES:
+        return HttpResponse("Choose system, light or dark.", status=400, content_type="text/plain")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = reverse("studio:home")
+    response = redirect(target)
+    if chosen == "system":
+        response.delete_cookie("theme")
+    else:
+        response.set_cookie("theme", chosen, max_age=THEME_COOKIE_SECONDS, samesite="Lax",
+                            secure=request.is_secure(), httponly=True)  # fmt: skip
+    return response

@@ -9,7 +9,7 @@
   function updateCounter() {
     var prompt = document.getElementById("id_prompt");
     var out = document.getElementById("prompt-counter");
-    var opts = document.getElementById("form-options");
+    var opts = document.getElementById("form-caps");
     if (!prompt || !out) return;
     var n = prompt.value.trim().length;
     var min = opts ? parseInt(opts.dataset.promptMin || "1", 10) : 1;
@@ -70,7 +70,7 @@
   // ---- Reference images: drag-and-drop into the file input, with previews. ----
   function showPreviews(input) {
     var list = input.closest(".dropzone").querySelector(".previews");
-    var opts = document.getElementById("form-options");
+    var opts = document.getElementById("form-caps");
     var max = opts ? parseInt(opts.dataset.refMax || "0", 10) : 0;
     list.innerHTML = "";
     Array.prototype.forEach.call(input.files, function (file, i) {
@@ -252,12 +252,20 @@
     if (!form) return;
     Object.keys(changed).forEach(function (name) { setValue(form, name, changed[name]); });
     updateCounter();
-    // The provider or model moved on since: the options shown must follow them again.
-    if ("provider" in changed || "model" in changed) {
-      var opts = document.getElementById("form-options");
-      if (opts && window.htmx) window.htmx.trigger(opts, "change");
-    }
+    followChoice();
   });
+  // The options shown must be those of the provider and model chosen now: if an answer
+  // for an earlier choice was the last to land, ask again.
+  function followChoice() {
+    var caps = document.getElementById("form-caps");
+    var form = document.getElementById("compose");
+    if (!caps || !form || !window.htmx) return;
+    var provider = form.querySelector("[name=provider]");
+    var model = form.querySelector("[name=model]");
+    if ((provider && provider.value !== caps.dataset.provider) || (model && model.value !== caps.dataset.model)) {
+      window.htmx.trigger(document.getElementById("form-options"), "change");
+    }
+  }
 
   // ---- Back never shows the past: a page restored from the back-forward cache reloads. ----
   window.addEventListener("pageshow", function (e) {
