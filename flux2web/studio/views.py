@@ -8,8 +8,9 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.db.models import Count
+from django.db.models import Count, Q, Subquery
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -59,6 +60,30 @@ def _cards(user, *, before=None):
     return list(jobs.order_by("-id")[: CARDS_PER_PAGE + 1])
 
 
+def _cards_and_in_flight(user, *, before=None) -> tuple[list[Job], dict[int, str]]:
+    """A page of cards and the fingerprint of every job in flight (for the refresher and
+    the in-flight count), in one query: the page's jobs and those in flight together."""
+    mine = Job.objects.visible().filter(owner=user)
+    page = mine.filter(pk__lt=before) if before else mine
+    page_ids = page.order_by("-id").values("pk")[: CARDS_PER_PAGE + 1]
+    rows = list(
+        mine.filter(Q(pk__in=Subquery(page_ids)) | Q(state__in=Job.IN_FLIGHT))
+        .select_related("provider", "requested_provider")
+        .prefetch_related("images")
+        .order_by("-id")
+    )
+    cards = [job for job in rows if not before or job.pk < before][: CARDS_PER_PAGE + 1]
+    in_flight = {}
+    for job in rows:
+        if job.state in Job.IN_FLIGHT:
+            saved = 0
+            if job.state == Job.State.MIRRORING:
+                saved = sum(1 for i in job.images.all() if i.status == Image.Status.MIRRORED)
+            progress = "" if job.progress is None else job.progress
+            in_flight[job.pk] = f"{job.state}-{progress}-{saved}"
+    return cards, in_flight
+
+
 def _fingerprints(user, shown_ids=()) -> dict[int, str]:
     """What each card shows that can change in flight, for every job of the user in
     flight and each shown one: two index lookups, no join, whatever the history's size."""
@@ -96,15 +121,28 @@ def _site_base(request) -> str:
     return settings.PUBLIC_URL or request.build_absolute_uri("/")
 
 
-def _compose_context(request, form, extras=None):
-    beat = Heartbeat.objects.filter(name="worker").first()
+WORKER_ONLINE_KEY = "studio:worker-online"
+
+
+def worker_online() -> bool:
+    """Whether the task worker reported lately. It reports about once a minute and goes
+    stale after two, so a few seconds' memory of the answer changes nothing."""
+
+    def ask() -> bool:
+        beat = Heartbeat.objects.filter(name="worker").first()
+        return beat is not None and beat.is_fresh
+
+    return cache.get_or_set(WORKER_ONLINE_KEY, ask, 10)
+
+
+def _compose_context(request, form, extras=None, *, in_flight=None):
     return {
         "form": form,
         "extras": extras if extras is not None else StudioExtras(user=request.user),
         "options": form.options,
-        "usage": ledger.usage(request.user),
+        "usage": ledger.usage(request.user, in_flight=in_flight),
         # Jobs only move while a worker runs: say so instead of letting them sit silently.
-        "worker_online": beat is not None and beat.is_fresh,
+        "worker_online": worker_online(),
     }
 
 
@@ -130,13 +168,13 @@ def home(request):
         only = not request.GET.get("image")
         data, extras = start_from_image(request.user, image_id=image, prompt_only=only)
     before = parse_id(request.GET.get("before"))
-    cards = _cards(request.user, before=before)
+    cards, in_flight = _cards_and_in_flight(request.user, before=before)
     extras = StudioExtras(user=request.user, initial=extras)
     context = {
-        **_compose_context(request, _studio_form(request, data), extras),
+        **_compose_context(request, _studio_form(request, data), extras, in_flight=len(in_flight)),
         "jobs": cards[:CARDS_PER_PAGE],
         "older": cards[CARDS_PER_PAGE - 1].pk if len(cards) > CARDS_PER_PAGE else None,
-        "refresher": _refresher(request.user),
+        "refresher": _refresher(request.user, in_flight),
     }
     return render_page(request, "studio/home.html", context, partials={"older-jobs": "job-page"})
 

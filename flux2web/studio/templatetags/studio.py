@@ -8,10 +8,19 @@ from django.urls import reverse
 register = template.Library()
 
 
-@register.simple_tag
-def new_key() -> str:
-    """A fresh idempotency key: a double click on one rendered button makes one job."""
-    return uuid.uuid4().hex
+@register.simple_tag(takes_context=True)
+def new_key(context) -> str:
+    """A fresh idempotency key: a double click on one rendered button makes one job. A card
+    rendered to be kept (studio/cards.py) gets a placeholder, replaced on every use."""
+    return context.get("key_placeholder") or uuid.uuid4().hex
+
+
+@register.simple_tag(takes_context=True)
+def card(context, job):
+    """A job's card, from the kept copy when nothing on it changed (studio/cards.py)."""
+    from flux2web.studio.cards import render_card
+
+    return render_card(context["request"], job)
 
 
 @register.filter
