@@ -10,7 +10,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.db.models import Count, Q, Subquery
+from django.db.models import Count
+from django.db.models.expressions import RawSQL
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -65,9 +66,21 @@ def _cards_and_in_flight(user, *, before=None) -> tuple[list[Job], dict[int, str
     the in-flight count), in one query: the page's jobs and those in flight together."""
     mine = Job.objects.visible().filter(owner=user)
     page = mine.filter(pk__lt=before) if before else mine
-    page_ids = page.order_by("-id").values("pk")[: CARDS_PER_PAGE + 1]
+    page_sql, page_params = (
+        page.order_by("-id").values("pk")[: CARDS_PER_PAGE + 1].query.sql_with_params()
+    )
+    live_sql, live_params = (
+        mine.filter(state__in=Job.IN_FLIGHT).order_by().values("pk").query.sql_with_params()
+    )
+    # A UNION of two index lookups, then rows by primary key: an OR of the two conditions
+    # made SQLite walk the person's whole history (14 ms at 10,000 jobs).
+    # Both parts are the ORM's own SQL, their values passed as parameters.
+    both = RawSQL(  # noqa: S611
+        f"SELECT * FROM ({page_sql}) AS page UNION SELECT * FROM ({live_sql}) AS live",  # noqa: S608
+        (*page_params, *live_params),
+    )
     rows = list(
-        mine.filter(Q(pk__in=Subquery(page_ids)) | Q(state__in=Job.IN_FLIGHT))
+        Job.objects.filter(pk__in=both)
         .select_related("provider", "requested_provider")
         .prefetch_related("images")
         .order_by("-id")

@@ -56,3 +56,50 @@ def eta_end(job) -> str:
 
     end = presenters.expected_end(job)
     return str(int(end.timestamp())) if end else ""
+
+
+@register.filter
+def batches(jobs) -> list[list]:
+    """Jobs (newest first) grouped into generations: neighbours sharing a batch."""
+    groups: list[list] = []
+    for job in jobs or ():
+        if groups and groups[-1][0].batch_id == job.batch_id:
+            groups[-1].append(job)
+        else:
+            groups.append([job])
+    return groups
+
+
+def _shape(job) -> tuple[int, int]:
+    """The job's picture shape, width and height: its stored image's, else what it asked."""
+    for image in job.images.all():
+        if image.width and image.height:
+            return image.width, image.height
+    if job.width and job.height:
+        return job.width, job.height
+    left, _, right = (job.aspect_ratio or "").partition(":")
+    if left.isdigit() and right.isdigit() and int(left) and int(right):
+        return int(left), int(right)
+    return 1, 1
+
+
+@register.filter
+def job_shape(job) -> str:
+    """For an SVG viewBox that holds the picture's place at its shape ("16 9")."""
+    return "{} {}".format(*_shape(job))
+
+
+@register.filter
+def job_ratio(job) -> str:
+    """The card's share of a justified row (ar-N, as the collections grid)."""
+    from flux2web.sharing.templatetags.sharing_tags import ratio_of
+
+    return ratio_of(*_shape(job))
+
+
+@register.simple_tag(takes_context=True)
+def options_html(context):
+    """The provider- and model-dependent fields, kept rendered (studio/cards.py)."""
+    from flux2web.studio.cards import render_options
+
+    return render_options(context["form"])
