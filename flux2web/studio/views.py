@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Count
 from django.db.models.expressions import RawSQL
 from django.http import FileResponse, Http404, HttpResponse
@@ -180,6 +181,10 @@ def home(request):
         # An image the person may see, their own or a teammate's: "Remix" or "Use prompt".
         only = not request.GET.get("image")
         data, extras = start_from_image(request.user, image_id=image, prompt_only=only)
+    if carried := request.session.pop(CARRIED_REFERENCES, None):
+        # "Use as reference" from the lightbox: the next job starts with that image.
+        urls = [u for u in data.get("reference_urls", "").splitlines() if u.strip()]
+        data = {**data, "reference_urls": "\n".join([*urls, *carried])}
     before = parse_id(request.GET.get("before"))
     cards, in_flight = _cards_and_in_flight(request.user, before=before)
     extras = StudioExtras(user=request.user, initial=extras)
@@ -190,6 +195,35 @@ def home(request):
         "refresher": _refresher(request.user, in_flight),
     }
     return render_page(request, "studio/home.html", context, partials={"older-jobs": "job-page"})
+
+
+CARRIED_REFERENCES = "studio:carried-references"
+
+
+@require_POST
+def use_as_reference(request):
+    """An image the person may see becomes a reference of their next job: a copy stored as
+    their own upload, its signed link put in the form's reference URLs."""
+    image_id = parse_id(request.POST.get("image"))
+    image = (
+        Image.objects.visible_to(request.user)
+        .filter(pk=image_id, status=Image.Status.MIRRORED)
+        .first()
+        if image_id is not None
+        else None
+    )
+    if image is None:
+        return HttpResponse("No such image.", status=404, content_type="text/plain")
+    with image.original.open("rb") as source:
+        upload = SimpleUploadedFile(image.original.name.rsplit("/", 1)[-1], source.read())
+    ref = references.store_upload(owner=request.user, upload=upload)
+    carried = request.session.get(CARRIED_REFERENCES, [])
+    request.session[CARRIED_REFERENCES] = [
+        *carried,
+        references.public_url(ref, base=_site_base(request)),
+    ]
+    messages.success(request, "The image is a reference for your next job (under References).")
+    return redirect("studio:home")
 
 
 @require_POST

@@ -160,8 +160,88 @@
     var team = link.dataset.team === "1";
     box.querySelectorAll("[data-lb-team]").forEach(function (input) { input.value = team ? "0" : "1"; });
     box.querySelectorAll("[data-lb-team-label]").forEach(function (b) { b.textContent = team ? "Make private" : "Show to the team"; });
+    var download = box.querySelector("[data-lb-download]");
+    if (download) download.href = link.dataset.full + (link.dataset.full.indexOf("?") < 0 ? "?" : "&") + "download=1";
+    var remix = box.querySelector("[data-lb-remix]");
+    if (remix) remix.href = "/?image=" + encodeURIComponent(link.dataset.image || "");
+    var fav = box.querySelector("[data-lb-fav]");
+    if (fav) {
+      var on = link.dataset.fav === "1";
+      fav.setAttribute("aria-pressed", on ? "true" : "false");
+      fav.textContent = on ? "★ Favourite" : "☆ Favourite";
+      fav.hidden = link.dataset.own !== "1" || !link.dataset.job;
+    }
     if (!box.open) box.showModal();
+    // The address names the open image: it can be linked, and Back closes it.
+    var hash = "#image-" + (link.dataset.image || "");
+    if (link.dataset.image && location.hash !== hash) {
+      if (history.state && history.state.lightbox) history.replaceState({ lightbox: true }, "", hash);
+      else history.pushState({ lightbox: true }, "", hash);
+    }
   }
+  function linkForHash() {
+    var m = /^#image-(\d+)$/.exec(location.hash);
+    return m ? document.querySelector("[data-lightbox][data-image='" + m[1] + "']") : null;
+  }
+  window.addEventListener("popstate", function () {
+    var box = document.getElementById("lightbox");
+    var link = linkForHash();
+    if (link) show(link);
+    else if (box && box.open) box.close();
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var link = linkForHash();
+    if (link) show(link);
+    var box = document.getElementById("lightbox");
+    if (!box) return;
+    box.addEventListener("close", function () {
+      // Closed by Esc or the button: leave the image's address the way Back would.
+      if (history.state && history.state.lightbox) history.back();
+      else if (linkForHash()) history.replaceState(null, "", location.pathname + location.search);
+    });
+    // Swipe on a phone: left for the next image, right for the previous.
+    var startX = null;
+    box.addEventListener("touchstart", function (e) { startX = e.touches[0].clientX; }, { passive: true });
+    box.addEventListener("touchend", function (e) {
+      if (startX === null) return;
+      var dx = e.changedTouches[0].clientX - startX;
+      startX = null;
+      if (Math.abs(dx) > 50) step(dx < 0 ? 1 : -1);
+    });
+  });
+  function csrfToken() {
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+  document.addEventListener("click", function (e) {
+    var copy = e.target.closest("[data-lb-copy]");
+    if (copy && current) {
+      var text = current.dataset.prompt || current.dataset.caption || "";
+      var done = function () { copy.textContent = "Copied"; setTimeout(function () { copy.textContent = "Copy prompt"; }, 1500); };
+      if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, done);
+      else {
+        var area = document.createElement("textarea");
+        area.value = text;
+        document.body.append(area);
+        area.select();
+        try { document.execCommand("copy"); } catch (err) { /* nothing to copy with */ }
+        area.remove();
+        done();
+      }
+      return;
+    }
+    var fav = e.target.closest("[data-lb-fav]");
+    if (fav && current && current.dataset.job) {
+      var link = current;
+      fetch(link.dataset.job + "favourite", {
+        method: "POST", headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true" }, credentials: "same-origin",
+      }).then(function (r) {
+        if (!r.ok) return;
+        link.dataset.fav = link.dataset.fav === "1" ? "0" : "1";
+        if (current === link) show(link);
+      });
+    }
+  });
   document.addEventListener("htmx:afterRequest", function (e) {
     // A visibility change from the lightbox: remember it on the tile and relabel.
     if (!e.detail.successful || !e.target.matches || !e.target.matches(".lb-team") || !current) return;
