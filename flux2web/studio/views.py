@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Count
@@ -214,9 +215,14 @@ def use_as_reference(request):
     )
     if image is None:
         return HttpResponse("No such image.", status=404, content_type="text/plain")
-    with image.original.open("rb") as source:
-        upload = SimpleUploadedFile(image.original.name.rsplit("/", 1)[-1], source.read())
-    ref = references.store_upload(owner=request.user, upload=upload)
+    try:
+        with image.original.open("rb") as source:
+            upload = SimpleUploadedFile(image.original.name.rsplit("/", 1)[-1], source.read())
+        ref = references.store_upload(owner=request.user, upload=upload)
+    except (OSError, ValidationError) as problem:
+        said = problem.messages[0] if isinstance(problem, ValidationError) else "it is missing"
+        messages.error(request, f"That image cannot be a reference: {said}")
+        return redirect("studio:home")
     carried = request.session.get(CARRIED_REFERENCES, [])
     request.session[CARRIED_REFERENCES] = [
         *carried,
