@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.db.models.expressions import RawSQL
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -84,7 +84,8 @@ def _cards_and_in_flight(user, *, before=None) -> tuple[list[Job], dict[int, str
     rows = list(
         Job.objects.filter(pk__in=both)
         .select_related("provider", "requested_provider")
-        .prefetch_related("images")
+        # By the job's id, not its Meta ordering, which would join the jobs table again.
+        .prefetch_related(Prefetch("images", Image.objects.order_by("job_id", "index")))
         .order_by("-id")
     )
     cards = [job for job in rows if not before or job.pk < before][: CARDS_PER_PAGE + 1]
