@@ -4,6 +4,7 @@ import uuid
 
 from django import template
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -103,3 +104,36 @@ def options_html(context):
     from flux2web.studio.cards import render_options
 
     return render_options(context["form"])
+
+
+# The places in the top bar: (label, URL name, admins only, whether the page is this place).
+PLACES = (
+    ("Studio", "studio:home", False, lambda m: m.view_name == "studio:home"),
+    ("Gallery", "gallery:index", False,
+     lambda m: m.view_name in ("gallery:index", "sharing:team_gallery")),
+    ("Collections", "sharing:collections", False,
+     lambda m: m.app_name == "sharing" and "collection" in (m.url_name or "")),
+    ("Usage", "team:usage", False, lambda m: m.view_name == "team:usage"),
+    ("Team", "team:members", True, lambda m: m.app_name == "team" and m.url_name != "usage"),
+    ("Providers", "credentials:index", True, lambda m: m.app_name == "credentials"),
+)  # fmt: skip
+
+
+@register.simple_tag(takes_context=True)
+def nav_links(context):
+    """The top bar's links, built once per request: the page shows them twice (the bar on
+    wide screens, the menu on phones), and every page has them."""
+    request = context.get("request")
+    if request is None:
+        return ""
+    html = getattr(request, "_nav_links", None)
+    if html is None:
+        user, match = context.get("user"), request.resolver_match
+        links = []
+        for label, name, admins, here in PLACES:
+            if admins and not getattr(user, "is_admin", False):
+                continue
+            current = ' aria-current="page"' if match is not None and here(match) else ""
+            links.append(f'<a href="{reverse(name)}"{current}>{label}</a>')
+        html = request._nav_links = mark_safe("".join(links))  # noqa: S308 - fixed labels
+    return html
