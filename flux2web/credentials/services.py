@@ -10,10 +10,11 @@ from django.db import transaction
 
 from flux2web.credentials.models import ProviderCredential
 from flux2web.lib.addresses import url_syntax_problem
+from flux2web.providers.base import KEY_CHECK_TASK_ID
 from flux2web.providers.catalog import DIALECTS
 from flux2web.providers.sandbox import DEFAULT_API_KEY
 from flux2web.providers.transport import CallRecord, Timeouts
-from flux2web.providers.types import AuthError, ProviderError, Unreachable
+from flux2web.providers.types import AuthError, NotFound, ProviderError, Unreachable
 
 # Bounded so an absurd number is a refusal, not a database overflow.
 MAX_PRIORITY = 1_000_000
@@ -152,9 +153,13 @@ def check_credential(credential: ProviderCredential, *, timeout: float = 10.0) -
     """One free authenticated call, telling a refused key from an unreachable provider."""
     calls: list[CallRecord] = []
     timeouts = Timeouts(connect=min(5.0, timeout), create=timeout, read=timeout)
+    missing: NotFound | None = None
     try:
         with credential.client(observer=calls.append, timeouts=timeouts, read_attempts=1) as c:
-            c.check_key()
+            try:  # the check asks about a made-up task: "no such task" is the good answer
+                c.status(KEY_CHECK_TASK_ID)
+            except NotFound as exc:
+                missing = exc
     except AuthError as exc:
         said = credential.scrub(exc.message)
         return KeyCheck("key refused", f"{credential.name} refused the key: {said}")
@@ -162,11 +167,34 @@ def check_credential(credential: ProviderCredential, *, timeout: float = 10.0) -
         said = credential.scrub(exc.message)
         return KeyCheck("unreachable", f"{credential.base_url} could not be reached: {said}")
     except ProviderError as exc:
-        said = credential.scrub(exc.message)
-        return KeyCheck("error", f"{credential.name} answered with an error: {said}")
+        if exc.error_class != "validation":  # a made-up task id may be refused as malformed
+            said = credential.scrub(exc.message)
+            return KeyCheck("error", f"{credential.name} answered with an error: {said}")
     last = calls[-1] if calls else None
-    how = f" ({last.outcome} in {last.duration_ms} ms)" if last else ""
-    return KeyCheck("ok", f"{credential.name} accepted the key{how}.")
+    if missing is not None and not _names_the_task(missing):
+        # An HTTP 404 that says nothing of our task: the address has no such API, so the
+        # key was never looked at. That is a wrong base URL, not a working key.
+        said = f"HTTP {last.status}" if last and last.status else "an answer"
+        if missing.code and missing.code != str(last.status if last else ""):
+            said += f", code {missing.code}"
+        where = last.path if last else "the status check"
+        return KeyCheck(
+            "error",
+            f"{credential.base_url} answered Not Found ({said}) for {where}: the base URL is "
+            "probably wrong (no provider API there), so the key was not checked.",
+        )
+    how = f" in {last.duration_ms} ms" if last else ""
+    return KeyCheck("ok", f"{credential.name} accepted the key (a status check answered{how}).")
+
+
+def _names_the_task(exc: NotFound) -> bool:
+    """Whether a "not found" answer is the provider's own word on our made-up task."""
+    # A router's "no route GET /api/.../flux2web-key-check" names it only inside the
+    # address it could not find: words that are addresses do not count.
+    said = " ".join(
+        w for w in f"{exc.message} {exc.raw!r}".split() if "/" not in w and "=" not in w
+    )
+    return KEY_CHECK_TASK_ID in said or "task" in said.lower()
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from html import escape
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -10,6 +11,7 @@ from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseNotModified
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
@@ -23,6 +25,7 @@ from flux2web.lib.ids import parse_id, parse_ids
 from flux2web.lib.redirects import redirect_back
 from flux2web.lib.zips import ZIP_AT_MOST, zip_response
 from flux2web.sharing.models import Collection
+from flux2web.sharing.templatetags.sharing_tags import ratio_of
 from flux2web.studio.models import ReferenceUpload
 
 PER_PAGE = 48
@@ -67,19 +70,60 @@ def index(request):
     )  # fmt: skip
 
 
+TILE_COLUMNS = (
+    "pk", "job_id", "original", "thumbnail", "width", "height", "team_visible",
+    "job__prompt", "job__model", "job__favourite",
+)  # fmt: skip
+
+
 def _render_page(request, filters, before) -> tuple[str, int]:
     images = filters.apply(_images_for_user(request.user))
     if (before_id := parse_id(before)) is not None:
         images = images.filter(pk__lt=before_id)
-    page = list(images[: PER_PAGE + 1])
+    page = list(images.values(*TILE_COLUMNS)[: PER_PAGE + 1])
     query = request.GET.copy()
     query.pop("before", None)
+    media, jobs = _prefixes()
+    tiles = "".join(_tile(row, media, jobs) for row in page[:PER_PAGE])
     context = {
-        "images": page[:PER_PAGE],
-        "next_before": page[PER_PAGE - 1].pk if len(page) > PER_PAGE else None,
+        "tiles": mark_safe(tiles),  # noqa: S308 - built from escaped parts in _tile
+        "next_before": page[PER_PAGE - 1]["pk"] if len(page) > PER_PAGE else None,
         "query": query.urlencode(),
     }
     return render_to_string("gallery/index.html#page", context, request=request), len(page)
+
+
+def _prefixes() -> tuple[str, str]:
+    """Where stored files and job pages live: /media/ and /jobs/, as the URLconf says."""
+    return reverse("gallery:media", args=["x"])[:-1], reverse("studio:job", args=[1])[:-2]
+
+
+def _tile(row: dict, media: str, jobs: str) -> str:
+    """One image of the justified grid at its real aspect ratio, built as a string: a
+    template over 48 tiles cost more than the rest of the page together (bench/pages.py).
+    Texts from the database go through escape(); ids and sizes are integers."""
+    width, height = int(row["width"] or 1), int(row["height"] or 1)
+    full, thumb = media + escape(row["original"]), media + escape(row["thumbnail"])
+    prompt = row["job__prompt"]
+    pk = int(row["pk"])
+    badges = ('<span class="badge badge-team" title="Visible to the team">Team</span> '
+              if row["team_visible"] else "")  # fmt: skip
+    badges += '<span class="star" title="Favourite">★</span> ' if row["job__favourite"] else ""
+    return (
+        f'<figure class="jitem tile {ratio_of(width, height)}" data-image-id="{pk}">'
+        f'<input type="checkbox" class="pick" form="bulk" name="image" value="{pk}" id="pick-{pk}">'
+        f'<label for="pick-{pk}" class="pick-label"><span class="visually-hidden">Select image '
+        f"{pk}</span></label>"
+        f'<a href="{full}" data-lightbox data-full="{full}" data-job="{jobs}{int(row["job_id"])}/"'
+        f' data-image="{pk}" data-own="1" data-team="{1 if row["team_visible"] else 0}"'
+        f' data-fav="{1 if row["job__favourite"] else 0}" data-caption="{escape(prompt[:300])}">'
+        f'<img src="{thumb}" srcset="{thumb} {min(width, 512)}w, {full} {width}w"'
+        ' sizes="(max-width: 420px) 50vw, (max-width: 760px) 33vw, 25vw"'
+        f' alt="{escape(prompt[:100])}" width="{width}" height="{height}"'
+        ' loading="lazy" decoding="async"></a>'
+        f"<figcaption>{badges}{escape(prompt[:60])}"
+        f'<span class="muted"> · {escape(row["job__model"])}</span></figcaption></figure>'
+    )
 
 
 def _selected(request):

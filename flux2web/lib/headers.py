@@ -18,3 +18,24 @@ def stored_file(view):
         return response
 
     return wrapped
+
+
+class NoStoreForPeople:
+    """Pages shown to a signed-in person show live state (cards in flight, a gallery that
+    just changed): the browser keeps none of them, so Back asks again instead of showing the
+    past. Responses that set their own Cache-Control (stored images, downloads) keep it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and "Cache-Control" not in response
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            response["Cache-Control"] = "no-store"
+        return response

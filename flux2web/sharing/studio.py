@@ -5,6 +5,7 @@ job's family of remixes."""
 from __future__ import annotations
 
 from django import forms
+from django.core.cache import cache
 from django.db.models import Q
 from django.http import Http404
 
@@ -14,6 +15,20 @@ from flux2web.sharing.models import Collection
 from flux2web.studio.forms import initial_from_job
 
 VISIBILITY = [("private", "Private"), ("team", "Visible to the team")]
+
+
+def team_visible_by_default(user) -> bool:
+    """user.new_images_team_visible, with the team's policy kept for a few seconds: it is
+    asked on every studio view and changes rarely (studio/apps.py forgets it on a save)."""
+    if user.new_images_visibility:
+        return user.new_images_visibility == "team"
+    from flux2web.accounts.models import TeamPolicy
+
+    return cache.get_or_set(
+        "studio:team-visible-by-default",
+        lambda: TeamPolicy.current().new_images_team_visible,
+        10,
+    )
 
 
 class StudioExtras(forms.Form):
@@ -29,7 +44,7 @@ class StudioExtras(forms.Form):
     remix_of = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, data=None, *, user, initial=None):
-        initial = {"visibility": "team" if user.new_images_team_visible else "private",
+        initial = {"visibility": "team" if team_visible_by_default(user) else "private",
                    **(initial or {})}  # fmt: skip
         super().__init__(data, initial=initial)
         self.user = user

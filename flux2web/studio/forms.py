@@ -134,6 +134,12 @@ class GenerateForm(forms.Form):
             (Model.PRO.value, "FLUX.2 [pro]")
         ]
         f["provider"].choices = [("", "Auto")] + [(str(c.pk), c.name) for c in options.credentials]
+        if not options.auto and options.credential:  # the help follows the choice
+            f[
+                "provider"
+            ].help_text = (
+                f"Only {options.credential.name}: if it refuses, the job does not move on."
+            )
         caps = options.caps
         ratios = list(caps.aspect_ratios) if caps else []
         blank = "Custom size" if caps and caps.size_range else "Provider default"
@@ -285,6 +291,50 @@ class GenerateForm(forms.Form):
             owner=owner, uploads=self.cleaned_data.get("reference_files") or [], base=base_url,
             placeholder=UPLOAD_PLACEHOLDER.format(""),
         )  # fmt: skip
+
+
+def drop_unsupported(data, options: Options):
+    """The submitted values without those the chosen provider does not take, and a notice
+    for each one dropped. A form sent without JavaScript still shows the options of the
+    provider chosen before; switching provider there must not fail the Generate."""
+    caps = options.caps
+    if caps is None or options.credential is None:
+        return data, []
+    data, notes, who = data.copy(), [], options.credential.name
+
+    def drop(name: str, notice: str) -> None:
+        if data.get(name, "") != "":
+            notes.append(notice.format(value=data.get(name)))
+            data.pop(name)
+
+    if not caps.seed:
+        drop("seed", who + " takes no seed; seed {value} was dropped.")
+    if not caps.upsampling:
+        drop("prompt_upsampling", who + " has no prompt upsampling; it was left off.")
+    if not caps.size_range and (data.get("width") or data.get("height")):
+        size = f"{data.get('width') or '?'}×{data.get('height') or '?'}"
+        notes.append(f"{who} takes no custom size; {size} was dropped.")
+        data.pop("width", None), data.pop("height", None)
+    ratio = data.get("aspect_ratio", "")
+    # Only a ratio some provider here offers is a stale choice; anything else is a mistake.
+    known = {
+        r
+        for c in options.credentials
+        for m in Model
+        if (other := catalog.capabilities(c.dialect, m))
+        for r in other.aspect_ratios
+    }
+    if ratio and ratio not in caps.aspect_ratios and ratio in known:
+        data["aspect_ratio"] = caps.default_ratio or ""
+        instead = data["aspect_ratio"] or "its default size"
+        notes.append(f"{who} does not take aspect ratio {ratio}; {instead} is used instead.")
+    resolution = (data.get("resolution") or "").upper()
+    if caps.resolutions and resolution and resolution not in caps.resolutions:
+        data["resolution"] = caps.resolutions[0]
+        notes.append(f"{who} does not offer {resolution}; {caps.resolutions[0]} is used instead.")
+    elif not caps.resolutions and resolution:
+        drop("resolution", who + " has no resolution choice; {value} was dropped.")
+    return data, notes
 
 
 def _ratio_label(ratio: str) -> str:

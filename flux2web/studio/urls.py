@@ -15,5 +15,7 @@ urlpatterns = [
     path("jobs/<int:job_id>/rerun", views.rerun, name="rerun"),
     path("jobs/<int:job_id>/delete", views.delete, name="delete"),
     path("jobs/<int:job_id>/favourite", views.favourite, name="favourite"),
+    path("settings/theme", views.theme, name="theme"),
+    path("references/from-image", views.use_as_reference, name="use_as_reference"),
     path("refs/<str:token>/reference.<str:ext>", views.reference, name="reference"),
 ]

@@ -13,6 +13,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from flux2web.jobs.models import Job
 from flux2web.lib.access import admin_required
-from flux2web.lib.charts import bar_chart
+from flux2web.lib.charts import bar_chart, stacked_chart
 from flux2web.sharing import links
 from flux2web.team import ledger
 from flux2web.team.forms import InviteForm, QuotaForm
@@ -210,6 +211,17 @@ def _daily(entries, period: date, field: str):
     return [(day.day, round(by_day.get(day, 0), 4)) for day in _days(period)]
 
 
+def _daily_by_provider(entries, period: date):
+    """(day, {provider: total}) for each day of the month so far."""
+    by_day: dict[date, dict[str, float]] = {}
+    # The entry's provider, else its job's (a reservation is made before one is chosen).
+    named = entries.annotate(who=Coalesce("provider__name", "job__provider__name"))
+    for at, name, value in named.values_list("at", "who", "delta"):
+        parts = by_day.setdefault(timezone.localtime(at).date(), {})
+        parts[name or "No provider"] = parts.get(name or "No provider", 0) + float(value)
+    return [(day.day, by_day.get(day, {})) for day in _days(period)]
+
+
 @require_GET
 def my_usage(request):
     period = _page_month(request)
@@ -254,9 +266,12 @@ def dashboard(request):
             "Spend per provider",
             [(r["provider__name"] or "–", r["spent"] or 0) for r in per_provider],
             money=True,
+            toned=True,
         ),
-        "day_chart": bar_chart(
-            "Spend per day", _daily(month.exclude(kind=K.HOLD), period, "delta"), money=True
+        "day_chart": stacked_chart(
+            "Spend per day, by provider",
+            _daily_by_provider(month.exclude(kind=K.HOLD), period),
+            money=True,
         ),
         "in_flight": Job.objects.filter(state__in=Job.IN_FLIGHT).aggregate(
             n=Count("pk"), queued=Count("pk", filter=Q(state=Job.State.QUEUED))

@@ -9,7 +9,7 @@
   function updateCounter() {
     var prompt = document.getElementById("id_prompt");
     var out = document.getElementById("prompt-counter");
-    var opts = document.getElementById("form-options");
+    var opts = document.getElementById("form-caps");
     if (!prompt || !out) return;
     var n = prompt.value.trim().length;
     var min = opts ? parseInt(opts.dataset.promptMin || "1", 10) : 1;
@@ -70,7 +70,7 @@
   // ---- Reference images: drag-and-drop into the file input, with previews. ----
   function showPreviews(input) {
     var list = input.closest(".dropzone").querySelector(".previews");
-    var opts = document.getElementById("form-options");
+    var opts = document.getElementById("form-caps");
     var max = opts ? parseInt(opts.dataset.refMax || "0", 10) : 0;
     list.innerHTML = "";
     Array.prototype.forEach.call(input.files, function (file, i) {
@@ -160,8 +160,88 @@
     var team = link.dataset.team === "1";
     box.querySelectorAll("[data-lb-team]").forEach(function (input) { input.value = team ? "0" : "1"; });
     box.querySelectorAll("[data-lb-team-label]").forEach(function (b) { b.textContent = team ? "Make private" : "Show to the team"; });
+    var download = box.querySelector("[data-lb-download]");
+    if (download) download.href = link.dataset.full + (link.dataset.full.indexOf("?") < 0 ? "?" : "&") + "download=1";
+    var remix = box.querySelector("[data-lb-remix]");
+    if (remix) remix.href = "/?image=" + encodeURIComponent(link.dataset.image || "");
+    var fav = box.querySelector("[data-lb-fav]");
+    if (fav) {
+      var on = link.dataset.fav === "1";
+      fav.setAttribute("aria-pressed", on ? "true" : "false");
+      fav.textContent = on ? "★ Favourite" : "☆ Favourite";
+      fav.hidden = link.dataset.own !== "1" || !link.dataset.job;
+    }
     if (!box.open) box.showModal();
+    // The address names the open image: it can be linked, and Back closes it.
+    var hash = "#image-" + (link.dataset.image || "");
+    if (link.dataset.image && location.hash !== hash) {
+      if (history.state && history.state.lightbox) history.replaceState({ lightbox: true }, "", hash);
+      else history.pushState({ lightbox: true }, "", hash);
+    }
   }
+  function linkForHash() {
+    var m = /^#image-(\d+)$/.exec(location.hash);
+    return m ? document.querySelector("[data-lightbox][data-image='" + m[1] + "']") : null;
+  }
+  window.addEventListener("popstate", function () {
+    var box = document.getElementById("lightbox");
+    var link = linkForHash();
+    if (link) show(link);
+    else if (box && box.open) box.close();
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var link = linkForHash();
+    if (link) show(link);
+    var box = document.getElementById("lightbox");
+    if (!box) return;
+    box.addEventListener("close", function () {
+      // Closed by Esc or the button: leave the image's address the way Back would.
+      if (history.state && history.state.lightbox) history.back();
+      else if (linkForHash()) history.replaceState(null, "", location.pathname + location.search);
+    });
+    // Swipe on a phone: left for the next image, right for the previous.
+    var startX = null;
+    box.addEventListener("touchstart", function (e) { startX = e.touches[0].clientX; }, { passive: true });
+    box.addEventListener("touchend", function (e) {
+      if (startX === null) return;
+      var dx = e.changedTouches[0].clientX - startX;
+      startX = null;
+      if (Math.abs(dx) > 50) step(dx < 0 ? 1 : -1);
+    });
+  });
+  function csrfToken() {
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+  document.addEventListener("click", function (e) {
+    var copy = e.target.closest("[data-lb-copy]");
+    if (copy && current) {
+      var text = current.dataset.prompt || current.dataset.caption || "";
+      var done = function () { copy.textContent = "Copied"; setTimeout(function () { copy.textContent = "Copy prompt"; }, 1500); };
+      if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, done);
+      else {
+        var area = document.createElement("textarea");
+        area.value = text;
+        document.body.append(area);
+        area.select();
+        try { document.execCommand("copy"); } catch (err) { /* nothing to copy with */ }
+        area.remove();
+        done();
+      }
+      return;
+    }
+    var fav = e.target.closest("[data-lb-fav]");
+    if (fav && current && current.dataset.job) {
+      var link = current;
+      fetch(link.dataset.job + "favourite", {
+        method: "POST", headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true" }, credentials: "same-origin",
+      }).then(function (r) {
+        if (!r.ok) return;
+        link.dataset.fav = link.dataset.fav === "1" ? "0" : "1";
+        if (current === link) show(link);
+      });
+    }
+  });
   document.addEventListener("htmx:afterRequest", function (e) {
     // A visibility change from the lightbox: remember it on the tile and relabel.
     if (!e.detail.successful || !e.target.matches || !e.target.matches(".lb-team") || !current) return;
@@ -196,6 +276,91 @@
     if (e.key === "ArrowLeft") step(-1);
     if (e.key === "ArrowRight") step(1);
   });
+
+  // ---- No lost input: an answer never undoes what the person did after sending. ----
+  // The values of the generation form when a request left (options refresh or Generate)
+  // are kept with it; when its answer is swapped in, every field changed since then gets
+  // the person's newer value back.
+  var KEEP_OUT = { csrfmiddlewaretoken: 1, idempotency_key: 1 };
+  function formValues(form) {
+    var values = {};
+    if (!form) return values;
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || KEEP_OUT[el.name] || el.type === "file" || el.type === "submit") return;
+      if (el.type === "checkbox" || el.type === "radio") {
+        if (el.type === "radio" && !el.checked) return;
+        values[el.name] = el.type === "checkbox" ? (el.checked ? "on" : "") : el.value;
+      } else {
+        values[el.name] = el.value;
+      }
+    });
+    return values;
+  }
+  function setValue(form, name, value) {
+    var fields = form.querySelectorAll("[name='" + name + "']");
+    Array.prototype.forEach.call(fields, function (el) {
+      if (el.type === "checkbox") el.checked = value === "on";
+      else if (el.type === "radio") el.checked = el.value === value;
+      else if (el.tagName === "SELECT") {
+        if (Array.prototype.some.call(el.options, function (o) { return o.value === value; })) el.value = value;
+      } else el.value = value;
+    });
+  }
+  var restore = null;
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var elt = e.detail.elt;
+    if (elt.id === "compose" || elt.id === "form-options") {
+      e.detail.xhr.__sentValues = formValues(document.getElementById("compose"));
+    }
+  });
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var sent = e.detail.xhr && e.detail.xhr.__sentValues;
+    if (!sent) return;
+    var now = formValues(document.getElementById("compose"));
+    var changed = {};
+    var any = false;
+    Object.keys(now).forEach(function (name) {
+      if (now[name] !== (sent[name] === undefined ? "" : sent[name])) { changed[name] = now[name]; any = true; }
+    });
+    restore = any ? changed : null;
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    if (!restore) return;
+    var form = document.getElementById("compose");
+    var changed = restore;
+    restore = null;
+    if (!form) return;
+    Object.keys(changed).forEach(function (name) { setValue(form, name, changed[name]); });
+    updateCounter();
+    followChoice();
+  });
+  // The options shown must be those of the provider and model chosen now: if an answer
+  // for an earlier choice was the last to land, ask again.
+  function followChoice() {
+    var caps = document.getElementById("form-caps");
+    var form = document.getElementById("compose");
+    if (!caps || !form || !window.htmx) return;
+    var provider = form.querySelector("[name=provider]");
+    var model = form.querySelector("[name=model]");
+    if ((provider && provider.value !== caps.dataset.provider) || (model && model.value !== caps.dataset.model)) {
+      window.htmx.trigger(document.getElementById("form-options"), "change");
+    }
+  }
+
+  // ---- Back never shows the past: a page restored from the back-forward cache reloads. ----
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted && document.getElementById("job-list")) window.location.reload();
+  });
+
+  // ---- A running card counts down to the provider's usual time. ----
+  setInterval(function () {
+    var now = Date.now() / 1000;
+    document.querySelectorAll("[data-eta-end]").forEach(function (line) {
+      var left = Math.round(parseInt(line.dataset.etaEnd, 10) - now);
+      line.textContent = line.textContent.replace(/about \d+ s left|taking longer than usual/,
+        left > 0 ? "about " + left + " s left" : "taking longer than usual");
+    });
+  }, 1000);
 
   document.addEventListener("DOMContentLoaded", updateCounter);
   document.addEventListener("htmx:afterSettle", updateCounter);

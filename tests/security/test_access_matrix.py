@@ -122,6 +122,9 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     "studio:rerun": Route(owner_only(302), job),
     "studio:delete": Route(owner_only(302), job),
     "studio:favourite": Route(owner_only(302), job),
+    "studio:theme": Route(expect(members=post_only(400))),  # no theme chosen: said so
+    # An image one may see, by id in the body; none named is the same 404 as one not seen.
+    "studio:use_as_reference": Route(expect(members=post_only(404))),
     # Providers fetch references by a signed link, signed in or not; a forged one is 404.
     "studio:reference": (
         Route(

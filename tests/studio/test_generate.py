@@ -138,14 +138,22 @@ def test_bad_input_is_explained_beside_its_field_and_queues_nothing(
     assert Job.objects.count() == 0
 
 
-def test_a_value_the_provider_does_not_take_is_refused_even_if_not_shown(signed_in, providers):
-    html = signed_in.post("/generate", form_data(provider=providers["Apixo"].pk, seed="5")).content
-    assert b"Seed: Apixo takes no seed; leave it empty." in html
+def test_a_value_the_provider_does_not_take_is_dropped_with_a_notice(signed_in, providers):
+    # A form still showing another provider's options (no JavaScript, or a stale tab):
+    # issue 12 found 8, the value is dropped and said so, rather than failing the Generate.
     html = signed_in.post(
-        "/generate", form_data(provider=providers["LiangXin"].pk, resolution="1K")
+        "/generate", form_data(provider=providers["Apixo"].pk, seed="5"), follow=True
     ).content
-    assert b"Resolution: LiangXin takes no resolution" in html
-    assert Job.objects.count() == 0
+    assert b"Apixo takes no seed; seed 5 was dropped." in html
+    html = signed_in.post(
+        "/generate",
+        form_data(provider=providers["LiangXin"].pk, resolution="1K", idempotency_key="k2"),
+        follow=True,
+    ).content
+    assert b"LiangXin has no resolution choice; 1K was dropped." in html
+    apixo, liangxin = Job.objects.order_by("pk")
+    assert apixo.seed is None and not apixo.seed_random
+    assert liangxin.resolution == ""
 
 
 def test_a_named_seed_provider_draws_a_seed_per_image(signed_in, providers, owner):

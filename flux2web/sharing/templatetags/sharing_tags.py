@@ -13,7 +13,11 @@ RATIO_MIN, RATIO_MAX = 8, 50
 @register.filter
 def ratio_class(image) -> str:
     """The tile's class, e.g. ar-30 for a 3:2 image: its share of a row, and its shape."""
-    if not image.width or not image.height:
+    return ratio_of(image.width, image.height)
+
+
+def ratio_of(width, height) -> str:
+    if not width or not height:
         return f"ar-{STEPS}"
-    steps = round(image.width * STEPS / image.height)
+    steps = round(width * STEPS / height)
     return f"ar-{min(RATIO_MAX, max(RATIO_MIN, steps))}"

