@@ -307,11 +307,18 @@ def drop_unsupported(data, options: Options):
             notes.append(notice.format(value=data.get(name)))
             data.pop(name)
 
-    if not caps.seed:
+    # Only a value some provider would take is a stale choice to drop; anything else is a
+    # mistake the form must name, not something to swallow.
+    if not caps.seed and _whole_number(data.get("seed"), 0, catalog.SEED_MAX):
         drop("seed", who + " takes no seed; seed {value} was dropped.")
     if not caps.upsampling:
         drop("prompt_upsampling", who + " has no prompt upsampling; it was left off.")
-    if not caps.size_range and (data.get("width") or data.get("height")):
+    sizes = [data.get("width"), data.get("height")]
+    if (
+        not caps.size_range
+        and any(sizes)
+        and all(not v or _whole_number(v, 1, MAX_SIDE) for v in sizes)
+    ):
         size = f"{data.get('width') or '?'}×{data.get('height') or '?'}"
         notes.append(f"{who} takes no custom size; {size} was dropped.")
         data.pop("width", None), data.pop("height", None)
@@ -329,12 +336,28 @@ def drop_unsupported(data, options: Options):
         instead = data["aspect_ratio"] or "its default size"
         notes.append(f"{who} does not take aspect ratio {ratio}; {instead} is used instead.")
     resolution = (data.get("resolution") or "").upper()
-    if caps.resolutions and resolution and resolution not in caps.resolutions:
+    known_resolutions = {
+        r
+        for c in options.credentials
+        for m in Model
+        if (other := catalog.capabilities(c.dialect, m))
+        for r in other.resolutions
+    }
+    if caps.resolutions and resolution in known_resolutions - set(caps.resolutions):
         data["resolution"] = caps.resolutions[0]
         notes.append(f"{who} does not offer {resolution}; {caps.resolutions[0]} is used instead.")
-    elif not caps.resolutions and resolution:
+    elif not caps.resolutions and resolution in known_resolutions:
         drop("resolution", who + " has no resolution choice; {value} was dropped.")
     return data, notes
+
+
+# No provider draws a side longer than this; a bigger number is a mistake, not a choice.
+MAX_SIDE = 16384
+
+
+def _whole_number(value, low: int, high: int) -> bool:
+    value = (value or "").strip()
+    return value.isascii() and value.isdigit() and low <= int(value) <= high
 
 
 def _ratio_label(ratio: str) -> str:
