@@ -24,7 +24,8 @@ from django.utils import timezone
 from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs.models import Image, Job, JobEvent
-from flux2web.jobs.services import call_events, note, poll_delay, transition
+from flux2web.jobs.services import call_events, poll_delay
+from flux2web.jobs.transitions import add_note, transition
 from flux2web.providers import catalog
 from flux2web.providers.base import SHAPE_ERRORS, CallbacksNotSupported
 from flux2web.providers.transport import CallRecord
@@ -263,7 +264,7 @@ def _poll_failed(job: Job, error: ProviderError, caps, elapsed: float, now) -> N
     wait = poll_delay(caps.schedule, elapsed, job.callback_sent)
     if isinstance(error, RateLimited) and error.retry_after:
         wait = max(wait, error.retry_after)
-    note(job.pk, f"status read failed ({error.error_class}): {error.message}",
+    add_note(job.pk, f"status read failed ({error.error_class}): {error.message}",
          provider=job.provider.name)  # fmt: skip
     Job.objects.filter(pk=job.pk, state=S.RUNNING).update(
         polls=F("polls") + 1,
@@ -279,7 +280,7 @@ def _task_unknown(job: Job, error: TaskUnknown, now) -> None:
     once more, and if it still does not know it, hold the money for an admin to decide."""
     name = job.provider.name
     if job.unknown_answers < 1:
-        note(job.pk, f"{name} says it has no record of task {job.provider_task_id}; asking "
+        add_note(job.pk, f"{name} says it has no record of task {job.provider_task_id}; asking "
              "once more to be sure.", provider=name)  # fmt: skip
         Job.objects.filter(pk=job.pk, state=S.RUNNING).update(
             polls=F("polls") + 1, unknown_answers=F("unknown_answers") + 1,
@@ -359,13 +360,13 @@ def receive_callback(*, job_id: int, secret: str, body: bytes, headers: Mapping[
     except SHAPE_ERRORS:  # the dialects refuse bad shapes by name; a net for the rest
         return CallbackAnswer(400, "The callback body could not be read.")
     except ProviderError as exc:  # a bad or stale KIE signature
-        note(job.pk, f"refused a callback: {exc.message}", provider=job.provider.name)
+        add_note(job.pk, f"refused a callback: {exc.message}", provider=job.provider.name)
         return CallbackAnswer(401, exc.message)
     if job.state == S.UNCERTAIN and not job.provider_task_id:
         return _recover_lost_answer(job, status)
     if status.task_id != job.provider_task_id:
         return CallbackAnswer(400, "The callback names another task.")
-    note(job.pk, f"callback says {status.provider_state or status.state}",
+    add_note(job.pk, f"callback says {status.provider_state or status.state}",
          provider=job.provider.name)  # fmt: skip
     if job.state == S.RUNNING:
         from flux2web.jobs import tasks
@@ -385,12 +386,12 @@ def _recover_lost_answer(job: Job, status: TaskStatus) -> CallbackAnswer:
 
     name, task_id = job.provider.name, status.task_id
     if ledger.resolved(job.pk):
-        note(job.pk, f"a callback named task {task_id}, but an admin has decided this job "
+        add_note(job.pk, f"a callback named task {task_id}, but an admin has decided this job "
              "already; left as it is.", provider=name)  # fmt: skip
         return CallbackAnswer(200, "OK")
     taken = Job.objects.filter(provider=job.provider, provider_task_id=task_id).exclude(pk=job.pk)
     if taken.exists():
-        note(job.pk, f"refused a callback naming task {task_id}: another job follows it.",
+        add_note(job.pk, f"refused a callback naming task {task_id}: another job follows it.",
              provider=name)  # fmt: skip
         return CallbackAnswer(400, "The callback names another job's task.")
     calls: list[CallRecord] = []
@@ -399,12 +400,12 @@ def _recover_lost_answer(job: Job, status: TaskStatus) -> CallbackAnswer:
             confirmed = client.status(task_id)
     except ProviderError as exc:
         JobEvent.objects.bulk_create(call_events(job.pk, name, calls))
-        note(job.pk, f"a callback named task {task_id}, but {name} did not confirm it "
+        add_note(job.pk, f"a callback named task {task_id}, but {name} did not confirm it "
              f"({exc.error_class}: {exc.message}); still uncertain.", provider=name)  # fmt: skip
         return CallbackAnswer(400, "The task this callback names could not be confirmed.")
     JobEvent.objects.bulk_create(call_events(job.pk, name, calls))
     if not _requested_by(job, confirmed):
-        note(job.pk, f"refused a callback naming task {task_id}: {name} says that task was "
+        add_note(job.pk, f"refused a callback naming task {task_id}: {name} says that task was "
              "made for another request.", provider=name)  # fmt: skip
         return CallbackAnswer(400, "The callback names a task made for another request.")
     now = timezone.now()

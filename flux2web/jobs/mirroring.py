@@ -16,8 +16,8 @@ from PIL import ImageOps
 
 from flux2web.accounts.models import gallery_changed
 from flux2web.jobs.models import Image, Job
-from flux2web.jobs.services import note, transition
 from flux2web.jobs.signals import job_images_stored
+from flux2web.jobs.transitions import add_note, transition
 from flux2web.lib.addresses import address_policy
 from flux2web.providers.download import DownloadError, download_image
 
@@ -104,7 +104,7 @@ def _failed(image: Image, error: DownloadError, now) -> None:
         Image.objects.filter(pk=image.pk, status=Image.Status.PENDING).update(
             status=Image.Status.LOST, last_error=reason, claimed_until=None
         )
-        note(image.job_id, f"result {image.index + 1} lost: {reason}")
+        add_note(image.job_id, f"result {image.index + 1} lost: {reason}")
         return
     attempts = image.attempts + 1
     delay = min(300, 5 * 2**attempts)
@@ -112,7 +112,7 @@ def _failed(image: Image, error: DownloadError, now) -> None:
         attempts=attempts, last_error=error.message, claimed_until=None,
         next_attempt_at=now + timedelta(seconds=delay),
     )  # fmt: skip
-    note(image.job_id, f"download of result {image.index + 1} failed ({error.message}); "
+    add_note(image.job_id, f"download of result {image.index + 1} failed ({error.message}); "
          f"trying again in {delay}s")  # fmt: skip
 
 

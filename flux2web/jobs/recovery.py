@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from flux2web.jobs import mirroring
 from flux2web.jobs.models import Image, Job
-from flux2web.jobs.services import transition
+from flux2web.jobs.transitions import transition
 from flux2web.providers.types import ErrorClass
 
 S = Job.State

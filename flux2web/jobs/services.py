@@ -28,10 +28,11 @@ from flux2web.accounts.models import gallery_changed
 from flux2web.credentials import pacing
 from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
+from flux2web.jobs import states
 from flux2web.jobs.models import Image, Job, JobEvent
+from flux2web.jobs.transitions import add_note, transition
 from flux2web.lib.addresses import ReferenceRule, fetch_problem, reference_problem
 from flux2web.providers import catalog
-from flux2web.providers.redact import scrub
 from flux2web.providers.transport import CallRecord
 from flux2web.providers.types import (
     ErrorClass,
@@ -62,42 +63,7 @@ class JobRefused(Exception):
         self.problems = problems
 
 
-# ---- State changes. --------------------------------------------------------------------
-
-
-def transition(
-    job_id: int, *, from_states: Iterable[str], to: str, message: str = "", **fields
-) -> bool:
-    """Move a job on only if it is still in one of `from_states`; True if this call won."""
-    now = timezone.now()
-    # Messages carry providers' words; the client scrubbed its key out, this is the net.
-    message = scrub(message)
-    if "error_message" in fields:
-        fields["error_message"] = scrub(fields["error_message"])
-    if to in Job.FINAL:
-        fields.setdefault("finished_at", now)
-    if to in (*Job.FINAL, S.UNCERTAIN):
-        fields.setdefault("next_poll_at", None)
-    with transaction.atomic():
-        for from_state in from_states:
-            won = Job.objects.filter(pk=job_id, state=from_state).update(
-                state=to, updated_at=now, **fields
-            )
-            if won:
-                JobEvent.objects.create(
-                    job_id=job_id, kind=JobEvent.Kind.STATE, from_state=from_state, to_state=to,
-                    message=message,
-                )  # fmt: skip
-                ledger.on_transition(job_id, to)
-                log.info("job %s: %s -> %s %s", job_id, from_state, to, message)
-                return True
-    return False
-
-
-def note(job_id: int, message: str, *, provider: str = ""):
-    JobEvent.objects.create(
-        job_id=job_id, kind=JobEvent.Kind.NOTE, message=scrub(message), provider=provider
-    )
+# ---- Events. -------------------------------------------------------------------------
 
 
 def call_events(job_id: int, provider: str, calls: Iterable[CallRecord]) -> list[JobEvent]:
@@ -470,15 +436,9 @@ def callback_url(job: Job) -> str | None:
 def submit_job(*, job_id: int) -> str:
     """Claim a queued job and send it to the first provider that accepts it, exactly once."""
     now = timezone.now()
-    claimed = (
-        Job.objects.filter(pk=job_id, state=S.QUEUED)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(state=S.SUBMITTING, claimed_at=now, updated_at=now)
-    )
-    if not claimed:
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    if not transition(job_id, from_states=[S.QUEUED], to=S.SUBMITTING, where=due, claimed_at=now):
         return "not claimed"
-    JobEvent.objects.create(job_id=job_id, kind=JobEvent.Kind.STATE, from_state=S.QUEUED,
-                            to_state=S.SUBMITTING)  # fmt: skip
     job = Job.objects.select_related("requested_provider").get(pk=job_id)
     options = candidates(job.model, job.requested_provider)
     if not options:
@@ -507,7 +467,7 @@ def submit_job(*, job_id: int) -> str:
         outcome = _try_provider(job, credential, skipped, full)
         if isinstance(outcome, str):
             for wait, busy in full:  # Auto went past a provider whose window was full
-                note(job_id, f"Skipped {busy.name}: it takes "
+                add_note(job_id, f"Skipped {busy.name}: it takes "
                      f"{catalog.limit_words(busy.create_limit)} and had sent them all "
                      f"(room again in {wait:.1f} s).", provider=busy.name)  # fmt: skip
             return outcome
@@ -565,7 +525,7 @@ def _try_provider(
     if problems:
         why = "; ".join(str(p) for p in problems)
         skipped.append((ErrorClass.VALIDATION, why))
-        note(job.pk, f"Skipped {credential.name}: {why}", provider=credential.name)
+        add_note(job.pk, f"Skipped {credential.name}: {why}", provider=credential.name)
         return None
     # Its window is full: the vendor would refuse the create (KIE does not queue it), so
     # Auto tries the next provider with room now; the job waits only if none has.
@@ -589,7 +549,7 @@ def _try_provider(
     if too_dear:
         why = f"Skipped {credential.name}: {too_dear}"
         skipped.append((ErrorClass.QUOTA, why))
-        note(job.pk, why, provider=credential.name)
+        add_note(job.pk, why, provider=credential.name)
         return None
     calls: list[CallRecord] = []
     try:
@@ -620,7 +580,7 @@ def _refused(job: Job, credential: ProviderCredential, exc: ProviderError) -> st
             message=f"answer lost from {credential.name}",
         )  # fmt: skip
         return "uncertain"
-    note(job.pk, f"{credential.name} refused: {exc.error_class}: {exc.message}",
+    add_note(job.pk, f"{credential.name} refused: {exc.error_class}: {exc.message}",
          provider=credential.name)  # fmt: skip
     if exc.error_class in SWITCHED_OFF and job.requested_provider_id == credential.pk:
         # The person named this provider, and it takes no work until an admin acts on
@@ -699,10 +659,10 @@ def delete_job(*, job_id: int) -> bool:
     """Hide a finished job and delete its images. The row stays: it records what was spent."""
     now = timezone.now()
     with transaction.atomic():
-        hidden = Job.objects.filter(pk=job_id, state__in=Job.FINAL, deleted_at__isnull=True)
+        hidden = Job.objects.filter(pk=job_id, state__in=states.DELETABLE, deleted_at__isnull=True)
         if not hidden.update(deleted_at=now, favourite=False, updated_at=now):
             return False
-        note(job_id, "deleted by its owner")
+        add_note(job_id, "deleted by its owner")
         images = list(Image.objects.filter(job_id=job_id))
         Image.objects.filter(job_id=job_id).delete()
         for owner_id in {i.owner_id for i in images}:

@@ -144,7 +144,8 @@ def reserve(jobs: list[Job]) -> None:
 
 
 def on_transition(job_id: int, to: str) -> None:
-    """Keep the ledger in step with a job's state; called in the transition's transaction."""
+    """Keep the ledger in step with a job's state: the transition hook (team/apps.py),
+    called in the transition's transaction."""
     if to == S.SUCCEEDED:
         settle(job_id)
     elif to in (S.FAILED, S.CANCELLED, S.TIMED_OUT):

@@ -363,7 +363,8 @@ def test_a_provider_message_with_a_nul_byte_is_stored_without_it(owner, provider
     # PostgreSQL refuses NUL in text: a provider saying "bad\u0000" made the failure (and
     # the job with it) impossible to save there.
     (job,) = make_jobs(owner, prompt="a NUL in the answer")
-    assert services.transition(job.pk, from_states=[Job.State.QUEUED], to=Job.State.FAILED,
+    Job.objects.filter(pk=job.pk).update(state=Job.State.SUBMITTING)
+    assert services.transition(job.pk, from_states=[Job.State.SUBMITTING], to=Job.State.FAILED,
                                message="refused: bad\x00 prompt",
                                error_message="bad\x00 prompt")  # fmt: skip
     job.refresh_from_db()
