@@ -23,8 +23,9 @@ from django.utils import timezone
 
 from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
+from flux2web.jobs import mirroring, queue
 from flux2web.jobs.models import Image, Job, JobEvent
-from flux2web.jobs.services import call_events, poll_delay
+from flux2web.jobs.services import call_events, callback_url, poll_delay
 from flux2web.jobs.transitions import add_note, transition
 from flux2web.providers import catalog
 from flux2web.providers.base import SHAPE_ERRORS, CallbacksNotSupported
@@ -41,6 +42,7 @@ from flux2web.providers.types import (
     Unreadable,
     ValidationFailed,
 )
+from flux2web.team import ledger
 
 log = logging.getLogger(__name__)
 S = Job.State
@@ -325,9 +327,7 @@ def start_mirroring(job: Job, status: TaskStatus, now, *, enqueue: bool = True) 
             ignore_conflicts=True,
         )  # fmt: skip
         if enqueue:
-            from flux2web.jobs import tasks
-
-            transaction.on_commit(lambda: tasks.enqueue(tasks.mirror, job.pk))
+            transaction.on_commit(lambda: queue.enqueue(queue.MIRROR, job.pk))
 
 
 # ---- Callbacks. ------------------------------------------------------------------------
@@ -369,9 +369,7 @@ def receive_callback(*, job_id: int, secret: str, body: bytes, headers: Mapping[
     add_note(job.pk, f"callback says {status.provider_state or status.state}",
          provider=job.provider.name)  # fmt: skip
     if job.state == S.RUNNING:
-        from flux2web.jobs import tasks
-
-        tasks.enqueue(tasks.follow, job.pk)
+        queue.enqueue(queue.FOLLOW, job.pk)
     return CallbackAnswer(200, "OK")
 
 
@@ -381,9 +379,6 @@ def _recover_lost_answer(job: Job, status: TaskStatus) -> CallbackAnswer:
     adopted only if the vendor knows it, it is no other job's, and what the vendor kept of
     its request (KIE's `param`) is this job's. Then the job is followed as usual: nothing
     is sent again, and the ledger's hold becomes one settle (or refund)."""
-    from flux2web.jobs import tasks
-    from flux2web.team import ledger
-
     name, task_id = job.provider.name, status.task_id
     if ledger.resolved(job.pk):
         add_note(job.pk, f"a callback named task {task_id}, but an admin has decided this job "
@@ -419,7 +414,7 @@ def _recover_lost_answer(job: Job, status: TaskStatus) -> CallbackAnswer:
         "again).",
     )  # fmt: skip
     if won:
-        tasks.enqueue(tasks.follow, job.pk)
+        queue.enqueue(queue.FOLLOW, job.pk)
     return CallbackAnswer(200, "OK")
 
 
@@ -427,8 +422,6 @@ def _requested_by(job: Job, confirmed: TaskStatus) -> bool:
     """Whether what the vendor kept of the task's request (KIE's `param`, the create body
     as a JSON string) is this job's: its callback URL (which holds the job's secret) and
     prompt. A vendor that keeps none is taken at its word."""
-    from flux2web.jobs.services import callback_url
-
     data = confirmed.raw.get("data") if isinstance(confirmed.raw, dict) else None
     param = data.get("param") if isinstance(data, dict) else None
     if isinstance(param, str):
@@ -449,8 +442,6 @@ def _requested_by(job: Job, confirmed: TaskStatus) -> bool:
 def follow_job(*, job_id: int) -> str:
     """Poll one job now, whatever its schedule (after a callback), and if it is done,
     mirror it here too: a callback is when someone is waiting for the picture."""
-    from flux2web.jobs import mirroring
-
     poll_due(job_ids=[job_id], due_only=False, mirror_here=True)
     if Job.objects.filter(pk=job_id, state=S.MIRRORING).exists():
         return mirroring.mirror_job(job_id=job_id)

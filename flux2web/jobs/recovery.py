@@ -10,8 +10,9 @@ from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.utils import timezone
 
-from flux2web.jobs import mirroring
+from flux2web.jobs import mirroring, queue
 from flux2web.jobs.models import Image, Job
+from flux2web.jobs.services import dispatch_submits
 from flux2web.jobs.transitions import transition
 from flux2web.providers.types import ErrorClass
 
@@ -21,8 +22,6 @@ SETTLE = timedelta(seconds=30)
 
 
 def reconcile(*, now=None) -> Counter:
-    from flux2web.jobs import tasks
-
     now = now or timezone.now()
     fixed: Counter = Counter()
     lease = timedelta(seconds=settings.SUBMIT_LEASE_SECONDS)
@@ -61,7 +60,7 @@ def reconcile(*, now=None) -> Counter:
             Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
         )
         if pending.exists():
-            tasks.enqueue(tasks.mirror, job_id)
+            queue.enqueue(queue.MIRROR, job_id)
             fixed["mirror_again"] += 1
         elif not Image.objects.filter(job_id=job_id, status=Image.Status.PENDING).exists():
             mirroring.finish(job_id)
@@ -69,7 +68,5 @@ def reconcile(*, now=None) -> Counter:
 
     # Queued jobs survive restarts in the database; their submit task may not have. Past
     # the dispatch timeout, dispatch_submits sends them again (claims keep it once).
-    from flux2web.jobs.services import dispatch_submits
-
     fixed["dispatched"] += dispatch_submits(now=now)
     return fixed

@@ -28,7 +28,7 @@ from flux2web.accounts.models import gallery_changed
 from flux2web.credentials import pacing
 from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
-from flux2web.jobs import states
+from flux2web.jobs import queue, states
 from flux2web.jobs.models import Image, Job, JobEvent
 from flux2web.jobs.transitions import add_note, transition
 from flux2web.lib.addresses import ReferenceRule, fetch_problem, reference_problem
@@ -378,8 +378,6 @@ def _fair_order(due, *, now, limit: int) -> list[tuple[int, object]]:
 
 def dispatch_submits(*, now=None) -> int:
     """Enqueue submit tasks for waiting jobs, keeping at most a window in the broker."""
-    from flux2web.jobs import tasks
-
     now = now or timezone.now()
     window = DISPATCH_PER_WORKER * settings.Q_CLUSTER["workers"]
     waiting = Job.objects.filter(state=S.QUEUED)
@@ -407,7 +405,7 @@ def dispatch_submits(*, now=None) -> int:
         if Job.objects.filter(pk=job_id, state=S.QUEUED, dispatched_at=dispatched_at).update(
             dispatched_at=slot
         ):
-            tasks.enqueue(tasks.submit, job_id)
+            queue.enqueue(queue.SUBMIT, job_id)
             sent += 1
             if rate:
                 slot += step

@@ -292,10 +292,10 @@ class TestDispatching:
     @pytest.fixture(autouse=True)
     def broker(self, monkeypatch):
         """A broker of our own: the real one (Redis in CI) keeps other tests' tasks."""
-        from flux2web.jobs import tasks
+        from flux2web.jobs import queue
 
         sent = []
-        monkeypatch.setattr(tasks, "enqueue", lambda func, job_id: sent.append(job_id))
+        monkeypatch.setattr(queue, "enqueue", lambda func, job_id: sent.append(job_id))
         monkeypatch.setattr(services, "broker_backlog", lambda: 0)
         return sent
 

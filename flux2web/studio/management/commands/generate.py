@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from flux2web.core.models import Heartbeat
 from flux2web.credentials.models import ProviderCredential
-from flux2web.jobs import following, mirroring, services, tasks
+from flux2web.jobs import following, mirroring, poller, services
 from flux2web.jobs.models import Job
 from flux2web.lib.addresses import url_syntax_problem
 from flux2web.providers.catalog import Problem
@@ -153,7 +153,7 @@ class Command(BaseCommand):
 
 def worker_alive() -> bool:
     beat = Heartbeat.objects.filter(name="worker").first()
-    return (beat is not None and beat.is_fresh) or tasks.poller_alive()
+    return (beat is not None and beat.is_fresh) or poller.poller_alive()
 
 
 def drive(jobs):
