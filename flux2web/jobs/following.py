@@ -25,8 +25,8 @@ from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import mirroring, queue
 from flux2web.jobs.models import Image, Job, JobEvent
-from flux2web.jobs.services import call_events, callback_url, poll_delay
-from flux2web.jobs.transitions import add_note, transition
+from flux2web.jobs.submitting import callback_url, poll_delay
+from flux2web.jobs.transitions import add_note, call_events, transition
 from flux2web.providers import catalog
 from flux2web.providers.base import SHAPE_ERRORS, CallbacksNotSupported
 from flux2web.providers.transport import CallRecord

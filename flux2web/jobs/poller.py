@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from flux2web.core.models import Heartbeat
-from flux2web.jobs import following, mirroring, queue, services
+from flux2web.jobs import dispatch, following, mirroring, queue
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ def tick() -> int:
 
 def chores():
     now = timezone.now()
-    services.dispatch_submits(now=now)
+    dispatch.dispatch_submits(now=now)
     for job_id in mirroring.due_mirrors(now):
         queue.enqueue(queue.MIRROR, job_id)
 

@@ -11,8 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from flux2web.jobs import mirroring, queue
+from flux2web.jobs.dispatch import dispatch_submits
 from flux2web.jobs.models import Image, Job
-from flux2web.jobs.services import dispatch_submits
 from flux2web.jobs.transitions import transition
 from flux2web.providers.types import ErrorClass
 

@@ -9,17 +9,17 @@ from django.utils import timezone
 from django_q.models import Schedule, Success
 
 from flux2web.core.tasks import heartbeat
-from flux2web.jobs import following, mirroring, queue, recovery, services
+from flux2web.jobs import dispatch, following, mirroring, queue, recovery, submitting
 from flux2web.jobs.poller import ensure_poller
 
 log = logging.getLogger(__name__)
 
 
 def submit(*, job_id: int) -> str:
-    services.wait_for_slot(job_id)
-    outcome = services.submit_job(job_id=job_id)
+    dispatch.wait_for_slot(job_id)
+    outcome = submitting.submit_job(job_id=job_id)
     log.info("submit job %s: %s", job_id, outcome)
-    services.dispatch_submits()  # one left the window: let the next one in
+    dispatch.dispatch_submits()  # one left the window: let the next one in
     return outcome
 
 

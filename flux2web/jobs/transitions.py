@@ -14,6 +14,7 @@ from flux2web.jobs import states
 from flux2web.jobs.models import Job, JobEvent
 from flux2web.jobs.states import IllegalTransition
 from flux2web.providers.redact import scrub
+from flux2web.providers.transport import CallRecord
 
 log = logging.getLogger(__name__)
 
@@ -85,3 +86,13 @@ def add_note(job_id: int, message: str, *, provider: str = "") -> None:
     JobEvent.objects.create(
         job_id=job_id, kind=JobEvent.Kind.NOTE, message=scrub(message), provider=provider
     )
+
+
+def call_events(job_id: int, provider: str, calls: Iterable[CallRecord]) -> list[JobEvent]:
+    return [
+        JobEvent(
+            job_id=job_id, kind=JobEvent.Kind.CALL, provider=provider, method=c.method,
+            path=c.path[:300], http_status=c.status, duration_ms=c.duration_ms, message=c.outcome,
+        )
+        for c in calls
+    ]  # fmt: skip
