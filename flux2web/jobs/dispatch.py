@@ -69,14 +69,14 @@ def dispatch_submits(*, now=None) -> int:
     """Enqueue submit tasks for waiting jobs, keeping at most a window in the broker."""
     now = now or timezone.now()
     window = DISPATCH_PER_WORKER * settings.Q_CLUSTER["workers"]
-    waiting = Job.objects.filter(state=S.QUEUED)
+    waiting = Job.objects.queued()
     in_broker = broker_backlog()
     if in_broker >= window:
         return 0
     due = _fair_order(
         waiting.filter(
             Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=now - DISPATCH_TIMEOUT)
-        ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)),
+        ).attempt_due(now),
         now=now,
         limit=window - in_broker,
     )

@@ -9,7 +9,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db.models import Q
 from django.utils import timezone
 from PIL import Image as PILImage
 from PIL import ImageOps
@@ -43,9 +42,9 @@ def mirror_job(*, job_id: int) -> str:
 def claim(image_id: int) -> bool:
     now = timezone.now()
     return bool(
-        Image.objects.filter(pk=image_id, status=Image.Status.PENDING)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        Image.objects.filter(pk=image_id)
+        .claimable(now)
+        .attempt_due(now)
         .update(claimed_until=now + timedelta(seconds=settings.MIRROR_CLAIM_SECONDS))
     )
 
@@ -147,9 +146,7 @@ def _announce_stored(job_id: int) -> None:
 
 def due_mirrors(now) -> list[int]:
     """Jobs with a failed download whose retry time has come; handed out once."""
-    due = Image.objects.filter(
-        job__state=S.MIRRORING, status=Image.Status.PENDING, next_attempt_at__lte=now
-    ).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+    due = Image.objects.claimable(now).filter(job__state=S.MIRRORING, next_attempt_at__lte=now)
     ids = list(due.values_list("pk", flat=True)[:200])
     if not ids:
         return []

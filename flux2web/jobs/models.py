@@ -89,12 +89,28 @@ STATE_WORDS = {
 }  # fmt: skip
 
 
+def attempt_due(now) -> models.Q:
+    """No retry time set, or it has come (jobs and images alike)."""
+    return models.Q(next_attempt_at__isnull=True) | models.Q(next_attempt_at__lte=now)
+
+
+def claim_free(now) -> models.Q:
+    """Nobody holds the claim, or it ran out (a worker that died mid-download)."""
+    return models.Q(claimed_until__isnull=True) | models.Q(claimed_until__lt=now)
+
+
 class JobQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(owner=user)
 
     def in_flight(self):
         return self.filter(state__in=states.IN_FLIGHT)
+
+    def queued(self):
+        return self.filter(state=states.State.QUEUED)
+
+    def attempt_due(self, now):
+        return self.filter(attempt_due(now))
 
     def visible(self):
         """Not deleted by their owner (deleted jobs stay as the record of what was spent)."""
@@ -350,6 +366,16 @@ def _suffix(filename: str) -> str:
 
 
 class ImageQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=Image.Status.PENDING)
+
+    def claimable(self, now):
+        """Pending images no worker holds now."""
+        return self.pending().filter(claim_free(now))
+
+    def attempt_due(self, now):
+        return self.filter(attempt_due(now))
+
     def shown(self):
         """Stored images of jobs their owner has not deleted: what any gallery can show."""
         return self.filter(status=Image.Status.MIRRORED, job__deleted_at__isnull=True)

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db.models import Q
 from django.utils import timezone
 
 from flux2web.jobs import mirroring, queue
@@ -56,10 +55,7 @@ def reconcile(*, now=None) -> Counter:
 
     stuck = Job.objects.filter(state=S.MIRRORING, updated_at__lt=now - SETTLE)
     for job_id in stuck.values_list("pk", flat=True):
-        pending = Image.objects.filter(job_id=job_id, status=Image.Status.PENDING).filter(
-            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-        )
-        if pending.exists():
+        if Image.objects.filter(job_id=job_id).claimable(now).exists():
             queue.enqueue(queue.MIRROR, job_id)
             fixed["mirror_again"] += 1
         elif not Image.objects.filter(job_id=job_id, status=Image.Status.PENDING).exists():

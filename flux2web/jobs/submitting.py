@@ -12,14 +12,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from flux2web.credentials import pacing
 from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
-from flux2web.jobs.models import Job, JobEvent
+from flux2web.jobs.models import Job, JobEvent, attempt_due
 from flux2web.jobs.routing import candidates
 from flux2web.jobs.transitions import add_note, call_events, transition
 from flux2web.providers import catalog
@@ -54,8 +53,9 @@ def callback_url(job: Job) -> str | None:
 def submit_job(*, job_id: int) -> str:
     """Claim a queued job and send it to the first provider that accepts it, exactly once."""
     now = timezone.now()
-    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    if not transition(job_id, from_states=[S.QUEUED], to=S.SUBMITTING, where=due, claimed_at=now):
+    if not transition(
+        job_id, from_states=[S.QUEUED], to=S.SUBMITTING, where=attempt_due(now), claimed_at=now
+    ):
         return "not claimed"
     job = Job.objects.select_related("requested_provider").get(pk=job_id)
     options = candidates(job.model, job.requested_provider)

@@ -85,7 +85,7 @@ def usage(user, *, period: date | None = None, quota: Quota | None = None) -> Us
         period=period,
         spent=(sums["spent"] or ZERO).quantize(Decimal("0.01")),
         images=sums["images"] or 0,
-        in_flight=Job.objects.filter(owner=user, state__in=Job.IN_FLIGHT).count(),
+        in_flight=Job.objects.for_user(user).in_flight().count(),
     )
 
 
