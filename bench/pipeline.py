@@ -380,14 +380,14 @@ def lateness_run(owner, credential, in_flight, size, workers_env):
                 next_poll_at=now + timedelta(seconds=20 * n / len(ids))
             )
     lateness: list[float] = []
-    original = following.claim_due_with_times
+    original = following.claim_due
 
     def claim_and_measure(now, **kwargs):
         rows = original(now, **kwargs)
         lateness.extend((now - due).total_seconds() for _, due in rows if due is not None)
         return rows
 
-    following.claim_due_with_times = claim_and_measure
+    following.claim_due = claim_and_measure
     stop_event = threading.Event()
     poller = threading.Thread(target=job_poller.poller_loop, kwargs={"stop": stop_event})
     measure_for = 60
@@ -395,7 +395,7 @@ def lateness_run(owner, credential, in_flight, size, workers_env):
     time.sleep(measure_for)
     stop_event.set()
     poller.join()
-    following.claim_due_with_times = original
+    following.claim_due = original
     print(f"polls in {measure_for} s: {len(lateness)} ({len(lateness) / measure_for:.0f}/s; "
           f"KIE's schedule asks for {in_flight / 20:.0f}/s, one every 20 s per job)")  # fmt: skip
     print(f"poll lateness: p50 {pct(lateness, 50):.2f} s, p95 {pct(lateness, 95):.2f} s, "

@@ -73,15 +73,9 @@ class Outcome:
     error: ProviderError | None = None
 
 
-def claim_due(now, *, limit: int = POLL_BATCH, job_ids=None, due_only=True) -> list[int]:
-    """Take the running jobs due for a poll (or the given ones) away from other pollers."""
-    return [pk for pk, _ in claim_due_with_times(now, limit=limit, job_ids=job_ids,
-                                                 due_only=due_only)]  # fmt: skip
-
-
-def claim_due_with_times(now, *, limit: int, job_ids=None, due_only=True) -> list[tuple]:
-    """(job id, when its poll was due) for each job claimed; bench/pipeline.py measures
-    poll lateness from these."""
+def claim_due(now, *, limit: int = POLL_BATCH, job_ids=None, due_only=True) -> list[tuple]:
+    """Take the running jobs due for a poll (or the given ones) away from other pollers:
+    (job id, when its poll was due) for each."""
     with transaction.atomic():
         due = Job.objects.filter(state=S.RUNNING)
         if job_ids is not None:
@@ -100,7 +94,7 @@ def poll_due(*, now=None, job_ids=None, due_only=True, mirror_here=False) -> int
     """One poller pass: returns how many jobs were asked about. With `mirror_here` the
     caller mirrors finished jobs itself instead of enqueueing mirror tasks."""
     now = now or timezone.now()
-    ids = claim_due(now, job_ids=job_ids, due_only=due_only)
+    ids = [pk for pk, _ in claim_due(now, job_ids=job_ids, due_only=due_only)]
     if not ids:
         return 0
     # Only what following reads, and each credential once rather than joined to every row:

@@ -18,13 +18,13 @@ from flux2web.jobs.models import Image, Job
 from flux2web.jobs.signals import job_images_stored
 from flux2web.jobs.transitions import add_note, transition
 from flux2web.lib.addresses import address_policy
+from flux2web.providers import catalog
 from flux2web.providers.download import DownloadError, download_image
 
 log = logging.getLogger(__name__)
 S = Job.State
 
 THUMBNAIL_SIZE = (512, 512)
-EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 
 
 def mirror_job(*, job_id: int) -> str:
@@ -61,7 +61,7 @@ def mirror_image(image_id: int) -> None:
         )
     except DownloadError as exc:
         return _failed(image, exc, now)
-    extension = EXTENSIONS[got.content_type]
+    extension = catalog.EXTENSIONS[got.content_type]
     original_name = default_storage.save(
         image.original.field.generate_filename(image, f"original.{extension}"),
         ContentFile(got.data),

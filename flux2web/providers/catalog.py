@@ -95,7 +95,6 @@ class Capabilities:
     prices: dict[str, Decimal]
     typical_seconds: int = 30
     size_range: tuple[int, int] | None = None
-    default_size: tuple[int, int] | None = None
     seed: bool = False
     upsampling: bool = False
     callbacks: bool = False
@@ -263,7 +262,6 @@ class Dialect:
     name: str
     label: str
     models: dict[Model, Capabilities]
-    default_base_url: str = ""
     # The vendor's documented limit on new tasks: (at most this many, per this many
     # seconds, per account), or None where none is documented. A credential may set its
     # own (a clone, a paid tier).
@@ -284,6 +282,8 @@ class Dialect:
 WEB_IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 REF_MAX_BYTES = 10 * 1024 * 1024
 TYPE_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/gif": "GIF"}
+# The file extension we store each image type under.
+EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 
 # Default prices per image in USD; an admin overrides them per credential. Apixo's page
 # says $0.05-0.13 per image; within that band pro costs less than flex, 2K more than 1K.
@@ -356,7 +356,6 @@ DIALECTS: dict[str, Dialect] = {
     "kie": Dialect(
         name="kie",
         label="KIE.ai market API (and clones such as Apikley)",
-        default_base_url="https://api.kie.ai",
         # "At most 20 new generation requests per 10 seconds per account"; more are
         # refused with 429 and not queued (providers.md, beyond the seeds).
         create_limit=(20, 10),
@@ -382,7 +381,6 @@ DIALECTS: dict[str, Dialect] = {
                 aspect_ratios=("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9"),
                 resolutions=(),
                 size_range=(256, 1440),
-                default_size=(1024, 768),
                 ref_max=4,
                 prompt_min=1,
                 # LiangXin states no maximum; ours, matching the other dialects.
@@ -399,7 +397,6 @@ DIALECTS: dict[str, Dialect] = {
     "apixo": Dialect(
         name="apixo",
         label="Apixo",
-        default_base_url="https://api.apixo.ai",
         models={
             Model.PRO: _apixo(Model.PRO, PRO_PRICES),
             Model.FLEX: _apixo(Model.FLEX, FLEX_PRICES),
@@ -408,7 +405,6 @@ DIALECTS: dict[str, Dialect] = {
     "apimart": Dialect(
         name="apimart",
         label="APIMart-style gateway",
-        default_base_url="https://api.apimart.ai",
         models={
             Model.PRO: _apimart(Model.PRO, PRO_PRICES),
             Model.FLEX: _apimart(Model.FLEX, FLEX_PRICES),

@@ -199,7 +199,7 @@ class TestFollowing:
         (job,) = make_jobs(owner, provider=providers["KIE.ai"])
         services.submit_job(job_id=job.pk)
         now = timezone.now() + timedelta(seconds=10)
-        assert following.claim_due(now) == [job.pk]
+        assert [pk for pk, _ in following.claim_due(now)] == [job.pk]
         assert following.claim_due(now) == []
 
 
