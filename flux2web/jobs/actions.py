@@ -10,7 +10,7 @@ from flux2web.jobs import states
 from flux2web.jobs.models import Image, Job
 from flux2web.jobs.transitions import add_note, transition
 
-S = Job.State
+State = Job.State
 
 
 # ---- Cancelling. -----------------------------------------------------------------------
@@ -24,15 +24,15 @@ UPSTREAM_CANCEL_NOTE = (
 def cancel_job(*, job_id: int) -> tuple[bool, str]:
     """(cancelled?, what to tell the person)."""
     if transition(
-        job_id, from_states=[S.QUEUED], to=S.CANCELLED, message="cancelled before sending"
+        job_id, from_states=[State.QUEUED], to=State.CANCELLED, message="cancelled before sending"
     ):
         return True, "Cancelled before anything was sent to a provider."
     if transition(
-        job_id, from_states=[S.RUNNING], to=S.CANCELLED, message="cancelled while running"
+        job_id, from_states=[State.RUNNING], to=State.CANCELLED, message="cancelled while running"
     ):
         return True, f"Cancelled. {UPSTREAM_CANCEL_NOTE}"
     state = Job.objects.filter(pk=job_id).values_list("state", flat=True).first()
-    if state == S.SUBMITTING:
+    if state == State.SUBMITTING:
         return False, "It is being sent to the provider right now; try again in a moment."
     return False, f"A {state} job cannot be cancelled."
 

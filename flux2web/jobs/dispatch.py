@@ -13,7 +13,7 @@ from django.utils import timezone
 from flux2web.jobs import queue
 from flux2web.jobs.models import Job
 
-S = Job.State
+State = Job.State
 
 
 # The broker is first in, first out. Were a burst of submits all enqueued at once, every
@@ -91,7 +91,7 @@ def dispatch_submits(*, now=None) -> int:
         if rate and slot > now + PACING_HORIZON:
             break  # the rest wait for a later dispatch
         # Conditional, so two dispatchers (a web request, the poller) never both send it.
-        if Job.objects.filter(pk=job_id, state=S.QUEUED, dispatched_at=dispatched_at).update(
+        if Job.objects.filter(pk=job_id, state=State.QUEUED, dispatched_at=dispatched_at).update(
             dispatched_at=slot
         ):
             queue.enqueue(queue.SUBMIT, job_id)

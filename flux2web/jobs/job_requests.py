@@ -15,7 +15,7 @@ from flux2web.jobs.spec import Attachments, JobRefused, JobSpec
 from flux2web.providers import catalog
 from flux2web.team import ledger
 
-S = Job.State
+State = Job.State
 
 
 def _normal_key(key: str) -> str:
@@ -48,8 +48,9 @@ def create_or_get_jobs(
     transaction that creates the jobs, and removed again if it does not commit. The rows
     are committed before any provider call; the submit tasks are enqueued only once they are.
     """
-    return _create(owner=owner, specs=[spec], idempotency_key=idempotency_key,
-                   attachments=attachments)  # fmt: skip
+    return _create(
+        owner=owner, specs=[spec], idempotency_key=idempotency_key, attachments=attachments
+    )
 
 
 def create_batch(*, owner, specs: list[JobSpec], idempotency_key: str) -> list[Job]:
@@ -86,7 +87,7 @@ def _create(*, owner, specs, idempotency_key, attachments=None) -> tuple[list[Jo
             for spec, price in zip(specs, prices, strict=True):
                 jobs += _new_jobs(owner, spec, price, f"{idempotency_key}:", first=len(jobs))
             JobEvent.objects.bulk_create(
-                JobEvent(job=j, kind=JobEvent.Kind.STATE, to_state=S.QUEUED, message="queued")
+                JobEvent(job=j, kind=JobEvent.Kind.STATE, to_state=State.QUEUED, message="queued")
                 for j in jobs
             )
             ledger.reserve(jobs)
@@ -108,15 +109,23 @@ def _new_jobs(owner, spec: JobSpec, price: Decimal, key: str, *, first: int) -> 
     batch = Job(owner=owner).batch_id
     return [
         Job.objects.create(
-            owner=owner, batch_id=batch, idempotency_key=f"{key}{first + n}",
-            model=request.model, prompt=request.prompt.strip(),
-            aspect_ratio=request.aspect_ratio or "", width=request.width,
-            height=request.height, resolution=(request.resolution or "").upper(),
+            owner=owner,
+            batch_id=batch,
+            idempotency_key=f"{key}{first + n}",
+            model=request.model,
+            prompt=request.prompt.strip(),
+            aspect_ratio=request.aspect_ratio or "",
+            width=request.width,
+            height=request.height,
+            resolution=(request.resolution or "").upper(),
             seed=secrets.randbelow(catalog.SEED_MAX + 1) if spec.random_seed else request.seed,
-            seed_random=spec.random_seed, prompt_upsampling=request.prompt_upsampling,
+            seed_random=spec.random_seed,
+            prompt_upsampling=request.prompt_upsampling,
             reference_urls=list(request.reference_urls),
-            requested_provider=spec.provider, price=price,
-            team_visible=spec.visible_for(owner), remix_of_id=spec.remix_of_id,
+            requested_provider=spec.provider,
+            price=price,
+            team_visible=spec.visible_for(owner),
+            remix_of_id=spec.remix_of_id,
         )
         for n in range(spec.count)
-    ]  # fmt: skip
+    ]

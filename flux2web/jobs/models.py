@@ -83,10 +83,16 @@ ERROR_ADVICE = {
 
 # What a state badge says; the state names are ours, these are the person's.
 STATE_WORDS = {
-    "queued": "Queued", "submitting": "Sending", "running": "Generating",
-    "mirroring": "Saving", "succeeded": "Done", "failed": "Failed", "cancelled": "Cancelled",
-    "uncertain": "Uncertain", "timed_out": "Timed out",
-}  # fmt: skip
+    "queued": "Queued",
+    "submitting": "Sending",
+    "running": "Generating",
+    "mirroring": "Saving",
+    "succeeded": "Done",
+    "failed": "Failed",
+    "cancelled": "Cancelled",
+    "uncertain": "Uncertain",
+    "timed_out": "Timed out",
+}
 
 
 def attempt_due(now) -> models.Q:
@@ -143,9 +149,13 @@ class Job(models.Model):
     prompt_upsampling = models.BooleanField(default=False)
     reference_urls = models.JSONField(default=list, blank=True)
     requested_provider = models.ForeignKey(
-        ProviderCredential, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        ProviderCredential,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="Empty means Auto: the best enabled provider by priority.",
-    )  # fmt: skip
+    )
 
     # Where it went. PROTECT: a credential with jobs is disabled, never deleted, so every
     # job keeps the key it must be followed with.

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 IDLE_SLEEP = 0.2
 # Often enough that paced submits (settings.SUBMIT_RATE) flow steadily.
-CHORES_EVERY = 0.25
+DISPATCH_EVERY = 0.25
 POLLER = "poller"
 
 # Not a long-running task: that would hold a worker slot, make a graceful shutdown wait
@@ -86,16 +86,16 @@ def poller_loop(*, stop: threading.Event | None = None):
 
 
 def _poll_until(stop: threading.Event, token: str):
-    chores_due = 0.0
+    dispatch_due = 0.0
     while not stop.is_set():
         try:
             if take_lease(token):
-                found = tick()
+                found = poll_pass()
                 # Dispatching submits and picking up mirror retries can wait a second;
                 # polls cannot: under load every pass counts.
-                if time.monotonic() >= chores_due:
-                    chores()
-                    chores_due = time.monotonic() + CHORES_EVERY
+                if time.monotonic() >= dispatch_due:
+                    dispatch_and_retry_mirrors()
+                    dispatch_due = time.monotonic() + DISPATCH_EVERY
                 if not found:
                     stop.wait(IDLE_SLEEP)
             else:
@@ -106,11 +106,11 @@ def _poll_until(stop: threading.Event, token: str):
             stop.wait(1)
 
 
-def tick() -> int:
+def poll_pass() -> int:
     return following.poll_due(now=timezone.now())
 
 
-def chores():
+def dispatch_and_retry_mirrors():
     now = timezone.now()
     dispatch.dispatch_submits(now=now)
     for job_id in mirroring.due_mirrors(now):

@@ -15,7 +15,7 @@ from flux2web.jobs.models import Image, Job
 from flux2web.jobs.transitions import transition
 from flux2web.providers.types import ErrorClass
 
-S = Job.State
+State = Job.State
 # Work younger than this is probably still in someone's hands or in the queue.
 SETTLE = timedelta(seconds=30)
 
@@ -26,26 +26,34 @@ def reconcile(*, now=None) -> Counter:
     lease = timedelta(seconds=settings.SUBMIT_LEASE_SECONDS)
 
     for job_id, provider in Job.objects.filter(
-        state=S.SUBMITTING, claimed_at__lt=now - lease
+        state=State.SUBMITTING, claimed_at__lt=now - lease
     ).values_list("pk", "provider__name"):
         if provider is None:
             # The provider is recorded before the create is sent: none means nothing left.
-            if transition(job_id, from_states=[S.SUBMITTING], to=S.QUEUED, dispatched_at=None,
-                          message="worker stopped before sending; queued again"):  # fmt: skip
+            if transition(
+                job_id,
+                from_states=[State.SUBMITTING],
+                to=State.QUEUED,
+                dispatched_at=None,
+                message="worker stopped before sending; queued again",
+            ):
                 fixed["requeued"] += 1
         elif transition(
-            job_id, from_states=[S.SUBMITTING], to=S.UNCERTAIN, error_class=ErrorClass.AMBIGUOUS,
+            job_id,
+            from_states=[State.SUBMITTING],
+            to=State.UNCERTAIN,
+            error_class=ErrorClass.AMBIGUOUS,
             error_message=f"A worker stopped while sending this job to {provider}; it may or "
             "may not have been accepted and charged. It is not sent again automatically.",
             message="worker lost while submitting",
-        ):  # fmt: skip
+        ):
             fixed["uncertain"] += 1
 
-    fixed["due_now"] += Job.objects.filter(state=S.RUNNING, next_poll_at__isnull=True).update(
+    fixed["due_now"] += Job.objects.filter(state=State.RUNNING, next_poll_at__isnull=True).update(
         next_poll_at=now
     )
 
-    for image in Image.objects.filter(job__state=S.MIRRORING, status=Image.Status.MIRRORED):
+    for image in Image.objects.filter(job__state=State.MIRRORING, status=Image.Status.MIRRORED):
         names = [image.original.name, image.thumbnail.name]
         if not all(name and default_storage.exists(name) for name in names):
             Image.objects.filter(pk=image.pk, status=Image.Status.MIRRORED).update(
@@ -53,7 +61,7 @@ def reconcile(*, now=None) -> Counter:
             )
             fixed["missing_files"] += 1
 
-    stuck = Job.objects.filter(state=S.MIRRORING, updated_at__lt=now - SETTLE)
+    stuck = Job.objects.filter(state=State.MIRRORING, updated_at__lt=now - SETTLE)
     for job_id in stuck.values_list("pk", flat=True):
         if Image.objects.filter(job_id=job_id).claimable(now).exists():
             queue.enqueue(queue.MIRROR, job_id)

@@ -57,10 +57,12 @@ def fetch_references(spec: JobSpec, *, done: set[str] | None = None) -> list[cat
     urls = [
         (number, url)
         for number, url in enumerate(spec.request.reference_urls, start=1)
-        if url not in spec.trusted_references and url not in spec.fetched_references
-        and url not in done and reference_problem(url, number=number) is None
+        if url not in spec.trusted_references
+        and url not in spec.fetched_references
+        and url not in done
+        and reference_problem(url, number=number) is None
         and url.lower().startswith(("http://", "https://"))
-    ]  # fmt: skip
+    ]
     if not urls:
         return []
     rule = reference_rule(spec)
@@ -93,8 +95,13 @@ def _offer_problems(spec: JobSpec) -> list[catalog.Problem]:
         return [catalog.Problem("provider", f"{named.name} is disabled.")]
     if named is not None and named.cooling:
         when = timezone.localtime(named.cooldown_until).strftime("%H:%M")
-        return [catalog.Problem("provider", f"{named.name} is paused until {when} (rate limit "
-                                            "or maintenance); choose Auto or wait.")]  # fmt: skip
+        return [
+            catalog.Problem(
+                "provider",
+                f"{named.name} is paused until {when} (rate limit "
+                "or maintenance); choose Auto or wait.",
+            )
+        ]
     options = candidates(request.model, named)
     if not options:
         offered = "any available provider" if named is None else named.name

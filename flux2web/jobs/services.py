@@ -34,7 +34,7 @@ from flux2web.jobs.submitting import (
     SUBMIT_ROUNDS,
     SWITCHED_OFF,
     callback_url,
-    fail,
+    fail_job,
     poll_delay,
     submit_job,
 )
@@ -63,7 +63,7 @@ __all__ = [
     "delete_job",
     "dispatch_submits",
     "existing_jobs",
-    "fail",
+    "fail_job",
     "fetch_references",
     "poll_delay",
     "price_for",

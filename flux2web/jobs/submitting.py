@@ -30,7 +30,7 @@ from flux2web.providers.types import (
 from flux2web.team import ledger
 
 log = logging.getLogger(__name__)
-S = Job.State
+State = Job.State
 
 
 # Rounds of "every provider refused before accepting"; then the job fails with the reason.
@@ -54,7 +54,11 @@ def submit_job(*, job_id: int) -> str:
     """Claim a queued job and send it to the first provider that accepts it, exactly once."""
     now = timezone.now()
     if not transition(
-        job_id, from_states=[S.QUEUED], to=S.SUBMITTING, where=attempt_due(now), claimed_at=now
+        job_id,
+        from_states=[State.QUEUED],
+        to=State.SUBMITTING,
+        where=attempt_due(now),
+        claimed_at=now,
     ):
         return "not claimed"
     job = Job.objects.select_related("requested_provider").get(pk=job_id)
@@ -64,19 +68,26 @@ def submit_job(*, job_id: int) -> str:
         if resumes is not None:
             # Paused, not broken: wait for the pause to end rather than fail the job.
             transition(
-                job_id, from_states=[S.SUBMITTING], to=S.QUEUED, next_attempt_at=resumes,
-                dispatched_at=None, provider=None,
+                job_id,
+                from_states=[State.SUBMITTING],
+                to=State.QUEUED,
+                next_attempt_at=resumes,
+                dispatched_at=None,
+                provider=None,
                 message=f"every provider for it is paused; trying again at {resumes:%H:%M:%S}",
-            )  # fmt: skip
+            )
             return "waiting for cooldown"
         named = job.requested_provider
         if named is not None and named.disabled_reason in SWITCHED_OFF:
             # Switched off because it refused our key or ran dry: say that, not "settings".
-            fail(job_id, named.disabled_reason, f"{named.name} is switched off: "
-                 f"{SWITCHED_OFF[named.disabled_reason]}")  # fmt: skip
+            fail_job(
+                job_id,
+                named.disabled_reason,
+                f"{named.name} is switched off: {SWITCHED_OFF[named.disabled_reason]}",
+            )
             return "failed"
         who = named.name if named else "No enabled provider"
-        fail(job_id, ErrorClass.VALIDATION, f"{who} cannot take FLUX.2 {job.model} now.")
+        fail_job(job_id, ErrorClass.VALIDATION, f"{who} cannot take FLUX.2 {job.model} now.")
         return "failed"
     last_error: ProviderError | None = None
     skipped: list[tuple[str, str]] = []  # (error class, why), one per provider passed by
@@ -85,9 +96,13 @@ def submit_job(*, job_id: int) -> str:
         outcome = _try_provider(job, credential, skipped, full)
         if isinstance(outcome, str):
             for wait, busy in full:  # Auto went past a provider whose window was full
-                add_note(job_id, f"Skipped {busy.name}: it takes "
-                     f"{catalog.limit_words(busy.create_limit)} and had sent them all "
-                     f"(room again in {wait:.1f} s).", provider=busy.name)  # fmt: skip
+                add_note(
+                    job_id,
+                    f"Skipped {busy.name}: it takes "
+                    f"{catalog.limit_words(busy.create_limit)} and had sent them all "
+                    f"(room again in {wait:.1f} s).",
+                    provider=busy.name,
+                )
             return outcome
         last_error = outcome or last_error
     if full:
@@ -97,8 +112,11 @@ def submit_job(*, job_id: int) -> str:
     if last_error is None:
         # Nobody refused: nobody could take this request at all. Waiting will not help.
         priced_out = all(cls == ErrorClass.QUOTA for cls, _ in skipped)
-        fail(job_id, ErrorClass.QUOTA if priced_out else ErrorClass.VALIDATION,
-             "; ".join(why for _, why in skipped))  # fmt: skip
+        fail_job(
+            job_id,
+            ErrorClass.QUOTA if priced_out else ErrorClass.VALIDATION,
+            "; ".join(why for _, why in skipped),
+        )
         return "failed"
     return _retry_later(job, last_error)
 
@@ -120,11 +138,15 @@ def _wait_for_room(job: Job, wait: float, credential: ProviderCredential) -> str
     """Back to the queue until the provider's window has room; not a failed attempt."""
     when = timezone.now() + timedelta(seconds=wait)
     transition(
-        job.pk, from_states=[S.SUBMITTING], to=S.QUEUED, next_attempt_at=when,
-        dispatched_at=None, provider=None,
+        job.pk,
+        from_states=[State.SUBMITTING],
+        to=State.QUEUED,
+        next_attempt_at=when,
+        dispatched_at=None,
+        provider=None,
         message=f"{credential.name} takes {catalog.limit_words(credential.create_limit)}, "
-        f"all sent; sending at {timezone.localtime(when):%H:%M:%S.%f}"[:-3],
-    )  # fmt: skip
+        f"all sent; sending at {timezone.localtime(when):%H:%M:%State.%f}"[:-3],
+    )
     return "waiting for room"
 
 
@@ -160,7 +182,7 @@ def _try_provider(
         if not too_dear:
             # Recorded before sending: if this worker dies mid-call we still know where
             # it went.
-            Job.objects.filter(pk=job.pk, state=S.SUBMITTING).update(
+            Job.objects.filter(pk=job.pk, state=State.SUBMITTING).update(
                 provider=credential, price=price
             )
             job.price = price
@@ -181,11 +203,15 @@ def _try_provider(
     now = timezone.now()
     callback = request.callback_url is not None
     transition(
-        job.pk, from_states=[S.SUBMITTING], to=S.RUNNING,
+        job.pk,
+        from_states=[State.SUBMITTING],
+        to=State.RUNNING,
         message=f"accepted by {credential.name} as {submission.task_id}",
-        provider_task_id=submission.task_id, submitted_at=now, callback_sent=callback,
+        provider_task_id=submission.task_id,
+        submitted_at=now,
+        callback_sent=callback,
         next_poll_at=now + timedelta(seconds=poll_delay(caps.schedule, 0, callback)),
-    )  # fmt: skip
+    )
     return "submitted"
 
 
@@ -193,22 +219,28 @@ def _refused(job: Job, credential: ProviderCredential, exc: ProviderError) -> st
     record_error(credential, exc)
     if exc.accepted_maybe:
         transition(
-            job.pk, from_states=[S.SUBMITTING], to=S.UNCERTAIN, error_class=exc.error_class,
+            job.pk,
+            from_states=[State.SUBMITTING],
+            to=State.UNCERTAIN,
+            error_class=exc.error_class,
             error_message=f"{credential.name}: {exc.message} Not sent again automatically.",
             message=f"answer lost from {credential.name}",
-        )  # fmt: skip
+        )
         return "uncertain"
-    add_note(job.pk, f"{credential.name} refused: {exc.error_class}: {exc.message}",
-         provider=credential.name)  # fmt: skip
+    add_note(
+        job.pk,
+        f"{credential.name} refused: {exc.error_class}: {exc.message}",
+        provider=credential.name,
+    )
     if exc.error_class in SWITCHED_OFF and job.requested_provider_id == credential.pk:
         # The person named this provider, and it takes no work until an admin acts on
         # its key or credit: waiting and retrying would only hide the true reason.
-        fail(job.pk, exc.error_class, f"{credential.name}: {exc.message}")
+        fail_job(job.pk, exc.error_class, f"{credential.name}: {exc.message}")
         return "failed"
     # Turned away before acceptance: another provider (or a later try) may take it.
     if exc.refused_before_acceptance or exc.error_class in SWITCHED_OFF:
         return exc
-    fail(job.pk, exc.error_class, f"{credential.name}: {exc.message}")
+    fail_job(job.pk, exc.error_class, f"{credential.name}: {exc.message}")
     return "failed"
 
 
@@ -216,18 +248,25 @@ def _retry_later(job: Job, error: ProviderError | None) -> str:
     attempts = job.attempts + 1
     reason = f"{error.error_class}: {error.message}" if error else "no provider could take it"
     if attempts >= SUBMIT_ROUNDS:
-        fail(job.pk, getattr(error, "error_class", ErrorClass.PROVIDER_ERROR),
-             f"Every provider refused {attempts} times; last: {reason}")  # fmt: skip
+        fail_job(
+            job.pk,
+            getattr(error, "error_class", ErrorClass.PROVIDER_ERROR),
+            f"Every provider refused {attempts} times; last: {reason}",
+        )
         return "failed"
     delay = SUBMIT_BACKOFF_SECONDS * 2 ** (attempts - 1)
     if error is not None and error.retry_after:
         delay = max(delay, error.retry_after)
     transition(
-        job.pk, from_states=[S.SUBMITTING], to=S.QUEUED, attempts=attempts,
-        next_attempt_at=timezone.now() + timedelta(seconds=delay), provider=None,
+        job.pk,
+        from_states=[State.SUBMITTING],
+        to=State.QUEUED,
+        attempts=attempts,
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        provider=None,
         dispatched_at=None,
         message=f"every provider refused ({reason}); trying again in {delay:.0f}s",
-    )  # fmt: skip
+    )
     return "retry later"
 
 
@@ -241,6 +280,14 @@ def poll_delay(schedule: catalog.PollSchedule, elapsed: float, callback_sent: bo
     return max(delay, CALLBACK_SAFETY_NET_SECONDS) if callback_sent else delay
 
 
-def fail(job_id: int, error_class: str, message: str, *, from_states=(S.SUBMITTING,)) -> bool:
-    return transition(job_id, from_states=from_states, to=S.FAILED, error_class=error_class,
-                      error_message=message, message=message)  # fmt: skip
+def fail_job(
+    job_id: int, error_class: str, message: str, *, from_states=(State.SUBMITTING,)
+) -> bool:
+    return transition(
+        job_id,
+        from_states=from_states,
+        to=State.FAILED,
+        error_class=error_class,
+        error_message=message,
+        message=message,
+    )

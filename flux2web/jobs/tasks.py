@@ -61,8 +61,9 @@ def ensure_schedules():
     for name, (func, minutes) in SCHEDULES.items():
         ids = list(Schedule.objects.filter(name=name).order_by("id").values_list("id", flat=True))
         if not ids:
-            Schedule.objects.create(name=name, func=func, schedule_type=Schedule.MINUTES,
-                                    minutes=minutes, repeats=-1)  # fmt: skip
+            Schedule.objects.create(
+                name=name, func=func, schedule_type=Schedule.MINUTES, minutes=minutes, repeats=-1
+            )
         elif len(ids) > 1:
             Schedule.objects.filter(id__in=ids[1:]).delete()
 

@@ -91,8 +91,14 @@ def add_note(job_id: int, message: str, *, provider: str = "") -> None:
 def call_events(job_id: int, provider: str, calls: Iterable[CallRecord]) -> list[JobEvent]:
     return [
         JobEvent(
-            job_id=job_id, kind=JobEvent.Kind.CALL, provider=provider, method=c.method,
-            path=c.path[:300], http_status=c.status, duration_ms=c.duration_ms, message=c.outcome,
+            job_id=job_id,
+            kind=JobEvent.Kind.CALL,
+            provider=provider,
+            method=c.method,
+            path=c.path[:300],
+            http_status=c.status,
+            duration_ms=c.duration_ms,
+            message=c.outcome,
         )
         for c in calls
-    ]  # fmt: skip
+    ]

@@ -147,7 +147,7 @@ class Command(BaseCommand):
                 if not inline:
                     self.stderr.write("No worker is running; following the jobs from here.")
                     inline = True
-                drive(jobs)
+                follow_until_done(jobs)
             time.sleep(0.2)
 
 
@@ -156,7 +156,7 @@ def worker_alive() -> bool:
     return (beat is not None and beat.is_fresh) or poller.poller_alive()
 
 
-def drive(jobs):
+def follow_until_done(jobs):
     """What the worker would do for these jobs, done here; every step is claim-guarded."""
     for job in jobs:
         if job.state == S.QUEUED:
