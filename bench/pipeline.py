@@ -352,7 +352,8 @@ def lateness_run(owner, credential, in_flight, size, workers_env):
     from django.utils import timezone
 
     from flux2web.core.models import Heartbeat
-    from flux2web.jobs import following, tasks
+    from flux2web.jobs import following
+    from flux2web.jobs import poller as job_poller
     from flux2web.jobs.models import Job
 
     reset_sandbox(duration=3600)
@@ -368,7 +369,7 @@ def lateness_run(owner, credential, in_flight, size, workers_env):
     stop_all(submitters)
     print(f"submitted in {time.monotonic() - started:.1f} s by {CLUSTERS} qcluster(s)")
     # The stopped cluster's poller lease would make ours wait for it to go stale.
-    Heartbeat.objects.filter(name=tasks.POLLER).update(detail="")
+    Heartbeat.objects.filter(name=job_poller.POLLER).update(detail="")
     # Steady state: past the first two minutes (KIE polls every 20 s), due times spread.
     now = timezone.now()
     Job.objects.filter(pk__in=ids).update(submitted_at=now - timedelta(minutes=3))
@@ -379,22 +380,22 @@ def lateness_run(owner, credential, in_flight, size, workers_env):
                 next_poll_at=now + timedelta(seconds=20 * n / len(ids))
             )
     lateness: list[float] = []
-    original = following.claim_due_with_times
+    original = following.claim_due
 
     def claim_and_measure(now, **kwargs):
         rows = original(now, **kwargs)
         lateness.extend((now - due).total_seconds() for _, due in rows if due is not None)
         return rows
 
-    following.claim_due_with_times = claim_and_measure
+    following.claim_due = claim_and_measure
     stop_event = threading.Event()
-    poller = threading.Thread(target=tasks.poller_loop, kwargs={"stop": stop_event})
+    poller = threading.Thread(target=job_poller.poller_loop, kwargs={"stop": stop_event})
     measure_for = 60
     poller.start()
     time.sleep(measure_for)
     stop_event.set()
     poller.join()
-    following.claim_due_with_times = original
+    following.claim_due = original
     print(f"polls in {measure_for} s: {len(lateness)} ({len(lateness) / measure_for:.0f}/s; "
           f"KIE's schedule asks for {in_flight / 20:.0f}/s, one every 20 s per job)")  # fmt: skip
     print(f"poll lateness: p50 {pct(lateness, 50):.2f} s, p95 {pct(lateness, 95):.2f} s, "

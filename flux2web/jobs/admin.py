@@ -9,8 +9,18 @@ class EventInline(admin.TabularInline):
     model = JobEvent
     extra = 0
     can_delete = False
-    fields = ["at", "kind", "from_state", "to_state", "provider", "method", "path",
-              "http_status", "duration_ms", "message"]  # fmt: skip
+    fields = [
+        "at",
+        "kind",
+        "from_state",
+        "to_state",
+        "provider",
+        "method",
+        "path",
+        "http_status",
+        "duration_ms",
+        "message",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -21,8 +31,16 @@ class ImageInline(admin.TabularInline):
     model = Image
     extra = 0
     can_delete = False
-    fields = ["index", "status", "width", "height", "bytes", "content_type", "mirrored_at",
-              "last_error"]  # fmt: skip
+    fields = [
+        "index",
+        "status",
+        "width",
+        "height",
+        "bytes",
+        "content_type",
+        "mirrored_at",
+        "last_error",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):

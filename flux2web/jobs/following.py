@@ -23,8 +23,10 @@ from django.utils import timezone
 
 from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
+from flux2web.jobs import mirroring, queue
 from flux2web.jobs.models import Image, Job, JobEvent
-from flux2web.jobs.services import call_events, note, poll_delay, transition
+from flux2web.jobs.submitting import callback_url, poll_delay
+from flux2web.jobs.transitions import add_note, call_events, transition
 from flux2web.providers import catalog
 from flux2web.providers.base import SHAPE_ERRORS, CallbacksNotSupported
 from flux2web.providers.transport import CallRecord
@@ -40,17 +42,29 @@ from flux2web.providers.types import (
     Unreadable,
     ValidationFailed,
 )
+from flux2web.team import ledger
 
 log = logging.getLogger(__name__)
-S = Job.State
+State = Job.State
 
 POLL_BATCH = 400
 # Long enough for one pass; short, so a poller that died mid-pass delays little.
 POLL_LEASE = timedelta(seconds=20)
 POLL_THREADS = 16
-FOLLOW_FIELDS = ("id", "state", "model", "owner_id", "provider_id", "provider_task_id",
-                 "callback_sent", "callback_secret", "submitted_at", "created_at",
-                 "unreadable_answers", "unknown_answers")  # fmt: skip
+FOLLOW_FIELDS = (
+    "id",
+    "state",
+    "model",
+    "owner_id",
+    "provider_id",
+    "provider_task_id",
+    "callback_sent",
+    "callback_secret",
+    "submitted_at",
+    "created_at",
+    "unreadable_answers",
+    "unknown_answers",
+)
 # Answers in a row that cannot be read before the job fails with that reason: one may be
 # a provider's bad moment, three are a task we will never learn the outcome of.
 UNREADABLE_LIMIT = 3
@@ -70,17 +84,11 @@ class Outcome:
     error: ProviderError | None = None
 
 
-def claim_due(now, *, limit: int = POLL_BATCH, job_ids=None, due_only=True) -> list[int]:
-    """Take the running jobs due for a poll (or the given ones) away from other pollers."""
-    return [pk for pk, _ in claim_due_with_times(now, limit=limit, job_ids=job_ids,
-                                                 due_only=due_only)]  # fmt: skip
-
-
-def claim_due_with_times(now, *, limit: int, job_ids=None, due_only=True) -> list[tuple]:
-    """(job id, when its poll was due) for each job claimed; bench/pipeline.py measures
-    poll lateness from these."""
+def claim_due(now, *, limit: int = POLL_BATCH, job_ids=None, due_only=True) -> list[tuple]:
+    """Take the running jobs due for a poll (or the given ones) away from other pollers:
+    (job id, when its poll was due) for each."""
     with transaction.atomic():
-        due = Job.objects.filter(state=S.RUNNING)
+        due = Job.objects.filter(state=State.RUNNING)
         if job_ids is not None:
             due = due.filter(pk__in=job_ids)
         if due_only:
@@ -97,7 +105,7 @@ def poll_due(*, now=None, job_ids=None, due_only=True, mirror_here=False) -> int
     """One poller pass: returns how many jobs were asked about. With `mirror_here` the
     caller mirrors finished jobs itself instead of enqueueing mirror tasks."""
     now = now or timezone.now()
-    ids = claim_due(now, job_ids=job_ids, due_only=due_only)
+    ids = [pk for pk, _ in claim_due(now, job_ids=job_ids, due_only=due_only)]
     if not ids:
         return 0
     # Only what following reads, and each credential once rather than joined to every row:
@@ -125,17 +133,21 @@ def poll_due(*, now=None, job_ids=None, due_only=True, mirror_here=False) -> int
             if key is not None:
                 still_running[key].append(outcome.job.pk)
             else:
-                apply(outcome, now, enqueue_mirror=not mirror_here)
+                apply_outcome(outcome, now, enqueue_mirror=not mirror_here)
         except Exception:
             log.exception("job %s: could not apply the provider's answer", outcome.job.pk)
     # Most answers in a pass are "still running": one conditional UPDATE per kind of
     # answer instead of one per job is what lets one poller keep up with thousands.
     for (progress, provider_state, delay), ids in still_running.items():
-        Job.objects.filter(pk__in=ids, state=S.RUNNING).update(
-            progress=progress, provider_state=provider_state, polls=F("polls") + 1,
-            next_poll_at=now + timedelta(seconds=delay), updated_at=now, unreadable_answers=0,
+        Job.objects.filter(pk__in=ids, state=State.RUNNING).update(
+            progress=progress,
+            provider_state=provider_state,
+            polls=F("polls") + 1,
+            next_poll_at=now + timedelta(seconds=delay),
+            updated_at=now,
+            unreadable_answers=0,
             unknown_answers=0,
-        )  # fmt: skip
+        )
     _record_health(outcomes)
     return len(jobs)
 
@@ -201,7 +213,7 @@ def _ask(by_credential) -> tuple[list[Outcome], dict[int, list[CallRecord]]]:
     return outcomes, calls
 
 
-def apply(outcome: Outcome, now, *, enqueue_mirror: bool = True) -> None:
+def apply_outcome(outcome: Outcome, now, *, enqueue_mirror: bool = True) -> None:
     """Write what the provider said about one job; every change conditional on `running`."""
     job = outcome.job
     caps = catalog.capabilities(job.provider.dialect, job.model)
@@ -217,21 +229,28 @@ def apply(outcome: Outcome, now, *, enqueue_mirror: bool = True) -> None:
             # the provider is switched off until an admin tops it up.
             record_error(job.provider, InsufficientCredits(status.message, code=status.code))
         transition(
-            job.pk, from_states=[S.RUNNING], to=S.FAILED,
+            job.pk,
+            from_states=[State.RUNNING],
+            to=State.FAILED,
             error_class=status.error_class or ErrorClass.GENERATION_FAILED,
-            error_message=status.message, provider_state=status.provider_state,
-            provider_finished_at=status.finished_at or now, message=status.message,
-        )  # fmt: skip
+            error_message=status.message,
+            provider_state=status.provider_state,
+            provider_finished_at=status.finished_at or now,
+            message=status.message,
+        )
         return None
     if status.state is TaskState.CANCELLED:
         transition(
-            job.pk, from_states=[S.RUNNING], to=S.CANCELLED,
-            provider_state=status.provider_state, message="cancelled by the provider",
-        )  # fmt: skip
+            job.pk,
+            from_states=[State.RUNNING],
+            to=State.CANCELLED,
+            provider_state=status.provider_state,
+            message="cancelled by the provider",
+        )
         return None
     if elapsed > caps.schedule.give_up_after:
         return _give_up(job, caps, now)
-    Job.objects.filter(pk=job.pk, state=S.RUNNING).update(
+    Job.objects.filter(pk=job.pk, state=State.RUNNING).update(
         progress=status.progress,
         provider_state=status.provider_state,
         polls=F("polls") + 1,
@@ -247,15 +266,26 @@ def _poll_failed(job: Job, error: ProviderError, caps, elapsed: float, now) -> N
     if isinstance(error, TaskUnknown):
         return _task_unknown(job, error, now)
     if isinstance(error, NotFound) and now - (job.submitted_at or now) > NOT_FOUND_GRACE:
-        transition(job.pk, from_states=[S.RUNNING], to=S.FAILED, error_class=error.error_class,
-                   error_message=f"{job.provider.name} no longer knows task "
-                   f"{job.provider_task_id}.", message=error.message)  # fmt: skip
+        transition(
+            job.pk,
+            from_states=[State.RUNNING],
+            to=State.FAILED,
+            error_class=error.error_class,
+            error_message=f"{job.provider.name} no longer knows task {job.provider_task_id}.",
+            message=error.message,
+        )
         return
     unreadable = isinstance(error, Unreadable)
     if unreadable and job.unreadable_answers + 1 >= UNREADABLE_LIMIT:
-        transition(job.pk, from_states=[S.RUNNING], to=S.FAILED, error_class=error.error_class,
-                   error_message=f"{error.message} ({UNREADABLE_LIMIT} answers in a row from "
-                   f"{job.provider.name}).", message=error.message)  # fmt: skip
+        transition(
+            job.pk,
+            from_states=[State.RUNNING],
+            to=State.FAILED,
+            error_class=error.error_class,
+            error_message=f"{error.message} ({UNREADABLE_LIMIT} answers in a row from "
+            f"{job.provider.name}).",
+            message=error.message,
+        )
         return
     if elapsed > caps.schedule.give_up_after:
         _give_up(job, caps, now)
@@ -263,9 +293,12 @@ def _poll_failed(job: Job, error: ProviderError, caps, elapsed: float, now) -> N
     wait = poll_delay(caps.schedule, elapsed, job.callback_sent)
     if isinstance(error, RateLimited) and error.retry_after:
         wait = max(wait, error.retry_after)
-    note(job.pk, f"status read failed ({error.error_class}): {error.message}",
-         provider=job.provider.name)  # fmt: skip
-    Job.objects.filter(pk=job.pk, state=S.RUNNING).update(
+    add_note(
+        job.pk,
+        f"status read failed ({error.error_class}): {error.message}",
+        provider=job.provider.name,
+    )
+    Job.objects.filter(pk=job.pk, state=State.RUNNING).update(
         polls=F("polls") + 1,
         next_poll_at=now + timedelta(seconds=wait),
         updated_at=now,
@@ -279,54 +312,73 @@ def _task_unknown(job: Job, error: TaskUnknown, now) -> None:
     once more, and if it still does not know it, hold the money for an admin to decide."""
     name = job.provider.name
     if job.unknown_answers < 1:
-        note(job.pk, f"{name} says it has no record of task {job.provider_task_id}; asking "
-             "once more to be sure.", provider=name)  # fmt: skip
-        Job.objects.filter(pk=job.pk, state=S.RUNNING).update(
-            polls=F("polls") + 1, unknown_answers=F("unknown_answers") + 1,
-            next_poll_at=now + UNKNOWN_CONFIRM_AFTER, updated_at=now,
-        )  # fmt: skip
+        add_note(
+            job.pk,
+            f"{name} says it has no record of task {job.provider_task_id}; asking "
+            "once more to be sure.",
+            provider=name,
+        )
+        Job.objects.filter(pk=job.pk, state=State.RUNNING).update(
+            polls=F("polls") + 1,
+            unknown_answers=F("unknown_answers") + 1,
+            next_poll_at=now + UNKNOWN_CONFIRM_AFTER,
+            updated_at=now,
+        )
         return
     transition(
-        job.pk, from_states=[S.RUNNING], to=S.UNCERTAIN, error_class=ErrorClass.NOT_FOUND,
+        job.pk,
+        from_states=[State.RUNNING],
+        to=State.UNCERTAIN,
+        error_class=ErrorClass.NOT_FOUND,
         error_message=f"{name} no longer knows task {job.provider_task_id} (asked twice). "
         "It may have been charged: the amount stays reserved until an admin decides.",
         message=f"the provider no longer knows this task: {error.message}",
-    )  # fmt: skip
+    )
 
 
 def _give_up(job: Job, caps, now) -> None:
     minutes = caps.schedule.give_up_after / 60
     transition(
-        job.pk, from_states=[S.RUNNING], to=S.TIMED_OUT, error_class=ErrorClass.TIMEOUT,
+        job.pk,
+        from_states=[State.RUNNING],
+        to=State.TIMED_OUT,
+        error_class=ErrorClass.TIMEOUT,
         error_message=f"No result from {job.provider.name} after {minutes:g} minutes, the "
         "vendor's give-up time. It may still finish and be charged.",
         message="gave up waiting",
-    )  # fmt: skip
+    )
 
 
 def start_mirroring(job: Job, status: TaskStatus, now, *, enqueue: bool = True) -> None:
     finished = status.finished_at or now
     with transaction.atomic():
         won = transition(
-            job.pk, from_states=[S.RUNNING], to=S.MIRRORING, progress=100,
-            provider_state=status.provider_state, provider_finished_at=finished,
+            job.pk,
+            from_states=[State.RUNNING],
+            to=State.MIRRORING,
+            progress=100,
+            provider_state=status.provider_state,
+            provider_finished_at=finished,
             message=f"{len(status.results)} result(s) ready",
-        )  # fmt: skip
+        )
         if not won:
             return
         Image.objects.bulk_create(
             [
-                Image(job=job, owner_id=job.owner_id, index=n, provider_url=result.url,
-                      team_visible=job.team_visible,
-                      provider_url_expires_at=result.expires_at or finished + DEFAULT_URL_LIFETIME)
+                Image(
+                    job=job,
+                    owner_id=job.owner_id,
+                    index=n,
+                    provider_url=result.url,
+                    team_visible=job.team_visible,
+                    provider_url_expires_at=result.expires_at or finished + DEFAULT_URL_LIFETIME,
+                )
                 for n, result in enumerate(status.results)
             ],
             ignore_conflicts=True,
-        )  # fmt: skip
+        )
         if enqueue:
-            from flux2web.jobs import tasks
-
-            transaction.on_commit(lambda: tasks.enqueue(tasks.mirror, job.pk))
+            transaction.on_commit(lambda: queue.enqueue(queue.MIRROR, job.pk))
 
 
 # ---- Callbacks. ------------------------------------------------------------------------
@@ -359,18 +411,17 @@ def receive_callback(*, job_id: int, secret: str, body: bytes, headers: Mapping[
     except SHAPE_ERRORS:  # the dialects refuse bad shapes by name; a net for the rest
         return CallbackAnswer(400, "The callback body could not be read.")
     except ProviderError as exc:  # a bad or stale KIE signature
-        note(job.pk, f"refused a callback: {exc.message}", provider=job.provider.name)
+        add_note(job.pk, f"refused a callback: {exc.message}", provider=job.provider.name)
         return CallbackAnswer(401, exc.message)
-    if job.state == S.UNCERTAIN and not job.provider_task_id:
+    if job.state == State.UNCERTAIN and not job.provider_task_id:
         return _recover_lost_answer(job, status)
     if status.task_id != job.provider_task_id:
         return CallbackAnswer(400, "The callback names another task.")
-    note(job.pk, f"callback says {status.provider_state or status.state}",
-         provider=job.provider.name)  # fmt: skip
-    if job.state == S.RUNNING:
-        from flux2web.jobs import tasks
-
-        tasks.enqueue(tasks.follow, job.pk)
+    add_note(
+        job.pk, f"callback says {status.provider_state or status.state}", provider=job.provider.name
+    )
+    if job.state == State.RUNNING:
+        queue.enqueue(queue.FOLLOW, job.pk)
     return CallbackAnswer(200, "OK")
 
 
@@ -380,18 +431,22 @@ def _recover_lost_answer(job: Job, status: TaskStatus) -> CallbackAnswer:
     adopted only if the vendor knows it, it is no other job's, and what the vendor kept of
     its request (KIE's `param`) is this job's. Then the job is followed as usual: nothing
     is sent again, and the ledger's hold becomes one settle (or refund)."""
-    from flux2web.jobs import tasks
-    from flux2web.team import ledger
-
     name, task_id = job.provider.name, status.task_id
     if ledger.resolved(job.pk):
-        note(job.pk, f"a callback named task {task_id}, but an admin has decided this job "
-             "already; left as it is.", provider=name)  # fmt: skip
+        add_note(
+            job.pk,
+            f"a callback named task {task_id}, but an admin has decided this job "
+            "already; left as it is.",
+            provider=name,
+        )
         return CallbackAnswer(200, "OK")
     taken = Job.objects.filter(provider=job.provider, provider_task_id=task_id).exclude(pk=job.pk)
     if taken.exists():
-        note(job.pk, f"refused a callback naming task {task_id}: another job follows it.",
-             provider=name)  # fmt: skip
+        add_note(
+            job.pk,
+            f"refused a callback naming task {task_id}: another job follows it.",
+            provider=name,
+        )
         return CallbackAnswer(400, "The callback names another job's task.")
     calls: list[CallRecord] = []
     try:
@@ -399,26 +454,40 @@ def _recover_lost_answer(job: Job, status: TaskStatus) -> CallbackAnswer:
             confirmed = client.status(task_id)
     except ProviderError as exc:
         JobEvent.objects.bulk_create(call_events(job.pk, name, calls))
-        note(job.pk, f"a callback named task {task_id}, but {name} did not confirm it "
-             f"({exc.error_class}: {exc.message}); still uncertain.", provider=name)  # fmt: skip
+        add_note(
+            job.pk,
+            f"a callback named task {task_id}, but {name} did not confirm it "
+            f"({exc.error_class}: {exc.message}); still uncertain.",
+            provider=name,
+        )
         return CallbackAnswer(400, "The task this callback names could not be confirmed.")
     JobEvent.objects.bulk_create(call_events(job.pk, name, calls))
     if not _requested_by(job, confirmed):
-        note(job.pk, f"refused a callback naming task {task_id}: {name} says that task was "
-             "made for another request.", provider=name)  # fmt: skip
+        add_note(
+            job.pk,
+            f"refused a callback naming task {task_id}: {name} says that task was "
+            "made for another request.",
+            provider=name,
+        )
         return CallbackAnswer(400, "The callback names a task made for another request.")
     now = timezone.now()
     caps = catalog.capabilities(job.provider.dialect, job.model)
     won = transition(
-        job.pk, from_states=[S.UNCERTAIN], to=S.RUNNING, provider_task_id=task_id,
-        submitted_at=job.submitted_at or job.claimed_at or now, callback_sent=True,
-        error_class="", error_message="", next_poll_at=now if caps else None,
+        job.pk,
+        from_states=[State.UNCERTAIN],
+        to=State.RUNNING,
+        provider_task_id=task_id,
+        submitted_at=job.submitted_at or job.claimed_at or now,
+        callback_sent=True,
+        error_class="",
+        error_message="",
+        next_poll_at=now if caps else None,
         message=f"recovered: the answer to our create was lost, but {name}'s callback named "
         f"task {task_id} and {name} confirmed it to our key; following it (nothing was sent "
         "again).",
-    )  # fmt: skip
+    )
     if won:
-        tasks.enqueue(tasks.follow, job.pk)
+        queue.enqueue(queue.FOLLOW, job.pk)
     return CallbackAnswer(200, "OK")
 
 
@@ -426,8 +495,6 @@ def _requested_by(job: Job, confirmed: TaskStatus) -> bool:
     """Whether what the vendor kept of the task's request (KIE's `param`, the create body
     as a JSON string) is this job's: its callback URL (which holds the job's secret) and
     prompt. A vendor that keeps none is taken at its word."""
-    from flux2web.jobs.services import callback_url
-
     data = confirmed.raw.get("data") if isinstance(confirmed.raw, dict) else None
     param = data.get("param") if isinstance(data, dict) else None
     if isinstance(param, str):
@@ -448,9 +515,7 @@ def _requested_by(job: Job, confirmed: TaskStatus) -> bool:
 def follow_job(*, job_id: int) -> str:
     """Poll one job now, whatever its schedule (after a callback), and if it is done,
     mirror it here too: a callback is when someone is waiting for the picture."""
-    from flux2web.jobs import mirroring
-
     poll_due(job_ids=[job_id], due_only=False, mirror_here=True)
-    if Job.objects.filter(pk=job_id, state=S.MIRRORING).exists():
+    if Job.objects.filter(pk=job_id, state=State.MIRRORING).exists():
         return mirroring.mirror_job(job_id=job_id)
     return Job.objects.filter(pk=job_id).values_list("state", flat=True).first() or "gone"

@@ -9,28 +9,27 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db.models import Q
 from django.utils import timezone
 from PIL import Image as PILImage
 from PIL import ImageOps
 
 from flux2web.accounts.models import gallery_changed
 from flux2web.jobs.models import Image, Job
-from flux2web.jobs.services import note, transition
 from flux2web.jobs.signals import job_images_stored
+from flux2web.jobs.transitions import add_note, transition
 from flux2web.lib.addresses import address_policy
+from flux2web.providers import catalog
 from flux2web.providers.download import DownloadError, download_image
 
 log = logging.getLogger(__name__)
-S = Job.State
+State = Job.State
 
 THUMBNAIL_SIZE = (512, 512)
-EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 
 
 def mirror_job(*, job_id: int) -> str:
     """Mirror every pending image of a job this worker can claim, then settle the job."""
-    if not Job.objects.filter(pk=job_id, state=S.MIRRORING).exists():
+    if not Job.objects.filter(pk=job_id, state=State.MIRRORING).exists():
         return "not mirroring"
     for image_id in Image.objects.filter(job_id=job_id, status=Image.Status.PENDING).values_list(
         "pk", flat=True
@@ -43,9 +42,9 @@ def mirror_job(*, job_id: int) -> str:
 def claim(image_id: int) -> bool:
     now = timezone.now()
     return bool(
-        Image.objects.filter(pk=image_id, status=Image.Status.PENDING)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        Image.objects.filter(pk=image_id)
+        .claimable(now)
+        .attempt_due(now)
         .update(claimed_until=now + timedelta(seconds=settings.MIRROR_CLAIM_SECONDS))
     )
 
@@ -62,7 +61,7 @@ def mirror_image(image_id: int) -> None:
         )
     except DownloadError as exc:
         return _failed(image, exc, now)
-    extension = EXTENSIONS[got.content_type]
+    extension = catalog.EXTENSIONS[got.content_type]
     original_name = default_storage.save(
         image.original.field.generate_filename(image, f"original.{extension}"),
         ContentFile(got.data),
@@ -72,11 +71,18 @@ def mirror_image(image_id: int) -> None:
         ContentFile(thumbnail(got.data)),
     )
     won = Image.objects.filter(pk=image.pk, status=Image.Status.PENDING).update(
-        status=Image.Status.MIRRORED, original=original_name, thumbnail=thumb_name,
-        width=got.width, height=got.height, bytes=len(got.data), sha256=got.sha256,
-        content_type=got.content_type, mirrored_at=timezone.now(), claimed_until=None,
+        status=Image.Status.MIRRORED,
+        original=original_name,
+        thumbnail=thumb_name,
+        width=got.width,
+        height=got.height,
+        bytes=len(got.data),
+        sha256=got.sha256,
+        content_type=got.content_type,
+        mirrored_at=timezone.now(),
+        claimed_until=None,
         last_error="",
-    )  # fmt: skip
+    )
     if not won:
         # Another worker finished it first (our claim had lapsed): keep one copy only.
         default_storage.delete(original_name)
@@ -104,16 +110,20 @@ def _failed(image: Image, error: DownloadError, now) -> None:
         Image.objects.filter(pk=image.pk, status=Image.Status.PENDING).update(
             status=Image.Status.LOST, last_error=reason, claimed_until=None
         )
-        note(image.job_id, f"result {image.index + 1} lost: {reason}")
+        add_note(image.job_id, f"result {image.index + 1} lost: {reason}")
         return
     attempts = image.attempts + 1
     delay = min(300, 5 * 2**attempts)
     Image.objects.filter(pk=image.pk).update(
-        attempts=attempts, last_error=error.message, claimed_until=None,
+        attempts=attempts,
+        last_error=error.message,
+        claimed_until=None,
         next_attempt_at=now + timedelta(seconds=delay),
-    )  # fmt: skip
-    note(image.job_id, f"download of result {image.index + 1} failed ({error.message}); "
-         f"trying again in {delay}s")  # fmt: skip
+    )
+    add_note(
+        image.job_id,
+        f"download of result {image.index + 1} failed ({error.message}); trying again in {delay}s",
+    )
 
 
 def finish(job_id: int) -> str:
@@ -125,16 +135,24 @@ def finish(job_id: int) -> str:
     now = timezone.now()
     if kept:
         message = f"{kept} image(s) stored" + (f"; {len(lost)} lost: {lost[0]}" if lost else "")
-        if transition(job_id, from_states=[S.MIRRORING], to=S.SUCCEEDED, mirrored_at=now,
-                      message=message):  # fmt: skip
+        if transition(
+            job_id,
+            from_states=[State.MIRRORING],
+            to=State.SUCCEEDED,
+            mirrored_at=now,
+            message=message,
+        ):
             _announce_stored(job_id)
         return "succeeded"
     transition(
-        job_id, from_states=[S.MIRRORING], to=S.FAILED, error_class="result_lost",
+        job_id,
+        from_states=[State.MIRRORING],
+        to=State.FAILED,
+        error_class="result_lost",
         error_message="The provider made the image but it could not be stored: "
         + (lost[0] if lost else "no result URL"),
         message="results lost",
-    )  # fmt: skip
+    )
     return "lost"
 
 
@@ -147,9 +165,7 @@ def _announce_stored(job_id: int) -> None:
 
 def due_mirrors(now) -> list[int]:
     """Jobs with a failed download whose retry time has come; handed out once."""
-    due = Image.objects.filter(
-        job__state=S.MIRRORING, status=Image.Status.PENDING, next_attempt_at__lte=now
-    ).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+    due = Image.objects.claimable(now).filter(job__state=State.MIRRORING, next_attempt_at__lte=now)
     ids = list(due.values_list("pk", flat=True)[:200])
     if not ids:
         return []

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from flux2web.credentials.models import ProviderCredential
+from flux2web.jobs import states
 from flux2web.providers.types import GenerationRequest, Model
 
 
@@ -82,10 +83,26 @@ ERROR_ADVICE = {
 
 # What a state badge says; the state names are ours, these are the person's.
 STATE_WORDS = {
-    "queued": "Queued", "submitting": "Sending", "running": "Generating",
-    "mirroring": "Saving", "succeeded": "Done", "failed": "Failed", "cancelled": "Cancelled",
-    "uncertain": "Uncertain", "timed_out": "Timed out",
-}  # fmt: skip
+    "queued": "Queued",
+    "submitting": "Sending",
+    "running": "Generating",
+    "mirroring": "Saving",
+    "succeeded": "Done",
+    "failed": "Failed",
+    "cancelled": "Cancelled",
+    "uncertain": "Uncertain",
+    "timed_out": "Timed out",
+}
+
+
+def attempt_due(now) -> models.Q:
+    """No retry time set, or it has come (jobs and images alike)."""
+    return models.Q(next_attempt_at__isnull=True) | models.Q(next_attempt_at__lte=now)
+
+
+def claim_free(now) -> models.Q:
+    """Nobody holds the claim, or it ran out (a worker that died mid-download)."""
+    return models.Q(claimed_until__isnull=True) | models.Q(claimed_until__lt=now)
 
 
 class JobQuerySet(models.QuerySet):
@@ -93,7 +110,13 @@ class JobQuerySet(models.QuerySet):
         return self.filter(owner=user)
 
     def in_flight(self):
-        return self.filter(state__in=Job.IN_FLIGHT)
+        return self.filter(state__in=states.IN_FLIGHT)
+
+    def queued(self):
+        return self.filter(state=states.State.QUEUED)
+
+    def attempt_due(self, now):
+        return self.filter(attempt_due(now))
 
     def visible(self):
         """Not deleted by their owner (deleted jobs stay as the record of what was spent)."""
@@ -101,19 +124,10 @@ class JobQuerySet(models.QuerySet):
 
 
 class Job(models.Model):
-    class State(models.TextChoices):
-        QUEUED = "queued"
-        SUBMITTING = "submitting"
-        RUNNING = "running"
-        MIRRORING = "mirroring"
-        SUCCEEDED = "succeeded"
-        FAILED = "failed"
-        CANCELLED = "cancelled"
-        UNCERTAIN = "uncertain"
-        TIMED_OUT = "timed_out", "Timed out"
-
-    IN_FLIGHT = (State.QUEUED, State.SUBMITTING, State.RUNNING, State.MIRRORING)
-    FINAL = (State.SUCCEEDED, State.FAILED, State.CANCELLED, State.TIMED_OUT)
+    # The states and the moves between them are in jobs/states.py.
+    State = states.State
+    IN_FLIGHT = states.IN_FLIGHT
+    FINAL = states.FINAL
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="jobs"
@@ -135,9 +149,13 @@ class Job(models.Model):
     prompt_upsampling = models.BooleanField(default=False)
     reference_urls = models.JSONField(default=list, blank=True)
     requested_provider = models.ForeignKey(
-        ProviderCredential, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        ProviderCredential,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="Empty means Auto: the best enabled provider by priority.",
-    )  # fmt: skip
+    )
 
     # Where it went. PROTECT: a credential with jobs is disabled, never deleted, so every
     # job keeps the key it must be followed with.
@@ -203,13 +221,43 @@ class Job(models.Model):
     def __str__(self):
         return f"Job {self.pk} ({self.state})"
 
+    # What pages and scripts ask of a job, read off jobs/states.py rather than state names.
     @property
     def is_final(self) -> bool:
-        return self.state in self.FINAL
+        return self.state in states.FINAL
 
     @property
     def in_flight(self) -> bool:
-        return self.state in self.IN_FLIGHT
+        return self.state in states.IN_FLIGHT
+
+    @property
+    def is_in_flight(self) -> bool:
+        return self.in_flight
+
+    @property
+    def is_waiting(self) -> bool:
+        """Nothing has reached a provider yet."""
+        return self.state in states.WAITING
+
+    @property
+    def is_succeeded(self) -> bool:
+        return self.state == states.State.SUCCEEDED
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.state in states.CANCELLABLE
+
+    @property
+    def can_retry(self) -> bool:
+        return self.state in states.RETRYABLE
+
+    @property
+    def can_delete(self) -> bool:
+        return self.state in states.DELETABLE
+
+    @property
+    def shows_error(self) -> bool:
+        return self.state in states.SHOWS_ERROR
 
     @property
     def state_words(self) -> str:
@@ -254,7 +302,7 @@ class Job(models.Model):
             return 100
         if self.progress is not None:
             return min(100, self.progress)
-        if self.state in (self.State.QUEUED, self.State.SUBMITTING):
+        if self.is_waiting:
             return 2
         started = self.submitted_at or self.created_at
         elapsed = (timezone.now() - started).total_seconds()
@@ -328,6 +376,16 @@ def _suffix(filename: str) -> str:
 
 
 class ImageQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=Image.Status.PENDING)
+
+    def claimable(self, now):
+        """Pending images no worker holds now."""
+        return self.pending().filter(claim_free(now))
+
+    def attempt_due(self, now):
+        return self.filter(attempt_due(now))
+
     def shown(self):
         """Stored images of jobs their owner has not deleted: what any gallery can show."""
         return self.filter(status=Image.Status.MIRRORED, job__deleted_at__isnull=True)

@@ -7,47 +7,53 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db.models import Q
 from django.utils import timezone
 
-from flux2web.jobs import mirroring
+from flux2web.jobs import mirroring, queue
+from flux2web.jobs.dispatch import dispatch_submits
 from flux2web.jobs.models import Image, Job
-from flux2web.jobs.services import transition
+from flux2web.jobs.transitions import transition
 from flux2web.providers.types import ErrorClass
 
-S = Job.State
+State = Job.State
 # Work younger than this is probably still in someone's hands or in the queue.
 SETTLE = timedelta(seconds=30)
 
 
 def reconcile(*, now=None) -> Counter:
-    from flux2web.jobs import tasks
-
     now = now or timezone.now()
     fixed: Counter = Counter()
     lease = timedelta(seconds=settings.SUBMIT_LEASE_SECONDS)
 
     for job_id, provider in Job.objects.filter(
-        state=S.SUBMITTING, claimed_at__lt=now - lease
+        state=State.SUBMITTING, claimed_at__lt=now - lease
     ).values_list("pk", "provider__name"):
         if provider is None:
             # The provider is recorded before the create is sent: none means nothing left.
-            if transition(job_id, from_states=[S.SUBMITTING], to=S.QUEUED, dispatched_at=None,
-                          message="worker stopped before sending; queued again"):  # fmt: skip
+            if transition(
+                job_id,
+                from_states=[State.SUBMITTING],
+                to=State.QUEUED,
+                dispatched_at=None,
+                message="worker stopped before sending; queued again",
+            ):
                 fixed["requeued"] += 1
         elif transition(
-            job_id, from_states=[S.SUBMITTING], to=S.UNCERTAIN, error_class=ErrorClass.AMBIGUOUS,
+            job_id,
+            from_states=[State.SUBMITTING],
+            to=State.UNCERTAIN,
+            error_class=ErrorClass.AMBIGUOUS,
             error_message=f"A worker stopped while sending this job to {provider}; it may or "
             "may not have been accepted and charged. It is not sent again automatically.",
             message="worker lost while submitting",
-        ):  # fmt: skip
+        ):
             fixed["uncertain"] += 1
 
-    fixed["due_now"] += Job.objects.filter(state=S.RUNNING, next_poll_at__isnull=True).update(
+    fixed["due_now"] += Job.objects.filter(state=State.RUNNING, next_poll_at__isnull=True).update(
         next_poll_at=now
     )
 
-    for image in Image.objects.filter(job__state=S.MIRRORING, status=Image.Status.MIRRORED):
+    for image in Image.objects.filter(job__state=State.MIRRORING, status=Image.Status.MIRRORED):
         names = [image.original.name, image.thumbnail.name]
         if not all(name and default_storage.exists(name) for name in names):
             Image.objects.filter(pk=image.pk, status=Image.Status.MIRRORED).update(
@@ -55,13 +61,10 @@ def reconcile(*, now=None) -> Counter:
             )
             fixed["missing_files"] += 1
 
-    stuck = Job.objects.filter(state=S.MIRRORING, updated_at__lt=now - SETTLE)
+    stuck = Job.objects.filter(state=State.MIRRORING, updated_at__lt=now - SETTLE)
     for job_id in stuck.values_list("pk", flat=True):
-        pending = Image.objects.filter(job_id=job_id, status=Image.Status.PENDING).filter(
-            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-        )
-        if pending.exists():
-            tasks.enqueue(tasks.mirror, job_id)
+        if Image.objects.filter(job_id=job_id).claimable(now).exists():
+            queue.enqueue(queue.MIRROR, job_id)
             fixed["mirror_again"] += 1
         elif not Image.objects.filter(job_id=job_id, status=Image.Status.PENDING).exists():
             mirroring.finish(job_id)
@@ -69,7 +72,5 @@ def reconcile(*, now=None) -> Counter:
 
     # Queued jobs survive restarts in the database; their submit task may not have. Past
     # the dispatch timeout, dispatch_submits sends them again (claims keep it once).
-    from flux2web.jobs.services import dispatch_submits
-
     fixed["dispatched"] += dispatch_submits(now=now)
     return fixed

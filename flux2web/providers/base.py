@@ -227,10 +227,6 @@ class DialectClient:
     def __exit__(self, *exc):
         self.close()
 
-    @property
-    def supports_callbacks(self) -> bool:
-        return any(c.callbacks for c in catalog.DIALECTS[self.dialect].models.values())
-
     def capabilities(self, request: GenerationRequest) -> catalog.Capabilities:
         caps = catalog.capabilities(self.dialect, request.model)
         if caps is None:

@@ -18,20 +18,33 @@ SEED_MAX = 2**32 - 1
 # Output sizes by ratio and resolution, as APIMart documents them; the other dialects do not
 # say, and the sandbox renders these.
 OUTPUT_SIZES: dict[tuple[str, str], tuple[int, int]] = {
-    ("1:1", "1K"): (1440, 1440), ("1:1", "2K"): (1536, 1536),
-    ("4:3", "1K"): (1664, 1248), ("4:3", "2K"): (1824, 1368),
-    ("3:4", "1K"): (1248, 1664), ("3:4", "2K"): (1368, 1824),
-    ("16:9", "1K"): (1920, 1080), ("16:9", "2K"): (2048, 1152),
-    ("9:16", "1K"): (1080, 1920), ("9:16", "2K"): (1152, 2048),
-    ("3:2", "1K"): (1728, 1152), ("3:2", "2K"): (1872, 1248),
-    ("2:3", "1K"): (1152, 1728), ("2:3", "2K"): (1248, 1872),
-}  # fmt: skip
+    ("1:1", "1K"): (1440, 1440),
+    ("1:1", "2K"): (1536, 1536),
+    ("4:3", "1K"): (1664, 1248),
+    ("4:3", "2K"): (1824, 1368),
+    ("3:4", "1K"): (1248, 1664),
+    ("3:4", "2K"): (1368, 1824),
+    ("16:9", "1K"): (1920, 1080),
+    ("16:9", "2K"): (2048, 1152),
+    ("9:16", "1K"): (1080, 1920),
+    ("9:16", "2K"): (1152, 2048),
+    ("3:2", "1K"): (1728, 1152),
+    ("3:2", "2K"): (1872, 1248),
+    ("2:3", "1K"): (1152, 1728),
+    ("2:3", "2K"): (1248, 1872),
+}
 
 # LiangXin maps ratio aliases to dimensions inside 256..1440 without saying which; ours.
 LIANGXIN_RATIO_SIZES: dict[str, tuple[int, int]] = {
-    "1:1": (1024, 1024), "16:9": (1344, 768), "9:16": (768, 1344), "4:3": (1152, 864),
-    "3:4": (864, 1152), "3:2": (1216, 832), "2:3": (832, 1216), "21:9": (1440, 616),
-}  # fmt: skip
+    "1:1": (1024, 1024),
+    "16:9": (1344, 768),
+    "9:16": (768, 1344),
+    "4:3": (1152, 864),
+    "3:4": (864, 1152),
+    "3:2": (1216, 832),
+    "2:3": (832, 1216),
+    "21:9": (1440, 616),
+}
 
 
 @dataclass(frozen=True)
@@ -95,7 +108,6 @@ class Capabilities:
     prices: dict[str, Decimal]
     typical_seconds: int = 30
     size_range: tuple[int, int] | None = None
-    default_size: tuple[int, int] | None = None
     seed: bool = False
     upsampling: bool = False
     callbacks: bool = False
@@ -263,7 +275,6 @@ class Dialect:
     name: str
     label: str
     models: dict[Model, Capabilities]
-    default_base_url: str = ""
     # The vendor's documented limit on new tasks: (at most this many, per this many
     # seconds, per account), or None where none is documented. A credential may set its
     # own (a clone, a paid tier).
@@ -284,6 +295,8 @@ class Dialect:
 WEB_IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 REF_MAX_BYTES = 10 * 1024 * 1024
 TYPE_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/gif": "GIF"}
+# The file extension we store each image type under.
+EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 
 # Default prices per image in USD; an admin overrides them per credential. Apixo's page
 # says $0.05-0.13 per image; within that band pro costs less than flex, 2K more than 1K.
@@ -356,7 +369,6 @@ DIALECTS: dict[str, Dialect] = {
     "kie": Dialect(
         name="kie",
         label="KIE.ai market API (and clones such as Apikley)",
-        default_base_url="https://api.kie.ai",
         # "At most 20 new generation requests per 10 seconds per account"; more are
         # refused with 429 and not queued (providers.md, beyond the seeds).
         create_limit=(20, 10),
@@ -382,7 +394,6 @@ DIALECTS: dict[str, Dialect] = {
                 aspect_ratios=("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9"),
                 resolutions=(),
                 size_range=(256, 1440),
-                default_size=(1024, 768),
                 ref_max=4,
                 prompt_min=1,
                 # LiangXin states no maximum; ours, matching the other dialects.
@@ -399,7 +410,6 @@ DIALECTS: dict[str, Dialect] = {
     "apixo": Dialect(
         name="apixo",
         label="Apixo",
-        default_base_url="https://api.apixo.ai",
         models={
             Model.PRO: _apixo(Model.PRO, PRO_PRICES),
             Model.FLEX: _apixo(Model.FLEX, FLEX_PRICES),
@@ -408,7 +418,6 @@ DIALECTS: dict[str, Dialect] = {
     "apimart": Dialect(
         name="apimart",
         label="APIMart-style gateway",
-        default_base_url="https://api.apimart.ai",
         models={
             Model.PRO: _apimart(Model.PRO, PRO_PRICES),
             Model.FLEX: _apimart(Model.FLEX, FLEX_PRICES),

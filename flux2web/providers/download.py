@@ -109,8 +109,10 @@ class AddressPolicy:
                 raise AddressRefused(
                     f"Refusing a non-public address ({address}) for {host}; set "
                     "FLUX2WEB_ALLOW_PRIVATE_URLS to allow it.",
-                    kind="private", host=host, address=str(address),
-                )  # fmt: skip
+                    kind="private",
+                    host=host,
+                    address=str(address),
+                )
         return Target(host, port, tuple(dict.fromkeys(str(a) for a in addresses)))
 
 
@@ -125,8 +127,9 @@ def _resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv
         # reaches. Only the usual dotted form is taken.
         raise AddressRefused(
             f"Refusing {host}: write an IP address in the usual dotted form.",
-            kind="numeric", host=host,
-        )  # fmt: skip
+            kind="numeric",
+            host=host,
+        )
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:

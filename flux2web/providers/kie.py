@@ -153,8 +153,11 @@ class KieClient(DialectClient):
         if self.forgot_task(body):
             raise TaskUnknown(
                 f"{self.name or 'The provider'} has no record of task {task_id} "
-                "(recordInfo is null).", http_status=response.status, code="422", raw=body,
-            )  # fmt: skip
+                "(recordInfo is null).",
+                http_status=response.status,
+                code="422",
+                raw=body,
+            )
         if not self.is_ok(response, body):
             raise self.error(response, body)
         data = body.get("data")

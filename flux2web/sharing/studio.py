@@ -10,9 +10,9 @@ from django.db.models import Q
 from django.http import Http404
 
 from flux2web.jobs.models import Image, Job
+from flux2web.jobs.remix import initial_from_job
 from flux2web.lib.ids import parse_id
 from flux2web.sharing.models import Collection
-from flux2web.studio.forms import initial_from_job
 
 VISIBILITY = [("private", "Private"), ("team", "Visible to the team")]
 

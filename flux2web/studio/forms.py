@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import services
+from flux2web.jobs.remix import initial_from_job as initial_from_job  # views import it here
 from flux2web.lib.addresses import url_syntax_problem
 from flux2web.providers import catalog
 from flux2web.providers.types import GenerationRequest, Model
@@ -364,15 +365,3 @@ def _ratio_label(ratio: str) -> str:
     names = {"1:1": "square", "16:9": "wide", "9:16": "tall", "auto": "like the first reference",
              "21:9": "cinema"}  # fmt: skip
     return f"{ratio} ({names[ratio]})" if ratio in names else ratio
-
-
-def initial_from_job(job) -> dict:
-    """The form's values for remixing a job: everything it asked for, the seed only if fixed."""
-    return {
-        "prompt": job.prompt, "model": job.model,
-        "provider": str(job.requested_provider_id or ""),
-        "aspect_ratio": job.aspect_ratio, "width": job.width or "", "height": job.height or "",
-        "resolution": job.resolution, "seed": "" if job.seed_random else (job.seed or ""),
-        "prompt_upsampling": "on" if job.prompt_upsampling else "",
-        "reference_urls": "\n".join(job.reference_urls), "count": 1,
-    }  # fmt: skip

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from flux2web.providers.catalog import EXTENSIONS
+
 
 def reference_path(upload: ReferenceUpload, filename: str) -> str:
     # Unguessable, like the results: the signed public URL is the only way in from outside.
@@ -34,6 +36,4 @@ class ReferenceUpload(models.Model):
 
     @property
     def extension(self) -> str:
-        return {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(
-            self.content_type, "bin"
-        )
+        return EXTENSIONS.get(self.content_type, "bin")

@@ -26,8 +26,8 @@ from flux2web.providers.catalog import Problem
 from flux2web.team.models import LedgerEntry, Quota
 
 log = logging.getLogger(__name__)
-K = LedgerEntry.Kind
-S = Job.State
+Kind = LedgerEntry.Kind
+State = Job.State
 ZERO = Decimal(0)
 
 
@@ -88,7 +88,7 @@ def usage(
         period=period,
         spent=(sums["spent"] or ZERO).quantize(Decimal("0.01")),
         images=sums["images"] or 0,
-        in_flight=Job.objects.filter(owner=user, state__in=Job.IN_FLIGHT).count()
+        in_flight=Job.objects.for_user(user).in_flight().count()
         if in_flight is None
         else in_flight,
     )
@@ -141,7 +141,7 @@ def reserve(jobs: list[Job]) -> None:
     """Called inside the transaction that creates the jobs."""
     LedgerEntry.objects.bulk_create(
         LedgerEntry(
-            job=job, user_id=job.owner_id, kind=K.RESERVE, amount=job.price, delta=job.price,
+            job=job, user_id=job.owner_id, kind=Kind.RESERVE, amount=job.price, delta=job.price,
             images=1, period=period_of(job.created_at), at=job.created_at,
         )
         for job in jobs
@@ -149,12 +149,13 @@ def reserve(jobs: list[Job]) -> None:
 
 
 def on_transition(job_id: int, to: str) -> None:
-    """Keep the ledger in step with a job's state; called in the transition's transaction."""
-    if to == S.SUCCEEDED:
+    """Keep the ledger in step with a job's state: the transition hook (team/apps.py),
+    called in the transition's transaction."""
+    if to == State.SUCCEEDED:
         settle(job_id)
-    elif to in (S.FAILED, S.CANCELLED, S.TIMED_OUT):
+    elif to in (State.FAILED, State.CANCELLED, State.TIMED_OUT):
         refund(job_id)
-    elif to == S.UNCERTAIN:
+    elif to == State.UNCERTAIN:
         hold(job_id)
 
 
@@ -164,7 +165,7 @@ def _entries(job_id: int) -> dict[str, LedgerEntry]:
 
 def _held(job_id: int, reserve: LedgerEntry) -> Decimal:
     """What is reserved for the job now: the reservation plus any price moves."""
-    moved = LedgerEntry.objects.filter(job_id=job_id, kind=K.ADJUST).aggregate(s=Sum("delta"))
+    moved = LedgerEntry.objects.filter(job_id=job_id, kind=Kind.ADJUST).aggregate(s=Sum("delta"))
     return reserve.amount + (moved["s"] or ZERO)
 
 
@@ -175,8 +176,8 @@ def reprice(job_id: int, price: Decimal, *, provider=None) -> str:
     job = Job.objects.only("owner_id").get(pk=job_id)
     lock_person(job.owner)
     entries = _entries(job_id)
-    reserve = entries.get(K.RESERVE)
-    if reserve is None or K.SETTLE in entries or K.REFUND in entries:
+    reserve = entries.get(Kind.RESERVE)
+    if reserve is None or Kind.SETTLE in entries or Kind.REFUND in entries:
         return ""
     held = _held(job_id, reserve)
     change = price - held
@@ -193,7 +194,7 @@ def reprice(job_id: int, price: Decimal, *, provider=None) -> str:
                     "for this image)"
                 )
     LedgerEntry.objects.create(
-        job_id=job_id, user_id=reserve.user_id, kind=K.ADJUST, amount=price, delta=change,
+        job_id=job_id, user_id=reserve.user_id, kind=Kind.ADJUST, amount=price, delta=change,
         period=reserve.period, provider=provider, note=f"moved from {_money(held)}",
     )  # fmt: skip
     return ""
@@ -217,48 +218,48 @@ def _add(
 def settle(job_id: int, *, note: str = "") -> bool:
     """Charge what was made, at the job's price per image. False if nothing to do."""
     entries = _entries(job_id)
-    reserve = entries.get(K.RESERVE)
-    if reserve is None or K.SETTLE in entries or K.REFUND in entries:
+    reserve = entries.get(Kind.RESERVE)
+    if reserve is None or Kind.SETTLE in entries or Kind.REFUND in entries:
         return False
     job = Job.objects.only("price", "provider_id").get(pk=job_id)
     # The provider charged for every image it made, kept or not.
     made = max(1, Image.objects.filter(job_id=job_id).count())
     charged = job.price * made
-    return _add(reserve, K.SETTLE, amount=charged, delta=charged - _held(job_id, reserve),
+    return _add(reserve, Kind.SETTLE, amount=charged, delta=charged - _held(job_id, reserve),
                 images=made - 1, note=note, provider_id=job.provider_id)  # fmt: skip
 
 
 def refund(job_id: int, *, note: str = "") -> bool:
     entries = _entries(job_id)
-    reserve = entries.get(K.RESERVE)
-    if reserve is None or K.SETTLE in entries or K.REFUND in entries:
+    reserve = entries.get(Kind.RESERVE)
+    if reserve is None or Kind.SETTLE in entries or Kind.REFUND in entries:
         return False
     job = Job.objects.only("provider_id").get(pk=job_id)
     held = _held(job_id, reserve)
-    return _add(reserve, K.REFUND, amount=held, delta=-held, images=-1,
+    return _add(reserve, Kind.REFUND, amount=held, delta=-held, images=-1,
                 note=note, provider_id=job.provider_id)  # fmt: skip
 
 
 def hold(job_id: int) -> bool:
     entries = _entries(job_id)
-    reserve = entries.get(K.RESERVE)
-    if reserve is None or K.HOLD in entries or K.SETTLE in entries or K.REFUND in entries:
+    reserve = entries.get(Kind.RESERVE)
+    if reserve is None or Kind.HOLD in entries or Kind.SETTLE in entries or Kind.REFUND in entries:
         return False
     # Nothing moves: the reservation simply stays until an admin decides.
-    return _add(reserve, K.HOLD, amount=_held(job_id, reserve), delta=ZERO,
+    return _add(reserve, Kind.HOLD, amount=_held(job_id, reserve), delta=ZERO,
                 note="answer lost; may be charged")  # fmt: skip
 
 
 def resolved(job_id: int) -> bool:
     """Whether the job's money is decided: settled or refunded."""
-    return LedgerEntry.objects.filter(job_id=job_id, kind__in=[K.SETTLE, K.REFUND]).exists()
+    return LedgerEntry.objects.filter(job_id=job_id, kind__in=[Kind.SETTLE, Kind.REFUND]).exists()
 
 
 def unresolved_uncertain():
     """Uncertain jobs an admin has not yet marked charged or refunded."""
     return (
-        Job.objects.filter(state=S.UNCERTAIN)
-        .exclude(ledger__kind__in=[K.SETTLE, K.REFUND])
+        Job.objects.filter(state=State.UNCERTAIN)
+        .exclude(ledger__kind__in=[Kind.SETTLE, Kind.REFUND])
         .select_related("owner", "provider")
         .order_by("created_at")
     )
@@ -267,7 +268,7 @@ def unresolved_uncertain():
 def resolve_uncertain(*, job_id: int, charged: bool, by) -> bool:
     """An admin's decision on an uncertain job, after checking with the provider."""
     with transaction.atomic():
-        if not Job.objects.filter(pk=job_id, state=S.UNCERTAIN).exists():
+        if not Job.objects.filter(pk=job_id, state=State.UNCERTAIN).exists():
             return False
         who = f"by {by.get_username()}"
         done = (

@@ -14,6 +14,12 @@ S = Job.State
 DONE = (*Job.FINAL, S.UNCERTAIN)
 
 
+@pytest.fixture(autouse=True)
+def strict_transitions(settings):
+    """A move jobs/states.py does not allow fails the test instead of being logged."""
+    settings.JOB_TRANSITIONS_STRICT = True
+
+
 def make_jobs(owner, *, prompt="a lighthouse at dusk", provider=None, count=1, **fields):
     fields.setdefault("model", Model.PRO)
     request = GenerationRequest(prompt=prompt, **fields)

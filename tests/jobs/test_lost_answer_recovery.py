@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from flux2web.jobs import services, tasks
+from flux2web.jobs import queue, services
 from flux2web.jobs.models import Job
 from flux2web.providers.sandbox.wire import callback_body
 from flux2web.providers.types import GenerationRequest, Model
@@ -26,7 +26,7 @@ def setup(settings, sandbox, monkeypatch):
     settings.ALLOWED_PRIVATE_HOSTS = frozenset({sandbox.url.removeprefix("http://")})
     settings.PUBLIC_URL = "http://testserver"
     followed = []
-    monkeypatch.setattr(tasks, "enqueue", lambda func, job_id: followed.append(job_id))
+    monkeypatch.setattr(queue, "enqueue", lambda func, job_id: followed.append(job_id))
     return followed
 
 

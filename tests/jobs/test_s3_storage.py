@@ -13,8 +13,8 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from flux2web.jobs import mirroring, services
-from flux2web.jobs.management.commands.generate import describe
 from flux2web.jobs.models import Image, Job
+from flux2web.studio.management.commands.generate import describe
 from tests.conftest import PASSWORD
 from tests.jobs.conftest import make_jobs, s3_worker_env, wait_until_done
 from tests.jobs.test_services import run_to_the_end

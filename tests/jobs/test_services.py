@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import following, mirroring, recovery, services
 from flux2web.jobs.models import Image, Job, JobEvent
 from flux2web.providers.types import ErrorClass, GenerationRequest, Model
@@ -147,7 +148,7 @@ class TestSubmitting:
 
     def test_no_enabled_provider_fails_the_job_with_the_reason(self, owner, providers):
         (job,) = make_jobs(owner)
-        services.ProviderCredential.objects.update(enabled=False)
+        ProviderCredential.objects.update(enabled=False)
         assert services.submit_job(job_id=job.pk) == "failed"
         job.refresh_from_db()
         assert "cannot take FLUX.2 pro" in job.error_message
@@ -198,7 +199,7 @@ class TestFollowing:
         (job,) = make_jobs(owner, provider=providers["KIE.ai"])
         services.submit_job(job_id=job.pk)
         now = timezone.now() + timedelta(seconds=10)
-        assert following.claim_due(now) == [job.pk]
+        assert [pk for pk, _ in following.claim_due(now)] == [job.pk]
         assert following.claim_due(now) == []
 
 
@@ -292,11 +293,11 @@ class TestDispatching:
     @pytest.fixture(autouse=True)
     def broker(self, monkeypatch):
         """A broker of our own: the real one (Redis in CI) keeps other tests' tasks."""
-        from flux2web.jobs import tasks
+        from flux2web.jobs import dispatch, queue
 
         sent = []
-        monkeypatch.setattr(tasks, "enqueue", lambda func, job_id: sent.append(job_id))
-        monkeypatch.setattr(services, "broker_backlog", lambda: 0)
+        monkeypatch.setattr(queue, "enqueue", lambda func, job_id: sent.append(job_id))
+        monkeypatch.setattr(dispatch, "broker_backlog", lambda: 0)
         return sent
 
     def test_submits_are_paced_to_the_site_wide_rate(self, owner, providers, settings):
@@ -363,7 +364,8 @@ def test_a_provider_message_with_a_nul_byte_is_stored_without_it(owner, provider
     # PostgreSQL refuses NUL in text: a provider saying "bad\u0000" made the failure (and
     # the job with it) impossible to save there.
     (job,) = make_jobs(owner, prompt="a NUL in the answer")
-    assert services.transition(job.pk, from_states=[Job.State.QUEUED], to=Job.State.FAILED,
+    Job.objects.filter(pk=job.pk).update(state=Job.State.SUBMITTING)
+    assert services.transition(job.pk, from_states=[Job.State.SUBMITTING], to=Job.State.FAILED,
                                message="refused: bad\x00 prompt",
                                error_message="bad\x00 prompt")  # fmt: skip
     job.refresh_from_db()

@@ -19,8 +19,8 @@ from django_q.models import OrmQ
 
 from flux2web.credentials import health
 from flux2web.credentials.models import ProviderCredential
+from flux2web.jobs import queue as job_queue
 from flux2web.jobs import services
-from flux2web.jobs import tasks as job_tasks
 from flux2web.jobs.models import Job
 from flux2web.sharing.services import collection_create
 
@@ -88,13 +88,13 @@ def trail(owner, team_admin, sandbox, media, caplog, monkeypatch,
     # and this test's jobs would never be enqueued: start from an empty queue.
     get_broker().purge_queue()
     payloads = []
-    real_async_task = job_tasks.async_task
+    real_async_task = job_queue.async_task
 
     def spy(*args, **kwargs):
         payloads.append(repr((args, kwargs)))
         return real_async_task(*args, **kwargs)
 
-    monkeypatch.setattr(job_tasks, "async_task", spy)
+    monkeypatch.setattr(job_queue, "async_task", spy)
     for name in ("", "httpx", "httpcore", "django-q", "django"):  # quieter ones too
         caplog.set_level(logging.DEBUG, logger=name)
 

@@ -16,8 +16,8 @@ from django.db.models import Sum
 
 from flux2web.credentials.models import ProviderCredential
 from flux2web.credentials.services import add_credential
-from flux2web.jobs import following, mirroring, services
-from flux2web.jobs import tasks as job_tasks
+from flux2web.jobs import following, job_requests, mirroring, services
+from flux2web.jobs import queue as job_queue
 from flux2web.jobs.models import Job, JobEvent
 from flux2web.providers.types import GenerationRequest, Model
 from flux2web.team.models import LedgerEntry, Quota
@@ -100,8 +100,8 @@ def spent(user) -> Decimal:
 def pipeline(settings, sandbox, media, monkeypatch):
     settings.ALLOWED_PRIVATE_HOSTS = frozenset({sandbox.url.removeprefix("http://")})
     # This test is the worker: nothing goes to a broker that no worker reads here.
-    monkeypatch.setattr(services, "dispatch_submits", lambda **kwargs: 0)
-    monkeypatch.setattr(job_tasks, "enqueue", lambda func, job_id: None)
+    monkeypatch.setattr(job_requests, "dispatch_submits", lambda **kwargs: 0)
+    monkeypatch.setattr(job_queue, "enqueue", lambda func, job_id: None)
     cheap = add_credential(name="KIE.ai", dialect="kie", base_url=sandbox.base_url("kie"),
                            api_key="sandbox-key", priority=10)  # fmt: skip
     dear = add_credential(name="Apixo", dialect="apixo", base_url=sandbox.base_url("apixo"),

@@ -11,7 +11,7 @@ from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from flux2web.jobs import services
+from flux2web.jobs import job_requests, services
 from flux2web.jobs.models import Job
 from flux2web.studio import references
 from flux2web.studio.models import ReferenceUpload
@@ -250,7 +250,7 @@ def test_uploads_of_a_request_that_loses_a_race_are_removed(
         looks.append(kwargs)  # the first look finds nothing: the other press has not committed
         return [] if len(looks) == 1 else real(**kwargs)
 
-    monkeypatch.setattr(services, "existing_jobs", existing_jobs)
+    monkeypatch.setattr(job_requests, "existing_jobs", existing_jobs)
     signed_in.post("/generate", {**data, "reference_files": [png()]})
     assert Job.objects.count() == 1
     assert ReferenceUpload.objects.count() == 1

@@ -179,9 +179,14 @@ class Sandbox:
             raise ValueError("on must be create, status, file or any")
         with self.lock:
             self.faults.append(
-                {"fault": fault, "dialect": dialect, "on": on, "times": int(times),
-                 "retry_after": retry_after}
-            )  # fmt: skip
+                {
+                    "fault": fault,
+                    "dialect": dialect,
+                    "on": on,
+                    "times": int(times),
+                    "retry_after": retry_after,
+                }
+            )
 
     def reset(self):
         with self.lock:
@@ -301,8 +306,13 @@ class Sandbox:
             headers["X-Webhook-Signature"] = kie.sign(self.config.hmac_key, task.id, stamp)
         for attempt in range(self.config.callback_attempts):
             try:
-                response = httpx.post(task.callback_url, content=json.dumps(body),
-                                      headers=headers, timeout=5, verify=ssl_context())  # fmt: skip
+                response = httpx.post(
+                    task.callback_url,
+                    content=json.dumps(body),
+                    headers=headers,
+                    timeout=5,
+                    verify=ssl_context(),
+                )
                 self.count("callbacks_sent")
                 if response.status_code < 300:
                     return
@@ -425,8 +435,9 @@ class _Handler(BaseHTTPRequestHandler):
         if fault in FAULT_ANSWERS:
             status, message = FAULT_ANSWERS[fault]
             headers = {"Retry-After": str(retry_after if retry_after is not None else 1)}
-            self._json(*error_answer(mount, status, message),
-                       headers=headers if fault == "429" else None)  # fmt: skip
+            self._json(
+                *error_answer(mount, status, message), headers=headers if fault == "429" else None
+            )
             return True
         return False
 
@@ -447,14 +458,27 @@ class _Handler(BaseHTTPRequestHandler):
             self.sandbox.count(f"invalid:{mount}")
             return self._json(*error_answer(mount, exc.status, exc.message))
         tagged = {m.group(1).lower() for m in FAULT_TAG.finditer(checked["prompt"])}
-        for fault in ("429", "455", "402", "433", "400", "403_content", "403_key", "500",
-                      "401_echo", "slow", "drop"):  # fmt: skip
+        for fault in (
+            "429",
+            "455",
+            "402",
+            "433",
+            "400",
+            "403_content",
+            "403_key",
+            "500",
+            "401_echo",
+            "slow",
+            "drop",
+        ):
             if fault in tagged and self._apply_fault(mount, fault):
                 return
         if not self.sandbox.admit_create(mount, self._bearer()):
-            return self._json(*error_answer(
-                mount, 429, "Rate limit exceeded: at most 20 new tasks per 10 seconds."
-            ))  # fmt: skip
+            return self._json(
+                *error_answer(
+                    mount, 429, "Rate limit exceeded: at most 20 new tasks per 10 seconds."
+                )
+            )
         if checked["auto"]:
             body["_auto_ratio"] = True
         task = self.sandbox.new_task(

@@ -16,8 +16,21 @@ if TYPE_CHECKING:
 DIALECT_MOUNTS = ("kie", "apikley", "liangxin", "apixo", "apimart")
 DEFAULT_API_KEY = "sandbox-key"
 FAULT_TAG = re.compile(r"\[sandbox:([a-z0-9_]+)(?:=([0-9.]+))?\]", re.IGNORECASE)
-CREATE_FAULTS = {"429", "455", "402", "500", "401", "401_echo", "slow", "drop", "lost",
-                 "433", "400", "403_content", "403_key"}  # fmt: skip
+CREATE_FAULTS = {
+    "429",
+    "455",
+    "402",
+    "500",
+    "401",
+    "401_echo",
+    "slow",
+    "drop",
+    "lost",
+    "433",
+    "400",
+    "403_content",
+    "403_key",
+}
 TASK_FAULTS = {"content_violation", "fail", "never", "no_callback", "insufficient_credits"}
 # KIE's documented create limit: 20 new tasks per 10 s per account, the rest refused (429).
 KIE_CREATE_LIMIT = (20, 10.0)
@@ -98,8 +111,15 @@ def validate_kie(body: dict, *, strict: bool) -> dict:
     if callback is not None and not _is_url(callback):
         raise Invalid("callBackUrl must be a URL")
     size = OUTPUT_SIZES[("1:1" if ratio == "auto" else ratio, resolution)]
-    return {"model": model, "prompt": prompt, "size": size, "seed": None, "refs": refs,
-            "callback": callback, "auto": ratio == "auto"}  # fmt: skip
+    return {
+        "model": model,
+        "prompt": prompt,
+        "size": size,
+        "seed": None,
+        "refs": refs,
+        "callback": callback,
+        "auto": ratio == "auto",
+    }
 
 
 def validate_liangxin(body: dict) -> dict:
@@ -123,8 +143,11 @@ def validate_liangxin(body: dict) -> dict:
         size = LIANGXIN_RATIO_SIZES[data["aspect_ratio"]]
     else:
         size = (1024, 768)
-    refs = [data[k] for k in ("input_image", "input_image_2", "input_image_3", "input_image_4")
-            if k in data]  # fmt: skip
+    refs = [
+        data[k]
+        for k in ("input_image", "input_image_2", "input_image_3", "input_image_4")
+        if k in data
+    ]
     listed = data.get("reference_images") or []
     if not isinstance(listed, list):
         raise Invalid("input.reference_images must be a list", status=400)
@@ -141,8 +164,15 @@ def validate_liangxin(body: dict) -> dict:
     callback = body.get("callBackUrl")
     if callback is not None and not _is_url(callback):
         raise Invalid("callBackUrl must be a URL", status=400)
-    return {"model": "flux-2-pro", "prompt": data["prompt"], "size": size, "seed": seed,
-            "refs": refs, "callback": callback, "auto": False}  # fmt: skip
+    return {
+        "model": "flux-2-pro",
+        "prompt": data["prompt"],
+        "size": size,
+        "seed": seed,
+        "refs": refs,
+        "callback": callback,
+        "auto": False,
+    }
 
 
 def validate_apixo(body: dict) -> dict:
@@ -175,9 +205,15 @@ def validate_apixo(body: dict) -> dict:
     if ratio == "auto" and not refs:
         raise Invalid("aspect_ratio auto needs an input image", status=400)
     size = OUTPUT_SIZES[("1:1" if ratio == "auto" else ratio, resolution)]
-    return {"model": mode, "prompt": prompt, "size": size, "seed": None, "refs": refs,
-            "callback": callback if request_type == "callback" else None,
-            "auto": ratio == "auto"}  # fmt: skip
+    return {
+        "model": mode,
+        "prompt": prompt,
+        "size": size,
+        "seed": None,
+        "refs": refs,
+        "callback": callback if request_type == "callback" else None,
+        "auto": ratio == "auto",
+    }
 
 
 def validate_apimart(body: dict) -> dict:
@@ -200,8 +236,15 @@ def validate_apimart(body: dict) -> dict:
         raise Invalid("image_urls must be URLs: base64 is not supported", status=400)
     if not all(_is_url(u) for u in refs):
         raise Invalid("image_urls must be publicly accessible URLs", status=400)
-    return {"model": model, "prompt": prompt, "size": OUTPUT_SIZES[(ratio, resolution)],
-            "seed": None, "refs": refs, "callback": None, "auto": False}  # fmt: skip
+    return {
+        "model": model,
+        "prompt": prompt,
+        "size": OUTPUT_SIZES[(ratio, resolution)],
+        "seed": None,
+        "refs": refs,
+        "callback": None,
+        "auto": False,
+    }
 
 
 VALIDATORS = {
@@ -234,10 +277,19 @@ def error_answer(mount: str, status: int, message: str) -> tuple[int, dict]:
             return 400, {"code": 400, "message": "Invalid request", "data": {"error": message}}
         return http, {"code": http, "message": message}
     http = 503 if status == 455 else status
-    kinds = {401: "authentication_error", 402: "insufficient_quota", 429: "rate_limit_error",
-             404: "not_found"}  # fmt: skip
-    return http, {"error": {"message": message, "type": kinds.get(status, "invalid_request_error"),
-                            "code": str(status)}}  # fmt: skip
+    kinds = {
+        401: "authentication_error",
+        402: "insufficient_quota",
+        429: "rate_limit_error",
+        404: "not_found",
+    }
+    return http, {
+        "error": {
+            "message": message,
+            "type": kinds.get(status, "invalid_request_error"),
+            "code": str(status),
+        }
+    }
 
 
 def echo_answer(key: str) -> tuple[int, dict]:
@@ -297,17 +349,30 @@ def _param(task) -> str:
 
 def _kie_family_data(task, sandbox, host, phase, done_at) -> dict:
     if task.dialect == "apixo":
-        state = {"pending": "pending", "running": "processing", "success": "success",
-                 "fail": "failed"}[phase]  # fmt: skip
+        state = {
+            "pending": "pending",
+            "running": "processing",
+            "success": "success",
+            "fail": "failed",
+        }[phase]
     else:
         running = "queuing" if phase == "pending" and task.number % 2 else "waiting"
-        state = {"pending": running, "running": "generating", "success": "success",
-                 "fail": "fail"}[phase]  # fmt: skip
+        state = {"pending": running, "running": "generating", "success": "success", "fail": "fail"}[
+            phase
+        ]
     data: dict = {"taskId": task.id, "state": state, "createTime": _ms(task.created)}
     if task.dialect != "apixo":
-        data.update({"model": task.model, "param": task.param_json or _param(task),
-                     "resultJson": "", "failCode": "", "failMsg": "", "completeTime": None,
-                     "updateTime": _ms(time.time())})  # fmt: skip
+        data.update(
+            {
+                "model": task.model,
+                "param": task.param_json or _param(task),
+                "resultJson": "",
+                "failCode": "",
+                "failMsg": "",
+                "completeTime": None,
+                "updateTime": _ms(time.time()),
+            }
+        )
     if phase == "success":
         url, _ = sandbox.file_url(host, task)
         data["resultJson"] = json.dumps({"resultUrls": [url]})
@@ -330,8 +395,12 @@ def _spoil(task: Task, data: dict, time_field: str) -> None:
 
 
 def _apimart_data(task, sandbox, host, phase, fraction, done_at) -> dict:
-    status = {"pending": "pending", "running": "processing", "success": "completed",
-              "fail": "failed"}[phase]  # fmt: skip
+    status = {
+        "pending": "pending",
+        "running": "processing",
+        "success": "completed",
+        "fail": "failed",
+    }[phase]
     data: dict = {
         "id": task.id,
         "status": status,
@@ -345,8 +414,9 @@ def _apimart_data(task, sandbox, host, phase, fraction, done_at) -> dict:
     if phase == "success":
         url, expires = sandbox.file_url(host, task)
         # The docs show `url` as a string in one example and a list in another: serve both.
-        data["result"] = {"images": [{"url": url if task.number % 2 else [url],
-                                      "expires_at": expires}]}  # fmt: skip
+        data["result"] = {
+            "images": [{"url": url if task.number % 2 else [url], "expires_at": expires}]
+        }
         data["completed"] = int(done_at)
         data["actual_time"] = round(task.duration)
     elif phase == "fail":
@@ -366,19 +436,25 @@ def callback_body(task: Task, sandbox: Sandbox) -> dict:
             return {"code": 400, "message": "failed", "data": data}
         return {"code": 200, "message": "success", "data": data}
     if task.dialect != "kie":
-        return {"code": 200 if data["state"] == "success" else 501, "msg": "success",
-                "data": data}  # fmt: skip
+        return {"code": 200 if data["state"] == "success" else 501, "msg": "success", "data": data}
     # KIE's callback page: code 200 or 501, "Playground task ..." words, credits and
     # cost added, resultJson null on failure. Its signing example names the task at the
     # top level and as data.task_id: odd tasks are sent that way, even ones as recordInfo.
     ok = data["state"] == "success"
-    data.update({"consumeCredits": 8 if ok else 0, "remainedCredits": 1000 - task.number,
-                 "costTime": _ms(task.duration)})  # fmt: skip
+    data.update(
+        {
+            "consumeCredits": 8 if ok else 0,
+            "remainedCredits": 1000 - task.number,
+            "costTime": _ms(task.duration),
+        }
+    )
     if not ok:
         data["resultJson"] = None
-    body = {"code": 200 if ok else 501,
-            "msg": "Playground task completed successfully." if ok else "Playground task failed.",
-            "data": data}  # fmt: skip
+    body = {
+        "code": 200 if ok else 501,
+        "msg": "Playground task completed successfully." if ok else "Playground task failed.",
+        "data": data,
+    }
     if task.number % 2:
         data["task_id"] = data.pop("taskId")
         data["callbackType"] = "task_completed" if ok else "task_failed"

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from flux2web.core.models import Heartbeat
 from flux2web.credentials.models import ProviderCredential
-from flux2web.jobs import following, mirroring, services, tasks
+from flux2web.jobs import following, mirroring, poller, services
 from flux2web.jobs.models import Job
 from flux2web.lib.addresses import url_syntax_problem
 from flux2web.providers.catalog import Problem
@@ -147,16 +147,16 @@ class Command(BaseCommand):
                 if not inline:
                     self.stderr.write("No worker is running; following the jobs from here.")
                     inline = True
-                drive(jobs)
+                follow_until_done(jobs)
             time.sleep(0.2)
 
 
 def worker_alive() -> bool:
     beat = Heartbeat.objects.filter(name="worker").first()
-    return (beat is not None and beat.is_fresh) or tasks.poller_alive()
+    return (beat is not None and beat.is_fresh) or poller.poller_alive()
 
 
-def drive(jobs):
+def follow_until_done(jobs):
     """What the worker would do for these jobs, done here; every step is claim-guarded."""
     for job in jobs:
         if job.state == S.QUEUED:

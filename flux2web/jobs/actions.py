@@ -1,0 +1,83 @@
+"""What a person does to their own jobs: cancel, delete, favourite."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from flux2web.accounts.models import gallery_changed
+from flux2web.jobs import states
+from flux2web.jobs.models import Image, Job
+from flux2web.jobs.transitions import add_note, transition
+
+State = Job.State
+
+
+# ---- Cancelling. -----------------------------------------------------------------------
+
+UPSTREAM_CANCEL_NOTE = (
+    "No provider offers a way to cancel a task once accepted: it may still finish and be "
+    "charged, but it is no longer followed."
+)
+
+
+def cancel_job(*, job_id: int) -> tuple[bool, str]:
+    """(cancelled?, what to tell the person)."""
+    if transition(
+        job_id, from_states=[State.QUEUED], to=State.CANCELLED, message="cancelled before sending"
+    ):
+        return True, "Cancelled before anything was sent to a provider."
+    if transition(
+        job_id, from_states=[State.RUNNING], to=State.CANCELLED, message="cancelled while running"
+    ):
+        return True, f"Cancelled. {UPSTREAM_CANCEL_NOTE}"
+    state = Job.objects.filter(pk=job_id).values_list("state", flat=True).first()
+    if state == State.SUBMITTING:
+        return False, "It is being sent to the provider right now; try again in a moment."
+    return False, f"A {state} job cannot be cancelled."
+
+
+# ---- Deleting. -------------------------------------------------------------------------
+
+
+def delete_job(*, job_id: int) -> bool:
+    """Hide a finished job and delete its images. The row stays: it records what was spent."""
+    now = timezone.now()
+    with transaction.atomic():
+        hidden = Job.objects.filter(pk=job_id, state__in=states.DELETABLE, deleted_at__isnull=True)
+        if not hidden.update(deleted_at=now, favourite=False, updated_at=now):
+            return False
+        add_note(job_id, "deleted by its owner")
+        images = list(Image.objects.filter(job_id=job_id))
+        Image.objects.filter(job_id=job_id).delete()
+        for owner_id in {i.owner_id for i in images}:
+            gallery_changed(owner_id)
+    delete_files(images)
+    return True
+
+
+def delete_images(*, owner, image_ids) -> int:
+    """Delete some of a person's images (the gallery's "delete selected")."""
+    with transaction.atomic():
+        images = list(Image.objects.filter(pk__in=list(image_ids), owner=owner))
+        Image.objects.filter(pk__in=[i.pk for i in images]).delete()
+        gallery_changed(owner.pk)
+    delete_files(images)
+    return len(images)
+
+
+def set_favourite(*, job_id: int, favourite: bool) -> None:
+    with transaction.atomic():
+        job = Job.objects.filter(pk=job_id).only("owner_id").first()
+        if job and Job.objects.filter(pk=job_id).update(favourite=favourite):
+            gallery_changed(job.owner_id)
+
+
+def delete_files(images) -> None:
+    # After the rows are gone: a file left by a crash here is unreachable, never a row
+    # pointing at nothing.
+    for image in images:
+        # The web-size and metadata-free copies share links made go with it.
+        for name in (image.original.name, image.thumbnail.name, *image.derived_names()):
+            if name:
+                image.original.storage.delete(name)

@@ -1,0 +1,131 @@
+"""The job-request service: jobs from a request (form, CLI, retry, remix), checked and queued."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+
+from flux2web.jobs.dispatch import dispatch_submits
+from flux2web.jobs.models import Job, JobEvent
+from flux2web.jobs.routing import check_spec, fetch_references, price_for
+from flux2web.jobs.spec import Attachments, JobRefused, JobSpec
+from flux2web.providers import catalog
+from flux2web.team import ledger
+
+State = Job.State
+
+
+def _normal_key(key: str) -> str:
+    if len(key) > 64 or ":" in key:
+        # The column holds "<key>:<n>"; any key a client sends fits once hashed.
+        return hashlib.sha256(key.encode()).hexdigest()
+    return key
+
+
+def existing_jobs(*, owner, idempotency_key: str) -> list[Job]:
+    """The jobs an earlier request with this key made, in order; empty if none."""
+    key = _normal_key(idempotency_key)
+    return list(
+        Job.objects.filter(owner=owner, idempotency_key__startswith=f"{key}:").order_by("pk")
+    )
+
+
+def create_jobs(*, owner, spec: JobSpec, idempotency_key: str) -> list[Job]:
+    """Queue one job per image, or return the jobs this key already made. Raises JobRefused."""
+    return create_or_get_jobs(owner=owner, spec=spec, idempotency_key=idempotency_key)[0]
+
+
+def create_or_get_jobs(
+    *, owner, spec: JobSpec, idempotency_key: str, attachments: Attachments | None = None
+) -> tuple[list[Job], bool]:
+    """(jobs, True) when this call queued them; (the earlier jobs, False) when the key had
+    made them already (a double click). Raises JobRefused.
+
+    Nothing is written before every check has passed: `attachments` are stored in the
+    transaction that creates the jobs, and removed again if it does not commit. The rows
+    are committed before any provider call; the submit tasks are enqueued only once they are.
+    """
+    return _create(
+        owner=owner, specs=[spec], idempotency_key=idempotency_key, attachments=attachments
+    )
+
+
+def create_batch(*, owner, specs: list[JobSpec], idempotency_key: str) -> list[Job]:
+    """Queue several requests (the lines of a prompt file) all or nothing: every request
+    is checked, and the quota for the whole batch, before any job is created. Raises
+    JobRefused; a repeated key returns the jobs it made."""
+    return _create(owner=owner, specs=specs, idempotency_key=idempotency_key)[0]
+
+
+def _create(*, owner, specs, idempotency_key, attachments=None) -> tuple[list[Job], bool]:
+    idempotency_key = _normal_key(idempotency_key)
+    existing = existing_jobs(owner=owner, idempotency_key=idempotency_key)
+    if existing:
+        return existing, False
+    problems = [p for spec in specs for p in check_spec(spec)]
+    if not problems:
+        fetched: set[str] = set()
+        problems = [p for spec in specs for p in fetch_references(spec, done=fetched)]
+    if problems:
+        raise JobRefused(problems)
+    prices = [price_for(spec) for spec in specs]
+    count = sum(spec.count for spec in specs)
+    cost = sum((price * spec.count for spec, price in zip(specs, prices, strict=True)), Decimal(0))
+    try:
+        with transaction.atomic():
+            # Locked first, so simultaneous submissions see each other's reservations.
+            ledger.lock_person(owner)
+            over = ledger.over_quota(owner, price=prices[0], count=count, cost=cost)
+            if over:
+                raise JobRefused(over)
+            if attachments is not None:
+                specs = [attachments.store(spec) for spec in specs]
+            jobs = []
+            for spec, price in zip(specs, prices, strict=True):
+                jobs += _new_jobs(owner, spec, price, f"{idempotency_key}:", first=len(jobs))
+            JobEvent.objects.bulk_create(
+                JobEvent(job=j, kind=JobEvent.Kind.STATE, to_state=State.QUEUED, message="queued")
+                for j in jobs
+            )
+            ledger.reserve(jobs)
+            transaction.on_commit(dispatch_submits)
+    except IntegrityError:
+        # The same key submitted twice at once (a double click): the other request won.
+        if attachments is not None:
+            attachments.discard()
+        return existing_jobs(owner=owner, idempotency_key=idempotency_key), False
+    except BaseException:
+        if attachments is not None:
+            attachments.discard()
+        raise
+    return jobs, True
+
+
+def _new_jobs(owner, spec: JobSpec, price: Decimal, key: str, *, first: int) -> list[Job]:
+    request = spec.request
+    batch = Job(owner=owner).batch_id
+    return [
+        Job.objects.create(
+            owner=owner,
+            batch_id=batch,
+            idempotency_key=f"{key}{first + n}",
+            model=request.model,
+            prompt=request.prompt.strip(),
+            aspect_ratio=request.aspect_ratio or "",
+            width=request.width,
+            height=request.height,
+            resolution=(request.resolution or "").upper(),
+            seed=secrets.randbelow(catalog.SEED_MAX + 1) if spec.random_seed else request.seed,
+            seed_random=spec.random_seed,
+            prompt_upsampling=request.prompt_upsampling,
+            reference_urls=list(request.reference_urls),
+            requested_provider=spec.provider,
+            price=price,
+            team_visible=spec.visible_for(owner),
+            remix_of_id=spec.remix_of_id,
+        )
+        for n in range(spec.count)
+    ]

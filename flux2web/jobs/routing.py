@@ -1,0 +1,130 @@
+"""Routing and prices: which providers a request may go to, what it costs, why none can take it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils import timezone
+
+from flux2web.credentials.models import ProviderCredential
+from flux2web.jobs.spec import JobSpec
+from flux2web.lib.addresses import ReferenceRule, fetch_problem, reference_problem
+from flux2web.providers import catalog
+
+
+def candidates(model: str, requested: ProviderCredential | None) -> list[ProviderCredential]:
+    """Providers to try, in order. A named provider is tried alone: the person chose it,
+    perhaps for its price, so we do not spend their money elsewhere. Auto fails over.
+    Switched-off and cooling-down accounts are skipped."""
+    now = timezone.now()
+    if requested is not None:
+        available = requested.enabled and not requested.cooling
+        return [requested] if available and requested.offers(model) else []
+    return [c for c in ProviderCredential.objects.available(now).by_priority() if c.offers(model)]
+
+
+def check_spec(spec: JobSpec) -> list[catalog.Problem]:
+    """Every reason this cannot be queued."""
+    return _offer_problems(spec) + reference_problems(spec)
+
+
+def reference_rule(spec: JobSpec) -> ReferenceRule:
+    """The strictest reference rule among the providers this request may go to."""
+    model = spec.request.model
+    formats: set[str] | None = None
+    max_bytes = settings.MAX_IMAGE_BYTES
+    who = []
+    for credential in candidates(model, spec.provider):
+        caps = catalog.capabilities(credential.dialect, model)
+        if caps is None or not (caps.ref_formats or caps.ref_max_bytes):
+            continue
+        who.append(credential.name)
+        if caps.ref_formats:
+            formats = set(caps.ref_formats) if formats is None else formats & set(caps.ref_formats)
+        if caps.ref_max_bytes:
+            max_bytes = min(max_bytes, caps.ref_max_bytes)
+    names = " and ".join([", ".join(who[:-1]), who[-1]] if len(who) > 1 else who) or "providers"
+    ordered = tuple(f for f in catalog.WEB_IMAGE_TYPES if formats and f in formats)
+    return ReferenceRule(formats=ordered, max_bytes=max_bytes, who=names)
+
+
+def fetch_references(spec: JobSpec, *, done: set[str] | None = None) -> list[catalog.Problem]:
+    """Fetch each pasted reference once, as the provider will, before anything is queued
+    or paid for: every reason one would fail there. Our own signed links, links fetched
+    already (`spec.fetched_references`, `done`) and addresses refused anyway are skipped."""
+    done = set() if done is None else done
+    urls = [
+        (number, url)
+        for number, url in enumerate(spec.request.reference_urls, start=1)
+        if url not in spec.trusted_references
+        and url not in spec.fetched_references
+        and url not in done
+        and reference_problem(url, number=number) is None
+        and url.lower().startswith(("http://", "https://"))
+    ]
+    if not urls:
+        return []
+    rule = reference_rule(spec)
+    problems = []
+    for number, url in urls:
+        done.add(url)
+        if message := fetch_problem(url, number=number, rule=rule):
+            problems.append(catalog.Problem("reference_urls", message))
+    return problems
+
+
+def reference_problems(spec: JobSpec) -> list[catalog.Problem]:
+    """Reference URLs people gave that lead to private addresses (the rule and allow-list
+    of result downloads); our own signed links are exempt."""
+    problems = []
+    for number, url in enumerate(spec.request.reference_urls, start=1):
+        trusted = url in spec.trusted_references
+        if not trusted and (message := reference_problem(url, number=number)):
+            problems.append(catalog.Problem("reference_urls", message))
+    return problems
+
+
+def _offer_problems(spec: JobSpec) -> list[catalog.Problem]:
+    """Why no provider can take it; the first provider that would take it decides."""
+    request = spec.request
+    if not 1 <= spec.count <= 4:
+        return [catalog.Problem("count", "Make 1 to 4 images at a time.")]
+    named = spec.provider
+    if named is not None and not named.enabled:
+        return [catalog.Problem("provider", f"{named.name} is disabled.")]
+    if named is not None and named.cooling:
+        when = timezone.localtime(named.cooldown_until).strftime("%H:%M")
+        return [
+            catalog.Problem(
+                "provider",
+                f"{named.name} is paused until {when} (rate limit "
+                "or maintenance); choose Auto or wait.",
+            )
+        ]
+    options = candidates(request.model, named)
+    if not options:
+        offered = "any available provider" if named is None else named.name
+        return [catalog.Problem("model", f"FLUX.2 {request.model} is not offered by {offered}.")]
+    first_problems = None
+    for credential in options:
+        problems = catalog.validate(credential.dialect, request, provider=credential.name)
+        if not problems:
+            return []
+        first_problems = first_problems or problems
+    return list(first_problems)
+
+
+def chosen_provider(spec: JobSpec) -> ProviderCredential | None:
+    """The provider this request would go to first."""
+    request = spec.request
+    options = candidates(request.model, spec.provider)
+    return next((c for c in options if not catalog.validate(c.dialect, request)), None)
+
+
+def price_for(spec: JobSpec) -> Decimal:
+    """Price per image where the request would go first; what is reserved per job."""
+    credential = chosen_provider(spec)
+    if credential is None:
+        return Decimal(0)
+    return credential.price_for(spec.request.model, spec.request.resolution)

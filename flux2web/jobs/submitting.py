@@ -1,0 +1,293 @@
+"""Submitting: claim a queued job and send it to the first provider that accepts it.
+
+Money rule: a create call that may have reached the provider is never sent again. A job is
+claimed (queued -> submitting) before the call, so two workers cannot both send it, and a
+crash while sending leaves it `uncertain`, never queued.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from flux2web.credentials import pacing
+from flux2web.credentials.health import record_error, record_success
+from flux2web.credentials.models import ProviderCredential
+from flux2web.jobs.models import Job, JobEvent, attempt_due
+from flux2web.jobs.routing import candidates
+from flux2web.jobs.transitions import add_note, call_events, transition
+from flux2web.providers import catalog
+from flux2web.providers.transport import CallRecord
+from flux2web.providers.types import (
+    ErrorClass,
+    ProviderError,
+)
+from flux2web.team import ledger
+
+log = logging.getLogger(__name__)
+State = Job.State
+
+
+# Rounds of "every provider refused before accepting"; then the job fails with the reason.
+SUBMIT_ROUNDS = 4
+SUBMIT_BACKOFF_SECONDS = 30
+# Refusals that switch a provider off until an admin acts (credentials/health.py).
+SWITCHED_OFF = {
+    ErrorClass.AUTH: "it refused our API key.",
+    ErrorClass.CREDITS: "its account ran out of credit.",
+    ErrorClass.KEY_CAP: "its API key's usage cap is used up.",
+}
+
+
+def callback_url(job: Job) -> str | None:
+    if not settings.PUBLIC_URL:
+        return None
+    return settings.PUBLIC_URL + reverse("jobs:callback", args=[job.pk, job.callback_secret])
+
+
+def submit_job(*, job_id: int) -> str:
+    """Claim a queued job and send it to the first provider that accepts it, exactly once."""
+    now = timezone.now()
+    if not transition(
+        job_id,
+        from_states=[State.QUEUED],
+        to=State.SUBMITTING,
+        where=attempt_due(now),
+        claimed_at=now,
+    ):
+        return "not claimed"
+    job = Job.objects.select_related("requested_provider").get(pk=job_id)
+    options = candidates(job.model, job.requested_provider)
+    if not options:
+        resumes = _cooldown_ends(job)
+        if resumes is not None:
+            # Paused, not broken: wait for the pause to end rather than fail the job.
+            transition(
+                job_id,
+                from_states=[State.SUBMITTING],
+                to=State.QUEUED,
+                next_attempt_at=resumes,
+                dispatched_at=None,
+                provider=None,
+                message=f"every provider for it is paused; trying again at {resumes:%H:%M:%S}",
+            )
+            return "waiting for cooldown"
+        named = job.requested_provider
+        if named is not None and named.disabled_reason in SWITCHED_OFF:
+            # Switched off because it refused our key or ran dry: say that, not "settings".
+            fail_job(
+                job_id,
+                named.disabled_reason,
+                f"{named.name} is switched off: {SWITCHED_OFF[named.disabled_reason]}",
+            )
+            return "failed"
+        who = named.name if named else "No enabled provider"
+        fail_job(job_id, ErrorClass.VALIDATION, f"{who} cannot take FLUX.2 {job.model} now.")
+        return "failed"
+    last_error: ProviderError | None = None
+    skipped: list[tuple[str, str]] = []  # (error class, why), one per provider passed by
+    full: list[tuple[float, ProviderCredential]] = []  # (seconds until room, provider)
+    for credential in options:
+        outcome = _try_provider(job, credential, skipped, full)
+        if isinstance(outcome, str):
+            for wait, busy in full:  # Auto went past a provider whose window was full
+                add_note(
+                    job_id,
+                    f"Skipped {busy.name}: it takes "
+                    f"{catalog.limit_words(busy.create_limit)} and had sent them all "
+                    f"(room again in {wait:.1f} s).",
+                    provider=busy.name,
+                )
+            return outcome
+        last_error = outcome or last_error
+    if full:
+        # Nobody took it, and some provider only lacked room: that frees within seconds,
+        # sooner than any retry round would come.
+        return _wait_for_room(job, *min(full, key=lambda pair: pair[0]))
+    if last_error is None:
+        # Nobody refused: nobody could take this request at all. Waiting will not help.
+        priced_out = all(cls == ErrorClass.QUOTA for cls, _ in skipped)
+        fail_job(
+            job_id,
+            ErrorClass.QUOTA if priced_out else ErrorClass.VALIDATION,
+            "; ".join(why for _, why in skipped),
+        )
+        return "failed"
+    return _retry_later(job, last_error)
+
+
+def _cooldown_ends(job: Job):
+    """When the first paused provider that could take this job comes back, if any."""
+    if job.requested_provider is not None:
+        named = job.requested_provider
+        return named.cooldown_until if named.enabled and named.cooling else None
+    paused = [
+        c.cooldown_until
+        for c in ProviderCredential.objects.enabled().filter(cooldown_until__gt=timezone.now())
+        if c.offers(job.model)
+    ]
+    return min(paused, default=None)
+
+
+def _wait_for_room(job: Job, wait: float, credential: ProviderCredential) -> str:
+    """Back to the queue until the provider's window has room; not a failed attempt."""
+    when = timezone.now() + timedelta(seconds=wait)
+    transition(
+        job.pk,
+        from_states=[State.SUBMITTING],
+        to=State.QUEUED,
+        next_attempt_at=when,
+        dispatched_at=None,
+        provider=None,
+        message=f"{credential.name} takes {catalog.limit_words(credential.create_limit)}, "
+        f"all sent; sending at {timezone.localtime(when):%H:%M:%State.%f}"[:-3],
+    )
+    return "waiting for room"
+
+
+def _try_provider(
+    job: Job,
+    credential: ProviderCredential,
+    skipped: list[tuple[str, str]],
+    full: list[tuple[float, ProviderCredential]],
+):
+    """Send the create to one provider. Returns a final outcome as a string, the refusal
+    to remember, or None when this provider cannot take the request (at all, or now:
+    then `full` says when it can)."""
+    caps = catalog.capabilities(credential.dialect, job.model)
+    request = job.generation_request(callback_url=callback_url(job) if caps.callbacks else None)
+    problems = caps.validate(request, provider=credential.name)
+    if problems:
+        why = "; ".join(str(p) for p in problems)
+        skipped.append((ErrorClass.VALIDATION, why))
+        add_note(job.pk, f"Skipped {credential.name}: {why}", provider=credential.name)
+        return None
+    # Its window is full: the vendor would refuse the create (KIE does not queue it), so
+    # Auto tries the next provider with room now; the job waits only if none has.
+    wait = pacing.take_create_slot(credential)
+    if wait:
+        full.append((wait, credential))
+        return None
+    price = credential.price_for(job.model, request.resolution)
+    with transaction.atomic():
+        # A job's price is what is reserved for it. At another price, the person's row is
+        # locked and the reservation moved in one go, so a dearer failover cannot take
+        # anyone past their limit.
+        too_dear = ledger.reprice(job.pk, price, provider=credential) if price != job.price else ""
+        if not too_dear:
+            # Recorded before sending: if this worker dies mid-call we still know where
+            # it went.
+            Job.objects.filter(pk=job.pk, state=State.SUBMITTING).update(
+                provider=credential, price=price
+            )
+            job.price = price
+    if too_dear:
+        why = f"Skipped {credential.name}: {too_dear}"
+        skipped.append((ErrorClass.QUOTA, why))
+        add_note(job.pk, why, provider=credential.name)
+        return None
+    calls: list[CallRecord] = []
+    try:
+        with credential.client(observer=calls.append) as client:
+            submission = client.create(request)
+    except ProviderError as exc:
+        JobEvent.objects.bulk_create(call_events(job.pk, credential.name, calls))
+        return _refused(job, credential, exc)
+    JobEvent.objects.bulk_create(call_events(job.pk, credential.name, calls))
+    record_success(credential)
+    now = timezone.now()
+    callback = request.callback_url is not None
+    transition(
+        job.pk,
+        from_states=[State.SUBMITTING],
+        to=State.RUNNING,
+        message=f"accepted by {credential.name} as {submission.task_id}",
+        provider_task_id=submission.task_id,
+        submitted_at=now,
+        callback_sent=callback,
+        next_poll_at=now + timedelta(seconds=poll_delay(caps.schedule, 0, callback)),
+    )
+    return "submitted"
+
+
+def _refused(job: Job, credential: ProviderCredential, exc: ProviderError) -> str | ProviderError:
+    record_error(credential, exc)
+    if exc.accepted_maybe:
+        transition(
+            job.pk,
+            from_states=[State.SUBMITTING],
+            to=State.UNCERTAIN,
+            error_class=exc.error_class,
+            error_message=f"{credential.name}: {exc.message} Not sent again automatically.",
+            message=f"answer lost from {credential.name}",
+        )
+        return "uncertain"
+    add_note(
+        job.pk,
+        f"{credential.name} refused: {exc.error_class}: {exc.message}",
+        provider=credential.name,
+    )
+    if exc.error_class in SWITCHED_OFF and job.requested_provider_id == credential.pk:
+        # The person named this provider, and it takes no work until an admin acts on
+        # its key or credit: waiting and retrying would only hide the true reason.
+        fail_job(job.pk, exc.error_class, f"{credential.name}: {exc.message}")
+        return "failed"
+    # Turned away before acceptance: another provider (or a later try) may take it.
+    if exc.refused_before_acceptance or exc.error_class in SWITCHED_OFF:
+        return exc
+    fail_job(job.pk, exc.error_class, f"{credential.name}: {exc.message}")
+    return "failed"
+
+
+def _retry_later(job: Job, error: ProviderError | None) -> str:
+    attempts = job.attempts + 1
+    reason = f"{error.error_class}: {error.message}" if error else "no provider could take it"
+    if attempts >= SUBMIT_ROUNDS:
+        fail_job(
+            job.pk,
+            getattr(error, "error_class", ErrorClass.PROVIDER_ERROR),
+            f"Every provider refused {attempts} times; last: {reason}",
+        )
+        return "failed"
+    delay = SUBMIT_BACKOFF_SECONDS * 2 ** (attempts - 1)
+    if error is not None and error.retry_after:
+        delay = max(delay, error.retry_after)
+    transition(
+        job.pk,
+        from_states=[State.SUBMITTING],
+        to=State.QUEUED,
+        attempts=attempts,
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        provider=None,
+        dispatched_at=None,
+        message=f"every provider refused ({reason}); trying again in {delay:.0f}s",
+    )
+    return "retry later"
+
+
+# When the provider will call back, polling is only the safety net for a lost callback:
+# this often at most, rather than the vendor's full cadence for pollers.
+CALLBACK_SAFETY_NET_SECONDS = 15
+
+
+def poll_delay(schedule: catalog.PollSchedule, elapsed: float, callback_sent: bool) -> float:
+    delay = schedule.next_poll_in(elapsed)
+    return max(delay, CALLBACK_SAFETY_NET_SECONDS) if callback_sent else delay
+
+
+def fail_job(
+    job_id: int, error_class: str, message: str, *, from_states=(State.SUBMITTING,)
+) -> bool:
+    return transition(
+        job_id,
+        from_states=from_states,
+        to=State.FAILED,
+        error_class=error_class,
+        error_message=message,
+        message=message,
+    )

@@ -1,0 +1,104 @@
+"""Moving a job between states: one conditional update, its event, and the hooks that follow."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from flux2web.jobs import states
+from flux2web.jobs.models import Job, JobEvent
+from flux2web.jobs.states import IllegalTransition
+from flux2web.providers.redact import scrub
+from flux2web.providers.transport import CallRecord
+
+log = logging.getLogger(__name__)
+
+# Called with (job_id, to_state) inside the transition's transaction, after the move won.
+# Other apps register here (the ledger: flux2web/team/apps.py), so jobs need not know them.
+TransitionHook = Callable[[int, str], None]
+_hooks: list[TransitionHook] = []
+
+
+def add_transition_hook(hook: TransitionHook) -> None:
+    if hook not in _hooks:
+        _hooks.append(hook)
+
+
+def check_allowed(from_states: Iterable[str], to: str) -> None:
+    """Refuse a move the table does not allow: loudly where JOB_TRANSITIONS_STRICT is on
+    (the tests), else logged, so a slip in production never strands a job."""
+    for from_state in from_states:
+        if not states.allowed(from_state, to):
+            if getattr(settings, "JOB_TRANSITIONS_STRICT", False):
+                raise IllegalTransition(f"{from_state} -> {to} is not in jobs/states.py")
+            log.error("job transition %s -> %s is not in jobs/states.py", from_state, to)
+
+
+def transition(
+    job_id: int,
+    *,
+    from_states: Iterable[str],
+    to: str,
+    message: str = "",
+    where: Q | None = None,
+    **fields,
+) -> bool:
+    """Move a job on only if it is still in one of `from_states` (and matches `where`);
+    True if this call won."""
+    from_states = list(from_states)
+    check_allowed(from_states, to)
+    now = timezone.now()
+    # Messages carry providers' words; the client scrubbed its key out, this is the net.
+    message = scrub(message)
+    if "error_message" in fields:
+        fields["error_message"] = scrub(fields["error_message"])
+    if to in states.FINAL:
+        fields.setdefault("finished_at", now)
+    if to in states.STOPS_POLLING:
+        fields.setdefault("next_poll_at", None)
+    with transaction.atomic():
+        for from_state in from_states:
+            rows = Job.objects.filter(pk=job_id, state=from_state)
+            if where is not None:
+                rows = rows.filter(where)
+            if rows.update(state=to, updated_at=now, **fields):
+                JobEvent.objects.create(
+                    job_id=job_id,
+                    kind=JobEvent.Kind.STATE,
+                    from_state=from_state,
+                    to_state=to,
+                    message=message,
+                )
+                for hook in _hooks:
+                    hook(job_id, to)
+                log.info("job %s: %s -> %s %s", job_id, from_state, to, message)
+                return True
+    return False
+
+
+def add_note(job_id: int, message: str, *, provider: str = "") -> None:
+    """An event that moves nothing: what happened, in words (scrubbed of keys)."""
+    JobEvent.objects.create(
+        job_id=job_id, kind=JobEvent.Kind.NOTE, message=scrub(message), provider=provider
+    )
+
+
+def call_events(job_id: int, provider: str, calls: Iterable[CallRecord]) -> list[JobEvent]:
+    return [
+        JobEvent(
+            job_id=job_id,
+            kind=JobEvent.Kind.CALL,
+            provider=provider,
+            method=c.method,
+            path=c.path[:300],
+            http_status=c.status,
+            duration_ms=c.duration_ms,
+            message=c.outcome,
+        )
+        for c in calls
+    ]

@@ -1,0 +1,114 @@
+"""Imports run one way: no circle among the job modules, no two apps importing each other.
+
+Read from the source with `ast`, so an import inside a function (the usual way to dodge a
+circle) counts like any other."""
+
+import ast
+from pathlib import Path
+
+import flux2web
+from flux2web.jobs import queue, tasks
+
+ROOT = Path(flux2web.__file__).parent
+# An app lower in the layers that a higher one may import, never the other way:
+# (importer, imported) pairs that stay until the shared piece moves down.
+KNOWN_PAIRS: set[frozenset[str]] = {
+    # The ledger's LedgerEntry points at Job, and creating or sending a job reserves and
+    # moves money through the ledger: to be cut by a ledger hook like the transition one.
+    frozenset({"jobs", "team"}),
+    # Jobs point at the credential they went to; the Providers page counts each one's
+    # jobs in flight (credentials/views.py), a view above both.
+    frozenset({"jobs", "credentials"}),
+}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every flux2web module `path` imports, at the top or inside a function."""
+    found = set()
+    package = module_name(path).rsplit(".", 1)[0]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(
+                    [*package.split(".")[: len(package.split(".")) - node.level + 1], base]
+                )
+            found.add(base)
+            # `from flux2web.jobs import tasks` imports the module flux2web.jobs.tasks.
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return {name for name in found if name.startswith("flux2web")}
+
+
+def graph(paths) -> dict[str, set[str]]:
+    modules = {module_name(p): p for p in paths}
+    return {name: imported_modules(p) & set(modules) - {name} for name, p in modules.items()}
+
+
+def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    seen: set[str] = set()
+
+    def visit(node, trail):
+        if node in trail:
+            return [*trail[trail.index(node) :], node]
+        if node in seen:
+            return None
+        seen.add(node)
+        for nxt in sorted(edges.get(node, ())):
+            cycle = visit(nxt, [*trail, node])
+            if cycle:
+                return cycle
+        return None
+
+    for start in sorted(edges):
+        cycle = visit(start, [])
+        if cycle:
+            return cycle
+    return None
+
+
+def test_the_job_modules_import_each_other_in_no_circle():
+    jobs = [p for p in (ROOT / "jobs").rglob("*.py") if "migrations" not in p.parts]
+    # Importing a package runs its __init__, which imports nothing here; a module's own
+    # package is therefore not an edge.
+    edges = graph(jobs)
+    assert find_cycle(edges) is None, " -> ".join(find_cycle(edges))
+
+
+def test_no_domain_module_imports_the_tasks():
+    allowed = {"flux2web.jobs.apps"}  # connects the worker-start hook
+    for path in (ROOT / "jobs").rglob("*.py"):
+        name = module_name(path)
+        if name not in allowed:
+            assert "flux2web.jobs.tasks" not in imported_modules(path), name
+
+
+def test_the_queue_names_the_tasks_that_exist():
+    for name in (queue.SUBMIT, queue.MIRROR, queue.FOLLOW, queue.MAINTENANCE):
+        module, function = name.rsplit(".", 1)
+        assert module == tasks.__name__ and callable(getattr(tasks, function))
+
+
+def app_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and (ROOT / parts[1]).is_dir() else None
+
+
+def test_no_two_apps_import_each_other():
+    uses: dict[str, set[str]] = {}
+    for path in ROOT.rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        app = app_of(module_name(path))
+        for imported in imported_modules(path):
+            other = app_of(imported)
+            if app and other and other != app:
+                uses.setdefault(app, set()).add(other)
+    pairs = {frozenset({a, b}) for a, used in uses.items() for b in used if a in uses.get(b, ())}
+    assert pairs - KNOWN_PAIRS == set()
