@@ -256,6 +256,14 @@ class Job(models.Model):
         return self.state in states.DELETABLE
 
     @property
+    def offers_cancel(self) -> bool:
+        return self.state in states.OFFERS_CANCEL
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.state == states.State.CANCELLED
+
+    @property
     def shows_error(self) -> bool:
         return self.state in states.SHOWS_ERROR
 

@@ -52,6 +52,9 @@ RETRYABLE = tuple(s for s in FINAL if s != State.SUCCEEDED)
 DELETABLE = FINAL
 # Ended badly or in doubt: the page says what went wrong and what to do.
 SHOWS_ERROR = (State.FAILED, State.TIMED_OUT, State.UNCERTAIN)
+# Cancel is offered until the provider has the job: while Sending, the service answers
+# that the call is under way and to try again a moment later, never cancels blindly.
+OFFERS_CANCEL = (*CANCELLABLE, State.SUBMITTING)
 # A move into one of these leaves nothing to poll.
 STOPS_POLLING = (*FINAL, State.UNCERTAIN)
 

@@ -129,7 +129,7 @@
       var elapsed = Math.max(0, Math.round(now - parseInt(card.dataset.started, 10)));
       var label = card.querySelector("[data-elapsed]");
       if (label) label.textContent = elapsed + " s";
-      if (card.dataset.progress || card.dataset.state === "queued") return;
+      if (card.dataset.progress || "waiting" in card.dataset) return;
       var bar = card.querySelector(".progress");
       var typical = parseInt(card.dataset.typical || "30", 10);
       var pct = Math.min(95, Math.max(5, Math.round((elapsed * 100) / typical)));
