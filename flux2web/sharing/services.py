@@ -209,9 +209,16 @@ def pending_add(*, jobs: Iterable[Job], collection: Collection, user) -> None:
     """Remember to add these jobs' images once they are stored."""
     if not Collection.objects.addable_by(user).filter(pk=collection.pk).exists():
         raise CollectionRefused("You cannot add images to this collection.")
+    jobs = list(jobs)
     PendingAdd.objects.bulk_create(
         [PendingAdd(job=job, collection=collection) for job in jobs], ignore_conflicts=True
     )
+    # The worker may have stored a fast job's images before this row existed: its
+    # announcement found nothing to do, so the add happens here. Both may run; adding
+    # is idempotent.
+    stored = Job.objects.filter(pk__in=[j.pk for j in jobs], mirrored_at__isnull=False)
+    for job_id in stored.values_list("pk", flat=True):
+        resolve_pending(job_id=job_id)
 
 
 def resolve_pending(*, job_id: int) -> int:

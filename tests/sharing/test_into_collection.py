@@ -3,11 +3,14 @@ and the collection receives them, though the jobs app knows nothing of collectio
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from flux2web.jobs.models import Job
 from flux2web.sharing import services
 from flux2web.sharing.models import PendingAdd
+from tests.conftest import wait_for
 from tests.jobs.conftest import wait_until_done
+from tests.sharing.conftest import make_image
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,6 +28,19 @@ def test_generated_images_land_in_the_chosen_collection(owner, providers, sandbo
     jobs = wait_until_done(list(Job.objects.all()), cluster=worker)
     assert [j.state for j in jobs] == ["succeeded", "succeeded"], worker.output()
     stored = sorted(i.pk for j in jobs for i in j.images.all())
-    assert sorted(c.items.values_list("image_id", flat=True)) == stored
+    # The collection is filled just after the job says "succeeded": wait, don't race.
+    in_collection = lambda: sorted(c.items.values_list("image_id", flat=True)) == stored  # noqa: E731
+    wait_for(in_collection, timeout=10, message=lambda: f"{list(c.items.all())} != {stored}")
     assert all(i.team_visible for j in jobs for i in j.images.all())
+    assert not PendingAdd.objects.exists()
+
+
+def test_a_job_stored_before_the_studio_names_the_collection_still_lands_in_it(owner, media):
+    # The sandbox can finish a job before the view's next line runs: the worker's
+    # "images stored" announcement then finds nothing pending.
+    c = services.collection_create(owner=owner, title="Fast")
+    image = make_image(owner)
+    Job.objects.filter(pk=image.job_id).update(mirrored_at=timezone.now())
+    services.pending_add(jobs=[image.job], collection=c, user=owner)
+    assert list(c.items.values_list("image_id", flat=True)) == [image.pk]
     assert not PendingAdd.objects.exists()
