@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from flux2web.accounts.models import gallery_changed
@@ -22,7 +23,7 @@ UPSTREAM_CANCEL_NOTE = (
 
 
 def cancel_job(*, job_id: int) -> tuple[bool, str]:
-    """(cancelled?, what to tell the person)."""
+    """(cancelled or going to be?, what to tell the person)."""
     if transition(
         job_id, from_states=[State.QUEUED], to=State.CANCELLED, message="cancelled before sending"
     ):
@@ -31,10 +32,36 @@ def cancel_job(*, job_id: int) -> tuple[bool, str]:
         job_id, from_states=[State.RUNNING], to=State.CANCELLED, message="cancelled while running"
     ):
         return True, f"Cancelled. {UPSTREAM_CANCEL_NOTE}"
+    # A worker holds it and is sending the create: it cannot be called back, so the
+    # worker is asked to stop, and it does so at the first moment it safely can.
+    now = timezone.now()
+    if Job.objects.filter(pk=job_id, state=State.SUBMITTING).update(
+        cancel_requested_at=now, updated_at=now
+    ):
+        add_note(job_id, "cancel asked for while sending")
+        honour_cancel_request(job_id=job_id)  # the worker may have let go of it just now
+        return True, (
+            "Cancelling: it is being sent right now. If the provider has not taken it yet it "
+            f"will not be sent; if it has, it is no longer followed. {UPSTREAM_CANCEL_NOTE}"
+        )
     state = Job.objects.filter(pk=job_id).values_list("state", flat=True).first()
-    if state == State.SUBMITTING:
-        return False, "It is being sent to the provider right now; try again in a moment."
     return False, f"A {state} job cannot be cancelled."
+
+
+def honour_cancel_request(*, job_id: int) -> bool:
+    """Cancel a job whose owner asked while it was being sent, once the worker let go of
+    it (back in the queue, or accepted by the provider)."""
+    asked = Q(cancel_requested_at__isnull=False)
+    for from_state, what in (
+        (State.QUEUED, "nothing was sent"),
+        (State.RUNNING, "the provider had taken it"),
+    ):
+        message = f"cancelled as asked while sending; {what}"
+        if transition(
+            job_id, from_states=[from_state], to=State.CANCELLED, where=asked, message=message
+        ):
+            return True
+    return False
 
 
 # ---- Deleting. -------------------------------------------------------------------------

@@ -196,6 +196,9 @@ class Job(models.Model):
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The person pressed Cancel while the create was being sent: honoured before the call
+    # goes out, or as soon as its answer is in (jobs/actions.py).
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     provider_finished_at = models.DateTimeField(null=True, blank=True)
     mirrored_at = models.DateTimeField(null=True, blank=True)
@@ -245,7 +248,8 @@ class Job(models.Model):
 
     @property
     def can_cancel(self) -> bool:
-        return self.state in states.CANCELLABLE
+        """Offered until the job ends or the person already asked (while it was sent)."""
+        return self.state in states.CANCELLABLE and not self.cancel_requested_at
 
     @property
     def can_retry(self) -> bool:
@@ -254,10 +258,6 @@ class Job(models.Model):
     @property
     def can_delete(self) -> bool:
         return self.state in states.DELETABLE
-
-    @property
-    def offers_cancel(self) -> bool:
-        return self.state in states.OFFERS_CANCEL
 
     @property
     def is_cancelled(self) -> bool:

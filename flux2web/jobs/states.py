@@ -23,8 +23,11 @@ ALLOWED: dict[str, frozenset[str]] = {
     # Claimed by a submit task, or cancelled before anything was sent.
     State.QUEUED: frozenset({State.SUBMITTING, State.CANCELLED}),
     # Accepted; back to the queue (paused, no room, refused, worker lost before sending);
-    # refused for good; or the create's answer was lost (it may have been charged).
-    State.SUBMITTING: frozenset({State.RUNNING, State.QUEUED, State.FAILED, State.UNCERTAIN}),
+    # refused for good; the create's answer was lost (it may have been charged); or the
+    # person cancelled while it was being readied, and nothing was sent.
+    State.SUBMITTING: frozenset(
+        {State.RUNNING, State.QUEUED, State.FAILED, State.UNCERTAIN, State.CANCELLED}
+    ),
     State.RUNNING: frozenset(
         {State.MIRRORING, State.FAILED, State.CANCELLED, State.UNCERTAIN, State.TIMED_OUT}
     ),
@@ -52,9 +55,6 @@ RETRYABLE = tuple(s for s in FINAL if s != State.SUCCEEDED)
 DELETABLE = FINAL
 # Ended badly or in doubt: the page says what went wrong and what to do.
 SHOWS_ERROR = (State.FAILED, State.TIMED_OUT, State.UNCERTAIN)
-# Cancel is offered until the provider has the job: while Sending, the service answers
-# that the call is under way and to try again a moment later, never cancels blindly.
-OFFERS_CANCEL = (*CANCELLABLE, State.SUBMITTING)
 # A move into one of these leaves nothing to poll.
 STOPS_POLLING = (*FINAL, State.UNCERTAIN)
 

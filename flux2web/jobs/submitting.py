@@ -18,6 +18,7 @@ from django.utils import timezone
 from flux2web.credentials import pacing
 from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
+from flux2web.jobs import actions
 from flux2web.jobs.models import Job, JobEvent, attempt_due
 from flux2web.jobs.routing import candidates
 from flux2web.jobs.transitions import add_note, call_events, transition
@@ -51,7 +52,15 @@ def callback_url(job: Job) -> str | None:
 
 
 def submit_job(*, job_id: int) -> str:
-    """Claim a queued job and send it to the first provider that accepts it, exactly once."""
+    """Claim a queued job and send it to the first provider that accepts it, exactly once;
+    then honour a Cancel pressed while it was being sent."""
+    outcome = _submit(job_id)
+    if actions.honour_cancel_request(job_id=job_id):
+        return "cancelled"
+    return outcome
+
+
+def _submit(job_id: int) -> str:
     now = timezone.now()
     if not transition(
         job_id,
@@ -181,11 +190,19 @@ def _try_provider(
         too_dear = ledger.reprice(job.pk, price, provider=credential) if price != job.price else ""
         if not too_dear:
             # Recorded before sending: if this worker dies mid-call we still know where
-            # it went.
-            Job.objects.filter(pk=job.pk, state=State.SUBMITTING).update(
-                provider=credential, price=price
-            )
+            # it went. Not if the person pressed Cancel meanwhile: then nothing is sent.
+            ready = Job.objects.filter(
+                pk=job.pk, state=State.SUBMITTING, cancel_requested_at__isnull=True
+            ).update(provider=credential, price=price)
             job.price = price
+    if not too_dear and not ready:
+        transition(
+            job.pk,
+            from_states=[State.SUBMITTING],
+            to=State.CANCELLED,
+            message=f"cancelled as asked; nothing was sent to {credential.name}",
+        )
+        return "cancelled"
     if too_dear:
         why = f"Skipped {credential.name}: {too_dear}"
         skipped.append((ErrorClass.QUOTA, why))

@@ -92,6 +92,8 @@ def waiting_line(job: Job, *, now: datetime | None = None) -> str:
         return f"Waiting to be sent to {_wanted(job)}"
     if state == Job.State.SUBMITTING:
         who = job.provider.name if job.provider_id else _wanted(job)
+        if job.cancel_requested_at:
+            return f"Cancelling: it was being sent to {who}; stopping as soon as it can"
         return f"Sending to {who}"
     if state == Job.State.RUNNING:
         who = job.provider.name if job.provider_id else "The provider"

@@ -68,8 +68,9 @@ def _cards(user, *, before=None):
 CARD_FIELDS = (
     "pk", "owner_id", "batch_id", "model", "prompt", "aspect_ratio", "width", "height",
     "resolution", "seed", "state", "progress", "error_class", "error_message", "attempts",
-    "next_attempt_at", "favourite", "created_at", "submitted_at", "finished_at",
-    "updated_at", "provider__name", "provider__dialect", "requested_provider__name",
+    "next_attempt_at", "cancel_requested_at", "favourite", "created_at", "submitted_at",
+    "finished_at", "updated_at", "provider__name", "provider__dialect",
+    "requested_provider__name",
 )  # fmt: skip
 
 

@@ -50,7 +50,10 @@ def test_the_job_says_what_a_person_may_do_with_it(owner, providers):
     assert job.can_cancel and job.is_waiting and job.is_in_flight
     assert not (job.can_retry or job.can_delete or job.shows_error)
     job.state = S.SUBMITTING
-    assert not job.can_cancel and job.is_waiting
+    assert job.can_cancel and job.is_waiting
+    job.cancel_requested_at = job.created_at
+    assert not job.can_cancel
+    job.cancel_requested_at = None
     job.state = S.RUNNING
     assert job.can_cancel and not job.is_waiting
     job.state = S.UNCERTAIN

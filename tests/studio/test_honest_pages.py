@@ -63,6 +63,17 @@ def test_a_card_being_sent_offers_cancel_and_says_to_whom(signed_in, owner, prov
     assert ">Cancel<" in card
 
 
+def test_a_second_cancel_while_sending_is_not_offered(signed_in, owner, providers):
+    (job,) = make_jobs(owner, provider=providers["KIE.ai"], aspect_ratio="1:1")
+    Job.objects.filter(pk=job.pk).update(state=Job.State.SUBMITTING, provider=providers["KIE.ai"])
+    response = signed_in.post(f"/jobs/{job.pk}/cancel", follow=True)
+    html = response.content.decode()
+    assert "Cancelling: it is being sent right now" in html
+    card = card_html(signed_in.get("/").content.decode(), job)
+    assert "Cancelling: it was being sent to KIE.ai" in card
+    assert ">Cancel<" not in card
+
+
 def test_a_running_card_gives_an_eta_from_the_providers_recent_median(signed_in, owner, providers):
     kie = providers["KIE.ai"]
     now = timezone.now()
