@@ -17,6 +17,8 @@ class User(AbstractUser):
     # rendered gallery pages can be cached under it and never served stale. Random rather
     # than a counter: a recycled user id never meets an old cache entry.
     gallery_token = models.CharField(max_length=16, default=new_token, editable=False)
+    # The same for the collections this person may add to (the lightbox's choice).
+    collections_token = models.CharField(max_length=16, default=new_token, editable=False)
     # Team admins run the team in the app: members, quotas, providers, usage. Superusers
     # (the first account) are admins too.
     is_team_admin = models.BooleanField("team admin", default=False)
@@ -57,6 +59,12 @@ class User(AbstractUser):
 
 def gallery_changed(user_id: int) -> None:
     User.objects.filter(pk=user_id).update(gallery_token=new_token())
+
+
+def collections_changed(user_id: int | None) -> None:
+    """The collections the person may add to changed; None: everyone's did."""
+    people = User.objects.all() if user_id is None else User.objects.filter(pk=user_id)
+    people.update(collections_token=new_token())
 
 
 class TeamPolicy(models.Model):

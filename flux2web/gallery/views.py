@@ -10,9 +10,9 @@ from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseNotModified
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
@@ -20,9 +20,9 @@ from flux2web.gallery.forms import GalleryFilters
 from flux2web.jobs import services
 from flux2web.jobs.models import Image
 from flux2web.lib.headers import stored_file
-from flux2web.lib.htmx import render_page
 from flux2web.lib.ids import parse_id, parse_ids
 from flux2web.lib.redirects import redirect_back
+from flux2web.lib.shells import render_with_shell
 from flux2web.lib.zips import ZIP_AT_MOST, zip_response
 from flux2web.sharing.models import Collection
 from flux2web.sharing.templatetags.sharing_tags import ratio_of
@@ -55,19 +55,39 @@ def index(request):
         cached = _render_page(request, filters, before)
         cache.set(key, cached, PAGE_CACHE_SECONDS)
     page_html, shown = cached
+    empty = not shown and not before
+    user = request.user
     context = {
         "filters": filters,
-        "page_html": mark_safe(page_html),  # noqa: S308 - our own rendered template
-        "shown": shown,
-        "first_page": not before,
-        # For the lightbox's "Add to collection".
+        "empty": empty,
         "lb_add": True,
-        "lb_collections": Collection.objects.addable_by(request.user).order_by("title", "pk"),
+        # Evaluated only when the shell is rendered, which the collections token keys.
+        "lb_add_choice": lambda: _add_choice(user),
     }
-    return render_page(
-        request, "gallery/index.html", context,
+    slots = {"page_html": mark_safe(page_html)}  # noqa: S308 - our own rendered template
+    return render_with_shell(
+        request, "gallery/index.html", context, slots=slots,
+        key=f"empty={empty}:collections={user.collections_token}",
         partials={"gallery-results": "results", "gallery-more": "more"},
     )  # fmt: skip
+
+
+def _add_choice(user) -> str:
+    """The lightbox's "Add to collection": a choice of the person's collections, or a new
+    one. Kept with the page's shell, under the person's collections token."""
+    rows = Collection.objects.addable_by(user).order_by("title", "pk").values_list("pk", "title")
+    options = format_html_join("", '<option value="{}">{}</option>', rows)
+    if not options:
+        return mark_safe(
+            '<input type="hidden" name="new_title" value="My collection">'
+            '<button type="submit">Add to a new collection</button>'
+        )
+    return format_html(
+        '<label class="visually-hidden" for="lb-collection">Collection</label>'
+        '<select name="collection" id="lb-collection">{}</select>'
+        '<button type="submit">Add to collection</button>',
+        options,
+    )
 
 
 TILE_COLUMNS = (
@@ -85,12 +105,14 @@ def _render_page(request, filters, before) -> tuple[str, int]:
     query.pop("before", None)
     media, jobs = _prefixes()
     tiles = "".join(_tile(row, media, jobs) for row in page[:PER_PAGE])
-    context = {
-        "tiles": mark_safe(tiles),  # noqa: S308 - built from escaped parts in _tile
-        "next_before": page[PER_PAGE - 1]["pk"] if len(page) > PER_PAGE else None,
-        "query": query.urlencode(),
-    }
-    return render_to_string("gallery/index.html#page", context, request=request), len(page)
+    if len(page) > PER_PAGE:  # the next page loads as the link scrolls into view
+        query["before"] = page[PER_PAGE - 1]["pk"]
+        tiles += format_html(
+            '<a id="gallery-more" class="more" href="?{0}" hx-get="?{0}" hx-trigger="revealed"'
+            ' hx-target="this" hx-swap="outerHTML">More images</a>',
+            query.urlencode(),
+        )
+    return tiles, len(page)
 
 
 def _prefixes() -> tuple[str, str]:

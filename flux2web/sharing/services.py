@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from flux2web.accounts.models import gallery_changed
+from flux2web.accounts.models import collections_changed, gallery_changed
 from flux2web.jobs.models import Image, Job
 from flux2web.sharing.models import Collection, CollectionItem, PendingAdd
 
@@ -26,9 +26,18 @@ class CollectionRefused(Exception):
 
 def collection_create(*, owner, title: str, description: str = "",
                       visibility: str = V.PRIVATE) -> Collection:  # fmt: skip
-    return Collection.objects.create(
+    collection = Collection.objects.create(
         owner=owner, title=title.strip(), description=description.strip(), visibility=visibility
     )
+    _choice_changed(collection)
+    return collection
+
+
+def _choice_changed(collection: Collection, *, was: str = V.PRIVATE) -> None:
+    """The gallery's kept page holds the lightbox's "Add to collection" choice: a
+    collection the team may add to is in everyone's, the others in their owner's only."""
+    team_add = V.TEAM_ADD in (was, collection.visibility)
+    collections_changed(None if team_add else collection.owner_id)
 
 
 def collection_update(*, collection: Collection, title: str, description: str,
@@ -47,17 +56,20 @@ def collection_update(*, collection: Collection, title: str, description: str,
                 owner=collection.owner,
                 image_ids=CollectionItem.objects.filter(collection=collection).values("image_id"),
             )
+    was = collection.visibility
     collection.title = title.strip()
     collection.description = description.strip()
     collection.visibility = visibility
     collection.order = order
     collection.save(update_fields=["title", "description", "visibility", "order", "updated_at"])
+    _choice_changed(collection, was=was)
     return collection
 
 
 def collection_delete(*, collection: Collection) -> None:
     """The collection and its list go; the images stay in their owners' galleries."""
     collection.delete()
+    _choice_changed(collection)
 
 
 def addable_images(*, user, image_ids: Iterable[int]):
