@@ -23,8 +23,11 @@ Starts, in a throw-away data folder on SQLite with the ORM broker: the sandbox p
 database on 127.0.0.1:5432, dropped afterwards), Redis (127.0.0.1:6379) as the broker,
 media in an S3 bucket served over HTTP by moto's standalone server (its own process),
 and two qcluster processes as two machines would run them, plus gunicorn for callbacks.
-It adds: run 1 with one cluster and with two in the same run and their ratio, the second
+It adds: run 1 with one cluster and with two in the same run and their ratio, twice:
+with each sandbox answer taking --provider-latency seconds (as a real vendor's do, so the
+workers set the pace) and with answers at once (so this machine's cores do); the second
 person's wait behind a teammate's batch (the fair queue), and each process's peak RSS.
+`--clusters-only` runs just the four cluster runs.
 
 Results go to stdout; the README keeps the last figures.
 """
@@ -185,12 +188,12 @@ def sandbox_stats():
     return httpx.get(f"http://127.0.0.1:{SANDBOX_PORT}/_sandbox/stats").json()
 
 
-def reset_sandbox(duration: float):
+def reset_sandbox(duration: float, latency: float = 0.0):
     import httpx
 
     base = f"http://127.0.0.1:{SANDBOX_PORT}/_sandbox"
     httpx.post(f"{base}/reset")
-    httpx.post(f"{base}/config", json={"duration": duration})
+    httpx.post(f"{base}/config", json={"duration": duration, "latency": latency})
 
 
 def make_jobs(owner, credential, n, size, prompt="bench"):
@@ -425,6 +428,14 @@ def main():
         help="PostgreSQL + Redis + S3 over HTTP, two qclusters (--in-flight defaults to 4000).",
     )
     parser.add_argument("--fair-batch", type=int, default=200, help="--scale-out's batch.")
+    parser.add_argument(
+        "--provider-latency", type=float, default=0.3,
+        help="--scale-out: seconds each sandbox answer takes in the clusters comparison.",
+    )  # fmt: skip
+    parser.add_argument(
+        "--clusters-only", action="store_true",
+        help="--scale-out: only one cluster against two.",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.scale_out:
         if "--in-flight" not in " ".join(sys.argv):
@@ -622,10 +633,13 @@ def wait_ready(procs, workers: int, timeout=120):
     raise SystemExit("the qclusters did not start")
 
 
-def zero_generation_run(owner, credential, args, workers_env, samplers, *, clusters: int):
+def zero_generation_run(
+    owner, credential, args, workers_env, samplers, *, clusters: int, latency: float = 0.0
+):
     """Run 1 on `clusters` clusters, started and ready before the jobs arrive (the jobs
-    are created in batches of 4, as the studio does, while the clusters work)."""
-    reset_sandbox(duration=0)
+    are created in batches of 4, as the studio does, while the clusters work); each
+    provider answer takes `latency` seconds."""
+    reset_sandbox(duration=0, latency=latency)
     procs = start_clusters(workers_env, clusters)
     samplers += [RssSampler(p.pid) for p in procs]
     for sampler in samplers[-clusters:]:
@@ -639,6 +653,8 @@ def zero_generation_run(owner, credential, args, workers_env, samplers, *, clust
     if not done:
         print("(did not finish in 15 minutes)")
     title = f"Zero generation time, polling only, {clusters} cluster{'s' * (clusters > 1)}"
+    if latency:
+        title += f", each provider answer taking {latency:g} s"
     return report_run(title, ids, started, ended, generation=0,
                       expected_polls=kie_polls_until(0))  # fmt: skip
 
@@ -713,10 +729,24 @@ def scale_out(args):
               f"{args.size}x{args.size} images)")  # fmt: skip
         workers_env = {"FLUX2WEB_WORKERS": str(args.workers)}
 
+        # As a vendor answers (a round trip of a few hundred ms): the workers set the pace,
+        # and a second machine's workers add to it, as long as the cores keep up.
+        slow = {"clusters": 1, "latency": args.provider_latency}
+        one_slow = zero_generation_run(owner, credential, args, workers_env, samplers, **slow)
+        slow["clusters"] = 2
+        two_slow = zero_generation_run(owner, credential, args, workers_env, samplers, **slow)
+        # Answers at once: here every process shares two cores, which then set the pace.
         one = zero_generation_run(owner, credential, args, workers_env, samplers, clusters=1)
         two = zero_generation_run(owner, credential, args, workers_env, samplers, clusters=2)
-        print(f"\ntwo clusters against one: {two['jobs_per_s'] / one['jobs_per_s']:.2f}x "
-              f"({two['jobs_per_s']:.1f} / {one['jobs_per_s']:.1f} jobs/s)")  # fmt: skip
+        for label, a, b in (
+            (f"provider answers in {args.provider_latency:g} s", one_slow, two_slow),
+            ("provider answers at once (the cores are the limit)", one, two),
+        ):
+            print(f"\ntwo clusters against one, {label}: "
+                  f"{b['jobs_per_s'] / a['jobs_per_s']:.2f}x "
+                  f"({b['jobs_per_s']:.1f} / {a['jobs_per_s']:.1f} jobs/s)")  # fmt: skip
+        if args.clusters_only:
+            return
 
         floor = minimal_loop(sandbox_url, jobs=args.jobs, size=args.size,
                              threads=args.workers * CLUSTERS)  # fmt: skip

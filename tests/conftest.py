@@ -232,6 +232,7 @@ def sandbox(running_sandbox):
     running_sandbox.config.duration = FAST
     running_sandbox.config.hmac_key = ""
     running_sandbox.config.echo_key = False
+    running_sandbox.config.latency = 0.0
     running_sandbox.config.url_ttl = 3600
     # On, as KIE documents it: tests that send many KIE jobs pass because we pace them.
     running_sandbox.config.create_limit = KIE_CREATE_LIMIT

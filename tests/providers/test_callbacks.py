@@ -4,7 +4,7 @@ import json
 import queue
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 
@@ -18,6 +18,7 @@ from flux2web.providers.types import (
     TaskState,
     ValidationFailed,
 )
+from tests.providers.helpers import Receiver
 
 KEY = "whsec-test-key"
 
@@ -149,21 +150,9 @@ class TestParsingCallbacks:
             client("kie").parse_callback(body, {})
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.received.put((dict(self.headers), body))
-        self.send_response(204)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def receiver():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     server.received = queue.Queue()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield server

@@ -9,20 +9,7 @@ from PIL import Image
 
 from flux2web.providers import catalog
 from flux2web.providers.types import GenerationRequest, Model, TaskState
-
-
-def follow(client, task_id, *, timeout=10.0):
-    """Poll until final; return the final status and every provider state seen on the way."""
-    seen = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = client.status(task_id)
-        if not seen or seen[-1] != status.provider_state:
-            seen.append(status.provider_state)
-        if status.state.is_final:
-            return status, seen
-        time.sleep(0.03)
-    raise AssertionError(f"{task_id} did not finish; states seen: {seen}")
+from tests.providers.helpers import follow
 
 
 def download(url):
@@ -152,3 +139,17 @@ def test_the_same_seed_renders_the_same_image(make_client):
     assert first.results[0].url != second.results[0].url
     a, b = httpx.get(first.results[0].url).content, httpx.get(second.results[0].url).content
     assert a == b
+
+
+def test_the_sandbox_can_answer_as_slowly_as_a_real_vendor(make_client, sandbox):
+    # bench/pipeline.py --scale-out sets it over the control API, as here.
+    assert httpx.post(f"{sandbox.url}/_sandbox/config", json={"latency": 0.4}).status_code == 200
+    client = make_client("kie")
+    started = time.monotonic()
+    task_id = client.create(GenerationRequest(model=Model.PRO, prompt="a fox")).task_id
+    client.status(task_id)
+    assert time.monotonic() - started >= 0.8  # both answers waited
+    sandbox.config.latency = 0
+    started = time.monotonic()
+    client.status(task_id)
+    assert time.monotonic() - started < 0.4

@@ -63,6 +63,9 @@ class SandboxConfig:
     echo_key: bool = False
     # (tasks, seconds) per account on the KIE mounts, as KIE documents; None for no limit.
     create_limit: tuple[int, float] | None = KIE_CREATE_LIMIT
+    # Seconds before each API answer (create, status), as a real vendor's round trip
+    # takes; bench/pipeline.py --scale-out uses it so workers, not the cores, set the pace.
+    latency: float = 0.0
 
 
 @dataclass
@@ -394,6 +397,8 @@ class _Handler(BaseHTTPRequestHandler):
             mount, _, rest = path.lstrip("/").partition("/")
             if mount not in DIALECT_MOUNTS:
                 return self._json(404, {"error": "no such dialect"})
+            if self.sandbox.config.latency:
+                time.sleep(self.sandbox.config.latency)
             rest = "/" + rest
             if not self._authorized():
                 self.sandbox.count(f"auth_refused:{mount}")
@@ -547,7 +552,7 @@ class _Handler(BaseHTTPRequestHandler):
             elif action == "reset":
                 self.sandbox.reset()
             elif action == "config":
-                for name in ("duration", "url_ttl", "slow_seconds"):
+                for name in ("duration", "url_ttl", "slow_seconds", "latency"):
                     if name in body:
                         setattr(self.sandbox.config, name, float(body[name]))
                 if "hmac_key" in body:
