@@ -11,8 +11,7 @@ from PIL import Image as PILImage
 
 from flux2web.studio.references import public_url, store_upload
 from tests.conftest import PASSWORD
-from tests.jobs.conftest import make_jobs
-from tests.studio.test_cards import finish
+from tests.jobs.factories import finish, make_jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 STORED_FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"

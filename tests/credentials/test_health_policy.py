@@ -10,7 +10,7 @@ from django.utils import timezone
 from flux2web.credentials.models import CredentialError, ProviderCredential
 from flux2web.jobs import services
 from flux2web.jobs.models import Job
-from tests.jobs.conftest import make_jobs
+from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db
 S = Job.State

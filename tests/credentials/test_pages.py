@@ -10,7 +10,7 @@ from flux2web.credentials.models import CredentialError, ProviderCredential
 from flux2web.jobs import services
 from flux2web.jobs.models import Job
 from tests.conftest import PASSWORD
-from tests.jobs.conftest import make_jobs
+from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db
 SECRET = "sk-live-THIS-MUST-NEVER-LEAK-4242"

@@ -13,7 +13,7 @@ from flux2web.jobs.models import Job
 from flux2web.sharing.models import Collection
 from tests.conftest import wait_for
 from tests.e2e.conftest import ARTIFACTS, PHONE
-from tests.e2e.test_studio import png_bytes, use_session
+from tests.e2e.helpers import png_bytes, use_session
 from tests.sharing.conftest import made
 
 pytestmark = pytest.mark.django_db(transaction=True)

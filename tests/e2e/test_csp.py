@@ -8,8 +8,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
-from tests.e2e.test_sign_in import sign_in
-from tests.e2e.test_studio import stored_image, use_session
+from tests.e2e.helpers import sign_in, stored_image, use_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

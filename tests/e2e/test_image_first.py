@@ -2,54 +2,21 @@
 four pictures at 16:9 (never square crops), two by two; the gallery and the job page show
 real shapes too; dark mode follows the switch. Screenshots in tests/e2e/artifacts/."""
 
-import time
-
 import pytest
-from django.core.files.base import ContentFile
 from django.test import Client
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from flux2web.accounts.models import gallery_changed
-from flux2web.jobs.models import Image, Job
 from tests.e2e.conftest import ARTIFACTS, PHONE
-from tests.e2e.test_studio import png_bytes, use_session
-from tests.jobs.conftest import make_jobs
+from tests.e2e.helpers import batch_of_four, use_session, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
-COLOURS = [(220, 90, 60), (60, 140, 220), (90, 180, 110), (200, 170, 60)]
 LOADED = (
     "() => [...document.querySelectorAll('.job-visual img')]"
     ".every(i => i.complete && i.naturalWidth)"
 )
 
 
-def wait_until(page, predicate: str, seconds: float = 10) -> None:
-    """Poll `predicate` (a JS function) from here: Playwright's wait_for_function evaluates
-    its predicate with eval() inside the page, which our CSP (rightly) forbids."""
-    deadline = time.monotonic() + seconds
-    while not page.evaluate(predicate):
-        assert time.monotonic() < deadline, f"timed out waiting for {predicate}"
-        page.wait_for_timeout(50)
-
-
 SHAPE = """el => { const b = el.getBoundingClientRect(); return [b.x, b.y, b.width, b.height]; }"""
-
-
-def batch_of_four(owner, prompt="a coastline at golden hour, four takes", size=(640, 360)):
-    jobs = make_jobs(owner, prompt=prompt, count=4, aspect_ratio="16:9")
-    for job, colour in zip(jobs, COLOURS, strict=True):
-        image = Image(
-            job=job, owner_id=owner.pk, provider_url="http://x/1.png", width=size[0],
-            height=size[1], status=Image.Status.MIRRORED, content_type="image/png",
-        )  # fmt: skip
-        image.original.save("o.png", ContentFile(png_bytes(size, colour)), save=False)
-        thumb = (size[0] // 2, size[1] // 2)
-        image.thumbnail.save("t.jpg", ContentFile(png_bytes(thumb, colour, "JPEG")), save=False)
-        image.save()
-        Job.objects.filter(pk=job.pk).update(state="succeeded", finished_at=timezone.now())
-    gallery_changed(owner.pk)
-    return jobs
 
 
 def ratio(box) -> float:

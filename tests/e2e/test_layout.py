@@ -10,9 +10,8 @@ from playwright.sync_api import expect
 
 from flux2web.jobs.models import Job
 from tests.e2e.conftest import ARTIFACTS, PHONE
-from tests.e2e.test_no_lost_input import console_errors, open_studio
-from tests.e2e.test_studio import use_session
-from tests.jobs.conftest import make_jobs
+from tests.e2e.helpers import console_errors, open_studio, use_session
+from tests.jobs.factories import make_jobs
 from tests.sharing.conftest import make_collection, make_image, share
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -117,7 +116,7 @@ def test_there_is_one_file_chooser_and_it_still_takes_files(
     with page.expect_file_chooser() as chosen:
         chooser.click()
     ref = tmp_path / "ref.png"
-    from tests.e2e.test_studio import png_bytes
+    from tests.e2e.helpers import png_bytes
 
     ref.write_bytes(png_bytes((32, 32)))
     chosen.value.set_files(str(ref))

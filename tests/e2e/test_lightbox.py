@@ -10,8 +10,7 @@ from playwright.sync_api import expect
 
 from flux2web.jobs.models import Job
 from tests.e2e.conftest import ARTIFACTS, PHONE
-from tests.e2e.test_image_first import batch_of_four
-from tests.e2e.test_studio import use_session
+from tests.e2e.helpers import batch_of_four, use_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TOOLS = ["Download", "Favourite", "Copy prompt", "Remix", "Use as reference",

@@ -8,12 +8,11 @@ run at full speed (no pause between actions) and at a person's speed (a pause)."
 import time
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
 from flux2web.jobs.models import Job
 from tests.conftest import wait_for
-from tests.e2e.test_studio import png_bytes, use_session
+from tests.e2e.helpers import console_errors, open_studio, png_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,19 +39,6 @@ class Held:
 
 def hold(page, pattern):
     return Held(page, pattern)
-
-
-def console_errors(page):
-    seen = []
-    page.on("console", lambda m: m.type == "error" and seen.append(m.text))
-    page.on("pageerror", lambda e: seen.append(f"page error: {e}"))
-    return seen
-
-
-def open_studio(page, live_server, user):
-    use_session(page, live_server, Client(), user)
-    page.goto(live_server.url + "/")
-    expect(page.get_by_role("heading", name="Studio")).to_be_visible()
 
 
 @pytest.mark.parametrize("pause_ms", [0, 300], ids=["full-speed", "user-speed"])

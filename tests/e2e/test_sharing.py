@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from flux2web.sharing.models import ShareLink
 from tests.e2e.conftest import ARTIFACTS, PHONE
-from tests.e2e.test_studio import use_session
+from tests.e2e.helpers import use_session, wait_until
 from tests.sharing.conftest import make_collection, make_image
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -70,9 +70,11 @@ def test_share_a_collection_with_a_password_unlock_browse_download_and_revoke(
     visitor.get_by_role("button", name="View images").click()
     expect(visitor.get_by_role("heading", name="Spring campaign — round 2")).to_be_visible()
     expect(visitor.locator("figure.tile")).to_have_count(3)
-    expect(visitor.locator("figure.tile img").first).to_have_js_property("complete", True)
-    assert visitor.evaluate(
-        "[...document.querySelectorAll('figure.tile img')].every(i => i.naturalWidth > 0)"
+    # Every picture arrives (each is its own request to the access-checked media view).
+    wait_until(
+        visitor,
+        "() => [...document.querySelectorAll('figure.tile img')]"
+        ".every(i => i.complete && i.naturalWidth > 0)",
     )
     # Real aspect ratios, and nothing wider than the phone.
     assert visitor.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

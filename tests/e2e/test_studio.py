@@ -1,22 +1,16 @@
 """The studio in Debian's Chromium against a live server, a real qcluster and the sandbox:
 generate and watch the picture arrive, use a reference image, cancel, find it in the gallery."""
 
-import io
 import re
 import zipfile
 
 import pytest
-from django.core.files.base import ContentFile
 from django.test import Client
-from django.utils import timezone
-from PIL import Image as PILImage
 from playwright.sync_api import expect
 
-from flux2web.accounts.models import gallery_changed
-from flux2web.jobs.models import Image, Job
+from flux2web.jobs.models import Job
 from tests.e2e.conftest import ARTIFACTS, PHONE
-from tests.e2e.test_sign_in import sign_in
-from tests.jobs.conftest import make_jobs
+from tests.e2e.helpers import png_bytes, sign_in, stored_image, use_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,20 +26,6 @@ WATCH_STATES = """() => {
   new MutationObserver(note).observe(document.getElementById('job-list'),
     {subtree: true, childList: true, attributes: true, attributeFilter: ['data-state']});
 }"""
-
-
-def use_session(page, live_server, client, user):
-    """Sign the browser in without the form (the sign-in form has its own tests)."""
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-
-
-def png_bytes(size, colour=(40, 90, 200), kind="PNG"):
-    out = io.BytesIO()
-    PILImage.new("RGB", size, colour).save(out, format=kind)
-    return out.getvalue()
 
 
 def test_generate_and_watch_the_card_go_from_queued_to_a_picture(
@@ -131,18 +111,6 @@ def test_cancel_a_running_job(live_server, page, owner, providers, sandbox, clus
     expect(card).to_have_attribute("data-state", "cancelled")
     expect(page.locator("#messages")).to_contain_text("Cancelled.")
     assert Job.objects.get().state == Job.State.CANCELLED
-
-
-def stored_image(owner, prompt, colour):
-    job = make_jobs(owner, prompt=prompt)[0]
-    image = Image(job=job, owner_id=job.owner_id, provider_url="http://x/1.png", width=320,
-                  height=240, status=Image.Status.MIRRORED, content_type="image/png")  # fmt: skip
-    image.original.save("o.png", ContentFile(png_bytes((320, 240), colour)), save=False)
-    image.thumbnail.save("t.jpg", ContentFile(png_bytes((160, 120), colour, "JPEG")), save=False)
-    image.save()
-    gallery_changed(owner.pk)
-    Job.objects.filter(pk=job.pk).update(state="succeeded", finished_at=timezone.now())
-    return image
 
 
 def test_find_an_image_in_the_gallery_open_the_lightbox_and_download_a_zip(

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from flux2web.jobs.models import Job
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_studio import use_session
+from tests.e2e.helpers import use_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

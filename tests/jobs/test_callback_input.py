@@ -5,7 +5,7 @@ import json
 import pytest
 
 from flux2web.jobs.models import Job, JobEvent
-from tests.jobs.conftest import make_jobs
+from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db
 S = Job.State

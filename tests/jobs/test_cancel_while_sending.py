@@ -11,7 +11,7 @@ from django.db.models import Sum
 from flux2web.jobs import services, submitting
 from flux2web.jobs.models import Job
 from flux2web.team.models import LedgerEntry
-from tests.jobs.conftest import make_jobs
+from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db
 S = Job.State

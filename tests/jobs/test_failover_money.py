@@ -10,8 +10,7 @@ from flux2web.credentials.services import add_credential
 from flux2web.jobs import services
 from flux2web.jobs.models import Job
 from flux2web.team.models import LedgerEntry, Quota
-from tests.jobs.conftest import make_jobs
-from tests.jobs.test_services import run_to_the_end
+from tests.jobs.factories import make_jobs, run_to_the_end
 
 pytestmark = pytest.mark.django_db
 S = Job.State

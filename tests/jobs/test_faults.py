@@ -5,7 +5,7 @@ import pytest
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs.models import Job
 from flux2web.providers.types import ErrorClass
-from tests.jobs.conftest import make_jobs, wait_until_done
+from tests.jobs.factories import make_jobs, wait_until_done
 
 pytestmark = pytest.mark.django_db(transaction=True)
 S = Job.State

@@ -13,8 +13,7 @@ from flux2web.providers.sandbox.wire import callback_body
 from flux2web.providers.types import GenerationRequest, Model
 from flux2web.team.models import LedgerEntry
 from tests.conftest import wait_for
-from tests.jobs.conftest import make_jobs
-from tests.jobs.test_services import run_to_the_end
+from tests.jobs.factories import make_jobs, run_to_the_end
 
 pytestmark = pytest.mark.django_db
 S = Job.State

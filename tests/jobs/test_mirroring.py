@@ -15,7 +15,7 @@ from flux2web.jobs import mirroring
 from flux2web.jobs.models import Image, Job
 from flux2web.providers import download
 from flux2web.providers.download import AddressPolicy, DownloadError, download_image
-from tests.jobs.conftest import make_jobs
+from tests.jobs.factories import make_jobs
 
 S = Job.State
 

@@ -6,7 +6,7 @@ import pytest
 from flux2web.jobs import services
 from flux2web.jobs.models import Job
 from flux2web.providers.types import ErrorClass
-from tests.jobs.conftest import make_jobs
+from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db
 S = Job.State

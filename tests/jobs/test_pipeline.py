@@ -8,7 +8,7 @@ from django.conf import settings
 
 from flux2web.jobs.models import Image, Job, JobEvent
 from flux2web.providers.types import Model
-from tests.jobs.conftest import make_jobs, wait_until_done
+from tests.jobs.factories import make_jobs, wait_until_done
 
 pytestmark = pytest.mark.django_db(transaction=True)
 S = Job.State

@@ -15,7 +15,7 @@ from django.utils import timezone
 from flux2web.core.models import Heartbeat
 from flux2web.jobs.models import Job
 from tests.conftest import wait_for
-from tests.jobs.conftest import make_jobs, wait_until_done
+from tests.jobs.factories import make_jobs, wait_until_done
 
 S = Job.State
 LEASE = 5  # seconds; long enough that waiting it out is plainly told from a hand-over

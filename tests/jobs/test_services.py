@@ -15,7 +15,7 @@ from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import following, mirroring, recovery, services
 from flux2web.jobs.models import Image, Job, JobEvent
 from flux2web.providers.types import ErrorClass, GenerationRequest, Model
-from tests.jobs.conftest import make_jobs
+from tests.jobs.factories import make_jobs, run_to_the_end
 
 pytestmark = pytest.mark.django_db
 S = Job.State
@@ -24,23 +24,6 @@ S = Job.State
 @pytest.fixture(autouse=True)
 def private_sandbox(settings, sandbox):
     settings.ALLOWED_PRIVATE_HOSTS = frozenset({sandbox.url.removeprefix("http://")})
-
-
-def run_to_the_end(job, *, rounds=200):
-    """What the worker would do, done here: submit, poll until done, mirror."""
-    services.submit_job(job_id=job.pk)
-    for _ in range(rounds):
-        job.refresh_from_db()
-        if job.state == S.RUNNING:
-            following.poll_due(job_ids=[job.pk], due_only=False)
-        elif job.state == S.MIRRORING:
-            mirroring.mirror_job(job_id=job.pk)
-        else:
-            return job
-        import time
-
-        time.sleep(0.05)
-    raise AssertionError(f"job {job.pk} stuck in {job.state}")
 
 
 class TestCreating:

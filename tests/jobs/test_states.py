@@ -6,7 +6,7 @@ from flux2web.jobs import services, states
 from flux2web.jobs.models import Job, JobEvent
 from flux2web.jobs.states import IllegalTransition
 from flux2web.team.models import LedgerEntry
-from tests.jobs.conftest import make_jobs
+from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db
 S = Job.State

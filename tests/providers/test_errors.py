@@ -22,7 +22,7 @@ from flux2web.providers.types import (
     Unreachable,
     ValidationFailed,
 )
-from tests.providers.test_sandbox_roundtrip import follow
+from tests.providers.helpers import follow
 
 MOUNTS = ["kie", "apikley", "liangxin", "apixo", "apimart"]
 REQUEST = GenerationRequest(model=Model.PRO, prompt="a lighthouse at dusk")

@@ -24,8 +24,7 @@ from flux2web.providers.types import (
     TaskUnknown,
     ValidationFailed,
 )
-from tests.providers.test_callbacks import _Receiver
-from tests.providers.test_sandbox_roundtrip import follow
+from tests.providers.helpers import Receiver, follow
 
 
 def tagged(tag, model=Model.PRO):
@@ -127,7 +126,7 @@ class TestApixo:
 
 @pytest.fixture
 def receiver():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     server.received = queue.Queue()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/cb", server.received

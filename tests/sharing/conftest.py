@@ -16,8 +16,7 @@ from flux2web.jobs.mirroring import thumbnail
 from flux2web.jobs.models import Image, Job
 from flux2web.sharing import links
 from flux2web.sharing.models import Collection, CollectionItem
-from tests.jobs.conftest import make_jobs
-from tests.studio.test_cards import finish
+from tests.jobs.factories import finish, make_jobs
 
 SECRET_PROMPT = "a secret heron over Lake Wanaka, codename BLUEBIRD"
 XMP = (

@@ -9,7 +9,7 @@ from flux2web.jobs.models import Job
 from flux2web.sharing import services
 from flux2web.sharing.models import PendingAdd
 from tests.conftest import wait_for
-from tests.jobs.conftest import wait_until_done
+from tests.jobs.factories import wait_until_done
 from tests.sharing.conftest import make_image
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -13,7 +13,7 @@ from flux2web.jobs.models import Image, Job
 from flux2web.sharing import services
 from flux2web.sharing.models import Collection, PendingAdd
 from flux2web.team.models import LedgerEntry
-from tests.jobs.conftest import make_jobs
+from tests.jobs.factories import make_jobs
 from tests.sharing.conftest import HX, made
 
 pytestmark = pytest.mark.django_db

@@ -1,14 +1,11 @@
 """Job cards: the refresh that costs nothing when nothing changed, and each action."""
 
 import pytest
-from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
-from flux2web.accounts.models import gallery_changed
 from flux2web.jobs.models import Image, Job
-from tests.jobs.conftest import make_jobs
+from tests.jobs.factories import finish, make_jobs
 
 pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}
@@ -16,29 +13,6 @@ HX = {"HX-Request": "true"}
 
 def refresher_url(html: str) -> str:
     return html.split('id="refresher"')[1].split('hx-get="')[1].split('"')[0].replace("&amp;", "&")
-
-
-def finish(job, *, state=Job.State.SUCCEEDED, with_image=True):
-    if with_image:
-        image = Image(
-            job=job,
-            owner_id=job.owner_id,
-            index=0,
-            provider_url="http://x/1.png",
-            width=64,
-            height=64,
-            status=Image.Status.MIRRORED,
-            content_type="image/png",
-        )
-        image.original.save("a.png", ContentFile(b"png-bytes"), save=False)
-        image.thumbnail.save("a.jpg", ContentFile(b"jpg-bytes"), save=False)
-        image.save()
-        gallery_changed(job.owner_id)  # as mirroring does
-    Job.objects.filter(pk=job.pk).update(
-        state=state, finished_at=timezone.now(), updated_at=timezone.now()
-    )
-    job.refresh_from_db()
-    return job
 
 
 def test_cards_carry_their_id_and_state_newest_first(signed_in, owner):

@@ -11,19 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from flux2web.jobs.models import Image, Job
-from tests.jobs.conftest import make_jobs
-from tests.studio.test_cards import finish
+from tests.studio.helpers import made, tiles
 
 pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}
-
-
-def made(owner, prompt, **fields):
-    return finish(make_jobs(owner, prompt=prompt, **fields)[0])
-
-
-def tiles(html):
-    return html.count('data-image-id="')
 
 
 def test_it_shows_each_image_newest_first_with_lazy_thumbnails(signed_in, owner):

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from flux2web.sharing import services as sharing
-from tests.studio.test_gallery import made, tiles
+from tests.studio.helpers import made, tiles
 
 pytestmark = pytest.mark.django_db
 

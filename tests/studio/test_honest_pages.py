@@ -8,8 +8,7 @@ import pytest
 from django.utils import timezone
 
 from flux2web.jobs.models import Job, JobEvent
-from tests.jobs.conftest import make_jobs
-from tests.studio.test_cards import finish
+from tests.jobs.factories import finish, make_jobs
 
 pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}

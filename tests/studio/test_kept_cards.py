@@ -7,8 +7,7 @@ import pytest
 from django.test import Client
 
 from flux2web.jobs.models import Job
-from tests.jobs.conftest import make_jobs
-from tests.studio.test_cards import finish
+from tests.jobs.factories import finish, make_jobs
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from flux2web.jobs import services
 from flux2web.jobs.models import Job
 from flux2web.studio.models import ReferenceUpload
 from tests.conftest import PASSWORD
-from tests.jobs.conftest import make_jobs
+from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from flux2web.jobs.models import Job
 from flux2web.studio import references
 from flux2web.studio.models import ReferenceUpload
 from flux2web.team.models import Quota
-from tests.jobs.conftest import make_jobs
+from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}

@@ -8,8 +8,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from flux2web.jobs.models import Job, JobEvent
-from tests.jobs.conftest import make_jobs
-from tests.studio.test_cards import finish
+from tests.jobs.factories import finish, make_jobs
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,8 @@ person's own upload; an image they may not see is the same 404 as none."""
 import pytest
 
 from flux2web.studio.models import ReferenceUpload
-from tests.jobs.conftest import make_jobs
+from tests.jobs.factories import finish, make_jobs
 from tests.sharing.conftest import make_image
-from tests.studio.test_cards import finish
 
 pytestmark = pytest.mark.django_db
 

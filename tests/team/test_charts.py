@@ -7,7 +7,7 @@ import pytest
 
 from flux2web.lib.charts import bar_chart, stacked_chart
 from flux2web.team.models import LedgerEntry
-from tests.jobs.conftest import make_jobs
+from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db
 

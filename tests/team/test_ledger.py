@@ -11,7 +11,7 @@ from flux2web.jobs import services
 from flux2web.jobs.models import Image, Job
 from flux2web.team import ledger
 from flux2web.team.models import LedgerEntry
-from tests.jobs.conftest import make_jobs
+from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db
 S = Job.State

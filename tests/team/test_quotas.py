@@ -12,7 +12,7 @@ from flux2web.jobs.models import Job
 from flux2web.providers.types import GenerationRequest, Model
 from flux2web.team import ledger
 from flux2web.team.models import LedgerEntry, Quota
-from tests.jobs.conftest import make_jobs
+from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,83 @@
+"""Jobs for tests: made through the service, finished by hand, or run to the end here."""
+
+import time
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from flux2web.accounts.models import gallery_changed
+from flux2web.jobs import following, mirroring, services
+from flux2web.jobs.models import Image, Job
+from flux2web.providers.types import GenerationRequest, Model
+from tests.conftest import wait_for
+
+S = Job.State
+DONE = (*Job.FINAL, S.UNCERTAIN)
+
+
+def make_jobs(owner, *, prompt="a lighthouse at dusk", provider=None, count=1, **fields):
+    fields.setdefault("model", Model.PRO)
+    request = GenerationRequest(prompt=prompt, **fields)
+    spec = services.JobSpec(request=request, provider=provider, count=count)
+    return services.create_jobs(owner=owner, spec=spec, idempotency_key=prompt + str(fields))
+
+
+def wait_until_done(jobs, *, timeout=40, cluster=None):
+    ids = [j.pk for j in jobs]
+
+    def done():
+        found = list(Job.objects.filter(pk__in=ids).order_by("pk"))
+        return found if all(j.state in DONE for j in found) else None
+
+    def why():
+        states = list(Job.objects.filter(pk__in=ids).values_list("pk", "state", "error_message"))
+        return f"jobs to finish: {states}\n{cluster.output() if cluster else ''}"
+
+    return wait_for(done, timeout=timeout, interval=0.2, message=why)
+
+
+def wait_for_state(job, state, *, timeout=20):
+    return wait_for(
+        lambda: Job.objects.filter(pk=job.pk, state=state).first(),
+        timeout=timeout,
+        interval=0.05,
+        message=lambda: f"job {job.pk} to be {state}; it is {Job.objects.get(pk=job.pk).state}",
+    )
+
+
+def finish(job, *, state=Job.State.SUCCEEDED, with_image=True):
+    if with_image:
+        image = Image(
+            job=job,
+            owner_id=job.owner_id,
+            index=0,
+            provider_url="http://x/1.png",
+            width=64,
+            height=64,
+            status=Image.Status.MIRRORED,
+            content_type="image/png",
+        )
+        image.original.save("a.png", ContentFile(b"png-bytes"), save=False)
+        image.thumbnail.save("a.jpg", ContentFile(b"jpg-bytes"), save=False)
+        image.save()
+        gallery_changed(job.owner_id)  # as mirroring does
+    Job.objects.filter(pk=job.pk).update(
+        state=state, finished_at=timezone.now(), updated_at=timezone.now()
+    )
+    job.refresh_from_db()
+    return job
+
+
+def run_to_the_end(job, *, rounds=200):
+    """What the worker would do, done here: submit, poll until done, mirror."""
+    services.submit_job(job_id=job.pk)
+    for _ in range(rounds):
+        job.refresh_from_db()
+        if job.state == S.RUNNING:
+            following.poll_due(job_ids=[job.pk], due_only=False)
+        elif job.state == S.MIRRORING:
+            mirroring.mirror_job(job_id=job.pk)
+        else:
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job.pk} stuck in {job.state}")
