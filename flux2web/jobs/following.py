@@ -25,6 +25,7 @@ from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import mirroring, queue
 from flux2web.jobs.models import Image, Job, JobEvent
+from flux2web.jobs.money import ledger
 from flux2web.jobs.submitting import callback_url, poll_delay
 from flux2web.jobs.transitions import add_note, call_events, transition
 from flux2web.providers import catalog
@@ -42,7 +43,6 @@ from flux2web.providers.types import (
     Unreadable,
     ValidationFailed,
 )
-from flux2web.team import ledger
 
 log = logging.getLogger(__name__)
 State = Job.State
@@ -432,7 +432,7 @@ def _recover_lost_answer(job: Job, status: TaskStatus) -> CallbackAnswer:
     its request (KIE's `param`) is this job's. Then the job is followed as usual: nothing
     is sent again, and the ledger's hold becomes one settle (or refund)."""
     name, task_id = job.provider.name, status.task_id
-    if ledger.resolved(job.pk):
+    if ledger().resolved(job.pk):
         add_note(
             job.pk,
             f"a callback named task {task_id}, but an admin has decided this job "

@@ -10,10 +10,10 @@ from django.db import IntegrityError, transaction
 
 from flux2web.jobs.dispatch import dispatch_submits
 from flux2web.jobs.models import Job, JobEvent
+from flux2web.jobs.money import ledger
 from flux2web.jobs.routing import check_spec, fetch_references, price_for
 from flux2web.jobs.spec import Attachments, JobRefused, JobSpec
 from flux2web.providers import catalog
-from flux2web.team import ledger
 
 State = Job.State
 
@@ -77,8 +77,8 @@ def _create(*, owner, specs, idempotency_key, attachments=None) -> tuple[list[Jo
     try:
         with transaction.atomic():
             # Locked first, so simultaneous submissions see each other's reservations.
-            ledger.lock_person(owner)
-            over = ledger.over_quota(owner, price=prices[0], count=count, cost=cost)
+            ledger().lock_person(owner)
+            over = ledger().over_quota(owner, price=prices[0], count=count, cost=cost)
             if over:
                 raise JobRefused(over)
             if attachments is not None:
@@ -90,7 +90,7 @@ def _create(*, owner, specs, idempotency_key, attachments=None) -> tuple[list[Jo
                 JobEvent(job=j, kind=JobEvent.Kind.STATE, to_state=State.QUEUED, message="queued")
                 for j in jobs
             )
-            ledger.reserve(jobs)
+            ledger().reserve(jobs)
             transaction.on_commit(dispatch_submits)
     except IntegrityError:
         # The same key submitted twice at once (a double click): the other request won.

@@ -20,6 +20,7 @@ from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import actions
 from flux2web.jobs.models import Job, JobEvent, attempt_due
+from flux2web.jobs.money import ledger
 from flux2web.jobs.routing import candidates
 from flux2web.jobs.transitions import add_note, call_events, transition
 from flux2web.providers import catalog
@@ -28,7 +29,6 @@ from flux2web.providers.types import (
     ErrorClass,
     ProviderError,
 )
-from flux2web.team import ledger
 
 log = logging.getLogger(__name__)
 State = Job.State
@@ -187,7 +187,9 @@ def _try_provider(
         # A job's price is what is reserved for it. At another price, the person's row is
         # locked and the reservation moved in one go, so a dearer failover cannot take
         # anyone past their limit.
-        too_dear = ledger.reprice(job.pk, price, provider=credential) if price != job.price else ""
+        too_dear = (
+            ledger().reprice(job.pk, price, provider=credential) if price != job.price else ""
+        )
         if not too_dear:
             # Recorded before sending: if this worker dies mid-call we still know where
             # it went. Not if the person pressed Cancel meanwhile: then nothing is sent.
