@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from flux2web.credentials.models import ProviderCredential, check_secret
-from flux2web.credentials.services import check_create_limit, set_create_limit
+from flux2web.credentials.services import check_create_limit, credential_save
 
 
 class CredentialForm(forms.ModelForm):
@@ -25,8 +25,10 @@ class CredentialForm(forms.ModelForm):
 
     class Meta:
         model = ProviderCredential
-        fields = ["name", "dialect", "base_url", "priority", "enabled",
-                  "create_limit_count", "create_limit_seconds"]  # fmt: skip
+        fields = [
+            "name", "dialect", "base_url", "priority", "enabled", "create_limit_count",
+            "create_limit_seconds"
+        ]  # fmt: skip
 
     def clean_api_key(self):
         value = self.cleaned_data["api_key"]
@@ -49,32 +51,29 @@ class CredentialForm(forms.ModelForm):
         return data
 
     def save(self, commit=True):
-        credential = super().save(commit=False)
-        # Through the one write path for it, as the provider form and the command do.
+        # Through the one write path, as the provider form and the command line go.
         data = self.cleaned_data
-        set_create_limit(credential, count=data.get("create_limit_count"),
-                         seconds=data.get("create_limit_seconds"), save=False)  # fmt: skip
-        if self.cleaned_data["api_key"]:
-            credential.set_api_key(self.cleaned_data["api_key"])
-        if self.cleaned_data["clear_hmac_key"]:
-            credential.set_hmac_key(None)
-        elif self.cleaned_data["hmac_key"]:
-            credential.set_hmac_key(self.cleaned_data["hmac_key"])
-        if commit:
-            credential.save()
-        return credential
+        return credential_save(
+            super().save(commit=False),
+            enabled=data["enabled"],
+            create_limit=(data.get("create_limit_count"), data.get("create_limit_seconds")),
+            api_key=data["api_key"],
+            hmac_key=data["hmac_key"],
+            clear_hmac_key=data["clear_hmac_key"],
+        )
 
 
 @admin.register(ProviderCredential)
 class ProviderCredentialAdmin(admin.ModelAdmin):
     form = CredentialForm
-    list_display = ["name", "dialect", "base_url", "priority", "enabled", "key_hint",
-                    "create_limit_words"]  # fmt: skip
+    list_display = [
+        "name", "dialect", "base_url", "priority", "enabled", "key_hint",
+        "create_limit_words"
+    ]  # fmt: skip
     list_filter = ["dialect", "enabled"]
     readonly_fields = ["key_hint", "has_hmac_key", "created_at", "updated_at"]
     fields = [
-        "name", "dialect", "base_url", "priority", "enabled",
-        "create_limit_count", "create_limit_seconds",
-        "key_hint", "api_key", "has_hmac_key", "hmac_key", "clear_hmac_key",
-        "created_at", "updated_at",
+        "name", "dialect", "base_url", "priority", "enabled", "create_limit_count",
+        "create_limit_seconds", "key_hint", "api_key", "has_hmac_key", "hmac_key",
+        "clear_hmac_key", "created_at", "updated_at"
     ]  # fmt: skip

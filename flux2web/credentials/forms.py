@@ -7,7 +7,6 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
-from flux2web.credentials import health
 from flux2web.credentials.models import DIALECT_CHOICES, ProviderCredential, check_secret
 from flux2web.credentials.services import (
     MAX_CREATE_LIMIT,
@@ -15,7 +14,7 @@ from flux2web.credentials.services import (
     MAX_PRIORITY,
     check_base_url,
     check_create_limit,
-    set_create_limit,
+    credential_save,
 )
 from flux2web.providers.catalog import DIALECTS
 
@@ -31,33 +30,45 @@ class ProviderForm(forms.Form):
     )
     enabled = forms.BooleanField(required=False, initial=True)
     create_limit_count = forms.IntegerField(
-        label="At most this many new tasks", required=False, min_value=0,
+        label="At most this many new tasks",
+        required=False,
+        min_value=0,
         max_value=MAX_CREATE_LIMIT,
         help_text="Empty: the vendor's documented limit (KIE: 20 per 10 s); 0: no limit. "
         "New tasks are paced under it, so the vendor never refuses one.",
-    )  # fmt: skip
+    )
     create_limit_seconds = forms.IntegerField(
         label="per this many seconds", required=False, min_value=1, max_value=MAX_CREATE_WINDOW
     )
     api_key = forms.CharField(
-        label="API key", required=False, widget=KEY_WIDGET,
+        label="API key",
+        required=False,
+        widget=KEY_WIDGET,
         help_text="Write-only: never shown again, only its last 4 characters.",
-    )  # fmt: skip
+    )
     hmac_key = forms.CharField(
-        label="Webhook HMAC key", required=False, widget=KEY_WIDGET,
+        label="Webhook HMAC key",
+        required=False,
+        widget=KEY_WIDGET,
         help_text="KIE-style providers only, optional; write-only.",
-    )  # fmt: skip
+    )
     clear_hmac_key = forms.BooleanField(label="Remove the HMAC key", required=False)
 
     def __init__(self, *args, instance: ProviderCredential | None = None, **kwargs):
         self.instance = instance
         if instance is not None:
-            kwargs.setdefault("initial", {
-                "name": instance.name, "dialect": instance.dialect, "base_url": instance.base_url,
-                "priority": instance.priority, "enabled": instance.enabled,
-                "create_limit_count": instance.create_limit_count,
-                "create_limit_seconds": instance.create_limit_seconds,
-            })  # fmt: skip
+            kwargs.setdefault(
+                "initial",
+                {
+                    "name": instance.name,
+                    "dialect": instance.dialect,
+                    "base_url": instance.base_url,
+                    "priority": instance.priority,
+                    "enabled": instance.enabled,
+                    "create_limit_count": instance.create_limit_count,
+                    "create_limit_seconds": instance.create_limit_seconds,
+                },
+            )
         super().__init__(*args, **kwargs)
         if instance is None:
             self.fields["api_key"].required = True
@@ -69,19 +80,23 @@ class ProviderForm(forms.Form):
         ].help_text = f"Now …{instance.api_key_last4}. Leave empty to keep it; write-only."
         dialect = DIALECTS[instance.dialect]
         self.fields["models_offered"] = forms.MultipleChoiceField(
-            label="Models offered", required=False, widget=forms.CheckboxSelectMultiple,
+            label="Models offered",
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
             choices=[(m.value, f"FLUX.2 [{m.value}]") for m in dialect.models],
             initial=instance.models_offered or [m.value for m in dialect.models],
-        )  # fmt: skip
+        )
         own = instance.prices or {}
         for model, caps in dialect.models.items():
             for resolution, default in caps.prices.items():
                 self.fields[price_field(model, resolution)] = forms.DecimalField(
                     label=f"FLUX.2 [{model.value}] {resolution or 'any size'}",
-                    min_value=Decimal(0), max_value=Decimal(100), decimal_places=4,
+                    min_value=Decimal(0),
+                    max_value=Decimal(100),
+                    decimal_places=4,
                     initial=own.get(model.value, {}).get(resolution, default),
                     help_text=f"USD per image (catalog: {default}).",
-                )  # fmt: skip
+                )
 
     @property
     def price_fields(self):
@@ -130,19 +145,6 @@ class ProviderForm(forms.Form):
         credential.name = data["name"]
         credential.base_url = data["base_url"]
         credential.priority = data["priority"]
-        set_create_limit(credential, count=data["create_limit_count"],
-                         seconds=data["create_limit_seconds"], save=False)  # fmt: skip
-        switched_on = data["enabled"] and (self.instance is None or not self.instance.enabled)
-        if self.instance is None:
-            credential.enabled = data["enabled"]
-        elif not data["enabled"]:
-            credential.enabled = False
-        if data["api_key"]:
-            credential.set_api_key(data["api_key"])
-        if data.get("clear_hmac_key"):
-            credential.set_hmac_key(None)
-        elif data["hmac_key"]:
-            credential.set_hmac_key(data["hmac_key"])
         if self.instance is not None:
             all_models = [m.value for m in DIALECTS[credential.dialect].models]
             offered = data["models_offered"]
@@ -154,10 +156,14 @@ class ProviderForm(forms.Form):
                     if value != default:
                         prices.setdefault(model.value, {})[resolution] = str(value)
             credential.prices = prices
-        credential.save()
-        if switched_on:  # as "Switch on" does: the health policy's marks are forgotten
-            health.enable(credential)
-        return credential
+        return credential_save(
+            credential,
+            enabled=data["enabled"],
+            create_limit=(data["create_limit_count"], data["create_limit_seconds"]),
+            api_key=data["api_key"],
+            hmac_key=data["hmac_key"],
+            clear_hmac_key=data.get("clear_hmac_key", False),
+        )
 
 
 def price_field(model, resolution: str) -> str:

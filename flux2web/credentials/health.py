@@ -32,9 +32,12 @@ def record_error(credential: ProviderCredential, error: ProviderError):
     now = timezone.now()
     message = credential.scrub(error.message)[:500]
     CredentialError.objects.create(
-        credential_id=credential.pk, at=now, error_class=error.error_class,
-        http_status=error.http_status, message=message,
-    )  # fmt: skip
+        credential_id=credential.pk,
+        at=now,
+        error_class=error.error_class,
+        http_status=error.http_status,
+        message=message,
+    )
     changes = {
         "last_error_at": now,
         "last_error_class": error.error_class,

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from flux2web.credentials import health
 from flux2web.credentials.models import ProviderCredential
 from flux2web.lib.addresses import url_syntax_problem
 from flux2web.providers.base import KEY_CHECK_TASK_ID
@@ -86,7 +87,36 @@ def add_credential(
                 errors[field] = exc.messages
     if errors:
         raise ValidationError(errors)
+    return credential_save(credential, enabled=enabled, create_limit=create_limit)
+
+
+def credential_save(
+    credential: ProviderCredential,
+    *,
+    enabled: bool,
+    create_limit: tuple[int | None, int | None],
+    api_key: str = "",
+    hmac_key: str = "",
+    clear_hmac_key: bool = False,
+) -> ProviderCredential:
+    """The one write path of a credential (the provider form, the Django admin and the
+    command line): its create limit checked, its secrets encrypted (an empty one keeps
+    what is stored), saved. Switched back on, it starts with a clean health record, as
+    "Switch on" does."""
+    set_create_limit(credential, count=create_limit[0], seconds=create_limit[1], save=False)
+    if api_key:
+        credential.set_api_key(api_key)
+    if clear_hmac_key:
+        credential.set_hmac_key(None)
+    elif hmac_key:
+        credential.set_hmac_key(hmac_key)
+    existing = credential.pk is not None
+    was_on = existing and ProviderCredential.objects.filter(pk=credential.pk, enabled=True).exists()
+    credential.enabled = enabled and (was_on or not existing)
     credential.save()
+    if enabled and existing and not was_on:
+        health.enable(credential)
+        credential.refresh_from_db()
     return credential
 
 
@@ -101,15 +131,23 @@ def check_create_limit(count: int | None, seconds: int | None) -> tuple[int | No
             )
         return None, None
     if not 0 <= count <= MAX_CREATE_LIMIT:
-        raise ValidationError({"create_limit_count": [
-            f"The number of new tasks must be from 0 (no limit) to {MAX_CREATE_LIMIT:,}."
-        ]})  # fmt: skip
+        raise ValidationError(
+            {
+                "create_limit_count": [
+                    f"The number of new tasks must be from 0 (no limit) to {MAX_CREATE_LIMIT:,}."
+                ]
+            }
+        )
     if count == 0:
         return 0, None
     if seconds is None or not 1 <= seconds <= MAX_CREATE_WINDOW:
-        raise ValidationError({"create_limit_seconds": [
-            f"Say per how many seconds, from 1 to {MAX_CREATE_WINDOW:,}."
-        ]})  # fmt: skip
+        raise ValidationError(
+            {
+                "create_limit_seconds": [
+                    f"Say per how many seconds, from 1 to {MAX_CREATE_WINDOW:,}."
+                ]
+            }
+        )
     return count, seconds
 
 
@@ -124,9 +162,13 @@ def parse_create_limit(text: str) -> tuple[int | None, int | None]:
     try:
         return check_create_limit(int(count), int(seconds) if slash else None)
     except ValueError:
-        raise ValidationError({"create_limit_count": [
-            f"Write the limit as TASKS/SECONDS (e.g. 20/10), none or default; not {text!r}."
-        ]}) from None  # fmt: skip
+        raise ValidationError(
+            {
+                "create_limit_count": [
+                    f"Write the limit as TASKS/SECONDS (e.g. 20/10), none or default; not {text!r}."
+                ]
+            }
+        ) from None
 
 
 def set_create_limit(

@@ -43,3 +43,22 @@ def test_saving_without_a_new_key_keeps_the_old_one(client, staff):
     credential.refresh_from_db()
     assert credential.priority == 3
     assert credential.api_key() == KEY
+
+
+def test_switching_a_provider_back_on_in_admin_forgets_why_it_was_switched_off(client, staff):
+    # The admin, the provider page and the command line share one write path: switched
+    # on anywhere, the health policy's reason and cooldown go, as "Switch on" does.
+    staff.is_superuser = True
+    staff.save()
+    credential = add_credential(name="K", dialect="kie", base_url="https://api.kie.ai", api_key=KEY)
+    switched_off = ProviderCredential.objects.filter(pk=credential.pk)
+    switched_off.update(enabled=False, disabled_reason="credits")
+    client.force_login(staff)
+    client.post(
+        f"/admin/credentials/providercredential/{credential.pk}/change/",
+        {"name": "K", "dialect": "kie", "base_url": "https://api.kie.ai", "priority": "3",
+         "enabled": "on", "api_key": "", "hmac_key": ""},
+    )  # fmt: skip
+    credential.refresh_from_db()
+    assert credential.enabled and credential.disabled_reason == ""
+    assert credential.api_key() == KEY

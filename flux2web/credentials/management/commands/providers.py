@@ -56,9 +56,13 @@ class Command(BaseCommand):
         add.add_argument("--hmac-key-file")
         add.add_argument("--priority", type=int, default=100, help="Lower is tried first.")
         add.add_argument("--disabled", action="store_true")
-        add.add_argument("--create-limit", default="default", metavar="TASKS/SECONDS",
-                         help="New tasks this account accepts, e.g. 20/10; 'none', or "
-                         "'default' for the vendor's documented limit.")  # fmt: skip
+        add.add_argument(
+            "--create-limit",
+            default="default",
+            metavar="TASKS/SECONDS",
+            help="New tasks this account accepts, e.g. 20/10; 'none', or "
+            "'default' for the vendor's documented limit.",
+        )
         limit = actions.add_parser("limit", help="Set a provider's create limit.")
         limit.add_argument("name")
         limit.add_argument("limit", metavar="TASKS/SECONDS|none|default")
@@ -81,8 +85,21 @@ class Command(BaseCommand):
     def handle(self, *args, action, **options):
         getattr(self, f"do_{action}")(**options)
 
-    def do_add(self, *, name, dialect, base_url, api_key, api_key_file, hmac_key,
-               hmac_key_file, priority, disabled, create_limit, **_):  # fmt: skip
+    def do_add(
+        self,
+        *,
+        name,
+        dialect,
+        base_url,
+        api_key,
+        api_key_file,
+        hmac_key,
+        hmac_key_file,
+        priority,
+        disabled,
+        create_limit,
+        **_,
+    ):
         api_key = read_secret(api_key, api_key_file, "api-key")
         if api_key is None:
             raise CommandError("An API key is required: --api-key-file FILE (or --api-key).")
@@ -121,10 +138,13 @@ class Command(BaseCommand):
         from flux2web.sharing.models import ShareLink
 
         secrets = [  # (model, encrypted fields, how to name a row in an error)
-            (ProviderCredential, ("api_key_encrypted", "hmac_key_encrypted"),
-             lambda c: f"provider {c.name!r}"),
+            (
+                ProviderCredential,
+                ("api_key_encrypted", "hmac_key_encrypted"),
+                lambda c: f"provider {c.name!r}",
+            ),
             (ShareLink, ("token_encrypted",), lambda link: f"share link {link.pk}"),
-        ]  # fmt: skip
+        ]
         counts = []
         with transaction.atomic():
             for model, fields, label in secrets:
@@ -146,15 +166,31 @@ class Command(BaseCommand):
 
     def do_list(self, **_):
         rows = [
-            (c.name, c.dialect, c.base_url, str(c.priority), "yes" if c.enabled else "no",
-             c.key_hint, "yes" if c.has_hmac_key else "", limit_words(c.create_limit))
+            (
+                c.name,
+                c.dialect,
+                c.base_url,
+                str(c.priority),
+                "yes" if c.enabled else "no",
+                c.key_hint,
+                "yes" if c.has_hmac_key else "",
+                limit_words(c.create_limit),
+            )
             for c in ProviderCredential.objects.by_priority()
-        ]  # fmt: skip
+        ]
         if not rows:
             self.stdout.write("No providers yet. Add one with: manage.py providers add --help")
             return
-        header = ("NAME", "DIALECT", "BASE URL", "PRIORITY", "ENABLED", "KEY", "HMAC",
-                  "CREATE LIMIT")  # fmt: skip
+        header = (
+            "NAME",
+            "DIALECT",
+            "BASE URL",
+            "PRIORITY",
+            "ENABLED",
+            "KEY",
+            "HMAC",
+            "CREATE LIMIT",
+        )
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         for row in [header, *rows]:
             self.stdout.write(

@@ -21,21 +21,39 @@ class Command(BaseCommand):
         parser.add_argument("--api-key", action="append", help="Accepted key (repeatable).")
         parser.add_argument("--hmac-key", default="", help="Sign KIE callbacks with this key.")
         parser.add_argument(
-            "--create-limit", default="20/10", metavar="TASKS/SECONDS|none",
+            "--create-limit",
+            default="20/10",
+            metavar="TASKS/SECONDS|none",
             help="New tasks each key may create on /kie and /apikley (KIE's documented "
             "limit by default); the rest are refused with 429.",
-        )  # fmt: skip
+        )
         parser.add_argument(
             "--register",
             action="store_true",
             help="On a fresh install, add it as one provider per dialect.",
         )
 
-    def handle(self, *args, host, port, duration, url_ttl, api_key, hmac_key, register,
-               create_limit, **opts):  # fmt: skip
+    def handle(
+        self,
+        *args,
+        host,
+        port,
+        duration,
+        url_ttl,
+        api_key,
+        hmac_key,
+        register,
+        create_limit,
+        **opts,
+    ):
         keys = frozenset(api_key or [DEFAULT_API_KEY])
-        config = SandboxConfig(api_keys=keys, duration=duration, url_ttl=url_ttl, hmac_key=hmac_key,
-                               create_limit=self._limit(create_limit))  # fmt: skip
+        config = SandboxConfig(
+            api_keys=keys,
+            duration=duration,
+            url_ttl=url_ttl,
+            hmac_key=hmac_key,
+            create_limit=self._limit(create_limit),
+        )
         sandbox = Sandbox(host, port, config)
         if register:
             for credential in register_sandbox(sandbox.url, api_key=sorted(keys)[0]):
