@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse, HttpResponseBadRequest
@@ -25,13 +24,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from flux2web.jobs.models import Job
 from flux2web.lib.access import admin_required
 from flux2web.lib.charts import bar_chart, stacked_chart
-from flux2web.sharing import links
-from flux2web.team import ledger
+from flux2web.team import ledger, membership
 from flux2web.team.forms import InviteForm, QuotaForm
 from flux2web.team.models import LedgerEntry, Quota
 
 User = get_user_model()
-K = LedgerEntry.Kind
+Kind = LedgerEntry.Kind
 OUTRANKED = "You cannot change an account with more rights than your own."
 
 
@@ -105,8 +103,12 @@ def invite(request):
     if not form.is_valid():
         return render(request, "team/members.html", _members_context(request, invite=form))
     data = form.cleaned_data
-    member = User(username=data["username"], first_name=data["first_name"], email=data["email"],
-                  is_team_admin=data["is_team_admin"])  # fmt: skip
+    member = User(
+        username=data["username"],
+        first_name=data["first_name"],
+        email=data["email"],
+        is_team_admin=data["is_team_admin"],
+    )
     member.set_unusable_password()
     member.save()
     # Shown in this response only: the link works once, until the password is set.
@@ -121,8 +123,7 @@ def team_quota(request):
     default = Quota.objects.filter(user__isnull=True).first() or Quota()
     form = QuotaForm(request.POST, instance=default, prefix="default")
     if not form.is_valid():
-        return render(request, "team/members.html",
-                      _members_context(request, default_form=form))  # fmt: skip
+        return render(request, "team/members.html", _members_context(request, default_form=form))
     form.save()
     messages.success(request, "Saved the team's default limits.")
     return redirect("team:members")
@@ -144,54 +145,83 @@ def member(request, user_id):
             messages.success(request, f"Saved {person.username}'s own limits.")
             return redirect("team:member", person.pk)
     context = {
-        "person": person, "form": form, "own": own, "usage": ledger.usage(person),
+        "person": person,
+        "form": form,
+        "own": own,
+        "usage": ledger.usage(person),
         "entries": LedgerEntry.objects.filter(user=person).select_related("job")[:50],
-        "may_manage": request.user.may_manage(person), "is_self": person.pk == request.user.pk,
+        "may_manage": request.user.may_manage(person),
+        "is_self": person.pk == request.user.pk,
         "outranked": OUTRANKED,
-    }  # fmt: skip
+    }
     return render(request, "team/member.html", context)
 
 
-@require_POST
-@admin_required
-def member_action(request, user_id, action):
+def _person_to_manage(request, user_id):
     person = get_object_or_404(User, pk=user_id)
     if not request.user.may_manage(person):
         # The member page offers nothing here; this is a hand-made request.
         raise PermissionDenied(OUTRANKED)
-    if person.pk == request.user.pk and action in ("deactivate", "unmake-admin"):
-        messages.error(request, "You cannot do that to your own account; ask another admin.")
-        return redirect("team:member", person.pk)
-    link = None
-    with transaction.atomic():
-        if action == "deactivate":
-            User.objects.filter(pk=person.pk).update(is_active=False)
-            links.revoke_user_links(user_id=person.pk)  # nothing they shared stays open
-            messages.success(request, f"{person.username} can no longer sign in.")
-        elif action == "activate":
-            User.objects.filter(pk=person.pk).update(is_active=True)
-            messages.success(request, f"{person.username} can sign in again.")
-        elif action == "make-admin":
-            User.objects.filter(pk=person.pk).update(is_team_admin=True)
-            messages.success(request, f"{person.username} is now a team admin.")
-        elif action == "unmake-admin":
-            if person.is_superuser:
-                messages.error(
-                    request,
-                    f"{person.username} is the site's superuser and stays "
-                    "an admin; change that in Django admin.",
-                )
-            else:
-                User.objects.filter(pk=person.pk).update(is_team_admin=False)
-                messages.success(request, f"{person.username} is no longer a team admin.")
-        elif action == "link":
-            link = set_password_link(request, person)
-        else:
-            messages.error(request, f"There is no action {action!r}.")
-    if link:
-        context = {"person": person, "link": link}
-        return render(request, "team/link.html", context)
+    return person
+
+
+NOT_YOURSELF = "You cannot do that to your own account; ask another admin."
+
+
+@require_POST
+@admin_required
+def member_deactivate(request, user_id):
+    person = _person_to_manage(request, user_id)
+    if person.pk == request.user.pk:
+        messages.error(request, NOT_YOURSELF)
+    else:
+        membership.member_deactivate(person=person)
+        messages.success(request, f"{person.username} can no longer sign in.")
     return redirect("team:member", person.pk)
+
+
+@require_POST
+@admin_required
+def member_activate(request, user_id):
+    person = _person_to_manage(request, user_id)
+    membership.member_activate(person=person)
+    messages.success(request, f"{person.username} can sign in again.")
+    return redirect("team:member", person.pk)
+
+
+@require_POST
+@admin_required
+def member_make_admin(request, user_id):
+    person = _person_to_manage(request, user_id)
+    membership.member_set_admin(person=person, admin=True)
+    messages.success(request, f"{person.username} is now a team admin.")
+    return redirect("team:member", person.pk)
+
+
+@require_POST
+@admin_required
+def member_unmake_admin(request, user_id):
+    person = _person_to_manage(request, user_id)
+    if person.pk == request.user.pk:
+        messages.error(request, NOT_YOURSELF)
+    elif person.is_superuser:
+        messages.error(
+            request,
+            f"{person.username} is the site's superuser and stays an "
+            "admin; change that in Django admin.",
+        )
+    else:
+        membership.member_set_admin(person=person, admin=False)
+        messages.success(request, f"{person.username} is no longer a team admin.")
+    return redirect("team:member", person.pk)
+
+
+@require_POST
+@admin_required
+def member_new_link(request, user_id):
+    person = _person_to_manage(request, user_id)
+    context = {"person": person, "link": set_password_link(request, person)}
+    return render(request, "team/link.html", context)
 
 
 # ---- Usage. ----------------------------------------------------------------------------
@@ -230,10 +260,10 @@ def my_usage(request):
         "usage": ledger.usage(request.user, period=period),
         "period": period,
         "spend_chart": bar_chart(
-            "Spend per day", _daily(mine.exclude(kind=K.HOLD), period, "delta"), money=True
+            "Spend per day", _daily(mine.exclude(kind=Kind.HOLD), period, "delta"), money=True
         ),
         "image_chart": bar_chart("Images per day", _daily(mine, period, "images")),
-        "entries": mine.exclude(kind=K.RESERVE).select_related("job", "provider")[:200],
+        "entries": mine.exclude(kind=Kind.RESERVE).select_related("job", "provider")[:200],
     }
     return render(request, "team/usage.html", context)
 
@@ -244,14 +274,16 @@ def dashboard(request):
     period = _page_month(request)
     month = LedgerEntry.objects.filter(period=period)
     per_user = list(
-        month.values("user__username").annotate(spent=Sum("delta"), images=Sum("images"))
+        month.values("user__username")
+        .annotate(spent=Sum("delta"), images=Sum("images"))
         .order_by("-spent")
-    )  # fmt: skip
-    settled = month.filter(kind=K.SETTLE)
+    )
+    settled = month.filter(kind=Kind.SETTLE)
     per_provider = list(
-        settled.values("provider__name").annotate(spent=Sum("amount"), jobs=Count("pk"))
+        settled.values("provider__name")
+        .annotate(spent=Sum("amount"), jobs=Count("pk"))
         .order_by("-spent")
-    )  # fmt: skip
+    )
     context = {
         "period": period,
         "total": month.aggregate(spent=Sum("delta"))["spent"] or 0,
@@ -270,10 +302,10 @@ def dashboard(request):
         ),
         "day_chart": stacked_chart(
             "Spend per day, by provider",
-            _daily_by_provider(month.exclude(kind=K.HOLD), period),
+            _daily_by_provider(month.exclude(kind=Kind.HOLD), period),
             money=True,
         ),
-        "in_flight": Job.objects.filter(state__in=Job.IN_FLIGHT).aggregate(
+        "in_flight": Job.objects.in_flight().aggregate(
             n=Count("pk"), queued=Count("pk", filter=Q(state=Job.State.QUEUED))
         ),
         "uncertain": list(ledger.unresolved_uncertain()[:100]),
@@ -319,12 +351,20 @@ def usage_csv(request):
         .order_by("at", "pk")
     )
     for e in entries.iterator():
-        writer.writerow([
-            timezone.localtime(e.at).isoformat(timespec="seconds"), _csv_safe(e.user.username),
-            e.job_id, e.kind, e.amount, e.delta, e.images,
-            _csv_safe(e.provider.name if e.provider else ""), _csv_safe(e.job.model),
-            _csv_safe(e.note),
-        ])  # fmt: skip
+        writer.writerow(
+            [
+                timezone.localtime(e.at).isoformat(timespec="seconds"),
+                _csv_safe(e.user.username),
+                e.job_id,
+                e.kind,
+                e.amount,
+                e.delta,
+                e.images,
+                _csv_safe(e.provider.name if e.provider else ""),
+                _csv_safe(e.job.model),
+                _csv_safe(e.note),
+            ]
+        )
     return response
 
 

@@ -227,33 +227,18 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
         expect(members=get_post(403, 403), team_admin=get_post(200, 200)),
         lambda w: {"user_id": w.owner.pk},
     ),
-    "team:member_action": (
-        Route(
-            admins_only(post_only, 200),
-            lambda w: {"user_id": w.owner.pk, "action": "link"},
-            "link for a member",
-        ),
-        Route(
-            admins_only(post_only, 403),
-            lambda w: {"user_id": w.root.pk, "action": "link"},
-            "link for a superuser",
-        ),
-        Route(
-            admins_only(post_only, 403),
-            lambda w: {"user_id": w.root.pk, "action": "deactivate"},
-            "deactivate a superuser",
-        ),
-        Route(
-            admins_only(post_only, 403),
-            lambda w: {"user_id": w.staff.pk, "action": "link"},
-            "link for staff",
-        ),
-        Route(
-            admins_only(post_only, 403),
-            lambda w: {"user_id": w.staff.pk, "action": "deactivate"},
-            "deactivate staff",
-        ),
+    "team:new_link": (
+        Route(admins_only(post_only, 200), lambda w: {"user_id": w.owner.pk}, "for a member"),
+        Route(admins_only(post_only, 403), lambda w: {"user_id": w.root.pk}, "for a superuser"),
+        Route(admins_only(post_only, 403), lambda w: {"user_id": w.staff.pk}, "for staff"),
     ),
+    "team:deactivate": (
+        Route(admins_only(post_only, 403), lambda w: {"user_id": w.root.pk}, "a superuser"),
+        Route(admins_only(post_only, 403), lambda w: {"user_id": w.staff.pk}, "staff"),
+    ),
+    "team:activate": Route(admins_only(post_only, 403), lambda w: {"user_id": w.root.pk}),
+    "team:make_admin": Route(admins_only(post_only, 403), lambda w: {"user_id": w.staff.pk}),
+    "team:unmake_admin": Route(admins_only(post_only, 403), lambda w: {"user_id": w.root.pk}),
     "team:dashboard": Route(admins_only(get_only, 200)),
     "team:usage_csv": Route(admins_only(get_only, 200)),
     "team:resolve": Route(admins_only(post_only, 302), job),

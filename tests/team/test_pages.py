@@ -12,7 +12,7 @@ from flux2web.jobs import services
 from flux2web.jobs.models import Job
 from flux2web.team.models import LedgerEntry, Quota
 from tests.conftest import PASSWORD
-from tests.jobs.conftest import make_jobs
+from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db
 S = Job.State
@@ -157,10 +157,11 @@ def test_the_csv_export_lists_every_entry(client, admin, owner, providers):
     assert (settle["amount_usd"], settle["provider"]) == ("0.0500", "KIE.ai")
 
 
-def test_an_unknown_member_action_is_explained(client, admin, owner):
+def test_an_unknown_member_action_is_not_found_and_changes_nothing(client, admin, owner):
     client.force_login(admin)
-    response = client.post(f"/team/{owner.pk}/promote-to-king", follow=True)
-    assert "There is no action &#x27;promote-to-king&#x27;." in response.content.decode()
+    assert client.post(f"/team/{owner.pk}/promote-to-king").status_code == 404
+    owner.refresh_from_db()
+    assert owner.is_active and not owner.is_team_admin
 
 
 @pytest.mark.parametrize(
