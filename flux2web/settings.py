@@ -121,6 +121,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "flux2web.lib.htmx.HtmxMessagesMiddleware",
+    "flux2web.lib.htmx.VaryOnHtmx",
     # Live pages are never kept by the browser: Back shows the present, not the past.
     "flux2web.lib.headers.NoStoreForPeople",
     # Last, as django-axes asks: turns a throttled sign-in into the lock-out page.

@@ -17,8 +17,21 @@ def render_page(request: HttpRequest, template: str, context: dict, *, partials:
     """
     partial = partials.get(request.htmx.target or "") if request.htmx else None
     response = render(request, f"{template}#{partial}" if partial else template, context)
-    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    patch_vary_headers(response, ("HX-Target",))  # HX-Request: VaryOnHtmx, for every page
     return response
+
+
+class VaryOnHtmx:
+    """Any page may answer an HTMX request with a part of itself: say so to every cache,
+    once, rather than in each view that does."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        patch_vary_headers(response, ("HX-Request",))
+        return response
 
 
 class HtmxMessagesMiddleware:

@@ -76,5 +76,5 @@ def render_with_shell(
     for name, value in slots.items():
         html = html.replace(_marker(name), value)
     response = HttpResponse(html)
-    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    patch_vary_headers(response, ("HX-Target",))
     return response
