@@ -6,7 +6,7 @@ import socket
 
 from django.utils import timezone
 
-from flux2web.core.models import Heartbeat
+from flux2web.core.models import WORKER, Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -15,7 +15,7 @@ def heartbeat() -> str:
     """Record that a worker is alive; scheduled every minute, and shown on /healthz."""
     detail = f"{socket.gethostname()} pid {os.getpid()}"
     Heartbeat.objects.update_or_create(
-        name="worker", defaults={"seen_at": timezone.now(), "detail": detail}
+        name=WORKER, defaults={"seen_at": timezone.now(), "detail": detail}
     )
     log.debug("heartbeat from %s", detail)
     return detail

@@ -14,7 +14,7 @@ from flux2web.core.models import Heartbeat
 @login_not_required
 def healthz(request):
     try:
-        beat = Heartbeat.objects.filter(name="worker").first()
+        beat = Heartbeat.objects.worker()
     except DatabaseError:
         return JsonResponse({"database": "error"}, status=503)
     worker = "never seen" if beat is None else ("ok" if beat.is_fresh else "stale")

@@ -9,6 +9,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.text import slugify
 
 from flux2web.credentials.models import ProviderCredential
@@ -236,6 +237,12 @@ class Job(models.Model):
     @property
     def is_in_flight(self) -> bool:
         return self.in_flight
+
+    @cached_property
+    def images_in_order(self) -> list[Image]:
+        """Its images by index. The studio sets them for a page of cards in one query
+        (studio/views.py), cheaper than a prefetch's queryset per job."""
+        return sorted(self.images.all(), key=lambda image: image.index)
 
     @property
     def is_waiting(self) -> bool:

@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 CARD_SECONDS = 3600
-VERSION = "3"  # bump when the card's markup changes
+VERSION = "4"  # bump when the card's markup changes
 CSRF, NEXT, KEY = "__card-csrf__", "__card-next__", "__card-key__"
 
 
@@ -31,7 +31,11 @@ class _Placeholders:
 
 
 def _fields(obj) -> list:
-    return sorted((k, v) for k, v in vars(obj).items() if not k.startswith("_"))
+    """The row's loaded columns (deferred ones are not in the instance's dict)."""
+    loaded = vars(obj)
+    return [
+        (f.attname, loaded[f.attname]) for f in obj._meta.concrete_fields if f.attname in loaded
+    ]
 
 
 # A card in flight is kept this long at most: its words say when the next try is and how
@@ -44,7 +48,7 @@ def card_key(job, user) -> str | None:
     if not job.is_final:
         moment = int(time.time() // IN_FLIGHT_SECONDS)
     parts = [VERSION, moment, user.pk, user.is_admin, job.provider.name if job.provider_id else ""]
-    parts += [_fields(job), [_fields(image) for image in job.images.all()]]
+    parts += [_fields(job), [_fields(image) for image in job.images_in_order]]
     return "studio-card:" + hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
@@ -52,8 +56,14 @@ def render_card(request, job, *, oob=None) -> SafeString:
     key = None if oob else card_key(job, request.user)
     html = cache.get(key) if key else None
     if html is None:
-        context = {"job": job, "user": request.user, "request": _Placeholders,
-                   "csrf_token": CSRF, "key_placeholder": KEY, "oob": oob}  # fmt: skip
+        context = {
+            "job": job,
+            "user": request.user,
+            "request": _Placeholders,
+            "csrf_token": CSRF,
+            "key_placeholder": KEY,
+            "oob": oob,
+        }
         html = render_to_string("studio/home.html#job-card", context)
         if key:
             cache.set(key, html, CARD_SECONDS if job.is_final else IN_FLIGHT_SECONDS)
@@ -75,9 +85,12 @@ def render_options(form) -> SafeString:
     key = None
     if not form.is_bound:
         options = form.options
-        parts = [VERSION, [(_fields(c), c.cooling) for c in options.credentials],
-                 options.model, sorted((k, v) for k, v in form.initial.items()
-                                       if k not in NOT_OPTIONS)]  # fmt: skip
+        parts = [
+            VERSION,
+            [(_fields(c), c.cooling) for c in options.credentials],
+            options.model,
+            sorted((k, v) for k, v in form.initial.items() if k not in NOT_OPTIONS),
+        ]
         key = "studio-options:" + hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
         html = cache.get(key)
         if html is not None:

@@ -93,7 +93,7 @@ class GenerateForm(forms.Form):
     prompt = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "A red fox asleep in fresh snow"}),
-    )  # fmt: skip
+    )
     model = forms.ChoiceField(
         label="Model",
         error_messages={"invalid_choice": "This provider does not offer FLUX.2 %(value)s."},
@@ -116,9 +116,10 @@ class GenerateForm(forms.Form):
     seed = forms.IntegerField(label="Seed", required=False, min_value=0, max_value=catalog.SEED_MAX)
     prompt_upsampling = forms.BooleanField(label="Prompt upsampling", required=False)
     reference_urls = forms.CharField(
-        label="Reference image URLs", required=False,
+        label="Reference image URLs",
+        required=False,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "https://… (one per line)"}),
-    )  # fmt: skip
+    )
     reference_files = MultipleFileField(label="Upload reference images", required=False)
     count = forms.IntegerField(label="Images", min_value=1, max_value=MAX_COUNT, initial=1)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
@@ -261,18 +262,23 @@ class GenerateForm(forms.Form):
         urls += placeholders
         trusted |= set(placeholders)  # become our own signed links once stored
         request = GenerationRequest(
-            model=options.model, prompt=data.get("prompt") or "",
-            aspect_ratio=data.get("aspect_ratio") or None, width=data.get("width"),
-            height=data.get("height"), resolution=data.get("resolution") or None,
-            seed=data.get("seed"), prompt_upsampling=bool(data.get("prompt_upsampling")),
+            model=options.model,
+            prompt=data.get("prompt") or "",
+            aspect_ratio=data.get("aspect_ratio") or None,
+            width=data.get("width"),
+            height=data.get("height"),
+            resolution=data.get("resolution") or None,
+            seed=data.get("seed"),
+            prompt_upsampling=bool(data.get("prompt_upsampling")),
             reference_urls=tuple(urls),
-        )  # fmt: skip
+        )
         spec = services.JobSpec(
-            request=request, provider=None if options.auto else options.credential,
+            request=request,
+            provider=None if options.auto else options.credential,
             count=data.get("count") or 1,
             random_seed=bool(options.caps.seed and not options.auto and request.seed is None),
             trusted_references=frozenset(trusted),
-        )  # fmt: skip
+        )
         problems = services.check_spec(spec)
         if not problems and not self.errors:
             # Pasted references are fetched once, here, and not again when the jobs are made.
@@ -289,9 +295,11 @@ class GenerateForm(forms.Form):
         """The uploaded references, to be stored by the transaction that queues the jobs
         (services.create_or_get_jobs) and only if it does."""
         return references.PendingUploads(
-            owner=owner, uploads=self.cleaned_data.get("reference_files") or [], base=base_url,
+            owner=owner,
+            uploads=self.cleaned_data.get("reference_files") or [],
+            base=base_url,
             placeholder=UPLOAD_PLACEHOLDER.format(""),
-        )  # fmt: skip
+        )
 
 
 def drop_unsupported(data, options: Options):
@@ -362,6 +370,11 @@ def _whole_number(value, low: int, high: int) -> bool:
 
 
 def _ratio_label(ratio: str) -> str:
-    names = {"1:1": "square", "16:9": "wide", "9:16": "tall", "auto": "like the first reference",
-             "21:9": "cinema"}  # fmt: skip
+    names = {
+        "1:1": "square",
+        "16:9": "wide",
+        "9:16": "tall",
+        "auto": "like the first reference",
+        "21:9": "cinema",
+    }
     return f"{ratio} ({names[ratio]})" if ratio in names else ratio

@@ -118,13 +118,16 @@ def median_seconds(provider_id: int, model: str, resolution: str) -> float | Non
         return cached or None
     rows = (
         Job.objects.filter(
-            provider_id=provider_id, model=model, resolution=resolution,
-            state=Job.State.SUCCEEDED, submitted_at__isnull=False,
+            provider_id=provider_id,
+            model=model,
+            resolution=resolution,
+            state=Job.State.SUCCEEDED,
+            submitted_at__isnull=False,
             provider_finished_at__isnull=False,
         )
         .order_by("-id")
         .values_list("submitted_at", "provider_finished_at")[:RECENT_JOBS]
-    )  # fmt: skip
+    )
     took = [(end - start).total_seconds() for start, end in rows if end > start]
     median = statistics.median(took) if took else 0
     cache.set(key, median, ETA_CACHE_SECONDS)

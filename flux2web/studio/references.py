@@ -106,9 +106,13 @@ def _as_png(data: bytes, name: str, kind: str) -> bytes:
 def store_upload(*, owner, upload) -> ReferenceUpload:
     content_type, width, height, data = check_image(upload)
     ref = ReferenceUpload(
-        owner=owner, content_type=content_type, width=width, height=height, bytes=len(data),
+        owner=owner,
+        content_type=content_type,
+        width=width,
+        height=height,
+        bytes=len(data),
         original_name=(getattr(upload, "name", "") or "")[:200],
-    )  # fmt: skip
+    )
     ref.file.save("upload", ContentFile(data), save=False)
     try:
         ref.save()
@@ -189,10 +193,15 @@ def take_references(urls, *, owner, base: str) -> Taken:
             if live:
                 ours.add(url)
             else:
-                problems.append(Problem("reference_urls", (
-                    f"Reference image {number} is an expired link to an image someone else "
-                    "uploaded; upload the image yourself."
-                )))  # fmt: skip
+                problems.append(
+                    Problem(
+                        "reference_urls",
+                        (
+                            f"Reference image {number} is an expired link to an image someone else "
+                            "uploaded; upload the image yourself."
+                        ),
+                    )
+                )
         fresh.append(url)
     return Taken(tuple(fresh), frozenset(ours), problems)
 

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db.models import Count, Prefetch
+from django.db.models import Count
 from django.db.models.expressions import RawSQL
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,7 +28,7 @@ from flux2web.lib.ids import parse_id
 from flux2web.lib.redirects import redirect_back
 from flux2web.sharing import services as sharing
 from flux2web.sharing.studio import StudioExtras, family, start_from_image
-from flux2web.studio import references
+from flux2web.studio import again, references
 from flux2web.studio.forms import (
     GenerateForm,
     drop_unsupported,
@@ -47,8 +47,9 @@ FOLLOW_AT_MOST = 200
 def _get_job_for_user(request, job_id) -> Job:
     return get_object_or_404(
         Job.objects.visible().select_related("provider", "requested_provider"),
-        pk=job_id, owner=request.user,
-    )  # fmt: skip
+        pk=job_id,
+        owner=request.user,
+    )
 
 
 def _cards(user, *, before=None):
@@ -77,14 +78,12 @@ CARD_FIELDS = (
 def _cards_and_in_flight(user, *, before=None) -> tuple[list[Job], dict[int, str]]:
     """A page of cards and the fingerprint of every job in flight (for the refresher and
     the in-flight count), in one query: the page's jobs and those in flight together."""
-    mine = Job.objects.visible().filter(owner=user)
+    mine = Job.objects.visible().for_user(user)
     page = mine.filter(pk__lt=before) if before else mine
     page_sql, page_params = (
         page.order_by("-id").values("pk")[: CARDS_PER_PAGE + 1].query.sql_with_params()
     )
-    live_sql, live_params = (
-        mine.filter(state__in=Job.IN_FLIGHT).order_by().values("pk").query.sql_with_params()
-    )
+    live_sql, live_params = mine.in_flight().order_by().values("pk").query.sql_with_params()
     # A UNION of two index lookups, then rows by primary key: an OR of the two conditions
     # made SQLite walk the person's whole history (14 ms at 10,000 jobs).
     # Both parts are the ORM's own SQL, their values passed as parameters.
@@ -96,17 +95,21 @@ def _cards_and_in_flight(user, *, before=None) -> tuple[list[Job], dict[int, str
         Job.objects.filter(pk__in=both)
         .select_related("provider", "requested_provider")
         .only(*CARD_FIELDS)
-        # By the job's id, not its Meta ordering, which would join the jobs table again.
-        .prefetch_related(Prefetch("images", Image.objects.order_by("job_id", "index")))
         .order_by("-id")
     )
+    # By the job's id, not the image's Meta ordering, which would join the jobs table again.
+    shown: dict[int, list[Image]] = {job.pk: [] for job in rows}
+    for image in Image.objects.filter(job_id__in=list(shown)).order_by("job_id", "index"):
+        shown[image.job_id].append(image)
+    for job in rows:
+        job.images_in_order = shown[job.pk]
     cards = [job for job in rows if not before or job.pk < before][: CARDS_PER_PAGE + 1]
     in_flight = {}
     for job in rows:
         if job.state in Job.IN_FLIGHT:
             saved = 0
             if job.state == Job.State.MIRRORING:
-                saved = sum(1 for i in job.images.all() if i.status == Image.Status.MIRRORED)
+                saved = sum(1 for i in job.images_in_order if i.status == Image.Status.MIRRORED)
             progress = "" if job.progress is None else job.progress
             in_flight[job.pk] = f"{job.state}-{progress}-{saved}"
     return cards, in_flight
@@ -116,20 +119,24 @@ def _fingerprints(user, shown_ids=()) -> dict[int, str]:
     """What each card shows that can change in flight, for every job of the user in
     flight and each shown one: two index lookups, no join, whatever the history's size."""
     fields = ("pk", "state", "progress")
-    rows = Job.objects.filter(owner=user, state__in=Job.IN_FLIGHT, deleted_at__isnull=True)
-    rows = rows.order_by().values_list(*fields)
+    mine = Job.objects.visible().for_user(user)
+    rows = mine.in_flight().order_by().values_list(*fields)
     if shown_ids:
-        shown = Job.objects.filter(owner=user, pk__in=shown_ids, deleted_at__isnull=True)
+        shown = mine.filter(pk__in=shown_ids)
         rows = rows.union(shown.order_by().values_list(*fields))
     rows = list(rows)
     # Thumbnails arrive one by one only while a job is mirroring; count them just then.
     mirroring = [pk for pk, state, _ in rows if state == Job.State.MIRRORING]
-    saved = dict(
-        Image.objects.filter(job_id__in=mirroring, status=Image.Status.MIRRORED)
-        .values("job_id")
-        .annotate(n=Count("pk"))
-        .values_list("job_id", "n")
-    ) if mirroring else {}  # fmt: skip
+    saved = (
+        dict(
+            Image.objects.filter(job_id__in=mirroring, status=Image.Status.MIRRORED)
+            .values("job_id")
+            .annotate(n=Count("pk"))
+            .values_list("job_id", "n")
+        )
+        if mirroring
+        else {}
+    )
     return {
         pk: f"{state}-{'' if progress is None else progress}-{saved.get(pk, 0)}"
         for pk, state, progress in rows
@@ -156,11 +163,7 @@ def worker_online() -> bool:
     """Whether the task worker reported lately. It reports about once a minute and goes
     stale after two, so a few seconds' memory of the answer changes nothing."""
 
-    def ask() -> bool:
-        beat = Heartbeat.objects.filter(name="worker").first()
-        return beat is not None and beat.is_fresh
-
-    return cache.get_or_set(WORKER_ONLINE_KEY, ask, 10)
+    return cache.get_or_set(WORKER_ONLINE_KEY, Heartbeat.objects.worker_alive, 10)
 
 
 def _compose_context(request, form, extras=None, *, in_flight=None):
@@ -265,18 +268,21 @@ def generate(request):
     if all([form.is_valid(), extras.is_valid()]):
         try:
             jobs, created = services.create_or_get_jobs(
-                owner=request.user, spec=dataclasses.replace(form.spec, **extras.spec_changes()),
+                owner=request.user,
+                spec=dataclasses.replace(form.spec, **extras.spec_changes()),
                 idempotency_key=form.cleaned_data["idempotency_key"],
                 attachments=form.uploads(owner=request.user, base_url=base),
-            )  # fmt: skip
+            )
         except services.JobRefused as refused:
             for problem in refused.problems:
-                form.add_error(problem.field if problem.field in form.fields else None,
-                               problem.message)  # fmt: skip
+                form.add_error(
+                    problem.field if problem.field in form.fields else None, problem.message
+                )
         else:
             if created and extras.cleaned_data["collection"]:
-                sharing.pending_add(jobs=jobs, collection=extras.cleaned_data["collection"],
-                                    user=request.user)  # fmt: skip
+                sharing.pending_add(
+                    jobs=jobs, collection=extras.cleaned_data["collection"], user=request.user
+                )
             if not created:  # a second press of the same form: those jobs are already shown
                 jobs = []
             if not request.htmx:
@@ -380,30 +386,15 @@ def _again(request, job_id, *, same_seed: bool):
     job = _get_job_for_user(request, job_id)
     # The page's one-time action key; PostgreSQL cannot store a NUL byte, so none is kept.
     key = request.POST.get("key", "").replace("\x00", "") or uuid.uuid4().hex
-    request_again = job.generation_request()
-    # Only the owner's own uploads are re-signed; every other link is judged again.
-    refs = references.take_references(job.reference_urls, owner=job.owner,
-                                      base=_site_base(request))  # fmt: skip
-    if refs.problems:
-        messages.error(request, "Not queued: " + " ".join(p.message for p in refs.problems))
-        return _after_action(request, job)
-    keep_seed = same_seed or not job.seed_random
-    spec = services.JobSpec(
-        request=dataclasses.replace(request_again, reference_urls=refs.urls,
-                         seed=request_again.seed if keep_seed else None),
-        provider=job.requested_provider, count=1, random_seed=not keep_seed,
-        trusted_references=refs.ours,
-    )  # fmt: skip
     try:
-        made, created = services.create_or_get_jobs(
-            owner=request.user, spec=spec, idempotency_key=f"again-{job.pk}-{key}"
+        made, created = again.job_again(
+            job, user=request.user, key=key, same_seed=same_seed, base=_site_base(request)
         )
     except services.JobRefused as refused:
         messages.error(request, "Not queued: " + " ".join(p.message for p in refused.problems))
         return _after_action(request, job)
-    fresh = made if created else []
     messages.success(request, "Queued again with the same seed." if same_seed else "Queued again.")
-    return _after_action(request, job, new_jobs=fresh)
+    return _after_action(request, job, new_jobs=made if created else [])
 
 
 @require_POST
@@ -474,6 +465,12 @@ def theme(request):
     if chosen == "system":
         response.delete_cookie("theme")
     else:
-        response.set_cookie("theme", chosen, max_age=THEME_COOKIE_SECONDS, samesite="Lax",
-                            secure=request.is_secure(), httponly=True)  # fmt: skip
+        response.set_cookie(
+            "theme",
+            chosen,
+            max_age=THEME_COOKIE_SECONDS,
+            samesite="Lax",
+            secure=request.is_secure(),
+            httponly=True,
+        )
     return response

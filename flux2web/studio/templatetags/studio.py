@@ -73,7 +73,7 @@ def batches(jobs) -> list[list]:
 
 def _shape(job) -> tuple[int, int]:
     """The job's picture shape, width and height: its stored image's, else what it asked."""
-    for image in job.images.all():
+    for image in job.images_in_order:
         if image.width and image.height:
             return image.width, image.height
     if job.width and job.height:

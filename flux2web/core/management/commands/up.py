@@ -42,17 +42,25 @@ class Command(BaseCommand):
         sandbox = [*manage, "sandbox", "--port", str(sandbox_port)] if sandbox_port else None
         return {
             "web": [
-                sys.executable, "-m", "gunicorn", "flux2web.wsgi:application",
-                "--bind", f"{host}:{port}",
-                "--workers", str(web_workers),
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "flux2web.wsgi:application",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(web_workers),
                 # Threads keep the many small HTMX refreshes from queueing behind each other.
-                "--threads", "4",
-                "--graceful-timeout", "5",
-                "--access-logfile", "-",
+                "--threads",
+                "4",
+                "--graceful-timeout",
+                "5",
+                "--access-logfile",
+                "-",
             ],
             "worker": [*manage, "qcluster"],
             **({"sandbox": sandbox} if sandbox else {}),
-        }  # fmt: skip
+        }
 
     def handle(self, *args, host, port, web_workers, sandbox_port, **options):
         if sandbox_port:

@@ -20,8 +20,8 @@ from flux2web.providers.catalog import Problem
 from flux2web.providers.types import GenerationRequest, Model
 from flux2web.studio import references
 
-S = Job.State
-DONE = (*Job.FINAL, S.UNCERTAIN)
+State = Job.State
+DONE = (*Job.FINAL, State.UNCERTAIN)
 
 
 class Command(BaseCommand):
@@ -39,8 +39,13 @@ class Command(BaseCommand):
         parser.add_argument("--resolution", help="1K or 2K, where the provider takes one.")
         parser.add_argument("--seed", type=int)
         parser.add_argument("--upsample", action="store_true", help="Prompt upsampling.")
-        parser.add_argument("--ref", action="append", default=[], metavar="URL",
-                            help="A reference image URL (repeat for more).")  # fmt: skip
+        parser.add_argument(
+            "--ref",
+            action="append",
+            default=[],
+            metavar="URL",
+            help="A reference image URL (repeat for more).",
+        )
         parser.add_argument("--count", type=int, default=1, help="Images per prompt (1-4).")
         parser.add_argument("--wait", action="store_true", help="Wait until every job ends.")
         parser.add_argument("--timeout", type=float, default=900, help="Seconds --wait waits.")
@@ -60,11 +65,13 @@ class Command(BaseCommand):
         refs = references.take_references(o["ref"], owner=owner, base=settings.PUBLIC_URL)
         specs = [
             services.JobSpec(
-                request=self._request(prompt, o, refs.urls), provider=provider,
-                count=o["count"], trusted_references=refs.ours,
+                request=self._request(prompt, o, refs.urls),
+                provider=provider,
+                count=o["count"],
+                trusted_references=refs.ours,
             )
             for prompt in self._prompts(o["prompt"], o["from_file"])
-        ]  # fmt: skip
+        ]
         refusals = [(n, services.check_spec(spec)) for n, spec in enumerate(specs, start=1)]
         refusals = [(n, problems) for n, problems in refusals if problems]
         if not refusals and not refs.problems and specs:
@@ -90,7 +97,7 @@ class Command(BaseCommand):
             jobs = self._wait([j.pk for j in jobs], o["timeout"])
         for job in jobs:
             self.stdout.write(json.dumps(describe(job)) if o["json"] else summary(job))
-        if o["wait"] and any(job.state != S.SUCCEEDED for job in jobs):
+        if o["wait"] and any(job.state != State.SUCCEEDED for job in jobs):
             raise SystemExit(1)
 
     def _refuse(self, refusals, *, several: bool):
@@ -131,10 +138,16 @@ class Command(BaseCommand):
 
     def _request(self, prompt, o, refs) -> GenerationRequest:
         return GenerationRequest(
-            model=Model(o["model"]), prompt=prompt, aspect_ratio=o["aspect_ratio"],
-            width=o["width"], height=o["height"], resolution=o["resolution"], seed=o["seed"],
-            prompt_upsampling=o["upsample"], reference_urls=tuple(refs),
-        )  # fmt: skip
+            model=Model(o["model"]),
+            prompt=prompt,
+            aspect_ratio=o["aspect_ratio"],
+            width=o["width"],
+            height=o["height"],
+            resolution=o["resolution"],
+            seed=o["seed"],
+            prompt_upsampling=o["upsample"],
+            reference_urls=tuple(refs),
+        )
 
     def _wait(self, ids, timeout):
         deadline = time.monotonic() + timeout
@@ -152,18 +165,17 @@ class Command(BaseCommand):
 
 
 def worker_alive() -> bool:
-    beat = Heartbeat.objects.filter(name="worker").first()
-    return (beat is not None and beat.is_fresh) or poller.poller_alive()
+    return Heartbeat.objects.worker_alive() or poller.poller_alive()
 
 
 def follow_until_done(jobs):
     """What the worker would do for these jobs, done here; every step is claim-guarded."""
     for job in jobs:
-        if job.state == S.QUEUED:
+        if job.state == State.QUEUED:
             services.submit_job(job_id=job.pk)
-        elif job.state == S.MIRRORING:
+        elif job.state == State.MIRRORING:
             mirroring.mirror_job(job_id=job.pk)
-    following.poll_due(job_ids=[j.pk for j in jobs if j.state == S.RUNNING])
+    following.poll_due(job_ids=[j.pk for j in jobs if j.state == State.RUNNING])
 
 
 def image_path(name: str) -> str:
