@@ -18,7 +18,8 @@ class SignInForm(AuthenticationForm):
         username = self.cleaned_data["username"]
         if len(username) > self.fields["username"].max_length:
             raise forms.ValidationError(
-                self.error_messages["invalid_login"], code="invalid_login",
+                self.error_messages["invalid_login"],
+                code="invalid_login",
                 params={"username": self.username_field.verbose_name},
-            )  # fmt: skip
+            )
         return username

@@ -25,9 +25,10 @@ class User(AbstractUser):
     # Whether this person's new images are visible to the team: "" follows the team's
     # default (TeamPolicy), otherwise their own choice. Each image can still be changed.
     new_images_visibility = models.CharField(
-        max_length=8, blank=True,
+        max_length=8,
+        blank=True,
         choices=[("", "Team default"), ("private", "Private"), ("team", "Visible to the team")],
-    )  # fmt: skip
+    )
 
     class Meta:
         db_table = "accounts_user"

@@ -22,7 +22,8 @@ def locked_out(request, original_response=None, credentials=None):
     username = (credentials or {}).get("username") or request.POST.get("username", "")
     form = SignInForm(request, initial={"username": username[:150]})
     context = {
-        "form": form, "lockout": lockout_message(),
+        "form": form,
+        "lockout": lockout_message(),
         "next": request.POST.get("next") or request.GET.get("next", ""),
-    }  # fmt: skip
+    }
     return render(request, "accounts/login.html", context, status=429)

@@ -19,5 +19,8 @@ class GalleryConfig(AppConfig):
         # A cache, not logic: whoever saves a credential (admin, CLI, services), the
         # gallery's provider filter must not go on offering the old list.
         for signal in (post_save, post_delete):
-            signal.connect(forget_provider_choices, sender="credentials.ProviderCredential",
-                           dispatch_uid=f"gallery-forget-providers-{signal}")  # fmt: skip
+            signal.connect(
+                forget_provider_choices,
+                sender="credentials.ProviderCredential",
+                dispatch_uid=f"gallery-forget-providers-{signal}",
+            )

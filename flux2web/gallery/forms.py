@@ -43,7 +43,7 @@ class GalleryFilters(forms.Form):
             self.add_error("until", "The end date is before the start date.")
         return data
 
-    def apply(self, images):
+    def filter_images(self, images):
         """Narrow an Image queryset by what is valid; invalid filters are ignored (and shown)."""
         data = self.cleaned_data if self.is_valid() else {}
         for word in (data.get("q") or "").split()[:8]:

@@ -66,10 +66,13 @@ def index(request):
     }
     slots = {"page_html": mark_safe(page_html)}  # noqa: S308 - our own rendered template
     return render_with_shell(
-        request, "gallery/index.html", context, slots=slots,
+        request,
+        "gallery/index.html",
+        context,
+        slots=slots,
         key=f"empty={empty}:collections={user.collections_token}",
         partials={"gallery-results": "results", "gallery-more": "more"},
-    )  # fmt: skip
+    )
 
 
 def _add_choice(user) -> str:
@@ -97,7 +100,7 @@ TILE_COLUMNS = (
 
 
 def _render_page(request, filters, before) -> tuple[str, int]:
-    images = filters.apply(_images_for_user(request.user))
+    images = filters.filter_images(_images_for_user(request.user))
     if (before_id := parse_id(before)) is not None:
         images = images.filter(pk__lt=before_id)
     page = list(images.values(*TILE_COLUMNS)[: PER_PAGE + 1])
@@ -128,8 +131,11 @@ def _tile(row: dict, media: str, jobs: str) -> str:
     full, thumb = media + escape(row["original"]), media + escape(row["thumbnail"])
     prompt = row["job__prompt"]
     pk = int(row["pk"])
-    badges = ('<span class="badge badge-team" title="Visible to the team">Team</span> '
-              if row["team_visible"] else "")  # fmt: skip
+    badges = (
+        '<span class="badge badge-team" title="Visible to the team">Team</span> '
+        if row["team_visible"]
+        else ""
+    )
     badges += '<span class="star" title="Favourite">★</span> ' if row["job__favourite"] else ""
     return (
         f'<figure class="jitem tile {ratio_of(width, height)}" data-image-id="{pk}">'
@@ -239,9 +245,11 @@ def media(request, name):
             raise Http404("No such image.") from None
         download = image is not None and not thumb and request.GET.get("download") == "1"
         response = FileResponse(
-            handle, content_type=content_type, as_attachment=download,
+            handle,
+            content_type=content_type,
+            as_attachment=download,
             filename=image.download_name if download else None,
-        )  # fmt: skip
+        )
     response["ETag"] = etag
     response["Cache-Control"] = cache
     return response

@@ -92,9 +92,12 @@ def fetch_problem(url: str, *, number: int, rule: ReferenceRule) -> str | None:
     there, or None. Before anything is queued, so no money is spent on a broken link."""
     try:
         got = download_image(
-            url, policy=address_policy(), max_bytes=rule.max_bytes,
-            max_pixels=settings.MAX_IMAGE_PIXELS, timeout=FETCH_TIMEOUT,
-        )  # fmt: skip
+            url,
+            policy=address_policy(),
+            max_bytes=rule.max_bytes,
+            max_pixels=settings.MAX_IMAGE_PIXELS,
+            timeout=FETCH_TIMEOUT,
+        )
     except AddressRefused:
         # A redirect to somewhere the rule refuses: said as for a pasted address.
         said = reference_problem(url, number=number)

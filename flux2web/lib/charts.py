@@ -72,12 +72,28 @@ def bar_chart(
     bars = []
     for n, (label, value) in enumerate(points):
         h = float(value) / largest * plot
-        bars.append(Bar(label=str(label), value=float(value), text=fmt(value),
-                        x=n * step + 2, y=plot - h + 4, width=step - 4, height=h,
-                        tone=n % TONES if toned else 0))  # fmt: skip
+        bars.append(
+            Bar(
+                label=str(label),
+                value=float(value),
+                text=fmt(value),
+                x=n * step + 2,
+                y=plot - h + 4,
+                width=step - 4,
+                height=h,
+                tone=n % TONES if toned else 0,
+            )
+        )
     legend = tuple(LegendItem(b.label, b.text, b.tone) for b in bars) if toned else ()
-    return BarChart(title=title, bars=bars, width=width, height=height, top=fmt(largest),
-                    legend=legend, values_shown=toned)  # fmt: skip
+    return BarChart(
+        title=title,
+        bars=bars,
+        width=width,
+        height=height,
+        top=fmt(largest),
+        legend=legend,
+        values_shown=toned,
+    )
 
 
 def stacked_chart(title: str, points, *, money: bool = False, height: int = 160) -> BarChart:
@@ -103,10 +119,20 @@ def stacked_chart(title: str, points, *, money: bool = False, height: int = 160)
                 bottom -= h
                 segments.append(Segment(name, fmt(parts[name]), bottom, h, tone[name]))
         total = sum(parts.values())
-        bars.append(Bar(label=str(label), value=total, text=fmt(total), x=n * step + 2,
-                        y=bottom, width=step - 4, height=plot + 4 - bottom,
-                        segments=tuple(segments)))  # fmt: skip
+        bars.append(
+            Bar(
+                label=str(label),
+                value=total,
+                text=fmt(total),
+                x=n * step + 2,
+                y=bottom,
+                width=step - 4,
+                height=plot + 4 - bottom,
+                segments=tuple(segments),
+            )
+        )
     totals = {name: sum(parts.get(name, 0) for _, parts in points) for name in names}
     legend = tuple(LegendItem(name, fmt(totals[name]), tone[name]) for name in names)
-    return BarChart(title=title, bars=bars, width=width, height=height, top=fmt(largest),
-                    legend=legend)  # fmt: skip
+    return BarChart(
+        title=title, bars=bars, width=width, height=height, top=fmt(largest), legend=legend
+    )

@@ -38,9 +38,11 @@ class AddToCollectionForm(forms.Form):
     """Into an existing collection the person may add to, or a new one by its title."""
 
     collection = forms.ModelChoiceField(
-        queryset=Collection.objects.none(), required=False, empty_label="New collection…",
+        queryset=Collection.objects.none(),
+        required=False,
+        empty_label="New collection…",
         error_messages={"invalid_choice": "That collection is gone or not open to you."},
-    )  # fmt: skip
+    )
     new_title = forms.CharField(label="New collection's title", max_length=120, required=False)
 
     def __init__(self, *args, user, **kwargs):
@@ -76,9 +78,12 @@ class TeamPolicyForm(forms.ModelForm):
     class Meta:
         model = TeamPolicy
         fields = [
-            "new_images_team_visible", "public_links_allowed", "link_max_days",
-            "link_never_allowed", "link_password_required",
-        ]  # fmt: skip
+            "new_images_team_visible",
+            "public_links_allowed",
+            "link_max_days",
+            "link_never_allowed",
+            "link_password_required",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,7 +108,7 @@ class TeamGalleryFilters(forms.Form):
             (str(p.pk), str(p)) for p in people.only("username", "first_name", "last_name")
         ]
 
-    def apply(self, images):
+    def filter_images(self, images):
         data = self.cleaned_data if self.is_valid() else {}
         if data.get("person"):
             images = images.filter(owner_id=data["person"])

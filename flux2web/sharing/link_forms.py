@@ -22,15 +22,18 @@ class LinkForm(forms.Form):
         label="Put the title in the address", required=False, initial=True
     )
     expires_on = forms.DateField(
-        label="Expires after", required=False,
+        label="Expires after",
+        required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-    )  # fmt: skip
+    )
     never = forms.BooleanField(label="Never expires", required=False)
     password = forms.CharField(
-        required=False, max_length=200, strip=False,
+        required=False,
+        max_length=200,
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="Visitors type it once per browser session.",
-    )  # fmt: skip
+    )
     remove_password = forms.BooleanField(label="Remove the password", required=False)
     show_prompts = forms.BooleanField(label="Prompts", required=False)
     show_parameters = forms.BooleanField(label="Parameters (model, ratio, seed)", required=False)
@@ -41,8 +44,9 @@ class LinkForm(forms.Form):
     )
     allow_preview = forms.BooleanField(
         label="Preview in chats and social posts (title, cover, count; never with a password)",
-        required=False, initial=True,
-    )  # fmt: skip
+        required=False,
+        initial=True,
+    )
 
     def __init__(self, *args, link: ShareLink | None = None, **kwargs):
         self.link = link
@@ -94,14 +98,18 @@ class LinkForm(forms.Form):
         if self.link is None and password is None:
             password = ""
         return links.LinkSettings(
-            title=data["title"], label=data["label"],
+            title=data["title"],
+            label=data["label"],
             readable_address=data["readable_address"],
             expires_at=None if data.get("never") else self._expiry(data["expires_on"]),
             password=password,
-            show_prompts=data["show_prompts"], show_parameters=data["show_parameters"],
-            show_creator=data["show_creator"], show_cost=data["show_cost"],
-            downloads=data["downloads"], allow_preview=data["allow_preview"],
-        )  # fmt: skip
+            show_prompts=data["show_prompts"],
+            show_parameters=data["show_parameters"],
+            show_creator=data["show_creator"],
+            show_cost=data["show_cost"],
+            downloads=data["downloads"],
+            allow_preview=data["allow_preview"],
+        )
 
     def _expiry(self, day) -> datetime:
         """The end of the chosen day, but never past the team's longest from creation; an
@@ -122,13 +130,18 @@ class LinkForm(forms.Form):
 
 def initial_for(link: ShareLink) -> dict:
     return {
-        "title": link.title, "label": link.label, "readable_address": bool(link.slug),
+        "title": link.title,
+        "label": link.label,
+        "readable_address": bool(link.slug),
         "expires_on": timezone.localtime(link.expires_at).date() if link.expires_at else None,
         "never": link.expires_at is None,
-        "show_prompts": link.show_prompts, "show_parameters": link.show_parameters,
-        "show_creator": link.show_creator, "show_cost": link.show_cost,
-        "downloads": link.downloads, "allow_preview": link.allow_preview,
-    }  # fmt: skip
+        "show_prompts": link.show_prompts,
+        "show_parameters": link.show_parameters,
+        "show_creator": link.show_creator,
+        "show_cost": link.show_cost,
+        "downloads": link.downloads,
+        "allow_preview": link.allow_preview,
+    }
 
 
 class LinkPolicyForm(forms.ModelForm):
@@ -137,8 +150,12 @@ class LinkPolicyForm(forms.ModelForm):
 
     class Meta:
         model = TeamPolicy
-        fields = ["public_links_allowed", "link_max_days", "link_never_allowed",
-                  "link_password_required"]  # fmt: skip
+        fields = [
+            "public_links_allowed",
+            "link_max_days",
+            "link_never_allowed",
+            "link_password_required",
+        ]
         help_texts = {
             "public_links_allowed": "Off: no new links, and every existing link stops working.",
             "link_max_days": "Counted from when a link is made; also binds existing links. "

@@ -80,9 +80,10 @@ def collection_sharing(request, collection_id):
         if form is None:
             # An admin looking at another's collection may revoke, never make a link.
             refusal = (
-                "Share links are turned off for this team." if mine
+                "Share links are turned off for this team."
+                if mine
                 else "Only the collection's owner can make links to it."
-            )  # fmt: skip
+            )
             messages.error(request, refusal)
             return redirect("share:collection_sharing", collection.pk)
         if form.is_valid():
@@ -93,8 +94,9 @@ def collection_sharing(request, collection_id):
             except links.LinkError as error:
                 form.apply_error(error)
             else:
-                messages.success(request, f"Made the link “{link.label or link.title}”. "
-                                          "Copy its address below.")  # fmt: skip
+                messages.success(
+                    request, f"Made the link “{link.label or link.title}”. Copy its address below."
+                )
                 return redirect("share:collection_sharing", collection.pk)
     context = {
         "collection": collection,
@@ -136,9 +138,12 @@ def selection(request):
         except links.LinkError as error:
             form.apply_error(error)
         else:
-            messages.success(request, f"Made the link “{link.label or link.title}” to "
-                                      f"{len(images)} image{'s' if len(images) != 1 else ''}. "
-                                      "Copy its address below.")  # fmt: skip
+            messages.success(
+                request,
+                f"Made the link “{link.label or link.title}” to "
+                f"{len(images)} image{'s' if len(images) != 1 else ''}. "
+                "Copy its address below.",
+            )
             return redirect("share:mine")
     context = {"form": form, "images": images}
     return render(request, "share/selection.html", context, status=400 if filled else 200)
@@ -186,8 +191,9 @@ def rotate(request, link_id):
         messages.error(request, "This link is revoked; make a new one instead.")
     else:
         links.link_rotate(link=link)
-        messages.success(request, f"“{link.label or link.title}” has a new address; "
-                                  "the old one no longer works.")  # fmt: skip
+        messages.success(
+            request, f"“{link.label or link.title}” has a new address; the old one no longer works."
+        )
     return _back(request, _home_of(link))
 
 

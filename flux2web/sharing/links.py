@@ -146,16 +146,27 @@ def _apply(link: ShareLink, settings: LinkSettings) -> None:
     link.expires_at = settings.expires_at
     if settings.password is not None:
         link.password_hash = make_password(settings.password) if settings.password else ""
-    for field in ("show_prompts", "show_parameters", "show_creator", "show_cost",
-                  "downloads", "allow_preview"):  # fmt: skip
+    for field in (
+        "show_prompts",
+        "show_parameters",
+        "show_creator",
+        "show_cost",
+        "downloads",
+        "allow_preview",
+    ):
         setattr(link, field, getattr(settings, field))
 
 
 # ---- Making and changing links. ---------------------------------------------------------
 
 
-def link_create(*, owner, settings: LinkSettings, collection: Collection | None = None,
-                image_ids: list[int] | None = None) -> tuple[ShareLink, str]:  # fmt: skip
+def link_create(
+    *,
+    owner,
+    settings: LinkSettings,
+    collection: Collection | None = None,
+    image_ids: list[int] | None = None,
+) -> tuple[ShareLink, str]:
     """A live link to one of the owner's collections, or a frozen link to a selection of
     their own images. Returns the link and its token (shown to the owner at once)."""
     if (collection is None) == (image_ids is None):
@@ -212,9 +223,11 @@ def link_rotate(*, link: ShareLink) -> str:
     """A new address; the old one is dead at once. Returns the new token."""
     _set_token(link)
     ShareLink.objects.filter(pk=link.pk).update(
-        token_hash=link.token_hash, token_encrypted=link.token_encrypted,
-        version=F("version") + 1, updated_at=timezone.now(),
-    )  # fmt: skip
+        token_hash=link.token_hash,
+        token_encrypted=link.token_encrypted,
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
     link.refresh_from_db()
     return crypto.decrypt(link.token_encrypted)
 
@@ -321,8 +334,7 @@ def link_tiles(link: ShareLink) -> list[dict]:
     if link.show_parameters:
         fields += ["image__job__model", "image__job__aspect_ratio", "image__job__seed"]
     if link.show_creator:
-        fields += ["image__owner__username", "image__owner__first_name",
-                   "image__owner__last_name"]  # fmt: skip
+        fields += ["image__owner__username", "image__owner__first_name", "image__owner__last_name"]
     if link.show_cost:
         fields.append("image__job__price")
     return list(_items(link).values(*fields))

@@ -313,9 +313,11 @@ def image(request, link, key, image_id, size):
             links.record_download(link)
         extension = name.rsplit(".", 1)[-1]
         response = FileResponse(
-            default_storage.open(name, "rb"), content_type=content_type,
-            as_attachment=download, filename=download_name(link, found.pk, extension),
-        )  # fmt: skip
+            default_storage.open(name, "rb"),
+            content_type=content_type,
+            as_attachment=download,
+            filename=download_name(link, found.pk, extension),
+        )
     response["ETag"] = etag
     return share_headers(response, page=False)
 

@@ -14,7 +14,7 @@ from flux2web.accounts.models import collections_changed, gallery_changed
 from flux2web.jobs.models import Image, Job
 from flux2web.sharing.models import Collection, CollectionItem, PendingAdd
 
-V = Collection.Visibility
+Visibility = Collection.Visibility
 
 
 class CollectionRefused(Exception):
@@ -24,8 +24,9 @@ class CollectionRefused(Exception):
 # ---- Collections. ----------------------------------------------------------------------
 
 
-def collection_create(*, owner, title: str, description: str = "",
-                      visibility: str = V.PRIVATE) -> Collection:  # fmt: skip
+def collection_create(
+    *, owner, title: str, description: str = "", visibility: str = Visibility.PRIVATE
+) -> Collection:
     collection = Collection.objects.create(
         owner=owner, title=title.strip(), description=description.strip(), visibility=visibility
     )
@@ -33,23 +34,25 @@ def collection_create(*, owner, title: str, description: str = "",
     return collection
 
 
-def _choice_changed(collection: Collection, *, was: str = V.PRIVATE) -> None:
+def _choice_changed(collection: Collection, *, was: str = Visibility.PRIVATE) -> None:
     """The gallery's kept page holds the lightbox's "Add to collection" choice: a
     collection the team may add to is in everyone's, the others in their owner's only."""
-    team_add = V.TEAM_ADD in (was, collection.visibility)
+    team_add = Visibility.TEAM_ADD in (was, collection.visibility)
     collections_changed(None if team_add else collection.owner_id)
 
 
-def collection_update(*, collection: Collection, title: str, description: str,
-                      visibility: str, order: str) -> Collection:  # fmt: skip
+def collection_update(
+    *, collection: Collection, title: str, description: str, visibility: str, order: str
+) -> Collection:
     """Opening a collection to the team shows the owner's images in it to the team (as
     adding them would have); `collection.shown_to_team` says how many were private."""
     collection.shown_to_team = 0
-    if visibility != V.PRIVATE:
+    if visibility != Visibility.PRIVATE:
         collection.shown_to_team = Image.objects.filter(
-            owner=collection.owner_id, team_visible=False,
+            owner=collection.owner_id,
+            team_visible=False,
             pk__in=CollectionItem.objects.filter(collection=collection).values("image_id"),
-        ).update(team_visible=True)  # fmt: skip
+        ).update(team_visible=True)
         if collection.shown_to_team:
             gallery_changed(collection.owner_id)
             _visibility_changed(
@@ -110,14 +113,18 @@ def collection_add(*, collection: Collection, user, image_ids: Iterable[int]) ->
             last = CollectionItem.objects.filter(collection=collection).aggregate(m=Max("position"))
             start = (last["m"] if last["m"] is not None else -1) + 1
             CollectionItem.objects.bulk_create(
-                [CollectionItem(collection=collection, image_id=pk, added_by=user,
-                                position=start + n) for n, pk in enumerate(new)],
+                [
+                    CollectionItem(
+                        collection=collection, image_id=pk, added_by=user, position=start + n
+                    )
+                    for n, pk in enumerate(new)
+                ],
                 ignore_conflicts=True,
-            )  # fmt: skip
+            )
             collection.save(update_fields=["updated_at"])
     # Outside the collection's lock: this touches the other collections holding them.
     shown = 0
-    if locked.visibility != V.PRIVATE and wanted:
+    if locked.visibility != Visibility.PRIVATE and wanted:
         shown = Image.objects.filter(pk__in=wanted, owner=user, team_visible=False).update(
             team_visible=True
         )
@@ -149,8 +156,11 @@ def collection_reorder(*, collection: Collection, image_ids: Iterable[int]) -> N
     listed = list(dict.fromkeys(image_ids))
     items = {i.image_id: i for i in CollectionItem.objects.filter(collection=collection)}
     order = [pk for pk in listed if pk in items]
-    order += [i.image_id for i in sorted(items.values(), key=lambda i: (i.position, i.pk))
-              if i.image_id not in set(order)]  # fmt: skip
+    order += [
+        i.image_id
+        for i in sorted(items.values(), key=lambda i: (i.position, i.pk))
+        if i.image_id not in set(order)
+    ]
     changed = []
     for position, image_id in enumerate(order):
         item = items[image_id]
@@ -204,9 +214,10 @@ def ordered_items(collection: Collection, *, viewer=None):
     """The collection's stored images in the order its page shows them; with a viewer,
     only those that person may see (`seen_by`)."""
     items = CollectionItem.objects.filter(
-        collection=collection, image__status=Image.Status.MIRRORED,
+        collection=collection,
+        image__status=Image.Status.MIRRORED,
         image__job__deleted_at__isnull=True,
-    )  # fmt: skip
+    )
     if viewer is not None:
         items = items.filter(seen_by(viewer))
     if collection.order == Collection.Order.NEWEST:
@@ -241,9 +252,10 @@ def resolve_pending(*, job_id: int) -> int:
     owner = pending.job.owner
     try:
         added = collection_add_images(
-            collection=pending.collection, user=owner,
+            collection=pending.collection,
+            user=owner,
             image_ids=Image.objects.filter(job_id=job_id).values_list("pk", flat=True),
-        )  # fmt: skip
+        )
     except CollectionRefused:  # the collection's owner closed it in the meantime
         added = 0
     PendingAdd.objects.filter(pk=pending.pk).delete()

@@ -35,17 +35,21 @@ class StudioExtras(forms.Form):
     """The generation form's sharing choices, validated beside it."""
 
     collection = forms.ModelChoiceField(
-        label="Add to collection", queryset=Collection.objects.none(), required=False,
+        label="Add to collection",
+        queryset=Collection.objects.none(),
+        required=False,
         empty_label="None",
         error_messages={"invalid_choice": "That collection is gone or not open to you."},
-    )  # fmt: skip
+    )
     # Not sent (an older form, a script): the person's own choice, else the team's default.
     visibility = forms.ChoiceField(label="New images are", choices=VISIBILITY, required=False)
     remix_of = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, data=None, *, user, initial=None):
-        initial = {"visibility": "team" if team_visible_by_default(user) else "private",
-                   **(initial or {})}  # fmt: skip
+        initial = {
+            "visibility": "team" if team_visible_by_default(user) else "private",
+            **(initial or {}),
+        }
         super().__init__(data, initial=initial)
         self.user = user
         self.fields["collection"].queryset = Collection.objects.addable_by(user).order_by(
@@ -72,14 +76,19 @@ class StudioExtras(forms.Form):
         """What these choices change in the jobs' spec."""
         data = self.cleaned_data
         visibility = data["visibility"]
-        return {"team_visible": visibility == "team" if visibility else None,
-                "remix_of_id": data["remix_of"]}  # fmt: skip
+        return {
+            "team_visible": visibility == "team" if visibility else None,
+            "remix_of_id": data["remix_of"],
+        }
 
     def carried_over(self) -> StudioExtras:
         """The same choices for the next generation."""
         data = self.cleaned_data
-        keep = {"collection": data["collection"].pk if data["collection"] else "",
-                "visibility": data["visibility"], "remix_of": data["remix_of"] or ""}  # fmt: skip
+        keep = {
+            "collection": data["collection"].pk if data["collection"] else "",
+            "visibility": data["visibility"],
+            "remix_of": data["remix_of"] or "",
+        }
         return StudioExtras(user=self.user, initial=keep)
 
 

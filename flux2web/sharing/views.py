@@ -70,7 +70,7 @@ def _collections_context(request, form=None):
         services.seen_by(viewer),
         collection=OuterRef("pk"),
         image__status=Image.Status.MIRRORED,
-    ).order_by("position", "id")  # fmt: skip
+    ).order_by("position", "id")
     # Counted as the viewer sees them: a private image of someone else is not even a number.
     shown = services.seen_by(viewer, "items__image__") & Q(
         items__image__status=Image.Status.MIRRORED, items__image__job__deleted_at__isnull=True
@@ -114,9 +114,9 @@ def _closed_contributions(viewer) -> list[dict]:
     closed: dict[int, dict] = {}
     for item in items:
         entry = closed.setdefault(
-            item.collection_id, {"pk": item.collection_id, "owner": item.collection.owner,
-                                 "images": []},
-        )  # fmt: skip
+            item.collection_id,
+            {"pk": item.collection_id, "owner": item.collection.owner, "images": []},
+        )
         entry["images"].append(item.image)
     return list(closed.values())
 
@@ -225,9 +225,10 @@ def collection_edit(request, pk):
     shown = collection.shown_to_team
     if shown:
         messages.success(
-            request, f"Saved the collection. {shown} of your images in it "
+            request,
+            f"Saved the collection. {shown} of your images in it "
             f"{'are' if shown != 1 else 'is'} now also shown to the team, since it is.",
-        )  # fmt: skip
+        )
     else:
         messages.success(request, "Saved the collection.")
     return redirect("sharing:collection", collection.pk)
@@ -403,8 +404,10 @@ def add(request):
         return render(request, template, context, status=status)
     collection, made = form.cleaned_data["collection"], False
     if collection is None:
-        collection, made = services.collection_create(
-            owner=request.user, title=form.cleaned_data["new_title"]), True  # fmt: skip
+        collection, made = (
+            services.collection_create(owner=request.user, title=form.cleaned_data["new_title"]),
+            True,
+        )
     try:
         added, shown = services.collection_add(
             collection=collection, user=request.user, image_ids=[i.pk for i in images]
@@ -492,7 +495,7 @@ def team_policy(request):
 @require_GET
 def team_gallery(request):
     filters = TeamGalleryFilters(request.GET)
-    images = filters.apply(
+    images = filters.filter_images(
         Image.objects.shown()
         .filter(team_visible=True, owner__is_active=True)
         .select_related("job", "job__provider", "owner")
@@ -511,6 +514,8 @@ def team_gallery(request):
         "first_page": before is None,
     }
     return render_page(
-        request, "sharing/team_gallery.html", context,
+        request,
+        "sharing/team_gallery.html",
+        context,
         partials={"team-results": "results", "team-more": "page"},
-    )  # fmt: skip
+    )

@@ -107,25 +107,24 @@ def over_quota(user, *, price: Decimal, count: int, cost: Decimal | None = None)
     now = usage(user, quota=quota)
     resets = f"{now.resets_on:%-d %B}"
     cost = price * count if cost is None else cost
-    problems = []
+    said = []
     if quota.monthly_usd is not None and now.spent + cost > quota.monthly_usd:
-        problems.append(Problem("count", (
+        said.append(
             f"Over your monthly limit: this would cost {_money(cost)} and you have "
-            f"{_money(now.money_left)} left of {_money(quota.monthly_usd)} "
-            f"(it resets on {resets})."
-        )))  # fmt: skip
+            f"{_money(now.money_left)} left of {_money(quota.monthly_usd)} (it resets on {resets})."
+        )
     if quota.monthly_images is not None and now.images + count > quota.monthly_images:
-        problems.append(Problem("count", (
-            f"Over your monthly limit: this would make {count} image{'s' if count > 1 else ''} "
-            f"and you have {now.images_left} of {quota.monthly_images} left "
-            f"(it resets on {resets})."
-        )))  # fmt: skip
+        images = f"{count} image{'s' if count > 1 else ''}"
+        said.append(
+            f"Over your monthly limit: this would make {images} and you have "
+            f"{now.images_left} of {quota.monthly_images} left (it resets on {resets})."
+        )
     if quota.max_in_flight and now.in_flight + count > quota.max_in_flight:
-        problems.append(Problem("count", (
+        said.append(
             f"You may have {quota.max_in_flight} jobs in flight at once and have "
             f"{now.in_flight}; wait for some to finish or make fewer images."
-        )))  # fmt: skip
-    return problems
+        )
+    return [Problem("count", text) for text in said]
 
 
 def lock_person(user) -> None:
@@ -141,11 +140,17 @@ def reserve(jobs: list[Job]) -> None:
     """Called inside the transaction that creates the jobs."""
     LedgerEntry.objects.bulk_create(
         LedgerEntry(
-            job=job, user_id=job.owner_id, kind=Kind.RESERVE, amount=job.price, delta=job.price,
-            images=1, period=period_of(job.created_at), at=job.created_at,
+            job=job,
+            user_id=job.owner_id,
+            kind=Kind.RESERVE,
+            amount=job.price,
+            delta=job.price,
+            images=1,
+            period=period_of(job.created_at),
+            at=job.created_at,
         )
         for job in jobs
-    )  # fmt: skip
+    )
 
 
 def on_transition(job_id: int, to: str) -> None:
@@ -194,9 +199,15 @@ def reprice(job_id: int, price: Decimal, *, provider=None) -> str:
                     "for this image)"
                 )
     LedgerEntry.objects.create(
-        job_id=job_id, user_id=reserve.user_id, kind=Kind.ADJUST, amount=price, delta=change,
-        period=reserve.period, provider=provider, note=f"moved from {_money(held)}",
-    )  # fmt: skip
+        job_id=job_id,
+        user_id=reserve.user_id,
+        kind=Kind.ADJUST,
+        amount=price,
+        delta=change,
+        period=reserve.period,
+        provider=provider,
+        note=f"moved from {_money(held)}",
+    )
     return ""
 
 
@@ -204,9 +215,17 @@ def _add(
     reserve: LedgerEntry, kind: str, *, amount, delta, images=0, note="", provider_id=None
 ) -> bool:
     """Write the entry unless a racing twin (or the opposite ending) got there first."""
-    entry = LedgerEntry(job_id=reserve.job_id, user_id=reserve.user_id, kind=kind, amount=amount,
-                        delta=delta, images=images, period=reserve.period, note=note,
-                        provider_id=provider_id)  # fmt: skip
+    entry = LedgerEntry(
+        job_id=reserve.job_id,
+        user_id=reserve.user_id,
+        kind=kind,
+        amount=amount,
+        delta=delta,
+        images=images,
+        period=reserve.period,
+        note=note,
+        provider_id=provider_id,
+    )
     try:
         with transaction.atomic():  # a savepoint: the caller's transaction goes on
             entry.save()
@@ -225,8 +244,15 @@ def settle(job_id: int, *, note: str = "") -> bool:
     # The provider charged for every image it made, kept or not.
     made = max(1, Image.objects.filter(job_id=job_id).count())
     charged = job.price * made
-    return _add(reserve, Kind.SETTLE, amount=charged, delta=charged - _held(job_id, reserve),
-                images=made - 1, note=note, provider_id=job.provider_id)  # fmt: skip
+    return _add(
+        reserve,
+        Kind.SETTLE,
+        amount=charged,
+        delta=charged - _held(job_id, reserve),
+        images=made - 1,
+        note=note,
+        provider_id=job.provider_id,
+    )
 
 
 def refund(job_id: int, *, note: str = "") -> bool:
@@ -236,8 +262,15 @@ def refund(job_id: int, *, note: str = "") -> bool:
         return False
     job = Job.objects.only("provider_id").get(pk=job_id)
     held = _held(job_id, reserve)
-    return _add(reserve, Kind.REFUND, amount=held, delta=-held, images=-1,
-                note=note, provider_id=job.provider_id)  # fmt: skip
+    return _add(
+        reserve,
+        Kind.REFUND,
+        amount=held,
+        delta=-held,
+        images=-1,
+        note=note,
+        provider_id=job.provider_id,
+    )
 
 
 def hold(job_id: int) -> bool:
@@ -246,8 +279,13 @@ def hold(job_id: int) -> bool:
     if reserve is None or Kind.HOLD in entries or Kind.SETTLE in entries or Kind.REFUND in entries:
         return False
     # Nothing moves: the reservation simply stays until an admin decides.
-    return _add(reserve, Kind.HOLD, amount=_held(job_id, reserve), delta=ZERO,
-                note="answer lost; may be charged")  # fmt: skip
+    return _add(
+        reserve,
+        Kind.HOLD,
+        amount=_held(job_id, reserve),
+        delta=ZERO,
+        note="answer lost; may be charged",
+    )
 
 
 def resolved(job_id: int) -> bool:

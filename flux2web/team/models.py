@@ -16,9 +16,12 @@ class Quota(models.Model):
     replaces it whole. An empty limit means no limit."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="quota",
-    )  # fmt: skip
+    )
     monthly_usd = models.DecimalField(
         "money per month (USD)", max_digits=10, decimal_places=2, null=True, blank=True
     )
@@ -69,15 +72,17 @@ class LedgerEntry(models.Model):
         ordering = ["-at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["job", "kind"], condition=~models.Q(kind="adjust"),
+                fields=["job", "kind"],
+                condition=~models.Q(kind="adjust"),
                 name="ledger_one_kind_per_job",
             ),
             # Charged or refunded, never both, even when two workers race to decide.
             models.UniqueConstraint(
-                fields=["job"], condition=models.Q(kind__in=["settle", "refund"]),
+                fields=["job"],
+                condition=models.Q(kind__in=["settle", "refund"]),
                 name="ledger_one_ending_per_job",
             ),
-        ]  # fmt: skip
+        ]
         indexes = [
             models.Index(fields=["user", "period"], name="ledger_user_period"),
             models.Index(fields=["period", "kind"], name="ledger_period_kind"),
