@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseLocation
 
 
 def render_page(request: HttpRequest, template: str, context: dict, *, partials: dict[str, str]):
@@ -36,17 +36,22 @@ class VaryOnHtmx:
 
 class HtmxMessagesMiddleware:
     """For HTMX requests: messages ride along as an out-of-band swap of the message area,
-    and a redirect becomes a client-side one (htmx would otherwise swap the next page in)."""
+    and a redirect becomes HX-Location (htmx would otherwise swap the next page into the
+    element that asked)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        if not getattr(request, "htmx", False) or "HX-Redirect" in response:
+        if not getattr(request, "htmx", False) or "HX-Location" in response:
             return response
         if response.status_code in (301, 302, 303) and response.has_header("Location"):
-            return HttpResponseClientRedirect(response["Location"])
+            # htmx fetches the next page and swaps it in, pushing its address (radiofeed's
+            # way): no full reload. app.js listens on the document, so nothing needs binding.
+            location = HttpResponseLocation(response["Location"])
+            location.cookies = response.cookies  # e.g. the colour theme just chosen
+            return location
         if response.status_code != 200 or response.streaming:
             return response
         if not response.get("Content-Type", "").startswith("text/html"):

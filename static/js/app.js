@@ -189,25 +189,32 @@
     if (link) show(link);
     else if (box && box.open) box.close();
   });
-  document.addEventListener("DOMContentLoaded", function () {
+  // An address naming an image opens it: on load, and after HTMX brings a page in.
+  function openFromHash() {
     var link = linkForHash();
-    if (link) show(link);
     var box = document.getElementById("lightbox");
-    if (!box) return;
-    box.addEventListener("close", function () {
-      // Closed by Esc or the button: leave the image's address the way Back would.
-      if (history.state && history.state.lightbox) history.back();
-      else if (linkForHash()) history.replaceState(null, "", location.pathname + location.search);
-    });
-    // Swipe on a phone: left for the next image, right for the previous.
-    var startX = null;
-    box.addEventListener("touchstart", function (e) { startX = e.touches[0].clientX; }, { passive: true });
-    box.addEventListener("touchend", function (e) {
-      if (startX === null) return;
-      var dx = e.changedTouches[0].clientX - startX;
-      startX = null;
-      if (Math.abs(dx) > 50) step(dx < 0 ? 1 : -1);
-    });
+    if (link && box && !box.open) show(link);
+  }
+  document.addEventListener("DOMContentLoaded", openFromHash);
+  document.addEventListener("htmx:afterSettle", openFromHash);
+  // Delegated from the document (captured: "close" does not bubble), so a lightbox that
+  // HTMX swapped in works like the one the page loaded with.
+  document.addEventListener("close", function (e) {
+    if (e.target.id !== "lightbox") return;
+    // Closed by Esc or the button: leave the image's address the way Back would.
+    if (history.state && history.state.lightbox) history.back();
+    else if (linkForHash()) history.replaceState(null, "", location.pathname + location.search);
+  }, true);
+  // Swipe on a phone: left for the next image, right for the previous.
+  var startX = null;
+  document.addEventListener("touchstart", function (e) {
+    startX = e.target.closest && e.target.closest("#lightbox") ? e.touches[0].clientX : null;
+  }, { passive: true });
+  document.addEventListener("touchend", function (e) {
+    if (startX === null) return;
+    var dx = e.changedTouches[0].clientX - startX;
+    startX = null;
+    if (Math.abs(dx) > 50) step(dx < 0 ? 1 : -1);
   });
   function csrfToken() {
     var input = document.querySelector("input[name=csrfmiddlewaretoken]");

@@ -1,0 +1,30 @@
+"""A redirect answered to HTMX becomes HX-Location: htmx fetches the next page and swaps
+it in with its address pushed (no full reload, as radiofeed does); a plain request still
+gets the 302."""
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+HX = {"HX-Request": "true"}
+
+
+def test_an_htmx_poll_after_the_session_ended_goes_to_sign_in_without_a_reload(client):
+    response = client.get("/updates", headers=HX)
+    assert response.status_code == 200
+    location = json.loads(response["HX-Location"])
+    assert location["path"].startswith("/accounts/login/?next=/updates")
+    assert "HX-Redirect" not in response
+
+
+def test_a_plain_request_is_still_redirected(client):
+    response = client.get("/updates")
+    assert response.status_code == 302 and "HX-Location" not in response
+
+
+def test_an_htmx_action_that_redirects_keeps_the_cookie_it_set(client, owner, providers):
+    client.force_login(owner)
+    response = client.post("/settings/theme", {"theme": "dark", "next": "/gallery/"}, headers=HX)
+    assert json.loads(response["HX-Location"])["path"] == "/gallery/"
+    assert 'class="theme-dark"' in client.get("/gallery/", headers=HX).content.decode()
