@@ -6,24 +6,19 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from PIL import Image
 
 from flux2web.credentials.services import add_credential
 from flux2web.providers import client_for
 from flux2web.providers.sandbox import DEFAULT_API_KEY, Sandbox, SandboxConfig
 from flux2web.providers.sandbox.wire import KIE_CREATE_LIMIT
-
-ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "correct horse battery staple"
+from tests.helpers import PASSWORD, ROOT, subprocess_env, wait_for
 
 
 def pytest_sessionstart(session):
@@ -88,32 +83,6 @@ def outsider(django_user_model):
 @pytest.fixture
 def staff(django_user_model):
     return django_user_model.objects.create_user("stella", password=PASSWORD, is_staff=True)
-
-
-def database_url_for_subprocess() -> str:
-    """The URL of the test database this process uses, for processes the test starts."""
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    auth = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-    host = db["HOST"] or "localhost"
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgres://{auth}@{host}{port}/{db['NAME']}"
-
-
-def subprocess_env(**overrides) -> dict:
-    """This process's configuration for a child: same database, keys and media folder."""
-    from django.conf import settings
-
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_for_subprocess(),
-        "FLUX2WEB_SECRET_KEY": settings.SECRET_KEY,
-        "FLUX2WEB_ENCRYPTION_KEY": ",".join(settings.ENCRYPTION_KEYS),
-        "FLUX2WEB_DATA_DIR": str(Path(settings.MEDIA_ROOT).parent),
-    }
-    env.update({k: v for k, v in overrides.items() if v is not None})
-    return env
 
 
 class QCluster:
@@ -194,18 +163,6 @@ def start_qcluster(transactional_db, monkeypatch, tmp_path):
     yield start
     for cluster in started:
         cluster.stop()
-
-
-def wait_for(predicate, *, timeout: float = 20, interval: float = 0.1, message=""):
-    """Poll predicate until it returns something truthy; message may be a callable."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    detail = message() if callable(message) else message
-    raise AssertionError(f"timed out after {timeout}s waiting for {detail or predicate}")
 
 
 # The five seeded providers as (name, dialect, where the sandbox serves them).

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image as PILImage
 
 from flux2web.studio.references import public_url, store_upload
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.jobs.factories import finish, make_jobs
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from axes.models import AccessAttempt
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db
 LOGIN = "/accounts/login/"

@@ -10,7 +10,7 @@ from django_q.conf import Conf
 from django_q.tasks import async_task, fetch
 
 from flux2web.core.models import Heartbeat
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 
 TEST_REDIS_URL = (
     os.environ.get("FLUX2WEB_TEST_REDIS_URL") or settings.REDIS_URL or ("redis://127.0.0.1:6379/15")

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from flux2web.credentials.models import ProviderCredential
-from tests.conftest import ROOT, subprocess_env, wait_for
+from tests.helpers import ROOT, subprocess_env, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,7 +9,7 @@ import pytest
 from flux2web.credentials.models import CredentialError, ProviderCredential
 from flux2web.jobs import services
 from flux2web.jobs.models import Job
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db

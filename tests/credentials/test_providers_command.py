@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from flux2web.credentials.models import ProviderCredential
-from tests.conftest import ROOT, subprocess_env
+from tests.helpers import ROOT, subprocess_env
 
 pytestmark = pytest.mark.django_db
 KEY = "sandbox-key"
@@ -184,7 +184,7 @@ class TestReencrypt:
 
     @pytest.fixture
     def secrets(self, sandbox, owner, media):
-        from tests.sharing.conftest import make_collection, make_image, share
+        from tests.sharing.factories import make_collection, make_image, share
 
         add(sandbox, "KIE.ai", "kie", "--hmac-key", "whsec-rotate-me")
         collection = make_collection(owner, [make_image(owner, size=(96, 64))])

@@ -10,7 +10,7 @@ import pytest
 from flux2web.credentials.models import ProviderCredential
 from flux2web.credentials.services import check_credential, register_sandbox
 from flux2web.providers.types import GenerationRequest, Model
-from tests.conftest import ROOT, subprocess_env, wait_for
+from tests.helpers import ROOT, subprocess_env, wait_for
 
 
 def free_port():

@@ -11,8 +11,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from playwright.sync_api import sync_playwright
 
+from tests.e2e.helpers import ARTIFACTS
+
 CHROMIUM = Path(os.environ.get("FLUX2WEB_CHROMIUM", "/usr/bin/chromium"))
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 # What this machine's closed network needs: no background calls home, no sandbox as root.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -23,7 +24,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
 

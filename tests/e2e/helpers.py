@@ -3,6 +3,7 @@
 import io
 import re
 import time
+from pathlib import Path
 
 from django.core.files.base import ContentFile
 from django.test import Client
@@ -12,8 +13,13 @@ from playwright.sync_api import expect
 
 from flux2web.accounts.models import gallery_changed
 from flux2web.jobs.models import Image, Job
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.jobs.factories import make_jobs
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+PHONE = {"width": 390, "height": 844}
 
 
 def use_session(page, live_server, client, user):

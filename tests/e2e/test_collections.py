@@ -11,10 +11,9 @@ from playwright.sync_api import expect
 
 from flux2web.jobs.models import Job
 from flux2web.sharing.models import Collection
-from tests.conftest import wait_for
-from tests.e2e.conftest import ARTIFACTS, PHONE
-from tests.e2e.helpers import png_bytes, use_session
-from tests.sharing.conftest import made
+from tests.e2e.helpers import ARTIFACTS, PHONE, png_bytes, use_session
+from tests.helpers import wait_for
+from tests.sharing.factories import made
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

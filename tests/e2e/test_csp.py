@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
 from tests.e2e.helpers import sign_in, stored_image, use_session
+from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,8 +6,7 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS, PHONE
-from tests.e2e.helpers import batch_of_four, use_session, wait_until
+from tests.e2e.helpers import ARTIFACTS, PHONE, batch_of_four, use_session, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LOADED = (

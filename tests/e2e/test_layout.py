@@ -9,10 +9,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from flux2web.jobs.models import Job
-from tests.e2e.conftest import ARTIFACTS, PHONE
-from tests.e2e.helpers import console_errors, open_studio, use_session
+from tests.e2e.helpers import ARTIFACTS, PHONE, console_errors, open_studio, use_session
 from tests.jobs.factories import make_jobs
-from tests.sharing.conftest import make_collection, make_image, share
+from tests.sharing.factories import make_collection, make_image, share
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

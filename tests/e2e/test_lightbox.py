@@ -9,8 +9,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from flux2web.jobs.models import Job
-from tests.e2e.conftest import ARTIFACTS, PHONE
-from tests.e2e.helpers import batch_of_four, use_session
+from tests.e2e.helpers import ARTIFACTS, PHONE, batch_of_four, use_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TOOLS = ["Download", "Favourite", "Copy prompt", "Remix", "Use as reference",

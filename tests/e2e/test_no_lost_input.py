@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 from flux2web.jobs.models import Job
-from tests.conftest import wait_for
 from tests.e2e.helpers import console_errors, open_studio, png_bytes
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -14,9 +14,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from flux2web.sharing.models import ShareLink
-from tests.e2e.conftest import ARTIFACTS, PHONE
-from tests.e2e.helpers import use_session, wait_until
-from tests.sharing.conftest import make_collection, make_image
+from tests.e2e.helpers import ARTIFACTS, PHONE, use_session, wait_until
+from tests.sharing.factories import make_collection, make_image
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,8 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS, PHONE
-from tests.e2e.helpers import sign_in
+from tests.e2e.helpers import ARTIFACTS, PHONE, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,8 +9,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from flux2web.jobs.models import Job
-from tests.e2e.conftest import ARTIFACTS, PHONE
-from tests.e2e.helpers import png_bytes, sign_in, stored_image, use_session
+from tests.e2e.helpers import ARTIFACTS, PHONE, png_bytes, sign_in, stored_image, use_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,8 +8,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from flux2web.jobs.models import Job
-from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.helpers import use_session
+from tests.e2e.helpers import ARTIFACTS, use_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,9 +5,7 @@ import uuid
 
 import pytest
 
-from flux2web.jobs.models import Job
-
-S = Job.State
+from tests.jobs.factories import S3_KEYS, S3_REGION, s3_storage_options
 
 
 @pytest.fixture(autouse=True)
@@ -17,9 +15,6 @@ def strict_transitions(settings):
 
 
 # ---- S3-compatible storage over real HTTP: moto's standalone server on loopback. -------
-
-S3_REGION = "us-east-1"
-S3_KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
 @pytest.fixture(scope="session")
@@ -37,13 +32,6 @@ def s3_server():
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
-
-
-def s3_storage_options(bucket: str, endpoint: str) -> dict:
-    """What settings.py builds from FLUX2WEB_S3_BUCKET and FLUX2WEB_S3_ENDPOINT_URL."""
-    return {"bucket_name": bucket, "endpoint_url": endpoint, "region_name": S3_REGION,
-            "location": "media", "default_acl": "private", "file_overwrite": False,
-            "querystring_auth": True}  # fmt: skip
 
 
 @pytest.fixture
@@ -66,8 +54,3 @@ def s3_bucket(s3_server, settings, monkeypatch):
     }
     yield client, bucket
     client.close()
-
-
-def s3_worker_env(bucket: str, endpoint: str) -> dict:
-    return {"FLUX2WEB_S3_BUCKET": bucket, "FLUX2WEB_S3_ENDPOINT_URL": endpoint,
-            "FLUX2WEB_S3_REGION": S3_REGION, "FLUX2WEB_S3_PREFIX": "media", **S3_KEYS}  # fmt: skip

@@ -9,7 +9,7 @@ from flux2web.accounts.models import gallery_changed
 from flux2web.jobs import following, mirroring, services
 from flux2web.jobs.models import Image, Job
 from flux2web.providers.types import GenerationRequest, Model
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 
 S = Job.State
 DONE = (*Job.FINAL, S.UNCERTAIN)
@@ -81,3 +81,23 @@ def run_to_the_end(job, *, rounds=200):
             return job
         time.sleep(0.05)
     raise AssertionError(f"job {job.pk} stuck in {job.state}")
+
+
+# ---- S3-compatible storage over real HTTP (the s3_* fixtures in tests/jobs/conftest.py). --
+
+S3_REGION = "us-east-1"
+
+
+S3_KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+def s3_storage_options(bucket: str, endpoint: str) -> dict:
+    """What settings.py builds from FLUX2WEB_S3_BUCKET and FLUX2WEB_S3_ENDPOINT_URL."""
+    return {"bucket_name": bucket, "endpoint_url": endpoint, "region_name": S3_REGION,
+            "location": "media", "default_acl": "private", "file_overwrite": False,
+            "querystring_auth": True}  # fmt: skip
+
+
+def s3_worker_env(bucket: str, endpoint: str) -> dict:
+    return {"FLUX2WEB_S3_BUCKET": bucket, "FLUX2WEB_S3_ENDPOINT_URL": endpoint,
+            "FLUX2WEB_S3_REGION": S3_REGION, "FLUX2WEB_S3_PREFIX": "media", **S3_KEYS}  # fmt: skip

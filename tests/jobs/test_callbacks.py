@@ -8,7 +8,7 @@ import pytest
 
 from flux2web.jobs.models import Job
 from flux2web.providers.kie import sign
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 from tests.jobs.factories import make_jobs, wait_for_state, wait_until_done
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from flux2web.jobs.models import Image, Job
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 from tests.jobs.factories import make_jobs, wait_for_state, wait_until_done
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -14,7 +14,7 @@ from flux2web.credentials.models import ProviderCredential
 from flux2web.credentials.services import set_create_limit
 from flux2web.jobs import services
 from flux2web.jobs.models import Job
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.jobs.factories import make_jobs, wait_until_done
 
 S = Job.State

@@ -94,7 +94,7 @@ def test_a_named_provider_is_not_swapped_for_another(owner, providers, sandbox, 
     sandbox.inject("429", dialect="kie", times=10, retry_after=1)
     (job,) = make_jobs(owner, provider=providers["KIE.ai"], aspect_ratio="1:1")
     cluster()
-    from tests.conftest import wait_for
+    from tests.helpers import wait_for
 
     job = wait_for(lambda: Job.objects.filter(pk=job.pk, attempts=1).first(), timeout=20)
     assert job.state == S.QUEUED

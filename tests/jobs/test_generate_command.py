@@ -16,7 +16,7 @@ from PIL import Image
 from flux2web.jobs.models import Job
 from flux2web.studio import references
 from flux2web.team.models import Quota
-from tests.conftest import ROOT, subprocess_env
+from tests.helpers import ROOT, subprocess_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

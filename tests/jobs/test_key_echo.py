@@ -9,7 +9,7 @@ from flux2web.credentials.models import CredentialError, ProviderCredential
 from flux2web.credentials.services import add_credential
 from flux2web.jobs import following, services
 from flux2web.jobs.models import Job, JobEvent
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db

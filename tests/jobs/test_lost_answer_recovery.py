@@ -12,7 +12,7 @@ from flux2web.jobs.models import Job
 from flux2web.providers.sandbox.wire import callback_body
 from flux2web.providers.types import GenerationRequest, Model
 from flux2web.team.models import LedgerEntry
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 from tests.jobs.factories import make_jobs, run_to_the_end
 
 pytestmark = pytest.mark.django_db

@@ -15,9 +15,8 @@ from django.urls import reverse
 from flux2web.jobs import mirroring, services
 from flux2web.jobs.models import Image, Job
 from flux2web.studio.management.commands.generate import describe
-from tests.conftest import PASSWORD
-from tests.jobs.conftest import s3_worker_env
-from tests.jobs.factories import make_jobs, run_to_the_end, wait_until_done
+from tests.helpers import PASSWORD
+from tests.jobs.factories import make_jobs, run_to_the_end, s3_worker_env, wait_until_done
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from flux2web.core.models import Heartbeat
 from flux2web.jobs.models import Job
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 from tests.jobs.factories import make_jobs, wait_until_done
 
 S = Job.State

@@ -4,7 +4,6 @@ outsider, owner, team admin, staff)."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -12,7 +11,6 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from PIL import Image as PILImage
 
 from flux2web.accounts.models import TeamPolicy
 from flux2web.credentials.models import ProviderCredential
@@ -23,15 +21,8 @@ from flux2web.sharing.models import Collection, ShareLink
 from flux2web.sharing.services import collection_add_images, collection_create
 from flux2web.studio import references
 from flux2web.studio.models import ReferenceUpload
-from tests.conftest import PASSWORD
-
-ROLES = ("anonymous", "outsider", "owner", "team_admin", "staff")
-
-
-def png_bytes(size=(64, 48), format="PNG") -> bytes:
-    out = io.BytesIO()
-    PILImage.new("RGB", size, (200, 80, 40)).save(out, format=format)
-    return out.getvalue()
+from tests.helpers import PASSWORD
+from tests.security.helpers import png_bytes
 
 
 @pytest.fixture

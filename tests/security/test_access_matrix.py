@@ -20,7 +20,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from flux2web.sharing import links
-from tests.security.conftest import ROLES
+from tests.security.helpers import ROLES
 
 pytestmark = pytest.mark.django_db
 

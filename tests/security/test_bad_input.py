@@ -27,7 +27,7 @@ from django.utils import timezone
 from flux2web.credentials.forms import ProviderForm
 from flux2web.jobs.models import Job
 from flux2web.team.models import Quota
-from tests.security.conftest import png_bytes
+from tests.security.helpers import png_bytes
 
 pytestmark = pytest.mark.django_db
 ON_POSTGRESQL = connection.vendor == "postgresql"

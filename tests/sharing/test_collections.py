@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from flux2web.sharing import services
 from flux2web.sharing.models import Collection, CollectionItem
-from tests.sharing.conftest import HX, made
+from tests.sharing.factories import HX, made
 
 pytestmark = pytest.mark.django_db
 V = Collection.Visibility

@@ -8,9 +8,9 @@ from django.utils import timezone
 from flux2web.jobs.models import Job
 from flux2web.sharing import services
 from flux2web.sharing.models import PendingAdd
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 from tests.jobs.factories import wait_until_done
-from tests.sharing.conftest import make_image
+from tests.sharing.factories import make_image
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

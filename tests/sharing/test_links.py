@@ -12,7 +12,7 @@ from flux2web.accounts.models import TeamPolicy
 from flux2web.lib import crypto
 from flux2web.sharing import links
 from flux2web.sharing.models import ShareLink, ShareLinkImage
-from tests.sharing.conftest import make_image, settings_for, share
+from tests.sharing.factories import make_image, settings_for, share
 
 pytestmark = pytest.mark.django_db
 

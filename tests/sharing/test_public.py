@@ -18,7 +18,7 @@ from PIL import Image as PILImage
 from flux2web.jobs.models import Job
 from flux2web.sharing import links
 from flux2web.sharing.models import CollectionItem, ShareLink, ShareVisit
-from tests.sharing.conftest import SECRET_PROMPT, make_collection, make_image, share
+from tests.sharing.factories import SECRET_PROMPT, make_collection, make_image, share
 
 pytestmark = pytest.mark.django_db
 BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15"

@@ -10,7 +10,7 @@ from django.test import Client
 
 from flux2web.accounts.models import TeamPolicy
 from flux2web.sharing.models import Collection, ShareLink
-from tests.sharing.conftest import (
+from tests.sharing.factories import (
     SECRET_PROMPT,
     jpeg_with_metadata,
     make_collection,

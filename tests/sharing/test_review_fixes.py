@@ -13,7 +13,7 @@ from django.test import Client
 from flux2web.accounts.models import TeamPolicy
 from flux2web.jobs.models import Image
 from flux2web.sharing.models import Collection, ShareLink
-from tests.sharing.conftest import make_collection, make_image, share
+from tests.sharing.factories import make_collection, make_image, share
 
 pytestmark = pytest.mark.django_db
 V = Collection.Visibility

@@ -14,7 +14,7 @@ from flux2web.sharing import services
 from flux2web.sharing.models import Collection, PendingAdd
 from flux2web.team.models import LedgerEntry
 from tests.jobs.factories import make_jobs
-from tests.sharing.conftest import HX, made
+from tests.sharing.factories import HX, made
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from PIL import Image
 from flux2web.jobs import services
 from flux2web.jobs.models import Job
 from flux2web.studio.models import ReferenceUpload
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db

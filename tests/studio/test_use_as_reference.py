@@ -5,7 +5,7 @@ import pytest
 
 from flux2web.studio.models import ReferenceUpload
 from tests.jobs.factories import finish, make_jobs
-from tests.sharing.conftest import make_image
+from tests.sharing.factories import make_image
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db
 ACTIONS = ["link", "deactivate", "activate", "make-admin", "unmake-admin"]

@@ -11,7 +11,7 @@ import pytest
 from flux2web.jobs import services
 from flux2web.jobs.models import Job
 from flux2web.team.models import LedgerEntry, Quota
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db
