@@ -36,7 +36,7 @@ def _marker(name: str) -> str:
 
 
 @once
-def _templates_digest() -> str:
+def templates_digest() -> str:
     """Changes when any template does, so a deploy never serves an old shell from Redis."""
     digest = hashlib.sha256()
     for folder in settings.TEMPLATES[0]["DIRS"]:
@@ -63,7 +63,7 @@ def render_with_shell(
         return render_page(request, template, {**context, **slots}, partials=partials)
     who = f"{user.pk}:{user.get_username()}:{user.is_staff}"
     where = f"{request.get_full_path()}:{request.COOKIES.get('theme', '')}:{key}"
-    name = f"{_templates_digest()}:{template}:{who}:{where}"
+    name = f"{templates_digest()}:{template}:{who}:{where}"
     cache_key = "shell:" + hashlib.sha256(name.encode()).hexdigest()
     shell = cache.get(cache_key)
     if shell is None:

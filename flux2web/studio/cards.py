@@ -14,8 +14,10 @@ from html import escape
 
 from django.core.cache import cache
 from django.middleware.csrf import get_token
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.utils.safestring import SafeString, mark_safe
+
+from flux2web.lib.shells import templates_digest
 
 CARD_SECONDS = 3600
 VERSION = "4"  # bump when the card's markup changes
@@ -78,20 +80,24 @@ def render_card(request, job, *, oob=None) -> SafeString:
 NOT_OPTIONS = {"prompt", "reference_urls", "idempotency_key"}
 
 
+def _options_digest(form) -> str:
+    options = form.options
+    parts = [
+        VERSION,
+        [(_fields(c), c.cooling) for c in options.credentials],
+        options.model,
+        sorted((k, v) for k, v in form.initial.items() if k not in NOT_OPTIONS),
+    ]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
 def render_options(form) -> SafeString:
     """The generation form's options, rendered once per (providers, choices, values): the
     catalog decides them, and rendering a dozen widgets was a third of the studio page.
     Only an unbound form is kept; one with errors is rendered afresh."""
     key = None
     if not form.is_bound:
-        options = form.options
-        parts = [
-            VERSION,
-            [(_fields(c), c.cooling) for c in options.credentials],
-            options.model,
-            sorted((k, v) for k, v in form.initial.items() if k not in NOT_OPTIONS),
-        ]
-        key = "studio-options:" + hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+        key = "studio-options:" + _options_digest(form)
         html = cache.get(key)
         if html is not None:
             return mark_safe(html)  # noqa: S308 - rendered template
@@ -101,3 +107,27 @@ def render_options(form) -> SafeString:
     if key:
         cache.set(key, html, CARD_SECONDS)
     return mark_safe(html)  # noqa: S308 - rendered template
+
+
+IDEMPOTENCY, QUOTA = "__compose-key__", "__compose-quota__"
+
+
+def render_compose(request, context: dict) -> SafeString:
+    """The generation form as a plain visit to the studio shows it (nothing typed, no
+    errors, no remix), kept per (person, their collections and default visibility, the
+    options, the templates): widgets and the sharing choices were a fifth of the page.
+    The CSRF token, a fresh idempotency key and the quota line are filled in per visit."""
+    form, extras, user = context["form"], context["extras"], request.user
+    parts = [VERSION, templates_digest(), user.pk, user.collections_token,
+             extras.initial.get("visibility"),
+             _options_digest(form)]  # fmt: skip
+    key = "studio-compose:" + hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    html = cache.get(key)
+    if html is None:
+        form.initial["idempotency_key"] = IDEMPOTENCY
+        kept = {**context, "csrf_token": CSRF, "quota_slot": QUOTA}
+        html = render_to_string("studio/home.html#compose-form", kept, request=request)
+        cache.set(key, html, CARD_SECONDS)
+    quota = get_template("studio/home.html#quota-line").render({"usage": context["usage"]})
+    html = html.replace(CSRF, get_token(request)).replace(IDEMPOTENCY, uuid.uuid4().hex)
+    return mark_safe(html.replace(QUOTA, quota))  # noqa: S308 - rendered template

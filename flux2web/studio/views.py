@@ -29,6 +29,7 @@ from flux2web.lib.redirects import redirect_back
 from flux2web.sharing import services as sharing
 from flux2web.sharing.studio import StudioExtras, family, start_from_image
 from flux2web.studio import again, references
+from flux2web.studio.cards import render_compose
 from flux2web.studio.forms import (
     GenerateForm,
     drop_unsupported,
@@ -204,6 +205,7 @@ def home(request):
         data = {**data, "reference_urls": "\n".join([*urls, *carried])}
     before = parse_id(request.GET.get("before"))
     cards, in_flight = _cards_and_in_flight(request.user, before=before)
+    plain = not data and not extras
     extras = StudioExtras(user=request.user, initial=extras)
     context = {
         **_compose_context(request, _studio_form(request, data), extras, in_flight=len(in_flight)),
@@ -211,6 +213,8 @@ def home(request):
         "older": cards[CARDS_PER_PAGE - 1].pk if len(cards) > CARDS_PER_PAGE else None,
         "refresher": _refresher(request.user, in_flight),
     }
+    if plain and not request.htmx:  # nothing typed or carried in: the form as kept
+        context["compose_html"] = render_compose(request, context)
     return render_page(request, "studio/home.html", context, partials={"older-jobs": "job-page"})
 
 

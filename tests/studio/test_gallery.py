@@ -73,10 +73,13 @@ def test_the_query_count_does_not_grow_with_the_images(signed_in, owner):
     assert ten <= 8
 
 
-def test_infinite_scroll_pages_in_with_htmx(signed_in, owner):
+@pytest.mark.parametrize("search", ["?q=picture", ""], ids=["filtered", "unfiltered"])
+def test_infinite_scroll_pages_in_with_htmx(signed_in, owner, outsider, search):
+    # The unfiltered view runs a statement compiled once per process; both must page alike.
     for n in range(50):
         made(owner, f"picture {n}")
-    html = signed_in.get("/gallery/?q=picture").content.decode()
+    made(outsider, "picture of theirs")
+    html = signed_in.get(f"/gallery/{search}").content.decode()
     assert tiles(html) == 48 and 'hx-trigger="revealed"' in html
     more = html.split('id="gallery-more"')[1].split('hx-get="')[1].split('"')[0]
     page = signed_in.get(
@@ -84,6 +87,7 @@ def test_infinite_scroll_pages_in_with_htmx(signed_in, owner):
     )
     text = page.content.decode()
     assert tiles(text) == 2 and "<html" not in text and 'id="gallery-more"' not in text
+    assert "picture 1<" in text and "picture 0<" in text and "of theirs" not in text
     assert "HX-Target" in page["Vary"]
 
 
