@@ -19,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from flux2web.gallery.forms import GalleryFilters
+from flux2web.gallery.forms import GalleryFilters, provider_choices
 from flux2web.jobs import services
 from flux2web.jobs.models import Image
 from flux2web.lib.headers import stored_file
@@ -74,7 +74,8 @@ def index(request):
         "gallery/index.html",
         context,
         slots=slots,
-        key=f"empty={empty}:collections={user.collections_token}",
+        # The filter form lists the providers: a new or renamed one changes the shell.
+        key=f"empty={empty}:collections={user.collections_token}:{provider_choices()}",
         partials={"gallery-results": "results", "gallery-more": "more"},
     )
 

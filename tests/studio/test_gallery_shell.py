@@ -7,6 +7,7 @@ import re
 import pytest
 from django.test import Client
 
+from flux2web.credentials.services import add_credential
 from flux2web.sharing import services as sharing
 from tests.studio.helpers import made, tiles
 
@@ -95,3 +96,10 @@ def test_a_teammates_collection_open_for_adding_is_offered_at_once_and_gone_when
     assert lightbox_choices(signed_in.get("/gallery/").content.decode()) == ["Mine, renamed"]
     sharing.collection_delete(collection=mine)
     assert lightbox_choices(signed_in.get("/gallery/").content.decode()) == []
+
+
+def test_a_new_provider_is_offered_in_the_kept_filter_form_at_once(signed_in, owner):
+    made(owner, "a heron")
+    assert ">Brand new</option>" not in signed_in.get("/gallery/").content.decode()
+    add_credential(name="Brand new", dialect="kie", base_url="https://api.kie.ai", api_key="k")
+    assert ">Brand new</option>" in signed_in.get("/gallery/").content.decode()
