@@ -147,9 +147,9 @@ TEMPLATES = [
     },
 ]
 
-# Form widgets through Jinja2's copies of Django's widget templates: the same markup, in
-# half the time of Django's engine (the studio renders a dozen widgets; bench/pages.py).
-FORM_RENDERER = "django.forms.renderers.Jinja2"
+# Form widgets through Jinja2's copies of Django's widget templates, falling back to
+# Django's engine for the admin's own (lib/forms.py; bench/pages.py).
+FORM_RENDERER = "flux2web.lib.forms.FormRenderer"
 
 DATABASE_URL = env.str("DATABASE_URL", "")
 if DATABASE_URL:

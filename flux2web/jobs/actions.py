@@ -24,28 +24,38 @@ UPSTREAM_CANCEL_NOTE = (
 
 def cancel_job(*, job_id: int) -> tuple[bool, str]:
     """(cancelled or going to be?, what to tell the person)."""
-    if transition(
-        job_id, from_states=[State.QUEUED], to=State.CANCELLED, message="cancelled before sending"
-    ):
-        return True, "Cancelled before anything was sent to a provider."
-    if transition(
-        job_id, from_states=[State.RUNNING], to=State.CANCELLED, message="cancelled while running"
-    ):
-        return True, f"Cancelled. {UPSTREAM_CANCEL_NOTE}"
-    # A worker holds it and is sending the create: it cannot be called back, so the
-    # worker is asked to stop, and it does so at the first moment it safely can.
-    now = timezone.now()
-    if Job.objects.filter(pk=job_id, state=State.SUBMITTING).update(
-        cancel_requested_at=now, updated_at=now
-    ):
-        add_note(job_id, "cancel asked for while sending")
-        honour_cancel_request(job_id=job_id)  # the worker may have let go of it just now
-        return True, (
-            "Cancelling: it is being sent right now. If the provider has not taken it yet it "
-            f"will not be sent; if it has, it is no longer followed. {UPSTREAM_CANCEL_NOTE}"
-        )
-    state = Job.objects.filter(pk=job_id).values_list("state", flat=True).first()
-    return False, f"A {state} job cannot be cancelled."
+    # A worker may move the job between two of these steps: then look again.
+    for _ in range(3):
+        if transition(
+            job_id,
+            from_states=[State.QUEUED],
+            to=State.CANCELLED,
+            message="cancelled before sending",
+        ):
+            return True, "Cancelled before anything was sent to a provider."
+        if transition(
+            job_id,
+            from_states=[State.RUNNING],
+            to=State.CANCELLED,
+            message="cancelled while running",
+        ):
+            return True, f"Cancelled. {UPSTREAM_CANCEL_NOTE}"
+        # A worker holds it and is sending the create: it cannot be called back, so the
+        # worker is asked to stop, and it does so at the first moment it safely can.
+        now = timezone.now()
+        if Job.objects.filter(pk=job_id, state=State.SUBMITTING).update(
+            cancel_requested_at=now, updated_at=now
+        ):
+            add_note(job_id, "cancel asked for while sending")
+            honour_cancel_request(job_id=job_id)  # the worker may have let go of it just now
+            return True, (
+                "Cancelling: it is being sent right now. If the provider has not taken it yet "
+                f"it will not be sent; if it has, it is no longer followed. {UPSTREAM_CANCEL_NOTE}"
+            )
+        state = Job.objects.filter(pk=job_id).values_list("state", flat=True).first()
+        if state not in states.CANCELLABLE:
+            return False, f"A {state} job cannot be cancelled."
+    return False, "It is changing state right now; try again in a moment."
 
 
 def honour_cancel_request(*, job_id: int) -> bool:

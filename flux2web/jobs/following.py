@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
-from flux2web.jobs import mirroring, queue
+from flux2web.jobs import actions, mirroring, queue
 from flux2web.jobs.models import Image, Job, JobEvent
 from flux2web.jobs.money import ledger
 from flux2web.jobs.submitting import callback_url, poll_delay
@@ -486,7 +486,9 @@ def _recover_lost_answer(job: Job, status: TaskStatus) -> CallbackAnswer:
         f"task {task_id} and {name} confirmed it to our key; following it (nothing was sent "
         "again).",
     )
-    if won:
+    # The person pressed Cancel while it was being sent: they were told it would not be
+    # followed once accepted, so it is not.
+    if won and not actions.honour_cancel_request(job_id=job.pk):
         queue.enqueue(queue.FOLLOW, job.pk)
     return CallbackAnswer(200, "OK")
 

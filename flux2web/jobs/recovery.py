@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from flux2web.jobs import mirroring, queue
+from flux2web.jobs import actions, mirroring, queue
 from flux2web.jobs.dispatch import dispatch_submits
 from flux2web.jobs.models import Image, Job
 from flux2web.jobs.transitions import transition
@@ -38,6 +38,8 @@ def reconcile(*, now=None) -> Counter:
                 message="worker stopped before sending; queued again",
             ):
                 fixed["requeued"] += 1
+                # Cancel was pressed while it was being sent: nothing went out, so now it can.
+                actions.honour_cancel_request(job_id=job_id)
         elif transition(
             job_id,
             from_states=[State.SUBMITTING],

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
-from django_htmx.http import HttpResponseLocation
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseLocation
 
 
 def render_page(request: HttpRequest, template: str, context: dict, *, partials: dict[str, str]):
@@ -44,9 +45,14 @@ class HtmxMessagesMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if not getattr(request, "htmx", False) or "HX-Location" in response:
+        if not getattr(request, "htmx", False) or any(
+            response.has_header(name) for name in ("HX-Location", "HX-Redirect")
+        ):
             return response
         if response.status_code in (301, 302, 303) and response.has_header("Location"):
+            if response["Location"].startswith(resolve_url(settings.LOGIN_URL)):
+                # Signed out: the sign-in page is a page of its own (its body differs).
+                return HttpResponseClientRedirect(response["Location"])
             # htmx fetches the next page and swaps it in, pushing its address (radiofeed's
             # way): no full reload. app.js listens on the document, so nothing needs binding.
             location = HttpResponseLocation(response["Location"])

@@ -30,18 +30,21 @@ SHELL_SECONDS = 3600
 
 
 @once
-def _marker(name: str) -> str:
+def marker(name: str) -> str:
     # Keyed by the secret key, so no text a person types can pose as a marker.
     return "shell-" + salted_hmac("flux2web.lib.shells", name).hexdigest()[:20]
 
 
 @once
-def templates_digest() -> str:
-    """Changes when any template does, so a deploy never serves an old shell from Redis."""
+def code_digest() -> str:
+    """Changes when any template or any of our Python does (markup is built in both), so a
+    deploy never serves an old shell kept in Redis."""
     digest = hashlib.sha256()
-    for folder in settings.TEMPLATES[0]["DIRS"]:
-        for path in sorted(Path(folder).rglob("*.html")):
-            digest.update(path.read_bytes())
+    folders = [*settings.TEMPLATES[0]["DIRS"], Path(__file__).resolve().parent.parent]
+    for folder in folders:
+        for path in sorted(Path(folder).rglob("*")):
+            if path.suffix in (".html", ".py"):
+                digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 
@@ -63,18 +66,18 @@ def render_with_shell(
         return render_page(request, template, {**context, **slots}, partials=partials)
     who = f"{user.pk}:{user.get_username()}:{user.is_staff}"
     where = f"{request.get_full_path()}:{request.COOKIES.get('theme', '')}:{key}"
-    name = f"{templates_digest()}:{template}:{who}:{where}"
+    name = f"{code_digest()}:{template}:{who}:{where}"
     cache_key = "shell:" + hashlib.sha256(name.encode()).hexdigest()
     shell = cache.get(cache_key)
     if shell is None:
-        markers = {name: mark_safe(_marker(name)) for name in slots}  # noqa: S308 - ours
+        markers = {name: mark_safe(marker(name)) for name in slots}  # noqa: S308 - ours
         shell = render_to_string(
-            template, {**context, **markers, "csrf_token": _marker("csrf")}, request=request
+            template, {**context, **markers, "csrf_token": marker("csrf")}, request=request
         )
         cache.set(cache_key, shell, SHELL_SECONDS)
-    html = shell.replace(_marker("csrf"), get_token(request))
+    html = shell.replace(marker("csrf"), get_token(request))
     for name, value in slots.items():
-        html = html.replace(_marker(name), value)
+        html = html.replace(marker(name), value)
     response = HttpResponse(html)
     patch_vary_headers(response, ("HX-Target",))
     return response

@@ -17,11 +17,13 @@ from django.middleware.csrf import get_token
 from django.template.loader import get_template, render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from flux2web.lib.shells import templates_digest
+from flux2web.lib.shells import code_digest, marker
 
 CARD_SECONDS = 3600
 VERSION = "4"  # bump when the card's markup changes
-CSRF, NEXT, KEY = "__card-csrf__", "__card-next__", "__card-key__"
+# Where the per-request parts go; keyed by the secret key, so no text a person types (a
+# collection title, a prompt) can pose as one.
+CSRF, NEXT, KEY = marker("card-csrf"), marker("card-next"), marker("card-key")
 
 
 class _Placeholders:
@@ -109,7 +111,7 @@ def render_options(form) -> SafeString:
     return mark_safe(html)  # noqa: S308 - rendered template
 
 
-IDEMPOTENCY, QUOTA = "__compose-key__", "__compose-quota__"
+IDEMPOTENCY, QUOTA = marker("compose-key"), marker("compose-quota")
 
 
 def render_compose(request, context: dict) -> SafeString:
@@ -118,7 +120,7 @@ def render_compose(request, context: dict) -> SafeString:
     options, the templates): widgets and the sharing choices were a fifth of the page.
     The CSRF token, a fresh idempotency key and the quota line are filled in per visit."""
     form, extras, user = context["form"], context["extras"], request.user
-    parts = [VERSION, templates_digest(), user.pk, user.collections_token,
+    parts = [VERSION, code_digest(), user.pk, user.collections_token,
              extras.initial.get("visibility"),
              _options_digest(form)]  # fmt: skip
     key = "studio-compose:" + hashlib.sha256(repr(parts).encode()).hexdigest()[:32]

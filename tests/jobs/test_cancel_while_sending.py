@@ -3,12 +3,14 @@ Sending included. The create cannot be called back once on the wire, so a Cancel
 then is honoured at the first safe moment: before the call goes out, nothing is sent;
 after the provider took it, it is no longer followed; either way the person is refunded."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db.models import Sum
+from django.utils import timezone
 
-from flux2web.jobs import services, submitting
+from flux2web.jobs import recovery, services, submitting
 from flux2web.jobs.models import Job
 from flux2web.team.models import LedgerEntry
 from tests.jobs.factories import make_jobs
@@ -92,4 +94,20 @@ def test_cancel_pressed_while_sending_a_refused_create_does_not_wait_for_another
 
     job.refresh_from_db()
     assert job.state == S.CANCELLED
+    assert held(owner) == 0
+
+
+def test_a_cancel_asked_while_a_lost_worker_was_sending_is_honoured_when_it_is_recovered(
+    owner, providers, sandbox
+):
+    # The worker died before it chose a provider: nothing went out. Recovery puts the job
+    # back; the person had pressed Cancel, so it is cancelled there and then.
+    (job,) = make_jobs(owner, provider=providers["KIE.ai"], aspect_ratio="1:1")
+    long_ago = timezone.now() - timedelta(hours=1)
+    Job.objects.filter(pk=job.pk).update(state=S.SUBMITTING, claimed_at=long_ago)
+    assert services.cancel_job(job_id=job.pk)[0] is True
+    recovery.reconcile()
+    job.refresh_from_db()
+    assert job.state == S.CANCELLED
+    assert sandbox.snapshot().get("create_requests:kie", 0) == 0
     assert held(owner) == 0
