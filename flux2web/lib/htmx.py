@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode, urlsplit
+
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse
@@ -50,9 +52,12 @@ class HtmxMessagesMiddleware:
         ):
             return response
         if response.status_code in (301, 302, 303) and response.has_header("Location"):
-            if response["Location"].startswith(resolve_url(settings.LOGIN_URL)):
-                # Signed out: the sign-in page is a page of its own (its body differs).
-                return HttpResponseClientRedirect(response["Location"])
+            login = resolve_url(settings.LOGIN_URL)
+            if response["Location"].startswith(login):
+                # Signed out: the sign-in page is a page of its own (its body differs), and
+                # afterwards the person goes back to the page they were on, not to the
+                # address htmx asked (a refresh or an action).
+                return HttpResponseClientRedirect(_login_from(request, login, response))
             # htmx fetches the next page and swaps it in, pushing its address (radiofeed's
             # way): no full reload. app.js listens on the document, so nothing needs binding.
             location = HttpResponseLocation(response["Location"])
@@ -71,6 +76,14 @@ class HtmxMessagesMiddleware:
             )
         )
         return response
+
+
+def _login_from(request: HttpRequest, login: str, response: HttpResponse) -> str:
+    current = urlsplit(request.htmx.current_url or "")
+    if not current.path or current.netloc not in ("", request.get_host()):
+        return response["Location"]
+    page = current.path + (f"?{current.query}" if current.query else "")
+    return f"{login}?{urlencode({'next': page})}"
 
 
 def no_change() -> HttpResponse:

@@ -16,6 +16,15 @@ def test_an_htmx_poll_after_the_session_ended_loads_the_sign_in_page_whole(clien
     assert response["HX-Redirect"].startswith("/accounts/login/?next=/updates")
 
 
+def test_after_signing_in_again_the_person_returns_to_the_page_they_were_on(client):
+    current = "http://testserver/gallery/?q=heron"
+    response = client.get("/updates", headers={**HX, "HX-Current-URL": current})
+    assert response["HX-Redirect"] == "/accounts/login/?next=%2Fgallery%2F%3Fq%3Dheron"
+    # A page on another site is never where it sends them.
+    elsewhere = client.get("/updates", headers={**HX, "HX-Current-URL": "https://evil.test/x"})
+    assert elsewhere["HX-Redirect"].startswith("/accounts/login/?next=/updates")
+
+
 def test_a_plain_request_is_still_redirected(client):
     response = client.get("/updates")
     assert response.status_code == 302 and "HX-Location" not in response
