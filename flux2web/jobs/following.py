@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -26,7 +27,7 @@ from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import actions, mirroring, queue
 from flux2web.jobs.models import Image, Job, JobEvent
 from flux2web.jobs.money import ledger
-from flux2web.jobs.submitting import callback_url, poll_delay
+from flux2web.jobs.submitting import callback_url, fail_job, poll_delay
 from flux2web.jobs.transitions import add_note, call_events, transition
 from flux2web.providers import catalog
 from flux2web.providers.base import SHAPE_ERRORS, CallbacksNotSupported
@@ -265,27 +266,15 @@ def apply_outcome(outcome: Outcome, now, *, enqueue_mirror: bool = True) -> None
 def _poll_failed(job: Job, error: ProviderError, caps, elapsed: float, now) -> None:
     if isinstance(error, TaskUnknown):
         return _task_unknown(job, error, now)
+    fail = partial(
+        fail_job, job.pk, error.error_class, from_states=[State.RUNNING], event=error.message
+    )
     if isinstance(error, NotFound) and now - (job.submitted_at or now) > NOT_FOUND_GRACE:
-        transition(
-            job.pk,
-            from_states=[State.RUNNING],
-            to=State.FAILED,
-            error_class=error.error_class,
-            error_message=f"{job.provider.name} no longer knows task {job.provider_task_id}.",
-            message=error.message,
-        )
+        fail(f"{job.provider.name} no longer knows task {job.provider_task_id}.")
         return
     unreadable = isinstance(error, Unreadable)
     if unreadable and job.unreadable_answers + 1 >= UNREADABLE_LIMIT:
-        transition(
-            job.pk,
-            from_states=[State.RUNNING],
-            to=State.FAILED,
-            error_class=error.error_class,
-            error_message=f"{error.message} ({UNREADABLE_LIMIT} answers in a row from "
-            f"{job.provider.name}).",
-            message=error.message,
-        )
+        fail(f"{error.message} ({UNREADABLE_LIMIT} answers in a row from {job.provider.name}).")
         return
     if elapsed > caps.schedule.give_up_after:
         _give_up(job, caps, now)

@@ -300,13 +300,20 @@ def poll_delay(schedule: catalog.PollSchedule, elapsed: float, callback_sent: bo
 
 
 def fail_job(
-    job_id: int, error_class: str, message: str, *, from_states=(State.SUBMITTING,)
+    job_id: int,
+    error_class: str,
+    message: str,
+    *,
+    from_states=(State.SUBMITTING,),
+    event: str | None = None,
 ) -> bool:
+    """Fail the job with `message` for the person; the event log gets `event` (e.g. the
+    provider's own words) if given, else the same message."""
     return transition(
         job_id,
         from_states=from_states,
         to=State.FAILED,
         error_class=error_class,
         error_message=message,
-        message=message,
+        message=message if event is None else event,
     )
