@@ -105,15 +105,16 @@ def _cards_and_in_flight(user, *, before=None) -> tuple[list[Job], dict[int, str
     for job in rows:
         job.images_in_order = shown[job.pk]
     cards = [job for job in rows if not before or job.pk < before][: CARDS_PER_PAGE + 1]
-    in_flight = {}
-    for job in rows:
-        if job.state in Job.IN_FLIGHT:
-            saved = 0
-            if job.state == Job.State.MIRRORING:
-                saved = sum(1 for i in job.images_in_order if i.status == Image.Status.MIRRORED)
-            progress = "" if job.progress is None else job.progress
-            in_flight[job.pk] = f"{job.state}-{progress}-{saved}"
+    in_flight = {job.pk: _fingerprint(job) for job in rows if job.state in Job.IN_FLIGHT}
     return cards, in_flight
+
+
+def _fingerprint(job: Job) -> str:
+    """What a loaded card shows that can change in flight, as `_fingerprints` reads it."""
+    saved = 0
+    if job.state == Job.State.MIRRORING:
+        saved = sum(1 for i in job.images_in_order if i.status == Image.Status.MIRRORED)
+    return f"{job.state}-{'' if job.progress is None else job.progress}-{saved}"
 
 
 def _fingerprints(user, shown_ids=()) -> dict[int, str]:
@@ -337,6 +338,9 @@ def updates(request):
         .select_related("provider", "requested_provider")
         .prefetch_related("images")
     )
+    # A worker may have moved a job on since the first read: follow what the cards now
+    # show, or a card shown finished would still be polled as in flight.
+    current.update((card.pk, _fingerprint(card)) for card in cards)
     context = {
         "changed": [c for c in cards if c.pk in shown],
         "appeared": sorted((c for c in cards if c.pk not in shown), key=lambda j: -j.pk),

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from flux2web.jobs.models import Job
-from tests.e2e.helpers import console_errors, open_studio, png_bytes
+from tests.e2e.helpers import console_errors, open_studio, png_bytes, wait_until
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -134,7 +134,7 @@ def test_an_uploaded_reference_does_not_stay_on_the_next_job(
     expect(page.locator("#job-list .job-card")).to_have_count(1)
 
     expect(page.locator(".previews li")).to_have_count(0)
-    assert page.evaluate("document.getElementById('id_reference_files').files.length") == 0
+    wait_until(page, "() => document.getElementById('id_reference_files').files.length === 0")
     expect(page.locator("#compose")).to_contain_text("references were cleared")
 
     page.get_by_role("button", name="Generate").click()

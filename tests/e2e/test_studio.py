@@ -9,7 +9,15 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from flux2web.jobs.models import Job
-from tests.e2e.helpers import ARTIFACTS, PHONE, png_bytes, sign_in, stored_image, use_session
+from tests.e2e.helpers import (
+    ARTIFACTS,
+    PHONE,
+    png_bytes,
+    sign_in,
+    stored_image,
+    use_session,
+    wait_until,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,7 +66,7 @@ def test_generate_and_watch_the_card_go_from_queued_to_a_picture(
     states = page.evaluate("window.__states")
     assert states[0] == "queued" and states[-1] == "succeeded", states
     assert "running" in states, states
-    assert page.locator("#refresher[hx-get]").count() == 0  # polling stopped
+    expect(page.locator("#refresher[hx-get]")).to_have_count(0)  # polling stops
     page.screenshot(path=ARTIFACTS / "studio.png", full_page=True)
     card.screenshot(path=ARTIFACTS / "finished-card.png")
 
@@ -135,6 +143,7 @@ def test_find_an_image_in_the_gallery_open_the_lightbox_and_download_a_zip(
     expect(lightbox.locator(".lb-caption")).to_have_text("a walrus on an ice floe")
     page.keyboard.press("ArrowLeft")
     expect(lightbox.locator(".lb-caption")).to_have_text("a walrus asleep in the sun")
+    wait_until(page, "() => document.querySelector('#lightbox img').complete")
     assert page.evaluate("document.querySelector('#lightbox img').naturalWidth") == 320
     page.keyboard.press("Escape")
     expect(lightbox).to_be_hidden()

@@ -46,6 +46,29 @@ def test_an_unchanged_refresh_is_a_204_and_a_change_comes_back_out_of_band(signe
     assert "every 2s" not in html  # nothing in flight: the refresher stops
 
 
+def test_a_job_that_finishes_while_the_refresh_is_answered_stops_the_refresher_with_it(
+    signed_in, owner, monkeypatch
+):
+    # The worker stores the last image between the refresh's two reads: the card comes
+    # back finished, so the refresher must not keep following it as if still in flight.
+    from flux2web.studio import views
+
+    job = make_jobs(owner)[0]
+    url = refresher_url(signed_in.get("/").content.decode())
+    Job.objects.filter(pk=job.pk).update(state=Job.State.MIRRORING)
+    read_states = views._fingerprints
+
+    def then_the_worker_finishes(*args, **kwargs):
+        states = read_states(*args, **kwargs)
+        finish(job)
+        return states
+
+    monkeypatch.setattr(views, "_fingerprints", then_the_worker_finishes)
+    html = signed_in.get(url, headers=HX).content.decode()
+    assert 'data-state="succeeded"' in html
+    assert "every 2s" not in html
+
+
 def test_the_refresher_is_absent_when_nothing_is_in_flight(signed_in, owner):
     finish(make_jobs(owner)[0])
     html = signed_in.get("/").content.decode()
