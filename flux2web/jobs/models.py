@@ -407,8 +407,10 @@ class ImageQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """What a person may see: their own images and the team-visible ones of others
-        (one team per site, so every active member is a teammate)."""
-        return self.shown().filter(models.Q(owner=user) | models.Q(team_visible=True))
+        (one team per site, so every active member is a teammate; a former member's work
+        leaves the team with them, as on the team gallery and /media/)."""
+        teams = models.Q(team_visible=True, owner__is_active=True)
+        return self.shown().filter(models.Q(owner=user) | teams)
 
 
 class Image(models.Model):

@@ -8,9 +8,10 @@ from __future__ import annotations
 import logging
 import re
 
-# The whole part after /s/ (readable slug and token): up to the next slash, space, quote,
-# query or fragment.
-SHARE_KEY = re.compile(r"(/s/)[^/\s?#\"']+")
+# The whole part after /s/ (readable slug and token) up to the next slash or line end.
+# Spaces, quotes and "?" stop nothing: a decoded path may hold them before the token, and
+# an access line losing " HTTP" after a bare key is a fair price.
+SHARE_KEY = re.compile(r"(/s/)[^/\n]+")
 
 
 def redact(text: str) -> str:

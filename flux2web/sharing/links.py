@@ -288,6 +288,8 @@ def dead_reason(link: ShareLink, *, now: datetime | None = None, policy=None) ->
     latest = latest_expiry(link.created_at, policy)
     if latest and latest <= now:
         return "expired (the team's longest expiry)"
+    if link.expires_at is None and not policy.link_never_allowed:
+        return "the team now requires an expiry date: edit the link to set one"
     if policy.link_password_required and not link.password_hash:
         return "the team now requires a password: edit the link to set one"
     return ""

@@ -3,6 +3,7 @@ image and download, each authorised by the link for that image and that size."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import re
@@ -40,7 +41,8 @@ CSP = (
 SIZES = ("thumb", "web", "original")
 # What reading or re-encoding a stored file can raise: gone, truncated, not an image.
 UNREADABLE = (OSError, ValueError, SyntaxError, PILImage.DecompressionBombError)
-PASSWORD_TRIES = 10
+PASSWORD_TRIES = 10  # per link and client
+LINK_PASSWORD_TRIES = 50  # per link, from every client together
 PASSWORD_WINDOW = 15 * 60
 SESSION_KEY = "share_unlocked"
 # Link previewers and crawlers: served the page (for the preview) but never counted.
@@ -217,18 +219,18 @@ def _password_form(request, link, key, *, error="", status=200):
 def unlock(request, link, key):
     if not link.password_hash:
         return redirect(f"/s/{key}/", permanent=False)
-    throttle = _Throttle(link, request)
-    if throttle.blocked():
-        minutes = throttle.wait_minutes()
-        error = f"Too many tries; wait {minutes} minute{'s' if minutes != 1 else ''}."
-        return _password_form(request, link, key, error=error, status=429)
     password = request.POST.get("password", "")
     if not password:
         return _password_form(request, link, key, error="Enter the password.", status=400)
+    throttle = _Throttle(link, request)
+    if not throttle.take():
+        minutes = throttle.wait_minutes()
+        error = f"Too many tries; wait {minutes} minute{'s' if minutes != 1 else ''}."
+        return _password_form(request, link, key, error=error, status=429)
     if not links.check_link_password(link, password[:1000]):
-        throttle.failed()
         links.record_failed_password(link)
         return _password_form(request, link, key, error="That password is not right.", status=403)
+    throttle.give_back()
     unlocked = dict(request.session.get(SESSION_KEY, {}))
     unlocked[str(link.pk)] = link.version
     request.session[SESSION_KEY] = unlocked
@@ -238,28 +240,44 @@ def unlock(request, link, key):
 
 
 class _Throttle:
-    """Failed passwords per link and client (an IPv6 client by its /64; behind the proxy,
-    the address the proxy saw): one client cannot guess on, and guests elsewhere, or
-    behind the same address on other links, are not locked out."""
+    """Password tries per link and client (an IPv6 client by its /64; behind the proxy,
+    the address the proxy saw), so one client cannot guess on while guests elsewhere are
+    not locked out; and per link from everyone, a ceiling for a guesser who keeps changing
+    address. A try is counted before the password is checked, so tries sent at once
+    cannot slip in together under the limit; a right password gives its try back."""
 
     def __init__(self, link, request):
         who = hashlib.sha256(f"{settings.SECRET_KEY}:{throttle_key(request)}".encode())
-        base = f"share:pw:{link.pk}:{who.hexdigest()[:24]}"
-        self.count_key, self.start_key = f"{base}:n", f"{base}:t"
+        base = f"share:pw:{link.pk}"
+        self.windows = [
+            (f"{base}:{who.hexdigest()[:24]}", PASSWORD_TRIES),
+            (f"{base}:everyone", LINK_PASSWORD_TRIES),
+        ]
+        self.taken: list[str] = []
+        self.full: str | None = None
 
-    def blocked(self) -> bool:
-        return (cache.get(self.count_key) or 0) >= PASSWORD_TRIES
+    def take(self) -> bool:
+        """Count this try in every window; False (and the try is not made) when one is full."""
+        for key, limit in self.windows:
+            cache.add(f"{key}:t", time.time(), PASSWORD_WINDOW)
+            cache.add(f"{key}:n", 0, PASSWORD_WINDOW)
+            try:
+                tries = cache.incr(f"{key}:n")
+            except ValueError:  # the window ended between add and incr
+                cache.set(f"{key}:n", tries := 1, PASSWORD_WINDOW)
+            self.taken.append(key)
+            if tries > limit:
+                self.full = key
+                return False
+        return True
 
-    def failed(self) -> None:
-        cache.add(self.start_key, time.time(), PASSWORD_WINDOW)
-        cache.add(self.count_key, 0, PASSWORD_WINDOW)
-        try:
-            cache.incr(self.count_key)
-        except ValueError:  # expired between add and incr
-            cache.set(self.count_key, 1, PASSWORD_WINDOW)
+    def give_back(self) -> None:
+        for key in self.taken:
+            with contextlib.suppress(ValueError):  # the window has ended anyway
+                cache.decr(f"{key}:n")
 
     def wait_minutes(self) -> int:
-        started = cache.get(self.start_key) or time.time()
+        started = cache.get(f"{self.full}:t") or time.time()
         return max(1, math.ceil((started + PASSWORD_WINDOW - time.time()) / 60))
 
 
@@ -309,11 +327,15 @@ def image(request, link, key, image_id, size):
             return gone(request)
         response = HttpResponse(data, content_type=content_type)
     else:
+        try:
+            stored = default_storage.open(name, "rb")
+        except UNREADABLE:  # the file went missing since the image was stored
+            return gone(request)
         if download and counts(request, link):
             links.record_download(link)
         extension = name.rsplit(".", 1)[-1]
         response = FileResponse(
-            default_storage.open(name, "rb"),
+            stored,
             content_type=content_type,
             as_attachment=download,
             filename=download_name(link, found.pk, extension),

@@ -129,7 +129,7 @@ def family(*, job: Job, user) -> dict:
         Job.objects.visible()
         .filter(remix_of__job=job)
         # Someone else's remix shows once one of its images is visible to the team.
-        .filter(Q(owner=user) | Q(images__team_visible=True))
+        .filter(Q(owner=user) | Q(images__team_visible=True, owner__is_active=True))
         .distinct()
         .select_related("owner")
         .order_by("-id")[:50]
