@@ -359,6 +359,13 @@ BOTS = [
     "TelegramBot (like TwitterBot)", "LinkedInBot/1.0 (compatible; Mozilla/5.0)",
     "Mozilla/5.0 (Windows NT 6.1; WOW64) SkypeUriPreview Preview/0.5",
     "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Mozilla/5.0 (Linux; Android 11) Chrome/99.0 Mobile Safari/537.36 (compatible; "
+    "Google-PageRenderer; +https://developers.google.com/+/web/snippet/)",
+    "Viber/15.0.0.1 CFNetwork/1220.1 Darwin/20.3.0",
+    "Rocket.Chat/6.5.0",
+    "Go-http-client/1.1",
+    "okhttp/4.9.0",
+    "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
 ]  # fmt: skip
 
 
