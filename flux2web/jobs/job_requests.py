@@ -121,6 +121,8 @@ def _new_jobs(owner, spec: JobSpec, price: Decimal, key: str, *, first: int) -> 
             seed=secrets.randbelow(catalog.SEED_MAX + 1) if spec.random_seed else request.seed,
             seed_random=spec.random_seed,
             prompt_upsampling=request.prompt_upsampling,
+            nsfw_checker=request.nsfw_checker,
+            route=request.route,
             reference_urls=list(request.reference_urls),
             requested_provider=spec.provider,
             price=price,

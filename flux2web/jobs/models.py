@@ -148,6 +148,8 @@ class Job(models.Model):
     # "rerun with the same seed" keeps it.
     seed_random = models.BooleanField(default=False)
     prompt_upsampling = models.BooleanField(default=False)
+    nsfw_checker = models.BooleanField("NSFW checker", default=False)
+    route = models.CharField("Apixo routing", max_length=10, blank=True)
     reference_urls = models.JSONField(default=list, blank=True)
     requested_provider = models.ForeignKey(
         ProviderCredential,
@@ -339,6 +341,8 @@ class Job(models.Model):
             resolution=self.resolution or None,
             seed=self.seed,
             prompt_upsampling=self.prompt_upsampling,
+            nsfw_checker=self.nsfw_checker,
+            route=self.route,
             reference_urls=tuple(self.reference_urls),
             callback_url=callback_url,
         )

@@ -15,6 +15,8 @@ def initial_from_job(job) -> dict:
         "resolution": job.resolution,
         "seed": "" if job.seed_random else (job.seed or ""),
         "prompt_upsampling": "on" if job.prompt_upsampling else "",
+        "nsfw_checker": "on" if job.nsfw_checker else "",
+        "route": job.route,
         "reference_urls": "\n".join(job.reference_urls),
         "count": 1,
     }

@@ -30,12 +30,17 @@ def check_spec(spec: JobSpec) -> list[catalog.Problem]:
 
 
 def reference_rule(spec: JobSpec) -> ReferenceRule:
-    """The strictest reference rule among the providers this request may go to."""
+    """The strictest reference rule among the providers this request may go to: a
+    provider pausing now (a rate limit) counts, since it may be back when the job is sent."""
     model = spec.request.model
     formats: set[str] | None = None
     max_bytes = settings.MAX_IMAGE_BYTES
     who = []
-    for credential in candidates(model, spec.provider):
+    if spec.provider is None:
+        may_take = ProviderCredential.objects.enabled().by_priority()
+    else:
+        may_take = [spec.provider] if spec.provider.enabled else []
+    for credential in (c for c in may_take if c.offers(model)):
         caps = catalog.capabilities(credential.dialect, model)
         if caps is None or not (caps.ref_formats or caps.ref_max_bytes):
             continue

@@ -154,7 +154,7 @@ def _wait_for_room(job: Job, wait: float, credential: ProviderCredential) -> str
         dispatched_at=None,
         provider=None,
         message=f"{credential.name} takes {catalog.limit_words(credential.create_limit)}, "
-        f"all sent; sending at {timezone.localtime(when):%H:%M:%State.%f}"[:-3],
+        f"all sent; sending at {timezone.localtime(when):%H:%M:%S.%f}"[:-3],
     )
     return "waiting for room"
 
@@ -169,7 +169,7 @@ def _try_provider(
     to remember, or None when this provider cannot take the request (at all, or now:
     then `full` says when it can)."""
     caps = catalog.capabilities(credential.dialect, job.model)
-    request = job.generation_request(callback_url=callback_url(job) if caps.callbacks else None)
+    request = job.generation_request(callback_url=caps.callback_for(callback_url(job)))
     problems = caps.validate(request, provider=credential.name)
     if problems:
         why = "; ".join(str(p) for p in problems)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from urllib.parse import quote
 
 from flux2web.providers import catalog
@@ -13,6 +12,7 @@ from flux2web.providers.base import (
     from_seconds,
     json_body,
     missing_task_id,
+    percent,
 )
 from flux2web.providers.transport import Response
 from flux2web.providers.types import (
@@ -97,9 +97,7 @@ class ApimartClient(DialectClient):
             raise NotFound(f"The provider has no record of task {task_id}.", raw=body)
         provider_state = str(data.get("status") or "")
         state = STATES.get(provider_state.lower(), TaskState.RUNNING)
-        progress = data.get("progress")
-        finite = isinstance(progress, int | float) and math.isfinite(progress)
-        progress = max(0, min(100, int(progress))) if finite else None
+        progress = percent(data.get("progress"))
         finished = from_seconds(data.get("completed"))
         common = {
             "task_id": str(data.get("id") or task_id),

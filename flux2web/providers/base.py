@@ -151,6 +151,27 @@ def valid_time(value: Any, *, millis: bool) -> bool:
     return (from_millis(value) if millis else from_seconds(value)) is not None
 
 
+def percent(value: Any) -> int | None:
+    """A provider's progress as 0-100, or None. APIMart sends 0-100; KIE's record sometimes
+    carries one, as a number or a string, and a fraction like "0.45" is read as 45 %."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(number):
+        return None
+    if 0 < number < 1 or (isinstance(value, str) and "." in value and number <= 1):
+        number *= 100
+    return max(0, min(100, int(number)))
+
+
+# A proxy in front of the vendor lost the vendor's answer (502) or stopped waiting for it
+# (504); 503 means the request was not taken, and is refused like any outage.
+GATEWAY_LOST = (502, 504)
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -252,6 +273,15 @@ class DialectClient:
             raise Ambiguous(
                 f"The provider answered HTTP {response.status} with a body that is not JSON; "
                 "it may have accepted the task.",
+                http_status=response.status,
+                raw=response.text,
+            )
+        if response.status in GATEWAY_LOST and not isinstance(response.body, dict):
+            # A proxy's own page, not the vendor's answer: the create may have reached the
+            # vendor and been accepted (and charged) before the proxy gave up on it.
+            raise Ambiguous(
+                f"A gateway answered HTTP {response.status} instead of the provider; "
+                "the provider may have accepted the task.",
                 http_status=response.status,
                 raw=response.text,
             )

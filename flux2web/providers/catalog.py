@@ -6,6 +6,7 @@ choice is marked as ours.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -110,13 +111,29 @@ class Capabilities:
     size_range: tuple[int, int] | None = None
     seed: bool = False
     upsampling: bool = False
+    nsfw_checker: bool = False
+    routes: tuple[str, ...] = ()
     callbacks: bool = False
+    # The vendor documents its callback address as "a public HTTPS URL".
+    https_callbacks: bool = False
     signed_callbacks: bool = False
     default_ratio: str | None = "1:1"
     # What the vendor fetches as a reference image: these types only (empty: any image we
     # can read ourselves), up to this size each (None: our own download limit).
     ref_formats: tuple[str, ...] = ()
     ref_max_bytes: int | None = None
+
+    def callback_for(self, url: str | None) -> str | None:
+        """The callback address to send, or None to follow the task by polling alone. A
+        vendor that takes only a public HTTPS address never gets a public plain-http one;
+        an address on this machine or network is only reachable by a stand-in that lives
+        there (the sandbox), which takes it."""
+        if not url or not self.callbacks:
+            return None
+        parts = urlsplit(url)
+        if not self.https_callbacks or parts.scheme == "https" or _local(parts.hostname):
+            return url
+        return None
 
     def wire_model(self, request: GenerationRequest) -> str:
         return self.image_model if request.is_image_to_image else self.text_model
@@ -185,6 +202,18 @@ class Capabilities:
                 Problem("prompt_upsampling", f"{who} does not offer prompt upsampling.")
             )
 
+        if request.nsfw_checker and not self.nsfw_checker:
+            problems.append(Problem("nsfw_checker", f"{who} has no NSFW checker to switch on."))
+        if request.route and request.route not in self.routes:
+            problems.append(
+                Problem(
+                    "route",
+                    f"Routing {request.route!r} is not offered by {who}; leave it on Auto."
+                    if not self.routes
+                    else f"Routing {request.route!r} is not offered by {who}; choose "
+                    f"{' or '.join(self.routes)}.",
+                )
+            )
         problems += self._reference_problems(request, who)
         return problems
 
@@ -298,6 +327,16 @@ TYPE_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "i
 # The file extension we store each image type under.
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 
+
+def _local(host: str | None) -> bool:
+    if not host or host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return not ipaddress.ip_address(host.strip("[]")).is_global
+    except ValueError:  # a name: taken as public
+        return False
+
+
 # Default prices per image in USD; an admin overrides them per credential. Apixo's page
 # says $0.05-0.13 per image; within that band pro costs less than flex, 2K more than 1K.
 PRO_PRICES = {"1K": Decimal("0.05"), "2K": Decimal("0.08")}
@@ -320,9 +359,14 @@ def _kie(model: Model, text_model: str, image_model: str, prices) -> Capabilitie
         prices=prices,
         callbacks=True,
         signed_callbacks=True,
+        nsfw_checker=True,
         ref_formats=WEB_IMAGE_TYPES,
         ref_max_bytes=REF_MAX_BYTES,
     )
+
+
+# Apixo's `provider` field: which upstream it routes to ("auto" is its default, sent as "").
+APIXO_ROUTES = ("value", "official")
 
 
 def _apixo(model: Model, prices) -> Capabilities:
@@ -341,6 +385,8 @@ def _apixo(model: Model, prices) -> Capabilities:
         prices=prices,
         typical_seconds=25,
         callbacks=True,
+        https_callbacks=True,
+        routes=APIXO_ROUTES,
         ref_formats=WEB_IMAGE_TYPES,
         ref_max_bytes=REF_MAX_BYTES,
     )
@@ -403,6 +449,7 @@ DIALECTS: dict[str, Dialect] = {
                 seed=True,
                 upsampling=True,
                 callbacks=True,
+                https_callbacks=True,
                 default_ratio=None,
             ),
         },

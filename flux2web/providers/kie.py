@@ -19,6 +19,7 @@ from flux2web.providers.base import (
     json_body,
     missing_task_id,
     parse_json_bytes,
+    percent,
     result_urls_from_json,
     valid_time,
 )
@@ -112,6 +113,8 @@ class KieClient(DialectClient):
         }
         if request.reference_urls:
             data["input_urls"] = list(request.reference_urls)
+        if request.nsfw_checker:
+            data["nsfw_checker"] = True
         return data
 
     def error(self, response: Response, body: dict) -> ProviderError:
@@ -198,7 +201,7 @@ class KieClient(DialectClient):
         return TaskStatus(
             task_id=task_id,
             state=state,
-            progress=100 if state is TaskState.SUCCEEDED else None,
+            progress=100 if state is TaskState.SUCCEEDED else percent(data.get("progress")),
             results=images(urls),
             provider_state=provider_state,
             finished_at=finished if state.is_final else None,

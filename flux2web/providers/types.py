@@ -25,6 +25,11 @@ class GenerationRequest:
     resolution: str | None = None
     seed: int | None = None
     prompt_upsampling: bool = False
+    # KIE's optional safety check of the result (`input.nsfw_checker`, off by default).
+    nsfw_checker: bool = False
+    # Apixo's routing strategy (its top-level `provider`): "" for its default (auto),
+    # "value" or "official".
+    route: str = ""
     reference_urls: tuple[str, ...] = ()
     callback_url: str | None = None
 

@@ -115,6 +115,9 @@ class GenerateForm(forms.Form):
     resolution = forms.CharField(label="Resolution", required=False, widget=forms.Select)
     seed = forms.IntegerField(label="Seed", required=False, min_value=0, max_value=catalog.SEED_MAX)
     prompt_upsampling = forms.BooleanField(label="Prompt upsampling", required=False)
+    nsfw_checker = forms.BooleanField(label="NSFW checker", required=False)
+    # Plain text behind a select, like the ratio: the catalog names a value not offered.
+    route = forms.CharField(label="Routing", required=False, widget=forms.Select)
     reference_urls = forms.CharField(
         label="Reference image URLs",
         required=False,
@@ -147,6 +150,8 @@ class GenerateForm(forms.Form):
         blank = "Custom size" if caps and caps.size_range else "Provider default"
         f["aspect_ratio"].widget.choices = [("", blank)] + [(r, _ratio_label(r)) for r in ratios]
         f["resolution"].widget.choices = [(r, r) for r in caps.resolutions] if caps else []
+        routes = caps.routes if caps else ()
+        f["route"].widget.choices = [("", "Auto")] + [(r, r.capitalize()) for r in routes]
         if caps and caps.size_range:
             low, high = caps.size_range
             for name in ("width", "height"):
@@ -168,6 +173,8 @@ class GenerateForm(forms.Form):
             shown |= {"width", "height"} if caps.size_range else set()
             shown |= {"seed"} if caps.seed else set()
             shown |= {"prompt_upsampling"} if caps.upsampling else set()
+            shown |= {"nsfw_checker"} if caps.nsfw_checker else set()
+            shown |= {"route"} if caps.routes else set()
         return [
             f"{self.fields[name].label}: {message}"
             for name, errors in self.errors.items()
@@ -217,6 +224,10 @@ class GenerateForm(forms.Form):
             keep["seed"] = data.get("seed", "")
         if caps.upsampling:
             keep["prompt_upsampling"] = data.get("prompt_upsampling") in ("on", "true", "1")
+        if caps.nsfw_checker:
+            keep["nsfw_checker"] = data.get("nsfw_checker") in ("on", "true", "1")
+        if caps.routes:
+            keep["route"] = data.get("route") if data.get("route") in caps.routes else ""
         return keep
 
     # ---- Validation: the catalog decides, field by field. ---------------------------
@@ -270,6 +281,8 @@ class GenerateForm(forms.Form):
             resolution=data.get("resolution") or None,
             seed=data.get("seed"),
             prompt_upsampling=bool(data.get("prompt_upsampling")),
+            nsfw_checker=bool(data.get("nsfw_checker")),
+            route=data.get("route") or "",
             reference_urls=tuple(urls),
         )
         spec = services.JobSpec(
@@ -322,6 +335,10 @@ def drop_unsupported(data, options: Options):
         drop("seed", who + " takes no seed; seed {value} was dropped.")
     if not caps.upsampling:
         drop("prompt_upsampling", who + " has no prompt upsampling; it was left off.")
+    if not caps.nsfw_checker:
+        drop("nsfw_checker", who + " has no NSFW checker; it was left off.")
+    if not caps.routes and data.get("route") in catalog.APIXO_ROUTES:
+        drop("route", who + " has no routing choice; {value} routing was dropped.")
     sizes = [data.get("width"), data.get("height")]
     if (
         not caps.size_range

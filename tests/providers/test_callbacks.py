@@ -177,17 +177,20 @@ def test_the_sandbox_sends_a_signed_kie_callback(make_client, sandbox, receiver)
     assert status.results
 
 
-def test_the_sandbox_sends_apixo_failure_callbacks_with_code_400(make_client, receiver):
+def test_apixo_failure_callbacks_read_the_same_in_either_documented_shape(make_client, receiver):
     url = f"http://127.0.0.1:{receiver.server_address[1]}/cb"
-    make_client("apixo").create(
-        GenerationRequest(
-            model=Model.FLEX, prompt="x [sandbox:content_violation]", callback_url=url
-        )
+    request = GenerationRequest(
+        model=Model.FLEX, prompt="x [sandbox:content_violation]", callback_url=url
     )
-    headers, body = receiver.received.get(timeout=10)
-    assert json.loads(body)["code"] == 400
-    status = make_client("apixo").parse_callback(body, headers)
-    assert status.error_class is ErrorClass.CONTENT_POLICY
+    make_client("apixo").create(request)
+    make_client("apixo").create(request)
+    codes = set()
+    for _ in range(2):
+        headers, body = receiver.received.get(timeout=10)
+        codes.add(json.loads(body)["code"])
+        status = make_client("apixo").parse_callback(body, headers)
+        assert status.error_class is ErrorClass.CONTENT_POLICY
+    assert codes == {200, 400}
 
 
 def test_a_missed_callback_can_be_simulated(make_client, sandbox, receiver):

@@ -82,9 +82,11 @@ def test_the_key_never_reaches_a_repr_an_error_or_a_log(caplog):
         assert SECRET not in text
 
 
-def test_a_create_answered_with_html_by_a_proxy_is_not_a_task():
+def test_a_create_answered_with_a_proxys_unavailable_page_is_not_a_task():
+    # 503: the request was not taken. (A 502 or 504 page may hide an accepted task:
+    # tests/providers/test_vendor_review.py.)
     def handler(request):
-        return httpx.Response(502, text="<html>Bad gateway</html>")
+        return httpx.Response(503, text="<html>Service unavailable</html>")
 
     client = client_for("apimart", base_url="https://api.example", api_key="k",
                         http_transport=httpx.MockTransport(handler))  # fmt: skip

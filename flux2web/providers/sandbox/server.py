@@ -33,6 +33,8 @@ from flux2web.providers.sandbox.wire import (
     FAULT_ANSWERS,
     FAULT_TAG,
     KIE_CREATE_LIMIT,
+    KIE_REF_FORMATS,
+    KIE_REF_MAX_BYTES,
     RECORD_INFO_NULL,
     TASK_FAULTS,
     VALIDATORS,
@@ -58,7 +60,8 @@ class SandboxConfig:
     url_ttl: float = 24 * 3600
     hmac_key: str = ""
     slow_seconds: float = 3.0
-    callback_attempts: int = 3
+    # One delivery and up to 3 retries, as Apixo documents.
+    callback_attempts: int = 4
     # Refuse an unknown key by repeating it ("Invalid API key provided: <key>").
     echo_key: bool = False
     # (tasks, seconds) per account on the KIE mounts, as KIE documents; None for no limit.
@@ -66,6 +69,10 @@ class SandboxConfig:
     # Seconds before each API answer (create, status), as a real vendor's round trip
     # takes; bench/pipeline.py --scale-out uses it so workers, not the cores, set the pace.
     latency: float = 0.0
+
+
+# Task faults that end a task without an image.
+FAILING = {"content_violation", "sensitive_content", "fail", "insufficient_credits", "cancelled"}
 
 
 @dataclass
@@ -102,7 +109,7 @@ class Task:
             return "pending", fraction
         if fraction < 1 or not self.refs_checked.is_set():
             return "running", min(fraction, 0.99)
-        if self.ref_error or self.faults & {"content_violation", "fail", "insufficient_credits"}:
+        if self.ref_error or self.faults & FAILING:
             return "fail", 1.0
         return "success", 1.0
 
@@ -111,7 +118,9 @@ class Task:
             return "INPUT_IMAGE_ERROR", self.ref_error
         if "insufficient_credits" in self.faults:
             return "INSUFFICIENT_CREDITS", "Insufficient credits to run this task"
-        if "content_violation" in self.faults:
+        if "sensitive_content" in self.faults and self.dialect == "apixo":
+            return "SensitiveContentDetected", "Sensitive content detected in the input"
+        if self.faults & {"content_violation", "sensitive_content"}:
             if self.dialect in ("apixo", "apimart"):
                 return "CONTENT_VIOLATION", "Content does not meet safety guidelines"
             return "400", "The prompt was flagged as sensitive content by the safety system."
@@ -283,9 +292,12 @@ class Sandbox:
                     )
                     response.raise_for_status()
                     with Image.open(io.BytesIO(response.content)) as image:
-                        size = image.size
+                        size, kind = image.size, image.format
                 except (httpx.HTTPError, OSError) as exc:
                     task.ref_error = f"Could not download input image {number}: {exc}"
+                    return
+                if kie_family(task.mount) and (refused := _kie_refuses(response.content, kind)):
+                    task.ref_error = f"Input image {number} {refused}"
                     return
                 if number == 1 and task.body.get("_auto_ratio"):
                     task.width, task.height = fit_auto(size)
@@ -325,7 +337,10 @@ class Sandbox:
 
     # Files.
     def file_url(self, host: str, task: Task) -> tuple[str, int]:
-        expires = math.ceil(time.time() + self.config.url_ttl)
+        """A signed link to the task's image, dying url_ttl after the task completed (as
+        APIMart's expires_at = completed + 86400, and KIE's 24 h): reading the status
+        again hands out the same link, not a fresh one."""
+        expires = int(task.created + task.duration) + math.ceil(self.config.url_ttl)
         path = f"/files/{task.id}/1.png"
         sig = self._file_sig(path, expires)
         return f"http://{host}{path}?expires={expires}&sig={sig}", expires
@@ -350,6 +365,15 @@ class Sandbox:
         if task.png is None:
             task.png = render_png(task)
         return task.png
+
+
+def _kie_refuses(content: bytes, kind: str | None) -> str:
+    """KIE takes JPEG, PNG or WEBP references of at most 10 MB each."""
+    if kind not in KIE_REF_FORMATS:
+        return f"is {kind or 'not an image'}; only JPEG, PNG or WEBP are accepted"
+    if len(content) > KIE_REF_MAX_BYTES:
+        return "is larger than 10 MB"
+    return ""
 
 
 # ---- HTTP plumbing. --------------------------------------------------------------------
@@ -439,10 +463,11 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         if fault in FAULT_ANSWERS:
             status, message = FAULT_ANSWERS[fault]
-            headers = {"Retry-After": str(retry_after if retry_after is not None else 1)}
-            self._json(
-                *error_answer(mount, status, message), headers=headers if fault == "429" else None
-            )
+            headers = None
+            # KIE documents no Retry-After; the others say when (1 s unless told).
+            if fault == "429" and (retry_after is not None or not kie_family(mount)):
+                headers = {"Retry-After": str(retry_after if retry_after is not None else 1)}
+            self._json(*error_answer(mount, status, message), headers=headers)
             return True
         return False
 
@@ -471,6 +496,9 @@ class _Handler(BaseHTTPRequestHandler):
             "400",
             "403_content",
             "403_key",
+            "505",
+            "413",
+            "422",
             "500",
             "401_echo",
             "slow",

@@ -30,11 +30,25 @@ CREATE_FAULTS = {
     "400",
     "403_content",
     "403_key",
+    "505",
+    "413",
+    "422",
 }
-TASK_FAULTS = {"content_violation", "fail", "never", "no_callback", "insufficient_credits"}
+TASK_FAULTS = {
+    "content_violation",
+    "sensitive_content",
+    "fail",
+    "never",
+    "no_callback",
+    "insufficient_credits",
+    "cancelled",
+}
 # KIE's documented create limit: 20 new tasks per 10 s per account, the rest refused (429).
 KIE_CREATE_LIMIT = (20, 10.0)
 KIE_MOUNTS = ("kie", "apikley")
+# KIE's reference images: JPEG, PNG or WEBP, at most 10 MB each.
+KIE_REF_FORMATS = ("JPEG", "PNG", "WEBP")
+KIE_REF_MAX_BYTES = 10 * 1024 * 1024
 # What KIE answers about a task it does not know (its Get Task Details page; also live).
 RECORD_INFO_NULL = {"code": 422, "msg": "recordInfo is null", "data": None}
 # Status answers a careless provider might give: times out of range or not numbers at all,
@@ -110,6 +124,8 @@ def validate_kie(body: dict, *, strict: bool) -> dict:
     callback = body.get("callBackUrl")
     if callback is not None and not _is_url(callback):
         raise Invalid("callBackUrl must be a URL")
+    if "nsfw_checker" in data and not isinstance(data["nsfw_checker"], bool):
+        raise Invalid("input.nsfw_checker must be a boolean")
     size = OUTPUT_SIZES[("1:1" if ratio == "auto" else ratio, resolution)]
     return {
         "model": model,
@@ -182,6 +198,8 @@ def validate_apixo(body: dict) -> dict:
     callback = body.get("callback_url")
     if request_type == "callback" and not _is_url(callback):
         raise Invalid("callback_url is required for callback mode", status=400)
+    if body.get("provider", "auto") not in ("auto", "value", "official"):
+        raise Invalid("provider must be auto, value or official", status=400)
     data = body.get("input")
     if not isinstance(data, dict):
         raise Invalid("input is required", status=400)
@@ -314,6 +332,11 @@ FAULT_ANSWERS = {
     # permission". Same status, two meanings: only the words tell them apart.
     "403_content": (403, "Content violates policy"),
     "403_key": (403, "API key lacks permission"),
+    # KIE: a feature switched off for the account; LiangXin (new-api): a body too large,
+    # and the upstream model's own validation.
+    "505": (505, "This feature is currently disabled"),
+    "413": (413, "Request body too large"),
+    "422": (422, "Upstream validation failed: input.prompt is not acceptable"),
 }
 
 
@@ -335,7 +358,7 @@ def status_answer(task: Task, sandbox: Sandbox, host: str) -> dict:
     done_at = task.created + task.duration
     if task.dialect == "apimart":
         return {"code": 200, "data": _apimart_data(task, sandbox, host, phase, fraction, done_at)}
-    data = _kie_family_data(task, sandbox, host, phase, done_at)
+    data = _kie_family_data(task, sandbox, host, phase, done_at, fraction)
     if task.dialect == "apixo":
         return {"code": 200, "message": "success", "data": data}
     # KIE says "msg", LiangXin "message" in its examples; clients must read either.
@@ -347,7 +370,7 @@ def _param(task) -> str:
     return task.param_json
 
 
-def _kie_family_data(task, sandbox, host, phase, done_at) -> dict:
+def _kie_family_data(task, sandbox, host, phase, done_at, fraction=1.0) -> dict:
     if task.dialect == "apixo":
         state = {
             "pending": "pending",
@@ -373,18 +396,33 @@ def _kie_family_data(task, sandbox, host, phase, done_at) -> dict:
                 "updateTime": _ms(time.time()),
             }
         )
+    if task.dialect == "kie" and phase == "running" and task.number % 2:
+        # "sometimes progress": some records carry one, as a fraction in a string.
+        data["progress"] = f"{min(fraction, 0.99):.2f}"
     if phase == "success":
         url, _ = sandbox.file_url(host, task)
         data["resultJson"] = json.dumps({"resultUrls": [url]})
         data["completeTime"] = _ms(done_at)
         data["costTime"] = _ms(task.duration)
+        if task.dialect == "kie":
+            data["creditsConsumed"] = 8
     elif phase == "fail":
         data["failCode"], data["failMsg"] = task.failure()
         data["completeTime"] = _ms(done_at)
+        if task.dialect == "kie":
+            # failCode "may be a number, a string or null".
+            data["failCode"] = _code_as(data["failCode"], task.number % 3)
     _spoil(task, data, "completeTime")
     if "deep_result" in task.faults and phase == "success":
         data["resultJson"] = "[" * DEEP + "]" * DEEP
     return data
+
+
+def _code_as(code: str, form: int):
+    """A numeric failCode as a number, a string or null; a word (INSUFFICIENT_CREDITS) stays."""
+    if not code.isdigit():
+        return code
+    return (int(code), code, None)[form]
 
 
 def _spoil(task: Task, data: dict, time_field: str) -> None:
@@ -419,6 +457,9 @@ def _apimart_data(task, sandbox, host, phase, fraction, done_at) -> dict:
         }
         data["completed"] = int(done_at)
         data["actual_time"] = round(task.duration)
+    elif phase == "fail" and "cancelled" in task.faults:
+        data["status"] = "cancelled"
+        data["completed"] = int(done_at)
     elif phase == "fail":
         code, message = task.failure()
         data["error"] = {"code": code, "message": message}
@@ -433,6 +474,9 @@ def callback_body(task: Task, sandbox: Sandbox) -> dict:
     data = _kie_family_data(task, sandbox, host, phase, task.created + task.duration)
     if task.dialect == "apixo":
         if data["state"] == "failed":
+            # The flux-2 page says 400 / "failed", the webhooks page 200 / "success".
+            if task.number % 2:
+                return {"code": 200, "message": "success", "data": data}
             return {"code": 400, "message": "failed", "data": data}
         return {"code": 200, "message": "success", "data": data}
     if task.dialect != "kie":

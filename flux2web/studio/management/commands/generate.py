@@ -40,6 +40,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int)
         parser.add_argument("--upsample", action="store_true", help="Prompt upsampling.")
         parser.add_argument(
+            "--nsfw-checker", action="store_true", help="KIE's NSFW checker of the result."
+        )
+        parser.add_argument(
+            "--route", default="", help="Apixo's routing: value or official (default: auto)."
+        )
+        parser.add_argument(
             "--ref",
             action="append",
             default=[],
@@ -146,6 +152,8 @@ class Command(BaseCommand):
             resolution=o["resolution"],
             seed=o["seed"],
             prompt_upsampling=o["upsample"],
+            nsfw_checker=o["nsfw_checker"],
+            route=o["route"],
             reference_urls=tuple(refs),
         )
 
