@@ -24,7 +24,7 @@ from flux2web.providers.types import (
     TaskState,
     ValidationFailed,
 )
-from tests.providers.helpers import follow
+from tests.providers.helpers import follow, gateway_page
 
 FOX = GenerationRequest(model=Model.PRO, prompt="a fox in the snow [sandbox:no_callback]")
 
@@ -303,45 +303,18 @@ def test_a_callback_refused_every_time_is_delivered_once_and_retried_three_times
 # ---- A proxy's page instead of the vendor's answer to a create. ---------------------------
 
 
-class _Gateway(BaseHTTPRequestHandler):
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.server.creates += 1
-        body = f"<html><body><h1>{self.server.status}</h1></body></html>".encode()
-        self.send_response(self.server.status)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def gateway():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Gateway)
-    server.creates = 0
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
 @pytest.mark.parametrize("status", [502, 504])
-def test_a_gateways_page_in_answer_to_a_create_may_hide_an_accepted_task(gateway, status):
-    gateway.status = status
-    url = f"http://127.0.0.1:{gateway.server_address[1]}"
-    client = client_for("kie", base_url=url, api_key="k" * 20)
-    with client, pytest.raises(Ambiguous) as caught:
-        client.create(FOX)
+def test_a_gateways_page_in_answer_to_a_create_may_hide_an_accepted_task(status):
+    with gateway_page(status) as gateway:
+        client = client_for("kie", base_url=gateway.url, api_key="k" * 20)
+        with client, pytest.raises(Ambiguous) as caught:
+            client.create(FOX)
     assert caught.value.accepted_maybe and gateway.creates == 1
 
 
-def test_a_503_page_is_an_outage_another_provider_may_cover(gateway):
-    gateway.status = 503
-    url = f"http://127.0.0.1:{gateway.server_address[1]}"
-    client = client_for("kie", base_url=url, api_key="k" * 20)
-    with client, pytest.raises(ProviderFailure) as caught:
-        client.create(FOX)
+def test_a_503_page_is_an_outage_another_provider_may_cover():
+    with gateway_page(503) as gateway:
+        client = client_for("kie", base_url=gateway.url, api_key="k" * 20)
+        with client, pytest.raises(ProviderFailure) as caught:
+            client.create(FOX)
     assert caught.value.refused_before_acceptance

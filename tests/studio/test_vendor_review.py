@@ -3,9 +3,7 @@ the wire, a plain-http callback never reaches a vendor that takes only HTTPS, a 
 reaches KIE through Auto, and the "waiting for room" note is readable."""
 
 import re
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.utils import timezone
@@ -15,6 +13,7 @@ from flux2web.credentials.services import add_credential, set_create_limit
 from flux2web.jobs import services
 from flux2web.jobs.models import Job
 from tests.jobs.factories import make_jobs
+from tests.providers.helpers import gateway_page
 
 pytestmark = pytest.mark.django_db
 
@@ -113,37 +112,14 @@ def test_waiting_for_room_names_a_readable_time(owner, providers, sandbox):
     assert re.search(r"all sent; sending at \d\d:\d\d:\d\d\.\d{3}$", message), message
 
 
-class _Gateway502(BaseHTTPRequestHandler):
-    """A KIE clone behind a proxy that took the create and lost the answer."""
-
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.server.creates += 1
-        body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
-        self.send_response(502)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 def test_a_create_a_gateway_lost_is_held_not_sent_to_a_second_provider(owner, providers, sandbox):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Gateway502)
-    server.creates = 0
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with gateway_page(502) as server:
         add_credential(
             name="Proxied KIE", dialect="kie", priority=1, api_key="proxied-key-123456",
-            base_url=f"http://127.0.0.1:{server.server_address[1]}",
+            base_url=server.url,
         )  # fmt: skip
         (job,) = make_jobs(owner, prompt="an owl", aspect_ratio="1:1")
         outcome = services.submit_job(job_id=job.pk)
-    finally:
-        server.shutdown()
-        server.server_close()
     job.refresh_from_db()
     others = sum(v for k, v in sandbox.snapshot().items() if k.startswith("tasks_created:"))
     assert (outcome, job.state, server.creates, others) == ("uncertain", "uncertain", 1, 0)
