@@ -17,7 +17,7 @@ def callback(request, job_id: int, secret: str):
     length = (request.headers.get("Content-Length") or "0").strip()
     if not (length.isascii() and length.isdigit()):
         return JsonResponse({"ok": False, "message": "Bad Content-Length."}, status=400)
-    if int(length) > MAX_CALLBACK_BYTES:
+    if len(length) > 9 or int(length) > MAX_CALLBACK_BYTES:
         return JsonResponse({"ok": False, "message": "Body too large."}, status=413)
     answer = receive_callback(
         job_id=job_id, secret=secret, body=request.body, headers=request.headers

@@ -79,7 +79,10 @@ class HtmxMessagesMiddleware:
 
 
 def _login_from(request: HttpRequest, login: str, response: HttpResponse) -> str:
-    current = urlsplit(request.htmx.current_url or "")
+    try:
+        current = urlsplit(request.htmx.current_url or "")
+    except ValueError:  # a header no browser sends ("http://[")
+        return response["Location"]
     if not current.path or current.netloc not in ("", request.get_host()):
         return response["Location"]
     page = current.path + (f"?{current.query}" if current.query else "")

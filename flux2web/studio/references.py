@@ -78,7 +78,10 @@ def check_image(upload) -> tuple[str, int, int, bytes]:
     if kind not in FORMATS:
         if kind not in CONVERTIBLE:
             raise ValidationError(f"{name} is a {kind} image; upload PNG, JPEG or WebP.")
-        data, kind = _as_png(data, name, kind), "PNG"
+        try:
+            data, kind = _as_png(data, name, kind), "PNG"
+        except (OSError, ValueError):  # verify() passed, but the pixels stop short
+            raise ValidationError(f"{name} is a damaged {kind} image we cannot read.") from None
     if len(data) > REF_MAX_BYTES:
         raise ValidationError(
             f"{name} is {len(data) / (1024 * 1024):.1f} MB; KIE.ai and Apixo take reference "

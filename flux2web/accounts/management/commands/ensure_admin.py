@@ -3,7 +3,8 @@
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -16,6 +17,12 @@ class Command(BaseCommand):
         User = get_user_model()
         if User.objects.filter(is_superuser=True).exists():
             return
+        try:
+            User.username_validator(username)
+        except ValidationError as exc:
+            raise CommandError(f"--username {username!r}: {' '.join(exc.messages)}") from None
+        if not username or len(username) > User._meta.get_field("username").max_length:
+            raise CommandError("--username must have 1 to 150 characters.")
         password = secrets.token_urlsafe(12)
         User.objects.create_superuser(username=username, email="", password=password)
         # The only place this password ever appears; it is stored hashed.

@@ -32,6 +32,8 @@ def read_secret(value: str | None, path: str | None, what: str) -> str | None:
         return Path(path).read_text().strip()
     except OSError as exc:
         raise CommandError(f"Cannot read the {what} from {path}: {exc.strerror}.") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{path} is not a text file; put the {what} alone in one.") from None
 
 
 def _lines(exc: ValidationError) -> str:

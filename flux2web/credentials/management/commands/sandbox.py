@@ -54,7 +54,10 @@ class Command(BaseCommand):
             hmac_key=hmac_key,
             create_limit=self._limit(create_limit),
         )
-        sandbox = Sandbox(host, port, config)
+        try:
+            sandbox = Sandbox(host, port, config)
+        except (OSError, OverflowError) as exc:  # a port out of range, a host unknown or taken
+            raise CommandError(f"Cannot listen on {host}:{port}: {exc}.") from None
         if register:
             for credential in register_sandbox(sandbox.url, api_key=sorted(keys)[0]):
                 self.stdout.write(f"Registered {credential.name} at {credential.base_url}")

@@ -135,6 +135,8 @@ class Command(BaseCommand):
                 lines = Path(path).read_text().splitlines()
             except OSError as exc:
                 raise CommandError(f"Cannot read prompts from {path}: {exc.strerror}.") from None
+            except UnicodeDecodeError:
+                raise CommandError(f"{path} is not a text file of prompts.") from None
             prompts += [
                 ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")
             ]
