@@ -158,7 +158,7 @@ def percent(value: Any) -> int | None:
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # nonsense is ignored, never fatal
         return None
     if not math.isfinite(number):
         return None
@@ -167,9 +167,10 @@ def percent(value: Any) -> int | None:
     return max(0, min(100, int(number)))
 
 
-# A proxy in front of the vendor lost the vendor's answer (502) or stopped waiting for it
-# (504); 503 means the request was not taken, and is refused like any outage.
-GATEWAY_LOST = (502, 504)
+# A proxy in front of the vendor lost the vendor's answer (502; Cloudflare's 520) or
+# stopped waiting for it (504; Cloudflare's 524). 503 and 521-523 say the request never
+# reached the vendor, and are refused like any outage.
+GATEWAY_LOST = (502, 504, 520, 524)
 
 
 def _is_number(value: Any) -> bool:

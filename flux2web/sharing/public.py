@@ -52,7 +52,7 @@ BOTS = re.compile(
     r"googleother|google-inspectiontool|curl/|wget/|python-requests|httpx|"
     # The fediverse and other previewers: a post with a link makes every instance fetch it.
     r"mastodon|pleroma|akkoma|misskey|iframely|bluesky|bsky|cardyb|applebot|bingbot|tumblr|"
-    r"w3c_validator|w3c-checklink|google-pagerenderer|viber|rocket\.chat|kakaotalk|snapchat|"
+    r"w3c_validator|w3c-checklink|google-pagerenderer|kakaotalk-scrap|"
     # Scripts, not people.
     r"go-http-client|okhttp|node-fetch|axios/|java/|libwww-perl",
     re.IGNORECASE,

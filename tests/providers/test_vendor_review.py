@@ -112,7 +112,8 @@ def test_a_plain_http_callback_goes_only_where_the_vendor_takes_it(dialect, url,
 @pytest.mark.parametrize(
     ("value", "read"),
     [(40, 40), ("40", 40), ("0.45", 45), (0.5, 50), (1, 1), ("1.0", 100), (250, 100),
-     (-3, 0), ("soon", None), (None, None), (True, None), (float("nan"), None)],
+     (-3, 0), ("soon", None), (None, None), (True, None), (float("nan"), None),
+     (10**400, None)],
 )  # fmt: skip
 def test_a_providers_progress_is_read_as_a_percentage(value, read):
     assert percent(value) == read
@@ -303,7 +304,7 @@ def test_a_callback_refused_every_time_is_delivered_once_and_retried_three_times
 # ---- A proxy's page instead of the vendor's answer to a create. ---------------------------
 
 
-@pytest.mark.parametrize("status", [502, 504])
+@pytest.mark.parametrize("status", [502, 504, 520, 524])
 def test_a_gateways_page_in_answer_to_a_create_may_hide_an_accepted_task(status):
     with gateway_page(status) as gateway:
         client = client_for("kie", base_url=gateway.url, api_key="k" * 20)
@@ -312,8 +313,9 @@ def test_a_gateways_page_in_answer_to_a_create_may_hide_an_accepted_task(status)
     assert caught.value.accepted_maybe and gateway.creates == 1
 
 
-def test_a_503_page_is_an_outage_another_provider_may_cover():
-    with gateway_page(503) as gateway:
+@pytest.mark.parametrize("status", [503, 522])
+def test_a_page_saying_the_vendor_was_not_reached_is_an_outage_auto_moves_past(status):
+    with gateway_page(status) as gateway:
         client = client_for("kie", base_url=gateway.url, api_key="k" * 20)
         with client, pytest.raises(ProviderFailure) as caught:
             client.create(FOX)

@@ -361,12 +361,31 @@ BOTS = [
     "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
     "Mozilla/5.0 (Linux; Android 11) Chrome/99.0 Mobile Safari/537.36 (compatible; "
     "Google-PageRenderer; +https://developers.google.com/+/web/snippet/)",
-    "Viber/15.0.0.1 CFNetwork/1220.1 Darwin/20.3.0",
-    "Rocket.Chat/6.5.0",
+    "facebookexternalhit/1.1;kakaotalk-scrap/1.0; +https://devtalk.kakao.com/",
+    "Mozilla/5.0 (compatible; Snap URL Preview Service; bot; snapchat; "
+    "https://developers.snap.com/robots)",
     "Go-http-client/1.1",
     "okhttp/4.9.0",
     "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
 ]  # fmt: skip
+
+
+IN_APP_BROWSERS = [
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Mobile/15E148 KAKAOTALK 10.4.5",
+    "Mozilla/5.0 (Linux; Android 13; SM-S911N) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0 Mobile Safari/537.36;KAKAOTALK 2410450",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Mobile/15E148 Snapchat/12.60.0.44 (like Safari/8617.1.17.10.9)",
+]
+
+
+@pytest.mark.parametrize("agent", IN_APP_BROWSERS)
+def test_a_person_in_a_chat_apps_own_browser_is_a_visitor(owner, collection, agent):
+    link, path = share(owner, collection=collection)
+    Client(HTTP_USER_AGENT=agent).get(path)
+    link.refresh_from_db()
+    assert link.views == 1
 
 
 def test_views_and_unique_visitors_count_people_not_preview_bots(owner, collection):

@@ -340,7 +340,7 @@ class Sandbox:
         """A signed link to the task's image, dying url_ttl after the task completed (as
         APIMart's expires_at = completed + 86400, and KIE's 24 h): reading the status
         again hands out the same link, not a fresh one."""
-        expires = int(task.created + task.duration) + math.ceil(self.config.url_ttl)
+        expires = math.ceil(task.created + task.duration) + math.ceil(self.config.url_ttl)
         path = f"/files/{task.id}/1.png"
         sig = self._file_sig(path, expires)
         return f"http://{host}{path}?expires={expires}&sig={sig}", expires

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from typing import TYPE_CHECKING, Any
@@ -455,15 +456,15 @@ def _apimart_data(task, sandbox, host, phase, fraction, done_at) -> dict:
         data["result"] = {
             "images": [{"url": url if task.number % 2 else [url], "expires_at": expires}]
         }
-        data["completed"] = int(done_at)
+        data["completed"] = math.ceil(done_at)
         data["actual_time"] = round(task.duration)
     elif phase == "fail" and "cancelled" in task.faults:
         data["status"] = "cancelled"
-        data["completed"] = int(done_at)
+        data["completed"] = math.ceil(done_at)
     elif phase == "fail":
         code, message = task.failure()
         data["error"] = {"code": code, "message": message}
-        data["completed"] = int(done_at)
+        data["completed"] = math.ceil(done_at)
     _spoil(task, data, "completed")
     return data
 

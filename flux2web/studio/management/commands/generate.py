@@ -155,7 +155,7 @@ class Command(BaseCommand):
             seed=o["seed"],
             prompt_upsampling=o["upsample"],
             nsfw_checker=o["nsfw_checker"],
-            route=o["route"],
+            route="" if o["route"].lower() == "auto" else o["route"].lower(),
             reference_urls=tuple(refs),
         )
 
