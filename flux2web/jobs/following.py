@@ -270,8 +270,9 @@ def _poll_failed(job: Job, error: ProviderError, caps, elapsed: float, now) -> N
         fail_job, job.pk, error.error_class, from_states=[State.RUNNING], event=error.message
     )
     if isinstance(error, NotFound) and now - (job.submitted_at or now) > NOT_FOUND_GRACE:
-        fail(f"{job.provider.name} no longer knows task {job.provider_task_id}.")
-        return
+        # Accepted a minute ago and now unknown: as with KIE's "recordInfo is null", it
+        # may have been charged, so the money is held rather than refunded.
+        return _task_unknown(job, error, now)
     unreadable = isinstance(error, Unreadable)
     if unreadable and job.unreadable_answers + 1 >= UNREADABLE_LIMIT:
         fail(f"{error.message} ({UNREADABLE_LIMIT} answers in a row from {job.provider.name}).")
@@ -295,7 +296,7 @@ def _poll_failed(job: Job, error: ProviderError, caps, elapsed: float, now) -> N
     )
 
 
-def _task_unknown(job: Job, error: TaskUnknown, now) -> None:
+def _task_unknown(job: Job, error: NotFound, now) -> None:
     """The provider says it has no record of the task. Polling it for 15 minutes would
     change nothing; failing it would refund a task that may have been charged. So: ask
     once more, and if it still does not know it, hold the money for an admin to decide."""

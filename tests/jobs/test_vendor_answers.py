@@ -2,7 +2,10 @@
 KIE's forgotten tasks and used-up key caps, Apixo's two 403s, its 400 detail and tasks
 failing for want of credit."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from flux2web.credentials.models import CredentialError, ProviderCredential
 from flux2web.jobs import following, services
@@ -156,3 +159,20 @@ class TestApixo:
         owner.save()
         client.force_login(owner)
         assert "Apixo is switched off:" in client.get("/").content.decode()
+
+
+@pytest.mark.parametrize("name", ["Apixo", "APIMart", "LiangXin"])
+def test_a_task_another_vendor_forgets_after_a_minute_is_held_like_kies(
+    owner, providers, sandbox, name
+):
+    (job,) = make_jobs(owner, prompt="a heron [sandbox:never]", provider=providers[name])
+    assert services.submit_job(job_id=job.pk) == "submitted"
+    sandbox.tasks.clear()  # its status page now answers 404
+    Job.objects.filter(pk=job.pk).update(submitted_at=timezone.now() - timedelta(seconds=90))
+    following.poll_due(job_ids=[job.pk], due_only=False)
+    job.refresh_from_db()
+    assert job.state == S.RUNNING and "asking once more" in events(job)
+    following.poll_due(job_ids=[job.pk], due_only=False)
+    job.refresh_from_db()
+    assert job.state == S.UNCERTAIN and job.error_class == ErrorClass.NOT_FOUND
+    assert kinds(job) == [K.HOLD, K.RESERVE]  # may have been charged: an admin decides
