@@ -369,6 +369,12 @@ def _kie(model: Model, text_model: str, image_model: str, prices) -> Capabilitie
 APIXO_ROUTES = ("value", "official")
 
 
+def route_choice(value: str | None) -> str:
+    """A routing as typed, as the request carries it: Apixo's default, auto, is ""."""
+    value = (value or "").strip().lower()
+    return "" if value == "auto" else value
+
+
 def _apixo(model: Model, prices) -> Capabilities:
     return Capabilities(
         dialect="apixo",

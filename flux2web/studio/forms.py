@@ -282,7 +282,7 @@ class GenerateForm(forms.Form):
             seed=data.get("seed"),
             prompt_upsampling=bool(data.get("prompt_upsampling")),
             nsfw_checker=bool(data.get("nsfw_checker")),
-            route=_route(data.get("route")),
+            route=catalog.route_choice(data.get("route")),
             reference_urls=tuple(urls),
         )
         spec = services.JobSpec(
@@ -313,12 +313,6 @@ class GenerateForm(forms.Form):
             base=base_url,
             placeholder=UPLOAD_PLACEHOLDER.format(""),
         )
-
-
-def _route(value) -> str:
-    """Apixo's routing as sent: its default, auto, is not sent at all."""
-    value = (value or "").strip().lower()
-    return "" if value == "auto" else value
 
 
 def drop_unsupported(data, options: Options):

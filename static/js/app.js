@@ -313,11 +313,6 @@
       } else el.value = value;
     });
   }
-  // A refresh that htmx queued on a refresher since replaced would ask with the old
-  // fingerprints and could land after a newer answer: the new refresher asks instead.
-  document.addEventListener("htmx:beforeRequest", function (e) {
-    if (e.detail.elt.id === "refresher" && !e.detail.elt.isConnected) e.preventDefault();
-  });
   var restore = null;
   document.addEventListener("htmx:beforeRequest", function (e) {
     var elt = e.detail.elt;

@@ -181,3 +181,10 @@ def test_an_upload_link_of_ours_is_taken_and_only_its_owner_gets_it_renewed(
         call_command("generate", "--user", "oscar", "--prompt", "a fox", "--ref", expired)
     assert caught.value.returncode == 2
     assert Job.objects.count() == 1
+
+
+@pytest.mark.parametrize(("typed", "kept"), [("Official", "official"), ("auto", ""), ("", "")])
+def test_apixos_routing_from_the_command_line(owner, providers, typed, kept):
+    call_command("generate", "--user", "olivia", "--prompt", "a fox", "--provider", "Apixo",
+                 "--route", typed, stdout=io.StringIO())  # fmt: skip
+    assert Job.objects.get().route == kept

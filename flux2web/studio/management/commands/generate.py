@@ -16,7 +16,7 @@ from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import following, mirroring, poller, services
 from flux2web.jobs.models import Job
 from flux2web.lib.addresses import url_syntax_problem
-from flux2web.providers.catalog import Problem
+from flux2web.providers.catalog import Problem, route_choice
 from flux2web.providers.types import GenerationRequest, Model
 from flux2web.studio import references
 
@@ -155,7 +155,7 @@ class Command(BaseCommand):
             seed=o["seed"],
             prompt_upsampling=o["upsample"],
             nsfw_checker=o["nsfw_checker"],
-            route="" if o["route"].lower() == "auto" else o["route"].lower(),
+            route=route_choice(o["route"]),
             reference_urls=tuple(refs),
         )
 
