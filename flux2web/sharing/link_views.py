@@ -44,8 +44,9 @@ def _rows(request, queryset, *, addresses: bool):
 
 
 def _collection_for(request, collection_id) -> Collection:
-    """The owner's collection (admins may look at anyone's); anyone else gets a 404."""
-    collection = Collection.objects.filter(pk=collection_id).first()
+    """The owner's collection; admins may also look at a teammate's team-visible one. A
+    private collection is the same 404 to an admin as to anyone else."""
+    collection = Collection.objects.for_user(request.user).filter(pk=collection_id).first()
     if collection is None or (collection.owner_id != request.user.pk and not request.user.is_admin):
         raise Http404("No such collection.")
     return collection

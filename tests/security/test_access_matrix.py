@@ -300,7 +300,7 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     "share:collection_sharing": (
         Route(
             expect(
-                members=get_post(404, 404), owner=get_post(200, 400), team_admin=get_post(200, 302)
+                members=get_post(404, 404), owner=get_post(200, 400), team_admin=get_post(404, 404)
             ),
             collection_id,
             "private",
@@ -313,9 +313,17 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
             "team can view",
         ),
     ),
-    "share:revoke_all": Route(
-        expect(members=post_only(404), owner=post_only(302), team_admin=post_only(302)),
-        collection_id,
+    "share:revoke_all": (
+        Route(
+            expect(members=post_only(404), owner=post_only(302), team_admin=post_only(404)),
+            collection_id,
+            "private",
+        ),
+        Route(
+            expect(members=post_only(404), owner=post_only(302), team_admin=post_only(302)),
+            lambda w: {"collection_id": w.team_collection.pk},
+            "team can view",
+        ),
     ),
     "share:mine": Route(expect(members=get_only(200))),
     "share:selection": Route(expect(members=post_only(302))),  # no image of theirs chosen

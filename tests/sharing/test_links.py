@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from flux2web.accounts.models import TeamPolicy
@@ -245,12 +246,32 @@ def test_an_admin_sees_every_live_link_without_addresses_and_can_revoke_any(
     client.post(f"/links/{theirs.pk}/revoke", {"next": "/team/links/"})
     theirs.refresh_from_db()
     assert theirs.revoked_at is not None
-    # An admin may look at a collection's panel and revoke, but not edit or rotate.
+    # An admin may look at a team-visible collection's panel and revoke, but not edit or
+    # rotate.
+    collection.visibility = collection.Visibility.TEAM_VIEW
+    collection.save()
     assert client.get(f"/collections/{collection.pk}/sharing").status_code == 200
     assert client.post(f"/links/{mine.pk}/rotate").status_code == 404
     made = client.post(f"/collections/{collection.pk}/sharing", form(), follow=True)
     assert "Only the collection&#x27;s owner can make links to it." in made.content.decode()
     assert ShareLink.objects.filter(collection=collection).count() == 2
+
+
+def test_a_members_private_collection_is_the_same_404_to_an_admin(
+    client, owner, collection, admin, media
+):
+    link, _ = share(owner, collection=collection, label="For the client")
+    client.force_login(admin)
+    for url in (f"/collections/{collection.pk}/", f"/collections/{collection.pk}/sharing"):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert collection.title not in response.content.decode()
+    assert client.post(f"/collections/{collection.pk}/sharing", form()).status_code == 404
+    assert client.post(f"/collections/{collection.pk}/sharing/revoke-all").status_code == 404
+    link.refresh_from_db()
+    assert link.revoked_at is None
+    # The team's list of live links still lets an admin revoke one that leaked.
+    assert "For the client" in client.get("/team/links/").content.decode()
 
 
 def test_sharing_a_selection_from_the_gallery_makes_a_frozen_link_of_own_images_only(
@@ -351,3 +372,98 @@ def test_a_link_whose_key_was_retired_still_lists_and_can_get_a_new_address(
     signed_in_owner.post(f"/links/{link.pk}/rotate")
     page = signed_in_owner.get(f"/collections/{collection.pk}/sharing").content.decode()
     assert "/s/spring-campaign-round-2-" in page
+
+
+# ---- Extending an expired link. --------------------------------------------------------
+
+
+def expire(link, *, made_days_ago=10):
+    ShareLink.objects.filter(pk=link.pk).update(
+        created_at=timezone.now() - timedelta(days=made_days_ago),
+        expires_at=timezone.now() - timedelta(days=1),
+    )
+    link.refresh_from_db()
+
+
+def in_days(days):
+    return {"expires_on": (timezone.localdate() + timedelta(days=days)).isoformat()}
+
+
+def test_the_owner_extends_an_expired_link_and_its_address_opens_again(
+    client, signed_in_owner, owner, collection
+):
+    link, path = share(owner, collection=collection)
+    expire(link)
+    assert Client().get(path).status_code == 404
+    page = signed_in_owner.get("/links/").content.decode()
+    assert f'action="/links/{link.pk}/extend"' in page
+    response = signed_in_owner.post(f"/links/{link.pk}/extend", in_days(7), follow=True)
+    assert "works again until" in response.content.decode()
+    link.refresh_from_db()
+    assert timezone.localtime(link.expires_at).date() == timezone.localdate() + timedelta(days=7)
+    assert Client().get(path).status_code == 200  # the same address
+
+
+def test_nobody_else_can_extend_a_link(client, owner, teammate, outsider, admin, collection):
+    link, _ = share(owner, collection=collection)
+    expire(link)
+    for person in (teammate, outsider, admin):
+        client.force_login(person)
+        assert client.post(f"/links/{link.pk}/extend", in_days(7)).status_code == 404
+    link.refresh_from_db()
+    assert link.expires_at < timezone.now() and link.version == 1
+
+
+def test_an_extension_beyond_the_teams_rules_is_refused_and_says_why(
+    signed_in_owner, owner, collection
+):
+    policy(link_max_days=14)
+    link, path = share(owner, collection=collection)
+    expire(link)  # made ten days ago: four days left of the team's fourteen
+    response = signed_in_owner.post(f"/links/{link.pk}/extend", in_days(7), follow=True)
+    assert "The team allows links for at most 14 days from when they were made" in (
+        response.content.decode()
+    )
+    link.refresh_from_db()
+    assert link.expires_at < timezone.now()
+    signed_in_owner.post(f"/links/{link.pk}/extend", in_days(3))
+    assert Client().get(path).status_code == 200
+    # Never expiring only where the team allows it.
+    expire(link)
+    response = signed_in_owner.post(f"/links/{link.pk}/extend", {"never": "on"}, follow=True)
+    assert "Pick the last day the link works." in response.content.decode()
+    assert Client().get(path).status_code == 404
+
+
+def test_bad_dates_are_explained(signed_in_owner, owner, collection):
+    link, _ = share(owner, collection=collection)
+    expire(link)
+    for data, message in [
+        ({}, "Pick the last day the link works."),
+        ({"expires_on": "tomorrow"}, "Enter a valid date."),
+        (in_days(-3), "Pick an expiry in the future."),
+        (in_days(5000), "Pick a day within ten years"),
+    ]:
+        response = signed_in_owner.post(f"/links/{link.pk}/extend", data, follow=True)
+        assert response.status_code == 200 and message in response.content.decode(), message
+    link.refresh_from_db()
+    assert link.expires_at < timezone.now()
+
+
+def test_a_revoked_link_stays_dead(signed_in_owner, owner, collection):
+    link, path = share(owner, collection=collection)
+    expire(link)
+    links.link_revoke(link=link)
+    assert (
+        f'action="/links/{link.pk}/extend"' not in signed_in_owner.get("/links/").content.decode()
+    )
+    response = signed_in_owner.post(f"/links/{link.pk}/extend", in_days(7), follow=True)
+    assert "This link is revoked; make a new one instead." in response.content.decode()
+    assert Client().get(path).status_code == 404
+    with pytest.raises(links.LinkError, match="revoked"):
+        links.link_extend(link=link, expires_at=timezone.now() + timedelta(days=7))
+
+
+def test_extending_takes_a_post(signed_in_owner, owner, collection):
+    link, _ = share(owner, collection=collection)
+    assert signed_in_owner.get(f"/links/{link.pk}/extend").status_code == 405
