@@ -28,7 +28,7 @@ from flux2web.lib.redirects import redirect_back
 from flux2web.lib.shells import render_with_shell
 from flux2web.lib.zips import ZIP_AT_MOST, zip_response
 from flux2web.sharing.models import Collection
-from flux2web.sharing.templatetags.sharing_tags import ratio_of
+from flux2web.sharing.tiles import image_tile
 from flux2web.studio.models import ReferenceUpload
 
 PER_PAGE = 48
@@ -159,34 +159,24 @@ def _prefixes() -> tuple[str, str]:
 
 
 def _tile(row: dict, media: str, jobs: str) -> str:
-    """One image of the justified grid at its real aspect ratio, built as a string: a
-    template over 48 tiles cost more than the rest of the page together (bench/pages.py).
-    Texts from the database go through escape(); ids and sizes are integers."""
-    width, height = int(row["width"] or 1), int(row["height"] or 1)
-    full, thumb = media + escape(row["original"]), media + escape(row["thumbnail"])
-    prompt = row["job__prompt"]
-    pk = int(row["pk"])
+    """One of the person's own images: selectable, with its lightbox tools and marks."""
     badges = (
         '<span class="badge badge-team" title="Visible to the team">Team</span> '
         if row["team_visible"]
         else ""
     )
     badges += '<span class="star" title="Favourite">★</span> ' if row["job__favourite"] else ""
-    return (
-        f'<figure class="jitem tile {ratio_of(width, height)}" data-image-id="{pk}">'
-        f'<input type="checkbox" class="pick" form="bulk" name="image" value="{pk}" id="pick-{pk}">'
-        f'<label for="pick-{pk}" class="pick-label"><span class="visually-hidden">Select image '
-        f"{pk}</span></label>"
-        f'<a href="{full}" data-lightbox data-full="{full}" data-job="{jobs}{int(row["job_id"])}/"'
-        f' data-image="{pk}" data-own="1" data-team="{1 if row["team_visible"] else 0}"'
-        f' data-fav="{1 if row["job__favourite"] else 0}" data-caption="{escape(prompt[:300])}">'
-        f'<img src="{thumb}" srcset="{thumb} {min(width, 512)}w, {full} {width}w"'
-        ' sizes="(max-width: 420px) 50vw, (max-width: 760px) 33vw, 25vw"'
-        f' alt="{escape(prompt[:100])}" width="{width}" height="{height}"'
-        ' loading="lazy" decoding="async"></a>'
-        f"<figcaption>{badges}{escape(prompt[:60])}"
-        f'<span class="muted"> · {escape(row["job__model"])}</span></figcaption></figure>'
+    caption = (
+        f"{badges}{escape(row['job__prompt'][:60])}"
+        f'<span class="muted"> · {escape(row["job__model"])}</span>'
     )
+    lightbox = (
+        f' data-job="{jobs}{int(row["job_id"])}/" data-own="1"'
+        f' data-team="{1 if row["team_visible"] else 0}"'
+        f' data-fav="{1 if row["job__favourite"] else 0}"'
+        f' data-caption="{escape(row["job__prompt"][:300])}"'
+    )
+    return image_tile(row, media=media, caption=caption, lightbox=lightbox, pick=True)
 
 
 def _selected(request):

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -31,6 +32,7 @@ from flux2web.sharing.forms import (
     TeamPolicyForm,
 )
 from flux2web.sharing.models import Collection, CollectionItem
+from flux2web.sharing.tiles import image_tile
 
 TEAM_PER_PAGE = 48
 # Tiles per page of a collection; more load as the person scrolls (or follows "More").
@@ -509,6 +511,7 @@ def team_gallery(request):
     context = {
         "filters": filters,
         "images": page[:TEAM_PER_PAGE],
+        "tiles_html": _team_tiles(page[:TEAM_PER_PAGE], request.user),
         "next_before": page[TEAM_PER_PAGE - 1].pk if len(page) > TEAM_PER_PAGE else None,
         "query": query.urlencode(),
         "first_page": before is None,
@@ -519,3 +522,38 @@ def team_gallery(request):
         context,
         partials={"team-results": "results", "team-more": "page"},
     )
+
+
+def _team_tiles(images, viewer) -> str:
+    """The tiles of Mine (sharing/tiles.py), with whose image it is under each; one's own
+    images keep their lightbox tools, and each tile its Use prompt and Remix links."""
+    media = reverse("gallery:media", args=["x"])[:-1]
+    jobs = reverse("studio:job", args=[1])[:-2]
+    studio = reverse("studio:home")
+    tiles = []
+    for image in images:
+        job = image.job
+        row = {
+            "pk": image.pk, "original": image.original.name, "thumbnail": image.thumbnail.name,
+            "width": image.width, "height": image.height, "job__prompt": job.prompt,
+        }  # fmt: skip
+        facts = f"FLUX.2 [{job.model}] · {job.provider.name if job.provider else '–'}"
+        if job.price is not None:
+            facts += f" · ${job.price:,.2f}"
+        caption = format_html(
+            '{}<span class="muted"> · <span class="who">{}</span></span>',
+            job.prompt[:60],
+            image.owner,
+        )
+        lightbox = format_html(' data-caption="{} — {} · {}"', job.prompt[:300], image.owner, facts)
+        if image.owner_id == viewer.pk:
+            lightbox += format_html(' data-job="{}{}/" data-own="1" data-team="1"', jobs, job.pk)
+        extra = format_html(
+            '<div class="tile-actions">'
+            '<a class="button small" href="{0}?prompt_of={1}">Use prompt</a>'
+            ' <a class="button small" href="{0}?image={1}">Remix</a></div>',
+            studio,
+            image.pk,
+        )
+        tiles.append(image_tile(row, media=media, caption=caption, lightbox=lightbox, extra=extra))
+    return mark_safe("".join(tiles))  # noqa: S308 - escaped above and in image_tile

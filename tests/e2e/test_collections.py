@@ -108,7 +108,7 @@ def test_a_teammate_sees_a_team_visible_image_and_remixes_it_an_outsider_does_no
     page.goto(live_server.url + "/gallery/")
     page.get_by_role("link", name="Team", exact=True).click()
     expect(page).to_have_url(re.compile(r"/gallery/team/$"))
-    tile = page.locator(f".team-tile[data-image-id='{shown.pk}']")
+    tile = page.locator(f"#team-grid .tile[data-image-id='{shown.pk}']")
     expect(tile).to_contain_text("a lighthouse the team may see")
     expect(tile).to_contain_text("olivia")
     expect(page.get_by_text("oscar's private sketch")).to_have_count(0)
@@ -147,6 +147,34 @@ def test_a_teammate_sees_a_team_visible_image_and_remixes_it_an_outsider_does_no
     theirs = new_page()
     use_session(theirs, live_server, Client(), outsider)
     theirs.goto(live_server.url + "/gallery/team/")
-    expect(theirs.locator(f".team-tile[data-image-id='{shown.pk}']")).to_be_visible()
+    expect(theirs.locator(f"#team-grid .tile[data-image-id='{shown.pk}']")).to_be_visible()
     expect(theirs.get_by_text("olivia's private draft")).to_have_count(0)
     assert theirs.goto(live_server.url + f"/?image={private.pk}").status == 404
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 850}, PHONE], ids=["1366", "390"])
+def test_the_team_gallery_shows_each_image_at_its_shape_as_mine_does(
+    live_server, new_page, owner, teammate, providers, media, viewport
+):
+    wide = pictured(owner, "a lighthouse at golden hour, cinematic", team=True, size=(960, 540))
+    tall = pictured(owner, "a tall tower in fog", team=True, size=(540, 960))
+
+    def shapes(user, path):
+        page = new_page(viewport=viewport)
+        use_session(page, live_server, Client(), user)
+        page.goto(live_server.url + path)
+        found = {}
+        for image in (wide, tall):
+            img = page.locator(f".tile[data-image-id='{image.pk}'] img")
+            expect(img).to_be_visible()
+            box = img.bounding_box()
+            found[image.pk] = box["width"] / box["height"]
+        page.screenshot(
+            path=ARTIFACTS / f"tiles-{path.strip('/').replace('/', '-')}-{viewport['width']}.png"
+        )
+        return found
+
+    team, mine = shapes(teammate, "/gallery/team/"), shapes(owner, "/gallery/")
+    for image, ratio in ((wide, 16 / 9), (tall, 9 / 16)):
+        assert team[image.pk] == pytest.approx(ratio, rel=0.04)
+        assert team[image.pk] == pytest.approx(mine[image.pk], rel=0.01)
