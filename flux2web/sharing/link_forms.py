@@ -78,16 +78,7 @@ class LinkForm(forms.Form):
         data = super().clean()
         if self.errors:
             return data
-        never = data.get("never", False)
-        day = data.get("expires_on")
-        if not never and not day:
-            self.add_error("expires_on", "Pick the last day the link works.")
-        elif not never and day > timezone.localdate() + timedelta(days=links.MAX_DAYS):
-            # Also keeps the end of the day, in any time zone, inside datetime's range.
-            self.add_error(
-                "expires_on",
-                "Pick a day within ten years, or “Never expires” if the team allows it.",
-            )
+        _check_day(self, data)
         return data
 
     def settings(self) -> links.LinkSettings:
@@ -101,7 +92,12 @@ class LinkForm(forms.Form):
             title=data["title"],
             label=data["label"],
             readable_address=data["readable_address"],
-            expires_at=None if data.get("never") else self._expiry(data["expires_on"]),
+            expires_at=expiry(
+                data,
+                created_at=self.link.created_at if self.link else timezone.now(),
+                policy=self.policy,
+                kept=self.link.expires_at if self.link else None,
+            ),
             password=password,
             show_prompts=data["show_prompts"],
             show_parameters=data["show_parameters"],
@@ -111,21 +107,74 @@ class LinkForm(forms.Form):
             allow_preview=data["allow_preview"],
         )
 
-    def _expiry(self, day) -> datetime:
-        """The end of the chosen day, but never past the team's longest from creation; an
-        unchanged day keeps the exact moment (editing never moves the expiry)."""
-        link = self.link
-        if link and link.expires_at and timezone.localtime(link.expires_at).date() == day:
-            return link.expires_at
-        end = timezone.make_aware(datetime.combine(day, time.max))
-        latest = links.latest_expiry(link.created_at if link else timezone.now(), self.policy)
-        if latest and end > latest and day <= timezone.localtime(latest).date():
-            return latest
-        return end
-
     def apply_error(self, error: links.LinkError) -> None:
         field = error.field if error.field in self.fields else None
         self.add_error(field, str(error))
+
+
+def _check_day(form: forms.Form, data: dict) -> None:
+    never = data.get("never", False)
+    day = data.get("expires_on")
+    if not never and not day:
+        form.add_error("expires_on", "Pick the last day the link works.")
+    elif not never and day > timezone.localdate() + timedelta(days=links.MAX_DAYS):
+        # Also keeps the end of the day, in any time zone, inside datetime's range.
+        form.add_error(
+            "expires_on",
+            "Pick a day within ten years, or “Never expires” if the team allows it.",
+        )
+
+
+def expiry(
+    data: dict, *, created_at: datetime, policy: TeamPolicy, kept: datetime | None = None
+) -> datetime | None:
+    """The end of the chosen day (None: never), but never past the team's longest from
+    creation; the day of `kept` keeps its exact moment (editing never moves the expiry)."""
+    if data.get("never"):
+        return None
+    day = data["expires_on"]
+    if kept and timezone.localtime(kept).date() == day:
+        return kept
+    end = timezone.make_aware(datetime.combine(day, time.max))
+    latest = links.latest_expiry(created_at, policy)
+    if latest and end > latest and day <= timezone.localtime(latest).date():
+        return latest
+    return end
+
+
+class ExtendForm(forms.Form):
+    """A new last day for a link that ran out (the Actions column of an expired link)."""
+
+    expires_on = forms.DateField(
+        label="Works until", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    never = forms.BooleanField(label="Never expires", required=False)
+
+    def __init__(self, *args, link: ShareLink, **kwargs):
+        self.link = link
+        self.policy = TeamPolicy.current()
+        latest = links.latest_expiry(link.created_at, self.policy)
+        default = links.default_expiry()
+        kwargs.setdefault(
+            "initial",
+            {"expires_on": timezone.localtime(min(default, latest) if latest else default).date()},
+        )
+        super().__init__(*args, **kwargs)
+        if not self.policy.link_never_allowed:
+            del self.fields["never"]
+        attrs = self.fields["expires_on"].widget.attrs
+        attrs["min"] = timezone.localdate()
+        if latest:
+            attrs["max"] = timezone.localtime(latest).date()
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            _check_day(self, data)
+        return data
+
+    def expires_at(self) -> datetime | None:
+        return expiry(self.cleaned_data, created_at=self.link.created_at, policy=self.policy)
 
 
 def initial_for(link: ShareLink) -> dict:

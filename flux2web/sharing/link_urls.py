@@ -14,6 +14,7 @@ urlpatterns = [
     path("links/", link_views.mine, name="mine"),
     path("links/share", link_views.selection, name="selection"),
     path("links/<int:link_id>/edit", link_views.edit, name="edit"),
+    path("links/<int:link_id>/extend", link_views.extend, name="extend"),
     path("links/<int:link_id>/revoke", link_views.revoke, name="revoke"),
     path("links/<int:link_id>/rotate", link_views.rotate, name="rotate"),
     path("team/links/", link_views.team_links, name="team_links"),

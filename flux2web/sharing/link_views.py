@@ -17,7 +17,7 @@ from flux2web.lib.access import admin_required
 from flux2web.lib.ids import parse_ids
 from flux2web.lib.redirects import redirect_back
 from flux2web.sharing import links
-from flux2web.sharing.link_forms import LinkForm, LinkPolicyForm
+from flux2web.sharing.link_forms import ExtendForm, LinkForm, LinkPolicyForm
 from flux2web.sharing.models import Collection, ShareLink
 
 
@@ -35,6 +35,8 @@ def _rows(request, queryset, *, addresses: bool):
         link.live = not link.dead
         link.ends = links.effective_expiry(link, policy)
         link.address = ""
+        if link.dead == "expired" and link.owner_id == request.user.pk:
+            link.extend_form = ExtendForm(link=link, auto_id=f"extend-{link.pk}-%s")
         if addresses and link.owner_id == request.user.pk and link.live:
             try:
                 link.address = request.build_absolute_uri(f"/s/{links.address_key(link)}/")
@@ -173,6 +175,29 @@ def edit(request, link_id):
             return redirect(_home_of(link))
     status = 400 if request.method == "POST" else 200
     return render(request, "share/edit.html", {"form": form, "link": link}, status=status)
+
+
+@require_POST
+def extend(request, link_id):
+    """A new expiry for an expired link, from the Actions column; the address stays."""
+    link = _own_link(request, link_id)
+    form = ExtendForm(request.POST, link=link)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+        return _back(request, _home_of(link))
+    try:
+        link = links.link_extend(link=link, expires_at=form.expires_at())
+    except links.LinkError as error:
+        messages.error(request, str(error))
+    else:
+        until = f"until {timezone.localtime(link.expires_at):%Y-%m-%d}" if link.expires_at else ""
+        messages.success(
+            request,
+            f"“{link.label or link.title}” works again {until or 'with no expiry'}, "
+            "at the same address.",
+        )
+    return _back(request, _home_of(link))
 
 
 @require_POST

@@ -136,6 +136,17 @@ def _check_policy(settings: LinkSettings, *, created_at: datetime, has_password:
         raise LinkError("Pick what visitors may download.", field="downloads")
 
 
+SHOWN = (
+    "show_prompts",
+    "show_parameters",
+    "show_creator",
+    "show_cost",
+    "downloads",
+    "allow_preview",
+)
+SETTINGS_FIELDS = ("title", "label", "slug", "expires_at", "password_hash", *SHOWN)
+
+
 def _apply(link: ShareLink, settings: LinkSettings) -> None:
     title = settings.title.strip()
     if not title:
@@ -146,14 +157,7 @@ def _apply(link: ShareLink, settings: LinkSettings) -> None:
     link.expires_at = settings.expires_at
     if settings.password is not None:
         link.password_hash = make_password(settings.password) if settings.password else ""
-    for field in (
-        "show_prompts",
-        "show_parameters",
-        "show_creator",
-        "show_cost",
-        "downloads",
-        "allow_preview",
-    ):
+    for field in SHOWN:
         setattr(link, field, getattr(settings, field))
 
 
@@ -205,10 +209,32 @@ def link_update(*, link: ShareLink, settings: LinkSettings) -> ShareLink:
     )
     _check_policy(settings, created_at=link.created_at, has_password=has_password)
     _apply(link, settings)
-    link.version = F("version") + 1
-    link.save()
+    # Only the settings, and only while not revoked: a revoke (or a visit's counters) landing
+    # between reading the link and saving it is never written over.
+    saved = ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
+        **{field: getattr(link, field) for field in SETTINGS_FIELDS},
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
     link.refresh_from_db()
+    if not saved:
+        raise LinkError("This link is revoked; make a new one instead.")
     return link
+
+
+def link_extend(*, link: ShareLink, expires_at: datetime | None) -> ShareLink:
+    """A new expiry for a link that ran out; its address stays, so whoever has it can open it
+    again. Through link_update, so the team's rules bind it as any edit: counted from when
+    the link was made, an extension is no way round them. A revoked link stays dead."""
+    settings = LinkSettings(
+        title=link.title,
+        label=link.label,
+        readable_address=bool(link.slug),
+        expires_at=expires_at,
+        password=None,  # kept
+        **{field: getattr(link, field) for field in SHOWN},
+    )
+    return link_update(link=link, settings=settings)
 
 
 def link_revoke(*, link: ShareLink) -> bool:

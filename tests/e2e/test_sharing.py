@@ -120,3 +120,42 @@ def test_share_a_collection_with_a_password_unlock_browse_download_and_revoke(
     expect(visitor.get_by_role("heading", name="This link does not work")).to_be_visible()
     image = visitor.request.get(f"{address}i/{collection.images.first().pk}/thumb")
     assert image.status == 404
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 850}, PHONE], ids=["1366", "390"])
+def test_an_expired_link_is_extended_from_its_row_and_its_address_opens_again(
+    live_server, new_page, owner, media, viewport
+):
+    collection = make_collection(owner, [make_image(owner) for _ in range(2)])
+    page = new_page(viewport=viewport)
+    use_session(page, live_server, Client(), owner)
+    page.goto(f"{live_server.url}/collections/{collection.pk}/sharing")
+    page.get_by_label("Label").fill("Client A")
+    page.get_by_role("button", name="Make link").click()
+    expect(page.locator("#messages")).to_contain_text("Made the link “Client A”")
+    address = page.locator("input.copy").first.input_value()
+    ShareLink.objects.update(
+        created_at=timezone.now() - timedelta(days=40), expires_at=timezone.now() - timedelta(1)
+    )
+
+    visitor = new_page(viewport=PHONE)
+    assert visitor.goto(address).status == 404
+    page.goto(f"{live_server.url}/links/")
+    row = page.locator("tr.link-row", has_text="Client A")
+    expect(row).to_contain_text("expired")
+    until = (timezone.localdate() + timedelta(days=14)).isoformat()
+    row.get_by_label("Works until").fill(until)
+    extend = row.get_by_role("button", name="Extend")
+    extend.scroll_into_view_if_needed()
+    expect(extend).to_be_in_viewport()
+    page.screenshot(path=ARTIFACTS / f"share-expired-{viewport['width']}.png", full_page=True)
+    extend.click()
+    expect(page.locator("#messages")).to_contain_text(
+        f"“Client A” works again until {until}, at the same address."
+    )
+    expect(row).to_contain_text("live")
+    assert page.locator("input.copy").first.input_value() == address
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    page.screenshot(path=ARTIFACTS / f"share-extended-{viewport['width']}.png", full_page=True)
+    assert visitor.goto(address).status == 200
+    expect(visitor.get_by_role("heading", name="Spring campaign — round 2")).to_be_visible()
