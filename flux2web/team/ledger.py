@@ -13,7 +13,7 @@ from __future__ import annotations
 import calendar
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -91,6 +91,65 @@ def usage(
         in_flight=Job.objects.for_user(user).in_flight().count()
         if in_flight is None
         else in_flight,
+    )
+
+
+# ---- What a person's jobs cost, one line each. ------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobLine:
+    """A job's entries read together: a reservation and its charge are one cost, not two."""
+
+    job: Job
+    at: datetime  # when its money last moved
+    state: str  # reserved, charged, refunded or held
+    counted: Decimal  # what it counts against the month: the sum of its entries' deltas
+    note: str
+    provider: object  # ProviderCredential or None
+
+
+LINE_STATES = {Kind.SETTLE: "charged", Kind.REFUND: "refunded", Kind.HOLD: "held"}
+
+
+def job_lines(user, *, period: date, limit: int = 200) -> tuple[list[JobLine], int]:
+    """The person's jobs of the month, newest first (at most `limit`), and how many there
+    are in all. The lines' `counted` add up to what usage() says was spent."""
+    reserves = LedgerEntry.objects.filter(user=user, period=period, kind=Kind.RESERVE)
+    ids = list(reserves.order_by("-at", "-id").values_list("job_id", flat=True)[:limit])
+    entries = (
+        LedgerEntry.objects.filter(job_id__in=ids)
+        .select_related("job", "provider", "job__provider")
+        .order_by("at", "id")
+    )
+    by_job: dict[int, list[LedgerEntry]] = {}
+    for entry in entries:
+        by_job.setdefault(entry.job_id, []).append(entry)
+    lines = [_line(by_job[job_id]) for job_id in ids if job_id in by_job]
+    total = reserves.count() if len(ids) == limit else len(ids)
+    return lines, total
+
+
+def _line(entries: list[LedgerEntry]) -> JobLine:
+    kinds = {e.kind: e for e in entries}
+    ending = kinds.get(Kind.SETTLE) or kinds.get(Kind.REFUND)
+    if ending is not None:
+        state, note = LINE_STATES[ending.kind], ending.note
+        if ending.kind == Kind.REFUND:  # counts nothing; say what came back
+            note = ", ".join(filter(None, [f"{_money(ending.amount)} given back", note]))
+    else:
+        state = "held" if Kind.HOLD in kinds else "reserved"
+        moves = [e.note for e in entries if e.kind == Kind.ADJUST]
+        note = "; ".join(filter(None, [kinds[Kind.HOLD].note if state == "held" else "", *moves]))
+    job = entries[0].job
+    provider = next((e.provider for e in reversed(entries) if e.provider_id), None)
+    return JobLine(
+        job=job,
+        at=entries[-1].at,
+        state=state,
+        counted=sum((e.delta for e in entries), ZERO),
+        note=note,
+        provider=provider or job.provider,
     )
 
 

@@ -144,17 +144,24 @@ def member(request, user_id):
             form.save()
             messages.success(request, f"Saved {person.username}'s own limits.")
             return redirect("team:member", person.pk)
+    usage = ledger.usage(person)
     context = {
         "person": person,
         "form": form,
         "own": own,
-        "usage": ledger.usage(person),
-        "entries": LedgerEntry.objects.filter(user=person).select_related("job")[:50],
+        "usage": usage,
+        **_job_lines(person, usage.period),
         "may_manage": request.user.may_manage(person),
         "is_self": person.pk == request.user.pk,
         "outranked": OUTRANKED,
     }
     return render(request, "team/member.html", context)
+
+
+def _job_lines(person, period) -> dict:
+    """team/entries.html's context: a line per job of the month and what they add up to."""
+    lines, jobs = ledger.job_lines(person, period=period)
+    return {"lines": lines, "lines_sum": sum(line.counted for line in lines), "jobs": jobs}
 
 
 def _person_to_manage(request, user_id):
@@ -263,7 +270,7 @@ def my_usage(request):
             "Spend per day", _daily(mine.exclude(kind=Kind.HOLD), period, "delta"), money=True
         ),
         "image_chart": bar_chart("Images per day", _daily(mine, period, "images")),
-        "entries": mine.exclude(kind=Kind.RESERVE).select_related("job", "provider")[:200],
+        **_job_lines(request.user, period),
     }
     return render(request, "team/usage.html", context)
 

@@ -2,15 +2,20 @@
 member is stopped at the limit. Debian's Chromium, a live server, a qcluster, the sandbox."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
+from flux2web.jobs import services
 from flux2web.jobs.models import Job
-from tests.e2e.helpers import ARTIFACTS, use_session
+from tests.e2e.helpers import ARTIFACTS, PHONE, use_session
+from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
+S = Job.State
+DESKTOP_1366 = {"width": 1366, "height": 850}
 
 
 def test_an_admin_sets_up_a_provider_and_a_limit_and_watches_spending(
@@ -62,3 +67,46 @@ def test_an_admin_sets_up_a_provider_and_a_limit_and_watches_spending(
     expect(per_person).to_contain_text("$0.05")
     expect(page.locator("table").filter(has_text="Charged")).to_contain_text("Our KIE account")
     page.screenshot(path=ARTIFACTS / "spending.png", full_page=True)
+
+
+def walk(job, *states, provider):
+    """Move a job through the states a worker would, the ledger following."""
+    now = S.QUEUED
+    for state in states:
+        services.transition(job.pk, from_states=[now], to=state, provider=provider)
+        now = state
+
+
+def money(text: str) -> Decimal:
+    return Decimal(re.search(r"\$(\d+\.\d\d)", text).group(1))
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP_1366, PHONE], ids=["1366", "390"])
+def test_a_members_page_shows_one_line_per_job_and_a_total_that_adds_up(
+    live_server, new_page, owner, django_user_model, providers, viewport
+):
+    admin = django_user_model.objects.create_user("ada", is_team_admin=True)
+    kie, apixo = providers["KIE.ai"], providers["Apixo"]
+    done = make_jobs(owner, prompt="a settled heron", provider=kie, aspect_ratio="1:1")[0]
+    walk(done, S.SUBMITTING, S.RUNNING, S.MIRRORING, S.SUCCEEDED, provider=kie)
+    lost = make_jobs(owner, prompt="a refunded fox", provider=apixo, aspect_ratio="1:1")[0]
+    walk(lost, S.SUBMITTING, S.FAILED, provider=apixo)
+    make_jobs(owner, prompt="a kite still being made", provider=kie, aspect_ratio="1:1")
+
+    for user, path in ((admin, f"/team/{owner.pk}/"), (owner, "/usage/")):
+        page = new_page(viewport=viewport)
+        use_session(page, live_server, Client(), user)
+        page.goto(live_server.url + path)
+        rows = page.locator(".ledger tbody tr")
+        expect(rows).to_have_count(3)
+        settled = rows.filter(has_text="a settled heron")
+        expect(settled).to_have_count(1)
+        expect(settled).to_contain_text("charged")
+        expect(rows.filter(has_text="a refunded fox")).to_contain_text("refunded")
+        expect(rows.filter(has_text="a kite still being made")).to_contain_text("reserved")
+        shown = [money(text) for text in rows.locator("td.num").all_inner_texts()]
+        total = money(page.locator(".ledger-total").inner_text())
+        assert sum(shown) == total == Decimal("0.10")  # charged + still reserved; refunded 0
+        page.screenshot(
+            path=ARTIFACTS / f"ledger-{user.username}-{viewport['width']}.png", full_page=True
+        )
