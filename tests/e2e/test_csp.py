@@ -7,8 +7,9 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import sign_in, stored_image, use_session
+from tests.e2e.helpers import ARTIFACTS, sign_in, stored_image, use_session
 from tests.helpers import PASSWORD
+from tests.sharing.factories import make_collection, make_image, share
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -94,3 +95,52 @@ def test_the_team_pages_work_and_break_no_csp_rule(live_server, page, owner, dja
         " return i.selectionStart === 0 && i.selectionEnd === i.value.length; })()"
     )
     assert violations(page, seen) == []
+
+
+# Where a person drags the prompt box's corner to make it taller; Chromium writes the new
+# height into the textarea's style attribute, as any browser-side resize does.
+RESIZE_CORNER = """() => { const r = document.getElementById('id_prompt').getBoundingClientRect();
+  return [r.right - 4, r.bottom - 4]; }"""
+
+
+def test_the_studio_after_a_resized_prompt_box_and_every_main_page_log_no_csp_error(
+    live_server, page, owner, teammate, providers, media
+):
+    images = [make_image(owner, "a heron in the reeds"), make_image(owner, "a heron in flight")]
+    collection = make_collection(owner, images, title="Herons")
+    _, share_path = share(owner, collection=collection)
+    seen = watch_csp(page)
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/")
+
+    x, y = page.evaluate(RESIZE_CORNER)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x, y + 80, steps=5)
+    page.mouse.up()
+    assert page.evaluate("document.getElementById('id_prompt').hasAttribute('style')")
+    page.screenshot(path=ARTIFACTS / "csp-studio.png")  # (Playwright also styles the fields)
+
+    page.get_by_label("Prompt", exact=True).fill("a heron at dusk")
+    page.get_by_label("Provider").select_option(label="KIE.ai")  # the options are swapped
+    expect(page.get_by_label("Resolution")).to_be_visible()
+    page.get_by_role("spinbutton", name="Images").fill("2")
+    page.get_by_role("spinbutton", name="Images").press("Tab")
+    page.get_by_role("button", name="Generate").click()  # the form is swapped
+    expect(page.locator("#job-list .job-card")).to_have_count(4)
+    assert violations(page, seen) == []
+
+    for path in [
+        "/gallery/",
+        "/gallery/team/",
+        "/collections/",
+        f"/collections/{collection.pk}/",
+        f"/jobs/{images[0].job_id}/",
+        "/usage/",
+        "/links/",
+        f"/collections/{collection.pk}/sharing",
+        "/settings/images",
+        share_path,
+    ]:
+        assert page.goto(live_server.url + path).status == 200, path
+        assert violations(page, seen) == [], path
