@@ -104,14 +104,12 @@ def remixable_image(user, image_id) -> Image:
 
 def start_from_image(user, *, image_id, prompt_only: bool) -> tuple[dict, dict]:
     """(the generation form's values, the extras' initial values) to remix an image or
-    only reuse its prompt. A teammate's reference uploads stay theirs: not carried over."""
+    only reuse its prompt. The studio carries over only the references the person may see
+    (studio/references.py carry)."""
     image = remixable_image(user, image_id)
     if prompt_only:
         return {"prompt": image.job.prompt}, {}
-    data = initial_from_job(image.job)
-    if image.owner_id != user.pk:
-        data["reference_urls"] = ""
-    return data, {"remix_of": image.pk}
+    return initial_from_job(image.job), {"remix_of": image.pk}
 
 
 def family(*, job: Job, user) -> dict:

@@ -79,7 +79,7 @@ def render_card(request, job, *, oob=None) -> SafeString:
 
 
 # Values the options do not show (the prompt, the references, the per-render key).
-NOT_OPTIONS = {"prompt", "reference_urls", "idempotency_key"}
+NOT_OPTIONS = {"prompt", "reference_urls", "reference_ids", "idempotency_key"}
 
 
 def _options_digest(form) -> str:

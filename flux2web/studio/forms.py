@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import cached_property
 
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import services
@@ -124,6 +125,11 @@ class GenerateForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "https://… (one per line)"}),
     )
     reference_files = MultipleFileField(label="Upload reference images", required=False)
+    # Stored references carried in (a remix, "Use as reference"): shown as tiles, each a
+    # ticked box naming the upload, so the form works the same without JavaScript.
+    reference_ids = forms.Field(
+        label="Carried reference images", required=False, widget=forms.MultipleHiddenInput
+    )
     count = forms.IntegerField(label="Images", min_value=1, max_value=MAX_COUNT, initial=1)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
 
@@ -168,6 +174,7 @@ class GenerateForm(forms.Form):
         """Errors on fields these options do not display (a stale form, a hand-made POST)."""
         caps = self.options.caps
         shown = {"prompt", "model", "provider", "count", "reference_urls", "reference_files"}
+        shown |= {"reference_ids"}
         if caps:
             shown |= {"aspect_ratio"} | ({"resolution"} if caps.resolutions else set())
             shown |= {"width", "height"} if caps.size_range else set()
@@ -206,6 +213,9 @@ class GenerateForm(forms.Form):
             "model": options.model.value,
             "provider": "" if options.auto else str(options.credential.pk),
             "reference_urls": data.get("reference_urls", ""),
+            "reference_ids": data.getlist("reference_ids")
+            if hasattr(data, "getlist")
+            else list(data.get("reference_ids") or []),
             "count": data.get("count") or 1,
             "idempotency_key": data.get("idempotency_key") or uuid.uuid4().hex,
         }
@@ -231,6 +241,31 @@ class GenerateForm(forms.Form):
         return keep
 
     # ---- Validation: the catalog decides, field by field. ---------------------------
+
+    @cached_property
+    def reference_tiles(self) -> list:
+        """The carried references the person may see, as the form shows them."""
+        if self.owner is None:
+            return []
+        uploads, _ = references.visible_uploads(
+            self["reference_ids"].value() or [], user=self.owner
+        )
+        for ref in uploads:
+            ref.preview = references.preview_path(ref)
+        return uploads
+
+    def clean_reference_ids(self):
+        if self.owner is None:
+            return []
+        uploads, missing = references.visible_uploads(
+            self.cleaned_data.get("reference_ids") or [], user=self.owner
+        )
+        if missing:
+            raise ValidationError(
+                "A carried reference image is gone or not shared with you any more; it was "
+                "left out. Generate again without it, or add another."
+            )
+        return uploads
 
     def clean_reference_files(self):
         files = self.cleaned_data.get("reference_files") or []
@@ -268,6 +303,12 @@ class GenerateForm(forms.Form):
             urls, trusted = list(taken.urls), set(taken.ours)
             for problem in taken.problems:
                 self.add_error("reference_urls", problem.message)
+        carried = [
+            references.public_url(ref, base=self.base_url)
+            for ref in data.get("reference_ids") or []
+        ]
+        urls += carried
+        trusted |= set(carried)  # our own signed links, to uploads the person may see
         uploads = data.get("reference_files") or []
         placeholders = [UPLOAD_PLACEHOLDER.format(i) for i in range(len(uploads))]
         urls += placeholders

@@ -8,12 +8,21 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from flux2web.jobs.models import Image
 from flux2web.providers.catalog import EXTENSIONS
 
 
 def reference_path(upload: ReferenceUpload, filename: str) -> str:
     # Unguessable, like the results: the signed public URL is the only way in from outside.
     return f"refs/{upload.owner_id}/{secrets.token_urlsafe(18)}.{upload.extension}"
+
+
+class ReferenceUploadQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Who may see a reference: who uploaded it, and anyone who may see the image it
+        was made from ("Use as reference"); a file from someone's disk stays theirs."""
+        images = Image.objects.visible_to(user).values("pk")
+        return self.filter(models.Q(owner=user) | models.Q(source_image__in=images))
 
 
 class ReferenceUpload(models.Model):
@@ -27,6 +36,13 @@ class ReferenceUpload(models.Model):
     bytes = models.PositiveBigIntegerField()
     original_name = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The image it is a copy of, when it was made with "Use as reference": whoever may see
+    # that image may see this copy (a teammate's remix carries it).
+    source_image = models.ForeignKey(
+        Image, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ReferenceUploadQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

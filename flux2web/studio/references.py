@@ -21,6 +21,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from PIL import Image as PILImage
 
+from flux2web.lib.ids import parse_id
 from flux2web.providers.catalog import REF_MAX_BYTES, Problem
 from flux2web.studio.models import ReferenceUpload
 
@@ -106,10 +107,11 @@ def _as_png(data: bytes, name: str, kind: str) -> bytes:
     return out.getvalue()
 
 
-def store_upload(*, owner, upload) -> ReferenceUpload:
+def store_upload(*, owner, upload, source_image=None) -> ReferenceUpload:
     content_type, width, height, data = check_image(upload)
     ref = ReferenceUpload(
         owner=owner,
+        source_image=source_image,
         content_type=content_type,
         width=width,
         height=height,
@@ -159,6 +161,11 @@ def public_url(ref: ReferenceUpload, *, base: str) -> str:
     return base.rstrip("/") + path
 
 
+def preview_path(ref: ReferenceUpload) -> str:
+    """Where the studio's tile shows it: the signed link's path, on the page's own origin."""
+    return reverse("studio:reference", args=[signing.dumps(ref.pk, salt=SALT), ref.extension])
+
+
 def load_token(token: str) -> int | None:
     """The upload's id, or None for a forged or expired token."""
     try:
@@ -180,16 +187,17 @@ class Taken:
 def take_references(urls, *, owner, base: str) -> Taken:
     """Find our own upload links among reference URLs (a remix, a retry, a paste).
 
-    Only the owner's own uploads are re-signed, so an old link keeps working for them;
-    a link to someone else's upload is kept only while it still lives on this site and
-    refused once expired: pressing Retry must never revive access to another's file.
+    Only uploads the person may see (their own, and copies of images they may see) are
+    re-signed, so an old link keeps working for them; a link to any other upload is kept
+    only while it still lives on this site and refused once expired: pressing Retry must
+    never revive access to another's file.
     Everything else is returned as it is, for the address rule to judge.
     """
     own_origin = _origin(base) if base else None
     fresh, ours, problems = [], set(), []
     for number, url in enumerate(urls, start=1):
         ref, live = _our_upload(url)
-        if ref is not None and ref.owner_id == owner.pk and base:
+        if ref is not None and base and _may_see(ref, owner):
             url = public_url(ref, base=base)
             ours.add(url)
         elif ref is not None and own_origin is not None and _origin(url) == own_origin:
@@ -207,6 +215,48 @@ def take_references(urls, *, owner, base: str) -> Taken:
                 )
         fresh.append(url)
     return Taken(tuple(fresh), frozenset(ours), problems)
+
+
+def _may_see(ref: ReferenceUpload, user) -> bool:
+    return ref.owner_id == user.pk or (
+        ref.source_image_id is not None
+        and ReferenceUpload.objects.visible_to(user).filter(pk=ref.pk).exists()
+    )
+
+
+@dataclass(frozen=True)
+class Carried:
+    """A job's reference URLs as the studio form starts from them (a remix, "Use as
+    reference"): our uploads the person may see become tiles, addresses from elsewhere
+    stay addresses, and uploads they may not see are counted, to say so."""
+
+    uploads: list[ReferenceUpload]
+    urls: list[str]
+    left_out: int
+
+
+def carry(urls, *, user) -> Carried:
+    uploads, others, left_out = [], [], 0
+    for url in urls:
+        ref, _ = _our_upload(url)
+        if ref is None:
+            others.append(url)
+        elif _may_see(ref, user):
+            if ref not in uploads:
+                uploads.append(ref)
+        else:
+            left_out += 1
+    return Carried(uploads, others, left_out)
+
+
+def visible_uploads(values, *, user) -> tuple[list[ReferenceUpload], bool]:
+    """(the uploads named by these ids that the person may see, in order; whether any
+    named was not one of them)."""
+    ids = [parse_id(value) for value in values]
+    wanted = list(dict.fromkeys(i for i in ids if i is not None))
+    found = ReferenceUpload.objects.visible_to(user).filter(pk__in=wanted)
+    by_id = {ref.pk: ref for ref in found}
+    return [by_id[i] for i in wanted if i in by_id], any(i not in by_id for i in ids)
 
 
 def _our_upload(url: str) -> tuple[ReferenceUpload | None, bool]:

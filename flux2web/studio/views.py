@@ -182,7 +182,8 @@ def _compose_context(request, form, extras=None, *, in_flight=None):
 def _studio_form(request, data=None) -> GenerateForm:
     data = data or {}
     options = resolve_options(data.get("provider"), data.get("model"))
-    return GenerateForm(initial=GenerateForm.carried_over(data, options), options=options)
+    initial = GenerateForm.carried_over(data, options)
+    return GenerateForm(initial=initial, options=options, owner=request.user)
 
 
 @require_GET
@@ -200,10 +201,20 @@ def home(request):
         # An image the person may see, their own or a teammate's: "Remix" or "Use prompt".
         only = not request.GET.get("image")
         data, extras = start_from_image(request.user, image_id=image, prompt_only=only)
-    if carried := request.session.pop(CARRIED_REFERENCES, None):
-        # "Use as reference" from the lightbox: the next job starts with that image.
+    left_out = 0
+    # "Use as reference" from the lightbox: the next job starts with that image.
+    carried = request.session.pop(CARRIED_REFERENCES, None)
+    if data or carried:
+        # Our stored references become tiles, those the person may not see are counted
+        # to say so, and addresses from elsewhere stay in the URL box.
         urls = [u for u in data.get("reference_urls", "").splitlines() if u.strip()]
-        data = {**data, "reference_urls": "\n".join([*urls, *carried])}
+        refs = references.carry([*urls, *(carried or [])], user=request.user)
+        data = {
+            **data,
+            "reference_urls": "\n".join(refs.urls),
+            "reference_ids": [ref.pk for ref in refs.uploads],
+        }
+        left_out = refs.left_out
     before = parse_id(request.GET.get("before"))
     cards, in_flight = _cards_and_in_flight(request.user, before=before)
     plain = not data and not extras
@@ -213,6 +224,7 @@ def home(request):
         "jobs": cards[:CARDS_PER_PAGE],
         "older": cards[CARDS_PER_PAGE - 1].pk if len(cards) > CARDS_PER_PAGE else None,
         "refresher": _refresher(request.user, in_flight),
+        "references_left_out": left_out,
     }
     if plain and not request.htmx:  # nothing typed or carried in: the form as kept
         context["compose_html"] = render_compose(request, context)
@@ -239,7 +251,7 @@ def use_as_reference(request):
     try:
         with image.original.open("rb") as source:
             upload = SimpleUploadedFile(image.original.name.rsplit("/", 1)[-1], source.read())
-        ref = references.store_upload(owner=request.user, upload=upload)
+        ref = references.store_upload(owner=request.user, upload=upload, source_image=image)
     except (OSError, ValidationError) as problem:
         said = problem.messages[0] if isinstance(problem, ValidationError) else "it is missing"
         messages.error(request, f"That image cannot be a reference: {said}")
@@ -298,7 +310,8 @@ def generate(request):
             # The next submission is a new request; everything typed stays, but uploaded
             # references went with these jobs and do not silently ride along on the next.
             cleared = bool(form.cleaned_data.get("reference_files"))
-            form = _studio_form(request, {**data.dict(), "idempotency_key": ""})
+            kept = {**data.dict(), "reference_ids": data.getlist("reference_ids")}
+            form = _studio_form(request, {**kept, "idempotency_key": ""})
             extras = extras.carried_over()
     if not request.htmx:
         context = {

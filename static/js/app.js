@@ -20,7 +20,34 @@
   }
   document.addEventListener("input", function (e) {
     if (e.target.id === "id_prompt") updateCounter();
+    if (e.target.id === "id_count") updateEstimate();
   });
+
+  // ---- The estimate follows Images as it is typed; the server renders it on change. ----
+  // Money in ten-thousandths of a dollar, rounded to cents half-even as the server does.
+  function cents(units) {
+    var whole = Math.floor(units / 100);
+    var rest = units - whole * 100;
+    return rest > 50 || (rest === 50 && whole % 2) ? whole + 1 : whole;
+  }
+  function usd(c) {
+    return "$" + (c / 100).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  }
+  function updateEstimate() {
+    var out = document.getElementById("estimate");
+    var count = document.getElementById("id_count");
+    if (!out || !count || !out.dataset.each) return;
+    var n = Math.max(1, parseInt(count.value, 10) || 1);
+    if (count.max) n = Math.min(n, parseInt(count.max, 10));
+    var each = Math.round(parseFloat(out.dataset.each) * 10000);
+    out.textContent = usd(cents(each * n));
+    if (n > 1) {
+      var help = document.createElement("span");
+      help.className = "help";
+      help.textContent = "(" + n + " × " + usd(cents(each)) + ")";
+      out.append(" ", help);
+    }
+  }
 
   // ---- Ctrl/Cmd + Enter submits the generation form. ----
   document.addEventListener("keydown", function (e) {
@@ -59,10 +86,29 @@
     if (e.target.id === "id_reference_files") showPreviews(e.target);
   });
 
-  // ---- A one-time link selects itself when clicked; the month picker shows its month. ----
+  // ---- An address to hand on (a share link, a one-time set-password link): a read-only
+  // field, selectable without JS; here it selects itself and its Copy button copies. ----
   document.addEventListener("click", function (e) {
-    if (e.target.matches("[data-select-all-text]")) e.target.select();
+    var button = e.target.closest("[data-copy]");
+    if (!button) return;
+    var field = document.getElementById(button.dataset.copy);
+    field.select();
+    var done = function () {
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = "Copy"; }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
+    } else {
+      document.execCommand("copy");
+      done();
+    }
   });
+  document.addEventListener("focusin", function (e) {
+    if (e.target.matches && e.target.matches("input.copy")) e.target.select();
+  });
+
+  // ---- The month picker shows its month. ----
   document.addEventListener("change", function (e) {
     if (e.target.matches("select[data-autosubmit]")) e.target.form.requestSubmit();
   });
@@ -288,7 +334,8 @@
   // The values of the generation form when a request left (options refresh or Generate)
   // are kept with it; when its answer is swapped in, every field changed since then gets
   // the person's newer value back.
-  var KEEP_OUT = { csrfmiddlewaretoken: 1, idempotency_key: 1 };
+  // Carried reference tiles are several boxes of one name: the answer shows them as sent.
+  var KEEP_OUT = { csrfmiddlewaretoken: 1, idempotency_key: 1, reference_ids: 1 };
   function formValues(form) {
     var values = {};
     if (!form) return values;

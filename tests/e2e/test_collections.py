@@ -6,12 +6,14 @@ import re
 
 import pytest
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from playwright.sync_api import expect
 
 from flux2web.jobs.models import Job
 from flux2web.sharing.models import Collection
-from tests.e2e.helpers import ARTIFACTS, PHONE, png_bytes, use_session
+from flux2web.studio import references
+from tests.e2e.helpers import ARTIFACTS, PHONE, png_bytes, use_session, wait_until
 from tests.helpers import wait_for
 from tests.sharing.factories import made
 
@@ -178,3 +180,65 @@ def test_the_team_gallery_shows_each_image_at_its_shape_as_mine_does(
     for image, ratio in ((wide, 16 / 9), (tall, 9 / 16)):
         assert team[image.pk] == pytest.approx(ratio, rel=0.04)
         assert team[image.pk] == pytest.approx(mine[image.pk], rel=0.01)
+
+
+def reference_of(image, owner, *, base):
+    """A reference `owner` made: of `image` ("Use as reference"), or from their disk."""
+    upload = SimpleUploadedFile("ref.png", png_bytes((320, 240), (220, 120, 40)), "image/png")
+    ref = references.store_upload(owner=owner, upload=upload, source_image=image)
+    return references.public_url(ref, base=base)
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 850}, PHONE], ids=["1366", "390"])
+def test_a_teammates_remix_carries_the_references_they_may_see_and_says_what_it_left(
+    live_server, new_page, owner, teammate, providers, media, viewport
+):
+    sky = pictured(owner, "a team-visible sky", team=True)
+    parent = pictured(owner, "a kite with two references", team=True)
+    urls = [reference_of(sky, owner, base=live_server.url), reference_of(None, owner, base=live_server.url)]
+    Job.objects.filter(pk=parent.job_id).update(reference_urls=urls)
+    page = new_page(viewport=viewport)
+    use_session(page, live_server, Client(), teammate)
+    page.goto(live_server.url + f"/?image={parent.pk}")
+
+    tiles = page.locator(".references .previews.carried li")
+    expect(tiles).to_have_count(1)
+    thumb = tiles.locator("img")
+    expect(thumb).to_be_visible()
+    wait_until(page, "() => document.querySelector('.carried img').naturalWidth > 0")
+    expect(tiles.get_by_label("Use reference image 1")).to_be_checked()
+    expect(page.locator(".references")).to_contain_text(
+        "1 reference of the original was not carried over: you may not see it."
+    )
+    expect(page.get_by_label("Reference image URLs")).to_have_value("")
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    page.locator(".references").screenshot(
+        path=ARTIFACTS / f"remix-references-{viewport['width']}.png"
+    )
+
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#job-list .job-card").first).to_contain_text("a kite with two references")
+    (url,) = Job.objects.get(owner=teammate).reference_urls
+    assert "/refs/" in url and url != urls[0]  # signed afresh for the remixer
+
+
+def test_a_remix_carries_its_references_without_javascript(
+    live_server, browser, owner, providers, media
+):
+    parent = pictured(owner, "my kite with a reference")
+    (url,) = [reference_of(None, owner, base=live_server.url)]
+    Job.objects.filter(pk=parent.job_id).update(reference_urls=[url])
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE)
+    try:
+        page = context.new_page()
+        use_session(page, live_server, Client(), owner)
+        page.goto(live_server.url + f"/?remix={parent.job_id}")
+        thumb = page.locator(".references .previews.carried img")
+        expect(thumb).to_be_visible()
+        assert thumb.evaluate("img => img.naturalWidth") > 0
+        page.get_by_role("button", name="Generate").click()
+        expect(page.locator("#messages")).to_contain_text("Queued 1 image")
+        new = Job.objects.exclude(pk=parent.job_id).get()
+        assert len(new.reference_urls) == 1 and "/refs/" in new.reference_urls[0]
+    finally:
+        context.close()

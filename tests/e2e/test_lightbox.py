@@ -2,14 +2,17 @@
 use as a reference for the next job, add to a collection, share; arrows, Esc and swipe;
 the address names the open image, so it can be linked and Back closes it."""
 
+import io
 import re
 
 import pytest
 from django.test import Client
+from PIL import Image as PILImage
+from PIL import ImageChops
 from playwright.sync_api import expect
 
 from flux2web.jobs.models import Job
-from tests.e2e.helpers import ARTIFACTS, PHONE, batch_of_four, use_session
+from tests.e2e.helpers import ARTIFACTS, PHONE, batch_of_four, use_session, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TOOLS = ["Download", "Favourite", "Copy prompt", "Remix", "Use as reference",
@@ -60,8 +63,38 @@ def test_the_lightbox_acts_on_the_open_image_and_the_address_follows_it(
     page.locator(f".tile[data-image-id='{images[1].pk}'] a[data-lightbox]").click()
     box.get_by_role("button", name="Use as reference").click()
     expect(page).to_have_url(live_server.url + "/")
-    expect(page.get_by_label("Reference image URLs")).to_have_value(re.compile("/refs/"))
     expect(page.locator("#messages")).to_contain_text("reference for your next job")
+    reference_is_a_tile(page)
+
+
+def reference_is_a_tile(page):
+    """The image is a tile with its thumbnail, like an upload, not an address to read."""
+    tile = page.locator(".references .previews.carried li")
+    expect(tile).to_have_count(1)
+    expect(tile.locator("img")).to_be_visible()
+    wait_until(page, "() => document.querySelector('.carried img').naturalWidth > 0")
+    expect(tile.get_by_label("Use reference image 1")).to_be_checked()
+    expect(page.get_by_label("Reference image URLs")).to_have_value("")
+
+
+def test_use_as_reference_on_a_phone_gives_a_tile_that_goes_with_the_job(
+    live_server, new_page, owner, providers, media
+):
+    jobs = batch_of_four(owner)
+    page = new_page(viewport=PHONE)
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/gallery/")
+    page.locator(f".tile[data-image-id='{jobs[0].images.get().pk}'] a[data-lightbox]").click()
+    page.locator("#lightbox").get_by_role("button", name="Use as reference").click()
+    expect(page).to_have_url(live_server.url + "/")
+    reference_is_a_tile(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.locator(".references").screenshot(path=ARTIFACTS / "use-as-reference-phone.png")
+    page.get_by_label("Prompt", exact=True).fill("the same coast at night")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#job-list .job-card").first).to_contain_text("the same coast at night")
+    (url,) = Job.objects.get(prompt="the same coast at night").reference_urls
+    assert "/refs/" in url
 
 
 def test_swipe_moves_through_the_images_on_a_phone(live_server, new_page, owner, providers, media):
@@ -80,3 +113,52 @@ def test_swipe_moves_through_the_images_on_a_phone(live_server, new_page, owner,
     expect(page).to_have_url(f"{live_server.url}/gallery/#image-{images[-2].pk}")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.screenshot(path=ARTIFACTS / "lightbox-phone.png")
+
+
+HITS = """([x0, y0, x1, y1]) => {
+  const found = [];
+  for (let x = x0 + 1; x < x1; x += 4) for (let y = y0 + 1; y < y1; y += 4) {
+    const hit = document.elementFromPoint(x, y);
+    if (hit && !hit.closest('#lightbox')) found.push(hit.outerHTML.slice(0, 80));
+  }
+  return found;
+}"""
+
+
+def changed_area(a: bytes, b: bytes):
+    """The box where two screenshots differ, None where they are the same picture."""
+    one, other = (PILImage.open(io.BytesIO(png)).convert("RGB") for png in (a, b))
+    return ImageChops.difference(one, other).getbbox()
+
+
+HIDE_PAGE = """() => document.querySelectorAll('.topbar, .gallery, .footer')
+  .forEach(part => { part.style.visibility = 'hidden'; })"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 850}, PHONE], ids=["1366", "390"])
+def test_nothing_of_the_page_shows_through_the_open_lightbox(
+    live_server, new_page, owner, providers, media, viewport, scheme
+):
+    jobs = batch_of_four(owner, prompt="a lighthouse at golden hour, cinematic " * 4)
+    page = new_page(viewport=viewport)
+    page.emulate_media(color_scheme=scheme)
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/gallery/")
+    page.locator(f".tile[data-image-id='{jobs[-1].images.get().pk}'] a[data-lightbox]").click()
+    box = page.locator("#lightbox")
+    expect(box.get_by_role("button", name="Share")).to_be_visible()
+    page.mouse.move(0, 0)  # no hover marks on either picture
+    shown = page.screenshot(path=ARTIFACTS / f"lightbox-{scheme}-{viewport['width']}.png")
+    # The same picture with the page under the lightbox hidden: the bulk buttons (the red
+    # Delete among them) and the header's avatar do not show between its buttons or by Close.
+    page.evaluate(HIDE_PAGE)
+    assert changed_area(page.screenshot(), shown) is None
+    tools = box.locator(".lb-tools").bounding_box()
+    edge = [tools["x"], tools["y"], tools["x"] + tools["width"], tools["y"] + tools["height"]]
+    assert page.evaluate(HITS, edge) == []  # and a press between them reaches no bulk button
+    # Every tool, and Close, can be pressed where it is shown.
+    for control in box.locator(".lb-tools > *:visible, .lb-close").all():
+        middle = control.bounding_box()
+        x, y = middle["x"] + middle["width"] / 2, middle["y"] + middle["height"] / 2
+        assert page.evaluate(HITS, [x - 2, y - 2, x + 2, y + 2]) == []

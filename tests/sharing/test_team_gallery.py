@@ -1,17 +1,21 @@
 """The team gallery: who sees which images, remixing a teammate's image, choosing who sees
 one's new images, the team's default, and the studio's "into this collection"."""
 
+import io
 from html import unescape
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from PIL import Image as PILImage
 
 from flux2web.accounts.models import TeamPolicy
 from flux2web.jobs import mirroring
 from flux2web.jobs.models import Image, Job
 from flux2web.sharing import services
 from flux2web.sharing.models import Collection, PendingAdd
+from flux2web.studio import references
 from flux2web.team.models import LedgerEntry
 from tests.jobs.factories import make_jobs
 from tests.sharing.factories import HX, made
@@ -200,6 +204,55 @@ def test_a_remix_of_an_image_that_is_not_shared_is_refused(as_teammate, owner, p
     response = generate(as_teammate, providers, remix_of=private.pk)
     assert "no longer shared with you" in response.content.decode()
     assert not Job.objects.exclude(pk=private.job_id).exists()
+
+
+def reference_from(image, *, owner):
+    """A reference `owner` made of `image` ("Use as reference"), and one uploaded from disk."""
+    out = io.BytesIO()
+    PILImage.new("RGB", (64, 48), (200, 40, 40)).save(out, format="PNG")
+    upload = SimpleUploadedFile("ref.png", out.getvalue(), content_type="image/png")
+    ref = references.store_upload(owner=owner, upload=upload, source_image=image)
+    return ref
+
+
+def with_references(image, *refs):
+    urls = [references.public_url(ref, base="http://testserver") for ref in refs]
+    Job.objects.filter(pk=image.job_id).update(reference_urls=urls)
+
+
+def test_a_teammates_remix_carries_the_references_they_may_see_and_names_the_rest(
+    as_teammate, owner, teammate, providers
+):
+    sky = made(owner, "a team-visible sky", team=True)
+    seen = reference_from(sky, owner=owner)
+    unseen = reference_from(None, owner=owner)  # uploaded from olivia's disk: hers alone
+    parent = made(owner, "a kite with two references", team=True)
+    with_references(parent, seen, unseen)
+    page = as_teammate.get(f"/?image={parent.pk}").content.decode()
+    tiles = page.split('class="previews carried"')[1].split("</ul>")[0]
+    assert f'name="reference_ids" value="{seen.pk}" checked' in tiles
+    assert f'name="reference_ids" value="{unseen.pk}"' not in page
+    assert "1 reference of the original was not carried over: you may not see it." in page
+    generate(as_teammate, providers, remix_of=parent.pk, reference_ids=[seen.pk])
+    (url,) = Job.objects.get(owner=teammate).reference_urls
+    assert as_teammate.get(url.removeprefix("http://testserver")).status_code == 200
+    # What the page did not offer cannot be sent by hand either.
+    response = generate(as_teammate, providers, reference_ids=[unseen.pk], key="k2")
+    assert "gone or not shared with you" in response.content.decode()
+    # Once the image it was made from is private again, the reference is not carried.
+    Image.objects.filter(pk=sky.pk).update(team_visible=False)
+    page = as_teammate.get(f"/?image={parent.pk}").content.decode()
+    assert "2 references of the original were not carried over" in page
+
+
+def test_ones_own_remix_keeps_every_reference_as_a_tile(as_owner, owner, providers):
+    mine = reference_from(None, owner=owner)
+    parent = made(owner, "my own with a reference")
+    with_references(parent, mine)
+    for address in (f"/?remix={parent.job_id}", f"/?image={parent.pk}"):
+        page = as_owner.get(address).content.decode()
+        assert f'name="reference_ids" value="{mine.pk}" checked' in page
+        assert "not carried over" not in page
 
 
 # ---- The studio's "into this collection". ----------------------------------------------

@@ -204,6 +204,21 @@ def test_retry_still_renews_the_owners_own_expired_upload(signed_in, owner, prov
     assert signed_in.get(url.removeprefix("http://testserver")).status_code == 200
 
 
+def test_retry_renews_a_teammates_reference_made_from_an_image_the_person_may_see(
+    client, owner, teammate, providers, media, monkeypatch
+):
+    """A remix carried it (the image it was made of is shown to the team): a retry days
+    later keeps it, as it keeps one's own."""
+    (shown,) = make_jobs(owner, prompt="a team-visible sky")
+    image = shown.images.create(owner=owner, provider_url="x", status="mirrored", team_visible=True)
+    theirs = references.store_upload(owner=owner, upload=png(), source_image=image)
+    job = job_with_reference(teammate, expired_link(theirs, monkeypatch), providers)
+    client.force_login(teammate)
+    client.post(f"/jobs/{job.pk}/retry", {"key": "k"})
+    (url,) = Job.objects.exclude(pk__in=[job.pk, shown.pk]).get().reference_urls
+    assert client.get(url.removeprefix("http://testserver")).status_code == 200
+
+
 def test_pasting_an_expired_link_to_someone_elses_upload_is_refused(
     client, owner, outsider, providers, media, monkeypatch
 ):

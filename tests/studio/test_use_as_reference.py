@@ -1,8 +1,15 @@
 """The lightbox's "Use as reference": the image becomes the next job's reference, as the
 person's own upload; an image they may not see is the same 404 as none."""
 
-import pytest
+import io
+import re
 
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from flux2web.jobs.models import Job
+from flux2web.studio import references
 from flux2web.studio.models import ReferenceUpload
 from tests.jobs.factories import finish, make_jobs
 from tests.sharing.factories import make_image
@@ -10,24 +17,65 @@ from tests.sharing.factories import make_image
 pytestmark = pytest.mark.django_db
 
 
-def test_an_own_image_becomes_the_next_jobs_reference(signed_in, owner):
+def png():
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 40, 40)).save(out, format="PNG")
+    return SimpleUploadedFile("ref.png", out.getvalue(), content_type="image/png")
+
+
+def carried_tiles(html: str) -> str:
+    return html.split('class="previews carried"')[1].split("</ul>")[0]
+
+
+def test_an_own_image_becomes_the_next_jobs_reference_as_a_tile(signed_in, owner):
     image = make_image(owner)
     response = signed_in.post("/references/from-image", {"image": image.pk})
     assert response.status_code == 302 and response["Location"] == "/"
     ref = ReferenceUpload.objects.get()
     assert ref.owner == owner and (ref.width, ref.height) == (image.width, image.height)
     page = signed_in.get("/").content.decode()
-    field = page.split('name="reference_urls"')[1].split("</textarea>")[0]
-    assert "/refs/" in field
     assert "reference for your next job" in page
+    # A tile with its thumbnail, rendered by the server (no script needed), not an address
+    # in the URL box.
+    tile = carried_tiles(page)
+    assert f'name="reference_ids" value="{ref.pk}" checked' in tile
+    src = re.search(r'<img src="([^"]+)"', tile)[1]
+    assert src.startswith("/refs/")
+    assert signed_in.get(src)["Content-Type"] == "image/png"
+    field = page.split('name="reference_urls"')[1].split("</textarea>")[0]
+    assert "/refs/" not in field
     # Carried once: the next visit starts clean.
-    assert (
-        "/refs/"
-        not in signed_in.get("/")
-        .content.decode()
-        .split('name="reference_urls"')[1]
-        .split("</textarea>")[0]
-    )
+    assert 'name="reference_ids"' not in signed_in.get("/").content.decode()
+
+
+def test_the_tile_goes_with_the_job_and_stays_for_the_next(signed_in, owner, providers):
+    signed_in.post("/references/from-image", {"image": make_image(owner).pk})
+    ref = ReferenceUpload.objects.get()
+    data = {"prompt": "in the style of the reference", "model": "pro", "count": "1",
+            "provider": providers["KIE.ai"].pk, "aspect_ratio": "auto", "resolution": "1K",
+            "reference_ids": [ref.pk], "idempotency_key": "k1"}  # fmt: skip
+    answer = signed_in.post("/generate", data, headers={"HX-Request": "true"})
+    (url,) = Job.objects.get(prompt="in the style of the reference").reference_urls
+    assert "/refs/" in url
+    assert references.take_references([url], owner=owner, base="http://testserver").ours
+    assert f'value="{ref.pk}" checked' in carried_tiles(answer.content.decode())
+    # Unticked, it is left out.
+    del data["reference_ids"]
+    signed_in.post("/generate", {**data, "aspect_ratio": "1:1", "idempotency_key": "k2"})
+    assert Job.objects.order_by("pk").last().reference_urls == []
+    assert Job.objects.filter(prompt="in the style of the reference").count() == 2
+
+
+def test_someone_elses_reference_is_no_tile_and_no_reference(client, owner, teammate, providers):
+    theirs = references.store_upload(owner=owner, upload=png())
+    client.force_login(teammate)
+    data = {"prompt": "a fox", "model": "pro", "count": "1", "provider": providers["KIE.ai"].pk,
+            "aspect_ratio": "auto", "resolution": "1K", "reference_ids": [theirs.pk, "x"],
+            "idempotency_key": "k1"}  # fmt: skip
+    html = client.post("/generate", data).content.decode()
+    assert "gone or not shared with you" in html
+    assert 'name="reference_ids"' not in html
+    assert not Job.objects.exists()
 
 
 def test_a_teammates_private_image_or_no_image_is_a_404_and_stores_nothing(
