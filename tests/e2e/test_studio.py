@@ -169,3 +169,22 @@ def test_the_studio_with_cards_fits_a_phone(live_server, new_page, owner, provid
     page.screenshot(path=ARTIFACTS / "studio-phone.png", full_page=True)
     page.goto(live_server.url + "/gallery/")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_the_estimate_follows_images_while_it_is_typed(live_server, page, owner, providers, media):
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/")
+    page.get_by_label("Provider", exact=True).select_option(label="KIE.ai")
+    page.get_by_label("Resolution").select_option("2K")
+    estimate = page.locator("#estimate")
+    expect(estimate).to_have_text("$0.08")
+    images = page.get_by_role("spinbutton", name="Images")
+    images.click()
+    images.press("Control+a")
+    images.press_sequentially("3")  # still in the field: no change event yet
+    expect(estimate).to_have_text("$0.24 (3 × $0.08)")
+    images.press("Backspace")
+    expect(estimate).to_have_text("$0.08")  # empty counts as one, as the server takes it
+    images.press_sequentially("2")
+    expect(estimate).to_have_text("$0.16 (2 × $0.08)")
+    expect(images).to_be_focused()
