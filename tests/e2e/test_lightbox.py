@@ -131,6 +131,7 @@ def changed_area(a: bytes, b: bytes):
     return ImageChops.difference(one, other).getbbox()
 
 
+FONT = "e => getComputedStyle(e).fontSize + ' ' + getComputedStyle(e).fontFamily"
 HIDE_PAGE = """() => document.querySelectorAll('.topbar, .gallery, .footer')
   .forEach(part => { part.style.visibility = 'hidden'; })"""
 
@@ -162,3 +163,28 @@ def test_nothing_of_the_page_shows_through_the_open_lightbox(
         middle = control.bounding_box()
         x, y = middle["x"] + middle["width"] / 2, middle["y"] + middle["height"] / 2
         assert page.evaluate(HITS, [x - 2, y - 2, x + 2, y + 2]) == []
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 850}, PHONE], ids=["1366", "390"])
+def test_the_lightbox_buttons_are_one_size_and_open_job_stays_on_one_line(
+    live_server, new_page, owner, providers, media, viewport
+):
+    jobs = batch_of_four(owner, prompt="a lighthouse at golden hour, cinematic " * 6)
+    page = new_page(viewport=viewport)
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/gallery/")
+    page.locator(f".tile[data-image-id='{jobs[-1].images.get().pk}'] a[data-lightbox]").click()
+    box = page.locator("#lightbox")
+    expect(box.get_by_role("button", name="Share")).to_be_visible()
+    tools = box.locator(".lb-tools a:visible, .lb-tools button:visible")
+    sizes = {
+        name: (round(b["height"]), style)
+        for name, b, style in (
+            (tool.inner_text(), tool.bounding_box(), tool.evaluate(FONT)) for tool in tools.all()
+        )
+    }
+    assert len(sizes) >= 7
+    assert len(set(sizes.values())) == 1, sizes
+    lines = box.get_by_role("link", name="Open job").evaluate("a => a.getClientRects().length")
+    assert lines == 1
+    page.screenshot(path=ARTIFACTS / f"lightbox-tools-{viewport['width']}.png")
