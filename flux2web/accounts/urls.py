@@ -1,8 +1,10 @@
-"""Sign-in, sign-out and password change, in the app's own layout."""
+"""Sign-in, sign-out, password change and the one-time set-password link, in the app's own
+layout."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from flux2web.accounts import views
 from flux2web.accounts.forms import SignInForm
 
 app_name = "accounts"
@@ -29,10 +31,7 @@ urlpatterns = [
     path(
         # The one-time link an admin hands to a new member (or one who forgot).
         "set-password/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
-            template_name="accounts/set_password.html",
-            success_url="/accounts/set-password/done/",
-        ),
+        views.SetPasswordView.as_view(),
         name="set_password",
     ),
     path(

@@ -53,7 +53,8 @@
   document.addEventListener("keydown", function (e) {
     if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey)) return;
     var form = e.target.closest && e.target.closest("form#compose");
-    if (form) {
+    var held = form && generateButton(form);
+    if (form && !(held && held.disabled)) {
       e.preventDefault();
       form.requestSubmit();
     }
@@ -329,6 +330,33 @@
     if (e.key === "ArrowLeft") step(-1);
     if (e.key === "ArrowRight") step(1);
   });
+
+  // ---- One press, one job: Generate says it is sending while it is, and the form that
+  // comes back with the new cards holds its button a moment (the server renders it held),
+  // so a double or triple click that lands after a quick answer queues nothing more. ----
+  var HOLD_MS = 1000;
+  function generateButton(form) {
+    return form && form.querySelector(".generate-bar button[type=submit]");
+  }
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var button = e.detail.elt.id === "compose" && generateButton(e.detail.elt);
+    if (button) button.textContent = "Sending…";
+  });
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var button = e.detail.elt.id === "compose" && generateButton(e.detail.elt);
+    if (button && button.isConnected) button.textContent = "Generate";  // nothing came back
+  });
+  function releaseHeld() {
+    var button = document.querySelector("#compose button[data-held]");
+    if (!button || button.dataset.releasing) return;
+    button.dataset.releasing = "1";
+    setTimeout(function () {
+      button.removeAttribute("data-held");
+      button.disabled = false;
+      button.textContent = "Generate";
+    }, HOLD_MS);
+  }
+  document.addEventListener("htmx:afterSettle", releaseHeld);
 
   // ---- No lost input: an answer never undoes what the person did after sending. ----
   // The values of the generation form when a request left (options refresh or Generate)

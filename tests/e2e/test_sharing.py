@@ -155,6 +155,11 @@ def test_an_expired_link_is_extended_from_its_row_and_its_address_opens_again(
     )
     expect(row).to_contain_text("live")
     assert page.locator("input.copy").first.input_value() == address
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page.wait_for_load_state()  # app.js, deferred, has run
+    row.get_by_role("button", name="Copy").click()
+    expect(row.locator("button[data-copy]")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == address
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     page.screenshot(path=ARTIFACTS / f"share-extended-{viewport['width']}.png", full_page=True)
     assert visitor.goto(address).status == 200

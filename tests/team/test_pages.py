@@ -36,7 +36,7 @@ def test_admin_pages_refuse_members_and_send_visitors_to_sign_in(client, owner, 
     assert "Only team admins can do this." in response.content.decode()
 
 
-def test_an_admin_invites_a_member_who_sets_a_password_once_and_signs_in(client, admin):
+def test_an_admin_invites_a_member_who_sets_a_password_once_and_is_signed_in(client, admin):
     client.force_login(admin)
     html = client.post("/team/invite", {"username": "nadia", "first_name": "Nadia"}).content
     html = html.decode()
@@ -48,7 +48,11 @@ def test_an_admin_invites_a_member_who_sets_a_password_once_and_signs_in(client,
     assert "Set your password" in form.content.decode()
     new = {"new_password1": "a long new pass 123", "new_password2": "a long new pass 123"}
     done = client.post(form.redirect_chain[-1][0], new, follow=True)
-    assert "Password set" in done.content.decode()
+    # Signed in at once, in the studio.
+    assert done.redirect_chain[-1][0] == "/"
+    assert "Your password is set, and you are signed in." in done.content.decode()
+    assert done.context["user"].username == "nadia"
+    client.logout()
     assert client.login(username="nadia", password="a long new pass 123")
     client.logout()
     assert "no longer works" in client.get(path, follow=True).content.decode()
