@@ -38,3 +38,15 @@ class Heartbeat(models.Model):
     @property
     def is_fresh(self) -> bool:
         return timezone.now() - self.seen_at < HEARTBEAT_STALE_AFTER
+
+
+class ThrottleWindow(models.Model):
+    """Tries counted against one key (a share link and a client, say) until `ends_at`; read
+    and written by every web process alike (flux2web.core.throttle)."""
+
+    key = models.CharField(max_length=100, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    ends_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.key}: {self.count} until {self.ends_at:%H:%M:%S}"

@@ -1,20 +1,19 @@
-"""gunicorn's access log without share tokens (Procfile: --logger-class). Kept apart from
-flux2web.lib.logs so that Django itself never imports gunicorn."""
+"""gunicorn's logs without share tokens (flux2web.lib.gunicorn_conf names this class). Kept
+apart from flux2web.lib.logs so that Django itself never imports gunicorn."""
 
 from __future__ import annotations
 
 from gunicorn.glogging import Logger
 
-from flux2web.lib.logs import redact
+from flux2web.lib.logs import RedactShareTokens
 
 
 class RedactingLogger(Logger):
-    """Every atom of an access-log line that holds a path (request line, path, referer, any
-    header or environ value) has the part after /s/ replaced by "<token>"."""
+    """Every line gunicorn writes, access log and error log alike, has the part of a path
+    after /s/ replaced by "<token>" (request line, referer, "Error handling request <uri>")."""
 
-    def atoms(self, resp, req, environ, request_time):
-        atoms = super().atoms(resp, req, environ, request_time)
-        for key, value in atoms.items():
-            if isinstance(value, str) and "/s/" in value:
-                atoms[key] = redact(value)
-        return atoms
+    def setup(self, cfg):
+        super().setup(cfg)  # (again on a reload, with new handlers)
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.addFilter(RedactShareTokens())

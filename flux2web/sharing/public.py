@@ -3,17 +3,14 @@ image and download, each authorised by the link for that image and that size."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import math
 import re
-import time
 from functools import wraps
 from html import escape
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.http import (
     FileResponse,
@@ -28,6 +25,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from PIL import Image as PILImage
 
+from flux2web.core import throttle
 from flux2web.lib.clients import client_address, throttle_key
 from flux2web.lib.ids import parse_id
 from flux2web.lib.zips import zip_response
@@ -224,15 +222,15 @@ def unlock(request, link, key):
     password = request.POST.get("password", "")
     if not password:
         return _password_form(request, link, key, error="Enter the password.", status=400)
-    throttle = _Throttle(link, request)
-    if not throttle.take():
-        minutes = throttle.wait_minutes()
+    tries = _Throttle(link, request)
+    if not tries.take():
+        minutes = tries.wait_minutes()
         error = f"Too many tries; wait {minutes} minute{'s' if minutes != 1 else ''}."
         return _password_form(request, link, key, error=error, status=429)
     if not links.check_link_password(link, password[:1000]):
         links.record_failed_password(link)
         return _password_form(request, link, key, error="That password is not right.", status=403)
-    throttle.give_back()
+    tries.give_back()
     unlocked = dict(request.session.get(SESSION_KEY, {}))
     unlocked[str(link.pk)] = link.version
     request.session[SESSION_KEY] = unlocked
@@ -246,7 +244,8 @@ class _Throttle:
     the address the proxy saw), so one client cannot guess on while guests elsewhere are
     not locked out; and per link from everyone, a ceiling for a guesser who keeps changing
     address. A try is counted before the password is checked, so tries sent at once
-    cannot slip in together under the limit; a right password gives its try back."""
+    cannot slip in together under the limit; a right password gives its try back. The
+    counts are in the database, shared by every web process (flux2web.core.throttle)."""
 
     def __init__(self, link, request):
         who = hashlib.sha256(f"{settings.SECRET_KEY}:{throttle_key(request)}".encode())
@@ -256,31 +255,23 @@ class _Throttle:
             (f"{base}:everyone", LINK_PASSWORD_TRIES),
         ]
         self.taken: list[str] = []
-        self.full: str | None = None
+        self.wait = 0.0
 
     def take(self) -> bool:
         """Count this try in every window; False (and the try is not made) when one is full."""
         for key, limit in self.windows:
-            cache.add(f"{key}:t", time.time(), PASSWORD_WINDOW)
-            cache.add(f"{key}:n", 0, PASSWORD_WINDOW)
-            try:
-                tries = cache.incr(f"{key}:n")
-            except ValueError:  # the window ended between add and incr
-                cache.set(f"{key}:n", tries := 1, PASSWORD_WINDOW)
+            self.wait = throttle.take(key, limit=limit, seconds=PASSWORD_WINDOW)
             self.taken.append(key)
-            if tries > limit:
-                self.full = key
+            if self.wait:
                 return False
         return True
 
     def give_back(self) -> None:
         for key in self.taken:
-            with contextlib.suppress(ValueError):  # the window has ended anyway
-                cache.decr(f"{key}:n")
+            throttle.give_back(key)
 
     def wait_minutes(self) -> int:
-        started = cache.get(f"{self.full}:t") or time.time()
-        return max(1, math.ceil((started + PASSWORD_WINDOW - time.time()) / 60))
+        return max(1, math.ceil(self.wait / 60))
 
 
 # ---- Images and downloads. --------------------------------------------------------------

@@ -41,18 +41,20 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
     try:
         return httpx.get(url, timeout=1).status_code == 200
     except httpx.TransportError:
         return False
 
 
-@pytest.fixture
-def up(tmp_path):
+def start_up(tmp_path, *, web_workers=1):
+    """`manage.py up` as bin/run starts it (web, worker, sandbox), everything it and its
+    children write in tmp_path/up.log."""
     port, sandbox_port = free_port(), free_port()
     log = (tmp_path / "up.log").open("wb")
-    command = ["up", "--port", str(port), "--web-workers", "1", "--sandbox-port", str(sandbox_port)]
+    command = ["up", "--port", str(port), "--web-workers", str(web_workers)]
+    command += ["--sandbox-port", str(sandbox_port)]
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), *command],
         env=subprocess_env(FLUX2WEB_QUEUE_NAME=f"up-{port}"),
@@ -68,6 +70,12 @@ def up(tmp_path):
 
     wait_for(healthy, timeout=30, message=lambda: (tmp_path / "up.log").read_text())
     proc.sandbox_port = sandbox_port
+    return proc, port
+
+
+@pytest.fixture
+def up(tmp_path):
+    proc, port = start_up(tmp_path)
     yield proc, port
     if proc.poll() is None:
         proc.kill()
@@ -86,7 +94,7 @@ def test_it_serves_the_app_and_ctrl_c_stops_every_process(up):
     assert "sandbox" in commands
     # The sandbox answers, and a fresh install has it as one provider per dialect.
     sandbox = f"http://127.0.0.1:{proc.sandbox_port}"
-    wait_for(lambda: _answers(sandbox), timeout=10)
+    wait_for(lambda: answers(sandbox), timeout=10)
     assert sorted(ProviderCredential.objects.values_list("dialect", flat=True)) == [
         "apimart", "apixo", "kie", "liangxin",
     ]  # fmt: skip

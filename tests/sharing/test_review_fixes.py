@@ -37,7 +37,7 @@ def test_no_answer_under_s_writes_the_token_to_the_log(client, owner, collection
     assert "/s/<token>/unlock" in caplog.text
 
 
-def test_gunicorns_access_log_line_has_no_token():
+def test_gunicorns_access_log_line_has_no_token(capsys):
     from gunicorn.config import Config
 
     from flux2web.lib.gunicorn_logging import RedactingLogger
@@ -51,11 +51,17 @@ def test_gunicorns_access_log_line_has_no_token():
     path = "/s/spring-campaign-" + "A" * 43 + "/i/1/web"
     environ = {"PATH_INFO": path, "QUERY_STRING": "", "REQUEST_METHOD": "GET",
                "SERVER_PROTOCOL": "HTTP/1.1", "RAW_URI": path,
-               "REMOTE_ADDR": "1.2.3.4"}  # fmt: skip
-    logger = RedactingLogger(Config())
-    atoms = logger.atoms(Response(), Request(), environ, __import__("datetime").timedelta(0))
-    assert "A" * 43 not in str(atoms) and "spring" not in str(atoms)
-    assert atoms["U"] == "/s/<token>/i/1/web"
+               "REMOTE_ADDR": "1.2.3.4",
+               "HTTP_REFERER": "https://x.example/s/spring-AAAA/"}  # fmt: skip
+    config = Config()
+    config.set("accesslog", "-")
+    config.set("access_log_format", "%(r)s %(U)s %(f)s")
+    RedactingLogger(config).access(
+        Response(), Request(), environ, __import__("datetime").timedelta(0)
+    )
+    line = capsys.readouterr().out
+    assert "A" * 43 not in line and "spring" not in line
+    assert "/s/<token>/i/1/web" in line and "https://x.example/s/<token>/" in line
 
 
 @pytest.mark.parametrize(

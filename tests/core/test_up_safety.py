@@ -1,0 +1,126 @@
+"""The app started as bin/run starts it is as safe as production: no share token in what
+any of its processes writes, and password guesses counted across all its web processes."""
+
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.core.test_up import answers, free_port, start_up
+from tests.helpers import ROOT, subprocess_env, wait_for
+from tests.sharing.factories import make_collection, make_image, share
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PASSWORD = "open sesame"
+
+
+@pytest.fixture
+def two_web_workers(tmp_path, media):
+    proc, port = start_up(tmp_path, web_workers=2)
+    yield proc, f"http://127.0.0.1:{port}"
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture
+def locked_link(owner, media, settings):
+    # The running app checks passwords with the production hashers, so hash with them.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    collection = make_collection(owner, [make_image(owner), make_image(owner, "second")])
+    return share(owner, collection=collection, password=PASSWORD, downloads="original")
+
+
+def use_the_link(base, link, path):
+    """Everything a visitor does with a locked link: open, unlock, look, download."""
+    image = link.collection.items.first().image_id
+    with httpx.Client(base_url=base, timeout=30) as browser:
+        assert browser.get(path).status_code == 200  # the password form
+        assert browser.post(path + "unlock", data={"password": "wrong"}).status_code == 403
+        assert browser.post(path + "unlock", data={"password": PASSWORD}).status_code == 302
+        assert browser.get(path).status_code == 200
+        for size in ("thumb", "web", "web?dl=1", "original"):
+            assert browser.get(f"{path}i/{image}/{size}").status_code == 200
+        assert browser.get(path + "all.zip").status_code == 200
+        assert browser.head(path).status_code == 200
+        # Answers Django logs as warnings: a 404 and a 405 under the same address.
+        assert browser.get(f"{path}i/999999/web").status_code == 404
+        assert browser.put(path).status_code == 405
+
+
+def assert_no_token(written, path):
+    token = path.rstrip("/")[-43:]  # the slug is readable; the token is the secret
+    assert len(token) > 20
+    assert token not in written
+    assert path not in written
+    # The requests were logged, with the address's secret part replaced.
+    assert written.count("/s/<token>") >= 10
+
+
+def test_opening_unlocking_and_downloading_a_link_writes_no_token(
+    tmp_path, two_web_workers, locked_link
+):
+    proc, base = two_web_workers
+    link, path = locked_link
+    use_the_link(base, link, path)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 0
+    assert_no_token((tmp_path / "up.log").read_text(), path)
+
+
+def test_the_procfiles_web_process_writes_no_token(tmp_path, locked_link):
+    link, path = locked_link
+    web = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line[:4] == "web:")
+    port = free_port()
+    env = subprocess_env(
+        PORT=str(port),
+        WEB_CONCURRENCY="2",
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    )
+    with (tmp_path / "web.log").open("wb") as log:
+        # As a platform runs a Procfile line: through a shell, from the repository's root.
+        proc = subprocess.Popen(
+            ["bash", "-c", "exec " + web[4:]], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_for(lambda: answers(f"{base}/healthz"), timeout=30)
+            use_the_link(base, link, path)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    assert_no_token((tmp_path / "web.log").read_text(), path)
+
+
+def test_password_guesses_are_counted_across_web_processes_and_at_once(
+    two_web_workers, locked_link
+):
+    _proc, base = two_web_workers
+    _link, path = locked_link
+    # Six clients (six loopback addresses), each guessing in two streams of twelve, all at
+    # once: each is stopped at its own ten, and all together at the link's ceiling of fifty.
+    clients = [f"127.0.0.{n}" for n in range(2, 8)] * 2
+
+    def guesses(address):
+        transport = httpx.HTTPTransport(local_address=address)
+        with httpx.Client(base_url=base, transport=transport, timeout=60) as client:
+            answers = [
+                client.post(path + "unlock", data={"password": f"guess {n}"}).status_code
+                for n in range(12)
+            ]
+        return address, answers
+
+    checked, refused = Counter(), Counter()
+    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+        for address, answers in pool.map(guesses, clients):
+            checked[address] += answers.count(403)
+            refused[address] += answers.count(429)
+    assert sum(checked.values()) == 50, checked
+    assert max(checked.values()) <= 10, checked
+    assert sum(refused.values()) == 144 - 50
