@@ -758,7 +758,8 @@ def scale_out(args):
         web_port = free_port()
         web = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "flux2web.wsgi:application", "--bind",
-             f"127.0.0.1:{web_port}", "--workers", "2", "--threads", "4"],
+             f"127.0.0.1:{web_port}", "--workers", "2",
+             "--config", "python:flux2web.lib.gunicorn_conf"],
             env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,
         )  # fmt: skip

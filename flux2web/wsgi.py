@@ -1,4 +1,4 @@
-"""WSGI entry point (gunicorn flux2web.wsgi)."""
+"""WSGI entry point: gunicorn flux2web.wsgi --config python:flux2web.lib.gunicorn_conf."""
 
 import os
 

@@ -2,6 +2,7 @@
 any of its processes writes, and password guesses counted across all its web processes."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -124,3 +125,15 @@ def test_password_guesses_are_counted_across_web_processes_and_at_once(
     assert sum(checked.values()) == 50, checked
     assert max(checked.values()) <= 10, checked
     assert sum(refused.values()) == 144 - 50
+
+
+def test_every_place_that_starts_gunicorn_gives_it_our_configuration():
+    """The tests above start two of them; a third added later must not log tokens either."""
+    starts = 0
+    for path in [ROOT / "Procfile", *ROOT.glob("flux2web/**/*.py"), *ROOT.glob("bench/*.py")]:
+        text = path.read_text()
+        for match in re.finditer(r"gunicorn\"?,? \"?flux2web\.wsgi|\"-m\",\s*\"gunicorn\"", text):
+            starts += 1
+            nearby = text[match.start() : match.start() + 400]
+            assert "python:flux2web.lib.gunicorn_conf" in nearby, f"{path}: {nearby[:80]}"
+    assert starts >= 3
