@@ -1,4 +1,4 @@
-"""Issue 13, item 9: tests share helpers through factories/helpers modules and fixtures,
+"""Tests share helpers through factories/helpers modules and fixtures,
 never by importing another test module (whose tests would then be collected twice) or a
 conftest (which pytest loads itself, as a plugin)."""
 

@@ -24,3 +24,25 @@ def test_the_quick_start_gives_exactly_two_commands_and_both_exist():
     assert commands == ["./bin/run", "./bin/test"]
     for command in commands:
         assert (ROOT / command).stat().st_mode & 0o111, f"{command} is not executable"
+
+
+def test_nothing_points_at_an_issue_number_a_reader_cannot_look_up():
+    # "Before issue 12's work" means nothing to someone with only the code: say what changed.
+    said = re.compile(r"\b(?:issue|Issue)s? ?#?\d+")
+    files = [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")]
+    for folder, patterns in (
+        ("flux2web", ["*.py", "*.html"]),
+        ("templates", ["*.html", "*.txt"]),
+        ("static", ["*.css", "*.js"]),
+        ("tests", ["*.py"]),
+        ("bin", ["*"]),
+    ):
+        files += [p for pattern in patterns for p in (ROOT / folder).rglob(pattern)]
+    found = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in files
+        if path.is_file() and "vendor" not in path.parts and "artifacts" not in path.parts
+        for n, line in enumerate(path.read_text(errors="ignore").splitlines(), 1)
+        if said.search(line) and path != Path(__file__)
+    ]
+    assert found == []

@@ -1,5 +1,5 @@
 """Test connection says what an answer means: a 404 from the address is a wrong base URL,
-not a key that works (issue 12, found 6)."""
+not a key that works."""
 
 import pytest
 

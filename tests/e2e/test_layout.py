@@ -1,4 +1,4 @@
-"""Issue 12 found 7 and 9, in Chromium: every page at phone width without sideways
+"""In Chromium: every page at phone width without sideways
 scrolling and a navigation that collapses into a menu; at 1366x768 Generate is on screen,
 there is one file chooser, the help follows the provider, and changing options logs no
 error. Screenshots of each page at phone width go to tests/e2e/artifacts/."""

@@ -1,4 +1,4 @@
-"""The lightbox does things (issue 12, deliver 2): download, favourite, copy prompt, remix,
+"""The lightbox does things: download, favourite, copy prompt, remix,
 use as a reference for the next job, add to a collection, share; arrows, Esc and swipe;
 the address names the open image, so it can be linked and Back closes it."""
 

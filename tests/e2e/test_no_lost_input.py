@@ -1,4 +1,4 @@
-"""Issue 12's races, in a real browser: an answer that lands after the person went on
+"""Races, in a real browser: an answer that lands after the person went on
 typing or clicking never undoes what they did, and one press of Generate is one job.
 
 The answers are held back (Playwright keeps the request until the test lets it go), so
@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from flux2web.jobs.models import Job
-from tests.e2e.helpers import console_errors, open_studio, png_bytes, wait_until
+from tests.e2e.helpers import PHONE, console_errors, open_studio, png_bytes, wait_until
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -141,3 +141,36 @@ def test_an_uploaded_reference_does_not_stay_on_the_next_job(
     expect(page.locator("#job-list .job-card")).to_have_count(2)
     first, second = Job.objects.order_by("pk")
     assert len(first.reference_urls) == 1 and second.reference_urls == []
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 850}, PHONE], ids=["desktop", "phone"])
+def test_quick_presses_of_generate_make_one_job_and_a_later_press_another(
+    live_server, new_page, owner, providers, media, viewport
+):
+    page = new_page(viewport=viewport)
+    open_studio(page, live_server, owner)
+    page.get_by_label("Prompt", exact=True).fill("a kite over the dunes")
+    button = page.locator("#compose .generate-bar button[type=submit]")
+    box = button.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    cards = page.locator("#job-list .job-card")
+
+    held = hold(page, "**/generate")
+    page.mouse.click(x, y)
+    held.wait(1)
+    expect(button).to_have_text("Sending…")
+    held.release_all()
+    page.unroute("**/generate")
+    expect(cards).to_have_count(1)
+    # The first answer is in; two more presses on the same spot, 250 ms apart, as a
+    # person's double and triple click lands on whatever button is there by then.
+    page.mouse.click(x, y)
+    page.wait_for_timeout(250)
+    page.mouse.click(x, y)
+    expect(button).to_have_text("Generate", timeout=3000)  # ready again, a moment later
+    expect(cards).to_have_count(1)
+    assert Job.objects.count() == 1
+
+    page.mouse.click(x, y)  # a deliberate press, seconds after the card appeared
+    expect(cards).to_have_count(2)
+    assert Job.objects.count() == 2

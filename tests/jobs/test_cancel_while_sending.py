@@ -1,7 +1,7 @@
-"""Issue 12, deliver 4: Cancel works in every state before the provider accepted the job,
-Sending included. The create cannot be called back once on the wire, so a Cancel pressed
-then is honoured at the first safe moment: before the call goes out, nothing is sent;
-after the provider took it, it is no longer followed; either way the person is refunded."""
+"""Cancel works in every state before the provider accepted the job, Sending included. The
+create cannot be called back once on the wire, so a Cancel pressed then is honoured at
+the first safe moment: before the call goes out, nothing is sent; after the provider
+took it, it is no longer followed; either way the person is refunded."""
 
 from datetime import timedelta
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""Findings of the hostile review of issue 10 (collections, share links, team gallery).
+"""Findings of a hostile review of collections, share links and the team gallery.
 Each test states what should hold; all hold since the fixes (see README, collections)."""
 
 import logging

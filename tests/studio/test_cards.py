@@ -186,7 +186,7 @@ def test_errors_read_in_plain_words(signed_in, owner):
     html = signed_in.get("/").content.decode()
     assert "The provider account has run out of credit." in html
     assert "Ask an admin to top it up" in html
-    # The provider's own words are for admins (issue 9: they may carry what they shouldn't).
+    # The provider's own words are for admins (they may carry what they shouldn't).
     assert "402 insufficient balance" not in html
 
 

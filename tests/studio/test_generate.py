@@ -2,8 +2,10 @@
 one job per press, uploads handed over as signed URLs."""
 
 import io
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -97,6 +99,24 @@ def test_a_double_submit_makes_one_job(signed_in, owner):
     assert Job.objects.filter(owner=owner).count() == 1
 
 
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_generate_pressed_again_within_a_second_on_the_new_form_makes_no_second_job(
+    signed_in, owner, htmx
+):
+    headers = {"HX-Request": "true"} if htmx else {}
+    signed_in.post("/generate", form_data(count="2"), headers=headers)
+    # The form that came back carries a new key; pressed again at once, it is the same press.
+    signed_in.post("/generate", form_data(count="2", idempotency_key="key-2"), headers=headers)
+    assert Job.objects.filter(owner=owner).count() == 2
+    # Anything asked differently is a new request, however soon.
+    signed_in.post("/generate", form_data(prompt="a grey wolf", idempotency_key="key-3"))
+    assert Job.objects.filter(owner=owner).count() == 3
+    # The same again, a deliberate press some seconds later, is another job too.
+    Job.objects.update(created_at=timezone.now() - timedelta(seconds=3))
+    signed_in.post("/generate", form_data(prompt="a grey wolf", idempotency_key="key-4"))
+    assert Job.objects.filter(owner=owner, prompt="a grey wolf").count() == 2
+
+
 def test_the_htmx_variant_returns_the_form_and_the_new_card(signed_in, owner):
     response = signed_in.post("/generate", form_data(), headers={"HX-Request": "true"})
     html = response.content.decode()
@@ -140,7 +160,7 @@ def test_bad_input_is_explained_beside_its_field_and_queues_nothing(
 
 def test_a_value_the_provider_does_not_take_is_dropped_with_a_notice(signed_in, providers):
     # A form still showing another provider's options (no JavaScript, or a stale tab):
-    # issue 12 found 8, the value is dropped and said so, rather than failing the Generate.
+    # the value is dropped and said so, rather than failing the Generate.
     html = signed_in.post(
         "/generate", form_data(provider=providers["Apixo"].pk, seed="5"), follow=True
     ).content

@@ -1,4 +1,4 @@
-"""Issue 12 found 4, 5 and 8: Back never shows a stale studio, a waiting card says who it
+"""Back never shows a stale studio, a waiting card says who it
 waits for and why, failures name the providers really asked, and without JavaScript a
 value the new provider does not take is dropped with a notice, not a failed Generate."""
 

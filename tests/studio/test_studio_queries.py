@@ -1,4 +1,4 @@
-"""The studio page in a fixed number of queries whatever its cards show (issue 12's target:
+"""The studio page in a fixed number of queries whatever its cards show (the target:
 at most 8), so no card field is fetched one job at a time."""
 
 from datetime import timedelta

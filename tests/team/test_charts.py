@@ -1,4 +1,4 @@
-"""The spending charts tell providers apart (issue 12, found 9): each provider its own
+"""The spending charts tell providers apart: each provider its own
 colour with a legend and its figure, and each day's bar stacked by provider."""
 
 from decimal import Decimal
