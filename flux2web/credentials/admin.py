@@ -2,13 +2,13 @@
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 
-from flux2web.credentials.models import ProviderCredential, check_secret
-from flux2web.credentials.services import check_create_limit, credential_save
+from flux2web.credentials.forms import KeysAndLimit
+from flux2web.credentials.models import ProviderCredential
+from flux2web.credentials.services import credential_save
 
 
-class CredentialForm(forms.ModelForm):
+class CredentialForm(KeysAndLimit, forms.ModelForm):
     base_url = forms.URLField(max_length=300, assume_scheme="https")
     api_key = forms.CharField(
         required=False,
@@ -31,24 +31,9 @@ class CredentialForm(forms.ModelForm):
         ]  # fmt: skip
 
     def clean_api_key(self):
-        value = self.cleaned_data["api_key"]
-        if not value and not self.instance.api_key_encrypted:
+        if not self.cleaned_data["api_key"] and not self.instance.api_key_encrypted:
             raise forms.ValidationError("A new provider needs an API key.")
-        return check_secret(value, "API key") if value else ""
-
-    def clean_hmac_key(self):
-        value = self.cleaned_data["hmac_key"]
-        return check_secret(value, "webhook HMAC key") if value else ""
-
-    def clean(self):
-        data = super().clean()
-        try:
-            check_create_limit(data.get("create_limit_count"), data.get("create_limit_seconds"))
-        except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                for message in messages:
-                    self.add_error(field, message)
-        return data
+        return super().clean_api_key()
 
     def save(self, commit=True):
         # Through the one write path, as the provider form and the command line go.

@@ -21,7 +21,31 @@ from flux2web.providers.catalog import DIALECTS
 KEY_WIDGET = forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"})
 
 
-class ProviderForm(forms.Form):
+class KeysAndLimit:
+    """The checks the provider form and the admin's form share: write-only keys (empty:
+    keep the one stored) and a create limit that the vendor would accept."""
+
+    def clean_api_key(self):
+        value = self.cleaned_data["api_key"]
+        return check_secret(value, "API key") if value else ""
+
+    def clean_hmac_key(self):
+        value = self.cleaned_data["hmac_key"]
+        return check_secret(value, "webhook HMAC key") if value else ""
+
+    def clean(self):
+        data = super().clean()
+        if "create_limit_count" in data and "create_limit_seconds" in data:
+            try:
+                check_create_limit(data["create_limit_count"], data["create_limit_seconds"])
+            except ValidationError as exc:
+                for field, messages in exc.message_dict.items():
+                    for message in messages:
+                        self.add_error(field, message)
+        return data
+
+
+class ProviderForm(KeysAndLimit, forms.Form):
     name = forms.CharField(max_length=60)
     dialect = forms.ChoiceField(choices=DIALECT_CHOICES, label="API dialect")
     base_url = forms.CharField(label="Base URL", max_length=300)
@@ -113,25 +137,6 @@ class ProviderForm(forms.Form):
 
     def clean_base_url(self):
         return check_base_url(self.cleaned_data["base_url"])
-
-    def clean_api_key(self):
-        value = self.cleaned_data["api_key"]
-        return check_secret(value, "API key") if value else ""
-
-    def clean_hmac_key(self):
-        value = self.cleaned_data["hmac_key"]
-        return check_secret(value, "webhook HMAC key") if value else ""
-
-    def clean(self):
-        data = super().clean()
-        if "create_limit_count" in data and "create_limit_seconds" in data:
-            try:
-                check_create_limit(data["create_limit_count"], data["create_limit_seconds"])
-            except ValidationError as exc:
-                for field, messages in exc.message_dict.items():
-                    for message in messages:
-                        self.add_error(field, message)
-        return data
 
     def clean_models_offered(self):
         chosen = self.cleaned_data["models_offered"]
