@@ -1,4 +1,8 @@
-"""Bar charts drawn on the server as SVG: no JavaScript, no CDN, readable without colour."""
+"""Bar charts drawn on the server as SVG: no JavaScript, no CDN, readable without colour.
+
+Across, bars are placed in percent of the chart's width; up and down, in pixels of its
+fixed height. The SVG has no viewBox, so it is never scaled: its texts keep their size
+(12px) on a phone as on a desktop, where a scaled 480-unit chart drew them 6px tall."""
 
 from __future__ import annotations
 
@@ -6,6 +10,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 TONES = 6  # distinct bar colours in app.css (.tone-0 to .tone-5), reused beyond six
+LABELS = 34  # px under the bars for their labels
+HEADROOM = 18  # px over the tallest bar for its value, where values are written
+CROWDED = 12  # more bars than this: only every fifth label shows on a narrow chart
 
 
 @dataclass(frozen=True)
@@ -24,12 +31,17 @@ class Bar:
     label: str
     value: float
     text: str
-    x: float
-    y: float
-    width: float
-    height: float
+    x: float  # percent of the chart's width
+    y: float  # px
+    width: float  # percent
+    height: float  # px
     tone: int = 0
     segments: tuple[Segment, ...] = ()
+    minor: bool = False  # a label narrow charts leave out (app.css), so the rest fit
+
+    @property
+    def middle(self) -> float:
+        return self.x + self.width / 2
 
 
 @dataclass(frozen=True)
@@ -43,7 +55,6 @@ class LegendItem:
 class BarChart:
     title: str
     bars: list[Bar]
-    width: int
     height: int
     top: str  # the largest value, as text, for the axis
     legend: tuple[LegendItem, ...] = ()
@@ -60,10 +71,8 @@ def bar_chart(
     """`points` are (label, value) pairs; bars are scaled to the largest value. `toned`:
     each bar its own colour and value, with a legend (categories such as providers)."""
     points = list(points)
-    # Bars share a 480-unit width (12 to 60 units each); the SVG scales, text undistorted.
-    step = max(12, min(60, 480 // max(1, len(points))))
-    width = max(480, step * len(points))
-    plot = height - 34  # room for labels under the bars
+    top = HEADROOM if toned else 4  # toned bars have their values written over them
+    plot = height - LABELS - top + 4
     largest = max((float(v) for _, v in points), default=0) or 1
 
     def fmt(value) -> str:
@@ -72,23 +81,24 @@ def bar_chart(
     bars = []
     for n, (label, value) in enumerate(points):
         h = float(value) / largest * plot
+        x, w = _column(n, len(points))
         bars.append(
             Bar(
                 label=str(label),
                 value=float(value),
                 text=fmt(value),
-                x=n * step + 2,
-                y=plot - h + 4,
-                width=step - 4,
+                x=x,
+                y=top + plot - h,
+                width=w,
                 height=h,
                 tone=n % TONES if toned else 0,
+                minor=_minor(n, len(points)),
             )
         )
     legend = tuple(LegendItem(b.label, b.text, b.tone) for b in bars) if toned else ()
     return BarChart(
         title=title,
         bars=bars,
-        width=width,
         height=height,
         top=fmt(largest),
         legend=legend,
@@ -102,9 +112,7 @@ def stacked_chart(title: str, points, *, money: bool = False, height: int = 160)
     points = [(label, {k: float(v) for k, v in parts.items() if v}) for label, parts in points]
     names = sorted({name for _, parts in points for name in parts})
     tone = {name: n % TONES for n, name in enumerate(names)}
-    step = max(12, min(60, 480 // max(1, len(points))))
-    width = max(480, step * len(points))
-    plot = height - 34
+    plot = height - LABELS
     largest = max((sum(parts.values()) for _, parts in points), default=0) or 1
 
     def fmt(value) -> str:
@@ -119,20 +127,31 @@ def stacked_chart(title: str, points, *, money: bool = False, height: int = 160)
                 bottom -= h
                 segments.append(Segment(name, fmt(parts[name]), bottom, h, tone[name]))
         total = sum(parts.values())
+        x, w = _column(n, len(points))
         bars.append(
             Bar(
                 label=str(label),
                 value=total,
                 text=fmt(total),
-                x=n * step + 2,
+                x=x,
                 y=bottom,
-                width=step - 4,
+                width=w,
                 height=plot + 4 - bottom,
                 segments=tuple(segments),
+                minor=_minor(n, len(points)),
             )
         )
     totals = {name: sum(parts.get(name, 0) for _, parts in points) for name in names}
     legend = tuple(LegendItem(name, fmt(totals[name]), tone[name]) for name in names)
-    return BarChart(
-        title=title, bars=bars, width=width, height=height, top=fmt(largest), legend=legend
-    )
+    return BarChart(title=title, bars=bars, height=height, top=fmt(largest), legend=legend)
+
+
+def _column(n: int, count: int) -> tuple[float, float]:
+    """Bar n's left edge and width, in percent: an equal column each, a gap either side."""
+    step = 100 / max(1, count)
+    return n * step + step * 0.1, step * 0.8
+
+
+def _minor(n: int, count: int) -> bool:
+    """Of many bars (a month's days), all but the first and every fifth."""
+    return count > CROWDED and n != 0 and (n + 1) % 5 != 0

@@ -1,6 +1,7 @@
 """An admin adds a provider key, sets a member's monthly limit and watches spending; the
 member is stopped at the limit. Debian's Chromium, a live server, a qcluster, the sandbox."""
 
+import itertools
 import re
 from decimal import Decimal
 
@@ -109,4 +110,48 @@ def test_a_members_page_shows_one_line_per_job_and_a_total_that_adds_up(
         assert sum(shown) == total == Decimal("0.10")  # charged + still reserved; refunded 0
         page.screenshot(
             path=ARTIFACTS / f"ledger-{user.username}-{viewport['width']}.png", full_page=True
+        )
+
+
+# Each chart text's rendered size (its SVG size times the SVG's scale), where it is, and
+# whether it is inside its chart; hidden texts (thinned day labels) are left out.
+CHART_TEXTS = """() => Array.from(document.querySelectorAll('.chart-svg text'))
+  .filter(t => getComputedStyle(t).display !== 'none')
+  .map(t => {
+    const rect = t.getBoundingClientRect(), svg = t.closest('svg').getBoundingClientRect();
+    return {
+      text: t.textContent, value: t.classList.contains('chart-value'),
+      px: parseFloat(getComputedStyle(t).fontSize) * rect.height / t.getBBox().height,
+      left: rect.left, right: rect.right, y: Math.round(rect.top),
+      inside: rect.top >= svg.top - 0.5 && rect.bottom <= svg.bottom + 0.5
+        && rect.left >= svg.left - 0.5 && rect.right <= svg.right + 0.5,
+    };
+  })"""
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP_1366, PHONE], ids=["1366", "390"])
+def test_chart_labels_and_values_are_readable_and_inside_their_charts(
+    live_server, new_page, owner, django_user_model, providers, viewport
+):
+    admin = django_user_model.objects.create_user("ada", is_team_admin=True)
+    for n, name in enumerate(("KIE.ai", "Apixo", "KIE.ai")):
+        job = make_jobs(owner, prompt=f"picture {n}", provider=providers[name],
+                        aspect_ratio="1:1")[0]  # fmt: skip
+        walk(job, S.SUBMITTING, S.RUNNING, S.MIRRORING, S.SUCCEEDED, provider=providers[name])
+
+    for user, path in ((admin, "/team/usage/"), (owner, "/usage/")):
+        page = new_page(viewport=viewport)
+        use_session(page, live_server, Client(), user)
+        page.goto(live_server.url + path)
+        expect(page.locator(".chart-svg").first).to_be_visible()
+        texts = page.evaluate(CHART_TEXTS)
+        assert texts and any(t["value"] for t in texts) == (path == "/team/usage/")
+        for text in texts:
+            assert text["px"] >= 11, text  # at 390 px they were about 6 px tall
+            assert text["inside"], text  # the tallest bar's value was cut off at the top
+        labels = sorted((t for t in texts if not t["value"]), key=lambda t: (t["y"], t["left"]))
+        for one, other in itertools.pairwise(labels):
+            assert one["y"] != other["y"] or one["right"] <= other["left"], (one, other)
+        page.screenshot(
+            path=ARTIFACTS / f"charts-{user.username}-{viewport['width']}.png", full_page=True
         )

@@ -46,3 +46,10 @@ def test_the_team_dashboard_names_each_provider_in_its_legends(admin_client, adm
         body = legend.split("</ul>")[0]
         assert "KIE.ai" in body and "APIMart" in body
     assert 'class="tone-1"' in page
+
+
+def test_a_month_of_days_marks_all_but_every_fifth_label_for_narrow_charts():
+    chart = bar_chart("Spend per day", [(day, 1) for day in range(1, 32)], money=True)
+    assert [b.label for b in chart.bars if not b.minor] == ["1", "5", "10", "15", "20", "25", "30"]
+    assert not any(b.minor for b in bar_chart("Few", [(d, 1) for d in range(1, 8)]).bars)
+    assert all(b.x >= 0 and b.x + b.width <= 100 for b in chart.bars)  # percent of the width

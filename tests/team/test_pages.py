@@ -125,7 +125,7 @@ def test_a_person_sees_their_own_usage(client, owner, providers):
     html = client.get("/usage/").content.decode()
     assert "$0.10" in html  # $0.05 charged + $0.05 held
     assert ">charged<" in html and ">refunded<" in html and ">held<" in html
-    assert '<svg viewBox="0 0' in html and 'aria-label="Spend per day"' in html
+    assert '<svg width="100%"' in html and 'aria-label="Spend per day"' in html
     assert client.get("/usage/?month=nonsense").status_code == 200
     assert client.post("/usage/").status_code == 405
 
