@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from flux2web.jobs.dispatch import dispatch_submits
 from flux2web.jobs.models import Job, JobEvent
@@ -39,17 +41,28 @@ def create_jobs(*, owner, spec: JobSpec, idempotency_key: str) -> list[Job]:
 
 
 def create_or_get_jobs(
-    *, owner, spec: JobSpec, idempotency_key: str, attachments: Attachments | None = None
+    *,
+    owner,
+    spec: JobSpec,
+    idempotency_key: str,
+    attachments: Attachments | None = None,
+    repeat_seconds: float = 0,
 ) -> tuple[list[Job], bool]:
     """(jobs, True) when this call queued them; (the earlier jobs, False) when the key had
-    made them already (a double click). Raises JobRefused.
+    made them already (a double click), or when the person's last batch asked for exactly
+    this less than `repeat_seconds` ago (a press on the form that came back with that
+    batch, under a fresh key). Raises JobRefused.
 
     Nothing is written before every check has passed: `attachments` are stored in the
     transaction that creates the jobs, and removed again if it does not commit. The rows
     are committed before any provider call; the submit tasks are enqueued only once they are.
     """
     return _create(
-        owner=owner, specs=[spec], idempotency_key=idempotency_key, attachments=attachments
+        owner=owner,
+        specs=[spec],
+        idempotency_key=idempotency_key,
+        attachments=attachments,
+        repeat_seconds=repeat_seconds,
     )
 
 
@@ -60,7 +73,9 @@ def create_batch(*, owner, specs: list[JobSpec], idempotency_key: str) -> list[J
     return _create(owner=owner, specs=specs, idempotency_key=idempotency_key)[0]
 
 
-def _create(*, owner, specs, idempotency_key, attachments=None) -> tuple[list[Job], bool]:
+def _create(
+    *, owner, specs, idempotency_key, attachments=None, repeat_seconds: float = 0
+) -> tuple[list[Job], bool]:
     idempotency_key = _normal_key(idempotency_key)
     existing = existing_jobs(owner=owner, idempotency_key=idempotency_key)
     if existing:
@@ -78,6 +93,8 @@ def _create(*, owner, specs, idempotency_key, attachments=None) -> tuple[list[Jo
         with transaction.atomic():
             # Locked first, so simultaneous submissions see each other's reservations.
             ledger().lock_person(owner)
+            if repeat_seconds and (earlier := _pressed_again(owner, specs, repeat_seconds)):
+                return earlier, False
             over = ledger().over_quota(owner, price=prices[0], count=count, cost=cost)
             if over:
                 raise JobRefused(over)
@@ -104,6 +121,41 @@ def _create(*, owner, specs, idempotency_key, attachments=None) -> tuple[list[Jo
     return jobs, True
 
 
+def _asked(spec: JobSpec) -> dict:
+    """The columns of each of its jobs that say what a request asked for."""
+    request = spec.request
+    return {
+        "model": request.model,
+        "prompt": request.prompt.strip(),
+        "aspect_ratio": request.aspect_ratio or "",
+        "width": request.width,
+        "height": request.height,
+        "resolution": (request.resolution or "").upper(),
+        "seed_random": spec.random_seed,
+        "prompt_upsampling": request.prompt_upsampling,
+        "nsfw_checker": request.nsfw_checker,
+        "route": request.route,
+        "requested_provider_id": spec.provider.pk if spec.provider else None,
+        "remix_of_id": spec.remix_of_id,
+    }
+
+
+def _pressed_again(owner, specs: list[JobSpec], seconds: float) -> list[Job]:
+    """The person's last batch, when it asked for what `specs` ask (uploads aside: the
+    form clears them once they went) and was queued less than `seconds` ago."""
+    if len(specs) != 1:
+        return []
+    spec = specs[0]
+    since = timezone.now() - timedelta(seconds=seconds)
+    last = Job.objects.filter(owner=owner, created_at__gte=since).order_by("-pk").first()
+    if last is None or (not spec.random_seed and last.seed != spec.request.seed):
+        return []
+    if any(getattr(last, name) != value for name, value in _asked(spec).items()):
+        return []
+    batch = list(Job.objects.filter(owner=owner, batch_id=last.batch_id).order_by("pk"))
+    return batch if len(batch) == spec.count else []
+
+
 def _new_jobs(owner, spec: JobSpec, price: Decimal, key: str, *, first: int) -> list[Job]:
     request = spec.request
     batch = Job(owner=owner).batch_id
@@ -112,22 +164,11 @@ def _new_jobs(owner, spec: JobSpec, price: Decimal, key: str, *, first: int) -> 
             owner=owner,
             batch_id=batch,
             idempotency_key=f"{key}{first + n}",
-            model=request.model,
-            prompt=request.prompt.strip(),
-            aspect_ratio=request.aspect_ratio or "",
-            width=request.width,
-            height=request.height,
-            resolution=(request.resolution or "").upper(),
             seed=secrets.randbelow(catalog.SEED_MAX + 1) if spec.random_seed else request.seed,
-            seed_random=spec.random_seed,
-            prompt_upsampling=request.prompt_upsampling,
-            nsfw_checker=request.nsfw_checker,
-            route=request.route,
             reference_urls=list(request.reference_urls),
-            requested_provider=spec.provider,
             price=price,
             team_visible=spec.visible_for(owner),
-            remix_of_id=spec.remix_of_id,
+            **_asked(spec),
         )
         for n in range(spec.count)
     ]

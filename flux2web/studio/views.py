@@ -40,6 +40,10 @@ from flux2web.studio.models import ReferenceUpload
 from flux2web.team import ledger
 
 CARDS_PER_PAGE = 20
+# The same request again this soon after its jobs were queued is the same press of
+# Generate (a double click that landed on the form that came back, with or without JS);
+# app.js holds the new form's button as long.
+PRESSED_AGAIN_SECONDS = 1
 # The refresher follows at most this many in-flight jobs; more than that is a batch job
 # for the CLI, and the rest still show their state on the next page load.
 FOLLOW_AT_MOST = 200
@@ -289,6 +293,7 @@ def generate(request):
                 spec=dataclasses.replace(form.spec, **extras.spec_changes()),
                 idempotency_key=form.cleaned_data["idempotency_key"],
                 attachments=form.uploads(owner=request.user, base_url=base),
+                repeat_seconds=PRESSED_AGAIN_SECONDS,
             )
         except services.JobRefused as refused:
             for problem in refused.problems:

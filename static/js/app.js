@@ -53,10 +53,10 @@
   document.addEventListener("keydown", function (e) {
     if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey)) return;
     var form = e.target.closest && e.target.closest("form#compose");
-    var held = form && generateButton(form);
-    if (form && !(held && held.disabled)) {
+    if (form) {
       e.preventDefault();
-      form.requestSubmit();
+      var button = generateButton(form);
+      if (!(button && button.disabled)) form.requestSubmit();  // not while sending or held
     }
   });
 
@@ -84,7 +84,7 @@
       var label = document.querySelector("[data-selected-count]");
       if (label) label.textContent = n ? n + " selected" : "";
     }
-    if (e.target.id === "id_reference_files") showPreviews(e.target);
+    if (e.target.id === "id_reference_files") takeFiles(e.target, e.target.files);
   });
 
   // ---- An address to hand on (a share link, a one-time set-password link): a read-only
@@ -115,14 +115,73 @@
   });
 
   // ---- Reference images: drag-and-drop into the file input, with previews. ----
+  // What the server would refuse is named at once, in its words (the field's data-*), and
+  // never sent: a 25 MB file is not uploaded to be told "up to 10 MB". The server checks again.
+  var KEPT_AS_IS = /^image\/(png|jpeg|webp)$/; // stored byte for byte: the size limit is exact
+  var DRAWABLE = /^image\/(png|jpeg|webp|gif)$/; // a browser draws these: one it cannot is broken
+  function say(input, words, file) {
+    return (input.dataset[words] || "").replace("{name}", file.name).replace("{size}", (file.size / 1048576).toFixed(1));
+  }
+  function problemWith(input, file) {
+    var d = input.dataset;
+    if (d.hardMaxBytes && file.size > parseInt(d.hardMaxBytes, 10)) return say(input, "tooLarge", file);
+    if (d.maxBytes && KEPT_AS_IS.test(file.type) && file.size > parseInt(d.maxBytes, 10)) return say(input, "tooBig", file);
+    if (file.type.indexOf("image/") !== 0 && !/\.hei[cf]$/i.test(file.name)) return say(input, "unreadable", file);
+    return null;
+  }
+  function sayProblems(input, problems, adding) {
+    var zone = input.closest(".dropzone");
+    var said = zone.parentNode.querySelectorAll("[data-upload-problem]");
+    if (!adding) said.forEach(function (p) { p.remove(); });
+    var after = adding && said.length ? said[said.length - 1] : zone;
+    problems.forEach(function (text) {
+      var p = document.createElement("div");
+      p.className = "field-error";
+      p.setAttribute("role", "alert");
+      p.setAttribute("data-upload-problem", "");
+      p.textContent = text;
+      after.after(p);
+      after = p;
+    });
+  }
+  function takeFiles(input, files) {
+    var kept = new DataTransfer();
+    var problems = [];
+    Array.prototype.forEach.call(files, function (file) {
+      var problem = problemWith(input, file);
+      if (problem) problems.push(problem);
+      else kept.items.add(file);
+    });
+    input.files = kept.files;
+    sayProblems(input, problems);
+    showPreviews(input);
+  }
   function showPreviews(input) {
     var list = input.closest(".dropzone").querySelector(".previews");
     var opts = document.getElementById("form-caps");
     var max = opts ? parseInt(opts.dataset.refMax || "0", 10) : 0;
+    var carried = document.querySelectorAll(".previews.carried input:checked").length;
     list.innerHTML = "";
     Array.prototype.forEach.call(input.files, function (file, i) {
       var item = document.createElement("li");
       var img = document.createElement("img");
+      // Shown once drawn: a file that only claims to be an image leaves no broken tile.
+      item.hidden = true;
+      img.addEventListener("load", function () { item.hidden = false; });
+      img.addEventListener("error", function () {
+        if (DRAWABLE.test(file.type)) {
+          dropFile(input, file);
+          sayProblems(input, [say(input, "unreadable", file)], true);
+        } else {
+          // HEIC, TIFF: the server converts what this browser cannot draw; name its kind.
+          var kind = document.createElement("span");
+          kind.className = "ref-kind";
+          kind.title = file.name;
+          kind.textContent = (file.name.split(".").pop() || "image").slice(0, 5).toUpperCase();
+          img.replaceWith(kind);
+          item.hidden = false;
+        }
+      });
       img.src = URL.createObjectURL(file);
       img.alt = "Reference " + (i + 1) + ": " + file.name;
       var remove = document.createElement("button");
@@ -132,9 +191,15 @@
       remove.setAttribute("aria-label", "Remove " + file.name);
       remove.addEventListener("click", function () { removeFile(input, i); });
       item.append(img, remove);
-      if (max && i >= max) item.classList.add("over");
+      if (max && carried + i >= max) item.classList.add("over");
       list.append(item);
     });
+  }
+  function dropFile(input, dropped) {
+    var kept = new DataTransfer();
+    Array.prototype.forEach.call(input.files, function (file) { if (file !== dropped) kept.items.add(file); });
+    input.files = kept.files;
+    showPreviews(input);
   }
   function removeFile(input, index) {
     var kept = new DataTransfer();
@@ -162,11 +227,9 @@
     var input = zone.querySelector("input[type=file]");
     var all = new DataTransfer();
     Array.prototype.forEach.call(input.files, function (file) { all.items.add(file); });
-    Array.prototype.forEach.call(e.dataTransfer.files, function (file) {
-      if (file.type.indexOf("image/") === 0) all.items.add(file);
-    });
-    input.files = all.files;
-    showPreviews(input);
+    // Whatever was dropped is checked, and what is not an image is named, not lost silently.
+    Array.prototype.forEach.call(e.dataTransfer.files, function (file) { all.items.add(file); });
+    takeFiles(input, all.files);
   });
 
   // ---- Elapsed time and estimated progress tick between server refreshes. ----

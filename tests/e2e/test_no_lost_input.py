@@ -143,7 +143,9 @@ def test_an_uploaded_reference_does_not_stay_on_the_next_job(
     assert len(first.reference_urls) == 1 and second.reference_urls == []
 
 
-@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 850}, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1366, "height": 850}, PHONE], ids=["desktop", "phone"]
+)
 def test_quick_presses_of_generate_make_one_job_and_a_later_press_another(
     live_server, new_page, owner, providers, media, viewport
 ):

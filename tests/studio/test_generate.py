@@ -5,8 +5,8 @@ import io
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 
 from flux2web.jobs.models import Job
