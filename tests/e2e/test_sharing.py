@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from flux2web.sharing.models import ShareLink
 from tests.e2e.helpers import ARTIFACTS, PHONE, use_session, wait_until
-from tests.sharing.factories import make_collection, make_image
+from tests.sharing.factories import make_collection, make_image, share
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -143,6 +143,8 @@ def test_an_expired_link_is_extended_from_its_row_and_its_address_opens_again(
     page.goto(f"{live_server.url}/links/")
     row = page.locator("tr.link-row", has_text="Client A")
     expect(row).to_contain_text("expired")
+    # Its title once, though the collection has the same one.
+    assert row.locator("td").first.inner_text().count("Spring campaign — round 2") == 1
     until = (timezone.localdate() + timedelta(days=14)).isoformat()
     row.get_by_label("Works until").fill(until)
     extend = row.get_by_role("button", name="Extend")
@@ -164,3 +166,37 @@ def test_an_expired_link_is_extended_from_its_row_and_its_address_opens_again(
     page.screenshot(path=ARTIFACTS / f"share-extended-{viewport['width']}.png", full_page=True)
     assert visitor.goto(address).status == 200
     expect(visitor.get_by_role("heading", name="Spring campaign — round 2")).to_be_visible()
+
+
+TILES_SPAN = """() => {
+  const grid = document.getElementById('share-grid').getBoundingClientRect();
+  const tiles = [...document.querySelectorAll('#share-grid figure.tile')]
+    .map(t => t.getBoundingClientRect());
+  return {left: Math.min(...tiles.map(t => t.left)) - grid.left,
+          right: grid.right - Math.max(...tiles.map(t => t.right))};
+}"""
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 850}, PHONE], ids=["1366", "390"])
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_a_share_page_of_few_images_fills_its_width(
+    live_server, new_page, owner, media, viewport, count
+):
+    sizes = [(160, 90), (90, 160), (120, 120)][:count]
+    collection = make_collection(owner, [make_image(owner, size=size) for size in sizes])
+    _, path = share(owner, collection=collection)
+    page = new_page(viewport=viewport)
+    page.goto(live_server.url + path)
+    expect(page.locator("figure.tile")).to_have_count(count)
+    wait_until(page, "() => [...document.images].every(i => i.complete)")
+    span = page.evaluate(TILES_SPAN)
+    assert span["left"] <= 1 and span["right"] <= 1, span  # no empty band on either side
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    # A tall image is not taller than the screen.
+    tallest = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('figure.tile img')]"
+        ".map(i => i.getBoundingClientRect().height))"
+    )
+    assert tallest <= viewport["height"]
+    name = f"share-{count}-images-{viewport['width']}.png"
+    page.screenshot(path=ARTIFACTS / name, full_page=True)
