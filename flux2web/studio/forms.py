@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.functional import cached_property
 
@@ -165,6 +166,20 @@ class GenerateForm(forms.Form):
         f["reference_files"].help_text = (
             "PNG, JPEG or WebP up to 10 MB (GIF and HEIC become PNG); drop files here or "
             "choose them."
+        )
+        # The page's script checks what it can before sending, in the server's words.
+        f["reference_files"].widget.attrs.update(
+            {
+                "data-max-bytes": catalog.REF_MAX_BYTES,
+                "data-hard-max-bytes": settings.MAX_IMAGE_BYTES,
+                "data-too-big": references.TOO_BIG.replace(
+                    "{limit}", str(catalog.REF_MAX_BYTES // (1024 * 1024))
+                ),
+                "data-too-large": references.TOO_LARGE.replace(
+                    "{limit}", str(settings.MAX_IMAGE_BYTES // (1024 * 1024))
+                ),
+                "data-unreadable": references.UNREADABLE,
+            }
         )
         f["seed"].widget.attrs.update(placeholder="Random")
         f["count"].widget.attrs.update(min=1, max=MAX_COUNT)

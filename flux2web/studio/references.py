@@ -35,6 +35,14 @@ TOKEN_IN_URL = re.compile(r"/refs/(?P<token>[^/]+)/reference\.(?P<ext>[a-z]+)$")
 # Formats converted to PNG on upload: the picture survives unchanged (GIF's palette,
 # HEIC's pixels as decoded) where providers would refuse the original.
 CONVERTIBLE = {"GIF", "HEIF", "HEIC", "BMP", "TIFF"}
+# What a refused upload is told, here and by the page's script before it sends anything
+# (studio/forms.py hands these to the file field).
+TOO_LARGE = "{name} is larger than {limit} MB."
+TOO_BIG = (
+    "{name} is {size} MB; KIE.ai and Apixo take reference images up to {limit} MB. "
+    "Save it as JPEG or make it smaller."
+)
+UNREADABLE = "{name} is not an image we can read."
 HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 
 try:  # optional: with pillow-heif installed, Pillow opens HEIC (iPhone photos) too
@@ -57,7 +65,7 @@ def check_image(upload) -> tuple[str, int, int, bytes]:
     name = getattr(upload, "name", "") or "the file"
     if upload.size > settings.MAX_IMAGE_BYTES:
         limit = settings.MAX_IMAGE_BYTES // (1024 * 1024)
-        raise ValidationError(f"{name} is larger than {limit} MB.")
+        raise ValidationError(TOO_LARGE.format(name=name, limit=limit))
     data = upload.read()
     upload.seek(0)
     try:
@@ -75,7 +83,7 @@ def check_image(upload) -> tuple[str, int, int, bytes]:
                 f"{name} is a HEIC image, which this server cannot read (pillow-heif is not "
                 "installed); save it as JPEG or PNG and upload that."
             ) from None
-        raise ValidationError(f"{name} is not an image we can read.") from None
+        raise ValidationError(UNREADABLE.format(name=name)) from None
     if kind not in FORMATS:
         if kind not in CONVERTIBLE:
             raise ValidationError(f"{name} is a {kind} image; upload PNG, JPEG or WebP.")
@@ -84,11 +92,8 @@ def check_image(upload) -> tuple[str, int, int, bytes]:
         except (OSError, ValueError):  # verify() passed, but the pixels stop short
             raise ValidationError(f"{name} is a damaged {kind} image we cannot read.") from None
     if len(data) > REF_MAX_BYTES:
-        raise ValidationError(
-            f"{name} is {len(data) / (1024 * 1024):.1f} MB; KIE.ai and Apixo take reference "
-            f"images up to {REF_MAX_BYTES // (1024 * 1024)} MB. Save it as JPEG or make it "
-            "smaller."
-        )
+        size, limit = f"{len(data) / (1024 * 1024):.1f}", REF_MAX_BYTES // (1024 * 1024)
+        raise ValidationError(TOO_BIG.format(name=name, size=size, limit=limit))
     return FORMATS[kind], width, height, data
 
 

@@ -188,3 +188,52 @@ def test_the_estimate_follows_images_while_it_is_typed(live_server, page, owner,
     images.press_sequentially("2")
     expect(estimate).to_have_text("$0.16 (2 × $0.08)")
     expect(images).to_be_focused()
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 850}, PHONE], ids=["1366", "390"])
+def test_a_bad_upload_is_named_at_once_and_never_sent(
+    live_server, new_page, owner, providers, media, tmp_path, viewport
+):
+    big = tmp_path / "harbour.png"
+    big.write_bytes(png_bytes((64, 48)) + bytes(int(25.8 * 1024 * 1024)))
+    text = tmp_path / "notes-from-the-client-meeting-about-the-spring-campaign-round-2.png"
+    text.write_text("not a picture at all")
+    good = tmp_path / "landscape.png"
+    good.write_bytes(png_bytes((640, 480)))
+    page = new_page(viewport=viewport)
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/")
+    sent = []
+    page.on("request", lambda r: r.method == "POST" and sent.append(len(r.post_data_buffer or b"")))
+    field = page.locator("#id_reference_files")
+    problems = page.locator(".references [role=alert]")
+    tiles = page.locator("#dropzone .previews li")
+
+    # Too big: said before anything is sent, in the server's words, beside the field.
+    field.set_input_files(str(big))
+    expect(problems).to_have_text(
+        "harbour.png is 25.8 MB; KIE.ai and Apixo take reference images up to 10 MB. "
+        "Save it as JPEG or make it smaller."
+    )
+    expect(tiles).to_have_count(0)
+    assert field.evaluate("input => input.files.length") == 0
+    assert sent == []
+
+    # Not an image, whatever its name says: a message, no broken tile, no clipped text.
+    field.set_input_files(str(text))
+    expect(problems).to_have_text(f"{text.name} is not an image we can read.")
+    expect(tiles).to_have_count(0)
+    wait_until(page, "() => document.getElementById('id_reference_files').files.length === 0")
+    assert problems.evaluate("e => e.scrollWidth <= e.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    page.locator(".references").screenshot(path=ARTIFACTS / f"bad-upload-{viewport['width']}.png")
+
+    # A good one chosen beside a bad one goes; the bad one is named and stays behind.
+    field.set_input_files([str(good), str(big)])
+    expect(tiles).to_have_count(1)
+    expect(problems).to_contain_text("harbour.png is 25.8 MB")
+    page.get_by_label("Prompt", exact=True).fill("a harbour from the reference")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#job-list .job-card").first).to_contain_text("a harbour from the")
+    assert len(Job.objects.get().reference_urls) == 1
+    assert max(sent) < 1024 * 1024  # the 25.8 MB never left the browser

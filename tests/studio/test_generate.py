@@ -3,6 +3,7 @@ one job per press, uploads handed over as signed URLs."""
 
 import io
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -214,6 +215,19 @@ def test_a_reference_that_is_not_an_image_is_refused(signed_in):
     html = signed_in.post("/generate", {**form_data(), "reference_files": [bad]}).content.decode()
     assert "notes.png is not an image we can read." in html
     assert Job.objects.count() == 0 and ReferenceUpload.objects.count() == 0
+
+
+def test_the_upload_field_carries_the_servers_words_for_the_browser_to_check_first(signed_in):
+    """The page's script refuses a file too big or not an image before sending it
+    (tests/e2e/test_studio.py), saying what the server would."""
+    field = unescape(signed_in.get("/").content.decode()).split('id="id_reference_files"')[0]
+    field = field[field.rindex("<input") :]
+    assert 'data-max-bytes="10485760"' in field
+    assert (
+        'data-too-big="{name} is {size} MB; KIE.ai and Apixo take reference images up to 10 MB.'
+        in field
+    )
+    assert 'data-unreadable="{name} is not an image we can read."' in field
 
 
 def test_too_many_references_for_the_provider_are_refused(signed_in, providers):
