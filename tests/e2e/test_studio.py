@@ -9,6 +9,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from flux2web.jobs.models import Job
+from flux2web.team.models import Quota
 from tests.e2e.helpers import (
     ARTIFACTS,
     PHONE,
@@ -228,6 +229,14 @@ def test_a_bad_upload_is_named_at_once_and_never_sent(
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     page.locator(".references").screenshot(path=ARTIFACTS / f"bad-upload-{viewport['width']}.png")
 
+    # A HEIC photo this browser cannot draw (the server converts it) is named by its kind.
+    heic = tmp_path / "IMG_0001.HEIC"
+    heic.write_bytes(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + bytes(64))
+    field.set_input_files(str(heic))
+    expect(tiles.locator(".ref-kind")).to_have_text("HEIC")
+    expect(tiles.locator("img")).to_have_count(0)
+    expect(problems).to_have_count(0)
+
     # A good one chosen beside a bad one goes; the bad one is named and stays behind.
     field.set_input_files([str(good), str(big)])
     expect(tiles).to_have_count(1)
@@ -237,3 +246,28 @@ def test_a_bad_upload_is_named_at_once_and_never_sent(
     expect(page.locator("#job-list .job-card").first).to_contain_text("a harbour from the")
     assert len(Job.objects.get().reference_urls) == 1
     assert max(sent) < 1024 * 1024  # the 25.8 MB never left the browser
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 850}, PHONE], ids=["1366", "390"])
+def test_the_job_page_offers_each_action_once_and_the_quota_line_counts_images(
+    live_server, new_page, owner, providers, media, viewport
+):
+    Quota.objects.create(user=owner, monthly_images=2)
+    image = stored_image(owner, "a heron in the reeds", (90, 140, 200))
+    page = new_page(viewport=viewport)
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/")
+    expect(page.locator("#quota-line")).to_contain_text("1 of 2 images")  # not "1 of 2 image"
+
+    page.goto(live_server.url + f"/jobs/{image.job_id}/")
+    expect(page.locator(".full-image img")).to_be_visible()
+    for name in ("Add to collection", "Remix"):
+        control = page.get_by_role("link", name=name, exact=True).or_(
+            page.get_by_role("button", name=name, exact=True)
+        )
+        expect(control).to_have_count(1)
+    expect(page.get_by_text("Remix this image")).to_have_count(0)
+    expect(page.get_by_role("link", name="Remix", exact=True)).to_have_attribute(
+        "href", f"/?image={image.pk}"
+    )
+    page.screenshot(path=ARTIFACTS / f"job-page-actions-{viewport['width']}.png", full_page=True)
