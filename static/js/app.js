@@ -432,9 +432,11 @@
     if (!form) return values;
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || KEEP_OUT[el.name] || el.type === "file" || el.type === "submit") return;
-      if (el.type === "checkbox" || el.type === "radio") {
-        if (el.type === "radio" && !el.checked) return;
-        values[el.name] = el.type === "checkbox" ? (el.checked ? "on" : "") : el.value;
+      if (el.type === "checkbox") {
+        // Several boxes of one name (the carried references) are told apart by value.
+        values[el.value === "on" ? el.name : el.name + "=" + el.value] = el.checked ? "on" : "";
+      } else if (el.type === "radio") {
+        if (el.checked) values[el.name] = el.value;
       } else {
         values[el.name] = el.value;
       }
@@ -442,7 +444,9 @@
     return values;
   }
   function setValue(form, name, value) {
-    var fields = form.querySelectorAll("[name='" + name + "']");
+    var at = name.indexOf("=");
+    var fields = form.querySelectorAll(at < 0 ? "[name='" + name + "']"
+      : "[name='" + name.slice(0, at) + "'][value='" + CSS.escape(name.slice(at + 1)) + "']");
     Array.prototype.forEach.call(fields, function (el) {
       if (el.type === "checkbox") el.checked = value === "on";
       else if (el.type === "radio") el.checked = el.value === value;
@@ -495,6 +499,49 @@
   // ---- Back never shows the past: a page restored from the back-forward cache reloads. ----
   window.addEventListener("pageshow", function (e) {
     if (e.persisted && document.getElementById("job-list")) window.location.reload();
+  });
+
+  // ---- Back (or a reload) brings back everything typed. The browser puts back only what
+  // differs from the page it rendered, and every answer renders the form anew, so the
+  // form's values are kept for this tab, per address, and put back when the studio is
+  // shown again from history; the options are asked for again until they match. ----
+  function draftKey() { return "flux2web:compose:" + location.pathname + location.search; }
+  var draft = null;  // values still being put back: not saved over meanwhile
+  var draftRounds = 0;
+  function saveDraft() {
+    var form = document.getElementById("compose");
+    if (!form || draft) return;
+    try { sessionStorage.setItem(draftKey(), JSON.stringify(formValues(form))); } catch (err) { /* storage off */ }
+  }
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (e) {
+      if (e.target.closest && e.target.closest("#compose")) saveDraft();
+    });
+  });
+  window.addEventListener("pagehide", saveDraft);
+  function applyDraft() {
+    var form = document.getElementById("compose");
+    var before = JSON.stringify(formValues(form));
+    Object.keys(draft).forEach(function (name) { setValue(form, name, draft[name]); });
+    updateCounter();
+    updateEstimate();
+    // Something changed that the options (and the estimate) depend on: ask for them again.
+    if (JSON.stringify(formValues(form)) !== before && draftRounds++ < 3 && window.htmx) {
+      window.htmx.trigger(document.getElementById("form-options"), "change");
+    } else {
+      draft = null;
+      saveDraft();
+    }
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var nav = performance.getEntriesByType ? performance.getEntriesByType("navigation")[0] : null;
+    if (!nav || (nav.type !== "back_forward" && nav.type !== "reload")) return;
+    if (!document.getElementById("compose")) return;
+    try { draft = JSON.parse(sessionStorage.getItem(draftKey()) || "null"); } catch (err) { draft = null; }
+    if (draft) applyDraft();
+  });
+  document.addEventListener("htmx:afterSettle", function (e) {
+    if (draft && e.target.id === "form-options") applyDraft();
   });
 
   // ---- A running card counts down to the provider's usual time. ----

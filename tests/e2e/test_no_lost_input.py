@@ -5,6 +5,7 @@ The answers are held back (Playwright keeps the request until the test lets it g
 "the answer lands after the next keystroke" happens every run, not by luck. Each race is
 run at full speed (no pause between actions) and at a person's speed (a pause)."""
 
+import re
 import time
 
 import pytest
@@ -176,3 +177,38 @@ def test_quick_presses_of_generate_make_one_job_and_a_later_press_another(
     page.mouse.click(x, y)  # a deliberate press, seconds after the card appeared
     expect(cards).to_have_count(2)
     assert Job.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1366, "height": 850}, PHONE], ids=["desktop", "phone"]
+)
+def test_back_from_a_job_in_flight_keeps_everything_typed(
+    live_server, new_page, owner, providers, media, viewport
+):
+    page = new_page(viewport=viewport)
+    open_studio(page, live_server, owner)
+    page.get_by_label("Provider").select_option(label="KIE.ai")
+    expect(page.get_by_label("Resolution")).to_be_visible()
+    page.get_by_label("Prompt", exact=True).fill("a lighthouse at golden hour, cinematic")
+    page.get_by_label("Aspect ratio").select_option("16:9")
+    page.get_by_label("Resolution").select_option("2K")
+    page.get_by_role("spinbutton", name="Images").fill("2")
+    page.get_by_role("button", name="Generate").click()
+    cards = page.locator("#job-list .job-card")
+    expect(cards).to_have_count(2)
+    expect(cards.first).to_have_attribute("data-state", "queued")  # no worker: in flight
+
+    cards.first.get_by_role("link", name="Open").click()
+    expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
+    page.go_back()
+
+    expect(page).to_have_url(live_server.url + "/")
+    expect(page.get_by_label("Prompt", exact=True)).to_have_value(
+        "a lighthouse at golden hour, cinematic"
+    )
+    expect(page.get_by_label("Provider")).to_have_value(str(providers["KIE.ai"].pk))
+    expect(page.get_by_label("Aspect ratio")).to_have_value("16:9")
+    expect(page.get_by_label("Resolution")).to_have_value("2K")
+    expect(page.get_by_role("spinbutton", name="Images")).to_have_value("2")
+    expect(page.locator("#estimate")).to_have_text("$0.16 (2 × $0.08)")
+    expect(page.locator("#prompt-counter")).to_have_text("38 / 5000")
