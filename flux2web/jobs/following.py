@@ -7,12 +7,9 @@ asks the providers concurrently, then writes the answers one job at a time.
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,13 +21,11 @@ from django.utils import timezone
 
 from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
-from flux2web.jobs import actions, mirroring, queue
-from flux2web.jobs.models import Image, Job, JobEvent
-from flux2web.jobs.money import ledger
-from flux2web.jobs.submitting import callback_url, fail_job, poll_delay
-from flux2web.jobs.transitions import add_note, call_events, transition
+from flux2web.jobs import mirroring
+from flux2web.jobs.models import Job, JobEvent
+from flux2web.jobs.submitting import fail_job, poll_delay
+from flux2web.jobs.transitions import add_note, call_events, hold, transition
 from flux2web.providers import catalog
-from flux2web.providers.base import SHAPE_ERRORS, CallbacksNotSupported
 from flux2web.providers.transport import CallRecord
 from flux2web.providers.types import (
     ErrorClass,
@@ -42,7 +37,6 @@ from flux2web.providers.types import (
     TaskStatus,
     TaskUnknown,
     Unreadable,
-    ValidationFailed,
 )
 
 log = logging.getLogger(__name__)
@@ -74,8 +68,6 @@ NOT_FOUND_GRACE = timedelta(seconds=60)
 # A task the provider says it has no record of is asked about once more, this soon, before
 # the job ends: one answer may be a replica behind, two in a row are not.
 UNKNOWN_CONFIRM_AFTER = timedelta(seconds=3)
-# Result URLs whose expiry the provider does not state live about a day (providers.md).
-DEFAULT_URL_LIFETIME = timedelta(hours=24)
 
 
 @dataclass
@@ -223,7 +215,7 @@ def apply_outcome(outcome: Outcome, now, *, enqueue_mirror: bool = True) -> None
         return _poll_failed(job, outcome.error, caps, elapsed, now)
     status = outcome.status
     if status.state is TaskState.SUCCEEDED:
-        return start_mirroring(job, status, now, enqueue=enqueue_mirror)
+        return mirroring.start(job, status, now, enqueue=enqueue_mirror)
     if status.state is TaskState.FAILED:
         if status.error_class is ErrorClass.CREDITS:
             # The account ran dry under a task (Apixo's INSUFFICIENT_CREDITS): like a 402,
@@ -315,12 +307,11 @@ def _task_unknown(job: Job, error: NotFound, now) -> None:
             updated_at=now,
         )
         return
-    transition(
+    hold(
         job.pk,
-        from_states=[State.RUNNING],
-        to=State.UNCERTAIN,
+        from_state=State.RUNNING,
         error_class=ErrorClass.NOT_FOUND,
-        error_message=f"{name} no longer knows task {job.provider_task_id} (asked twice). "
+        why=f"{name} no longer knows task {job.provider_task_id} (asked twice). "
         "It may have been charged: the amount stays reserved until an admin decides.",
         message=f"the provider no longer knows this task: {error.message}",
     )
@@ -337,171 +328,6 @@ def _give_up(job: Job, caps, now) -> None:
         "vendor's give-up time. It may still finish and be charged.",
         message="gave up waiting",
     )
-
-
-def start_mirroring(job: Job, status: TaskStatus, now, *, enqueue: bool = True) -> None:
-    finished = status.finished_at or now
-    with transaction.atomic():
-        won = transition(
-            job.pk,
-            from_states=[State.RUNNING],
-            to=State.MIRRORING,
-            progress=100,
-            provider_state=status.provider_state,
-            provider_finished_at=finished,
-            message=f"{len(status.results)} result(s) ready",
-        )
-        if not won:
-            return
-        Image.objects.bulk_create(
-            [
-                Image(
-                    job=job,
-                    owner_id=job.owner_id,
-                    index=n,
-                    provider_url=result.url,
-                    team_visible=job.team_visible,
-                    provider_url_expires_at=result.expires_at or finished + DEFAULT_URL_LIFETIME,
-                )
-                for n, result in enumerate(status.results)
-            ],
-            ignore_conflicts=True,
-        )
-        if enqueue:
-            transaction.on_commit(lambda: queue.enqueue(queue.MIRROR, job.pk))
-
-
-# ---- Callbacks. ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CallbackAnswer:
-    status: int
-    message: str
-
-
-def receive_callback(*, job_id: int, secret: str, body: bytes, headers: Mapping[str, str]):
-    """A provider says a task ended. Only a hint: the job is polled with our key at once,
-    so a forged body cannot finish a job, and late or repeated ones change nothing."""
-    job = Job.objects.select_related("provider").filter(pk=job_id).first()
-    # One answer for "no such job" and "wrong secret": nothing to learn by guessing.
-    if (
-        job is None
-        or job.provider is None
-        or not hmac.compare_digest(job.callback_secret.encode(), secret.encode())
-    ):
-        return CallbackAnswer(404, "Unknown callback.")
-    try:
-        with job.provider.client() as client:
-            status = client.parse_callback(body, headers)
-    except CallbacksNotSupported:
-        return CallbackAnswer(404, "This provider sends no callbacks.")
-    except ValidationFailed as exc:
-        return CallbackAnswer(400, exc.message)
-    except SHAPE_ERRORS:  # the dialects refuse bad shapes by name; a net for the rest
-        return CallbackAnswer(400, "The callback body could not be read.")
-    except ProviderError as exc:  # a bad or stale KIE signature
-        add_note(job.pk, f"refused a callback: {exc.message}", provider=job.provider.name)
-        return CallbackAnswer(401, exc.message)
-    if job.state == State.UNCERTAIN and not job.provider_task_id:
-        return _recover_lost_answer(job, status)
-    if status.task_id != job.provider_task_id:
-        return CallbackAnswer(400, "The callback names another task.")
-    add_note(
-        job.pk, f"callback says {status.provider_state or status.state}", provider=job.provider.name
-    )
-    if job.state == State.RUNNING:
-        queue.enqueue(queue.FOLLOW, job.pk)
-    return CallbackAnswer(200, "OK")
-
-
-def _recover_lost_answer(job: Job, status: TaskStatus) -> CallbackAnswer:
-    """The create's answer was lost, so we never learnt the task id; the vendor's callback
-    for this job names it. Only a hint: the task is asked about with our own key, and
-    adopted only if the vendor knows it, it is no other job's, and what the vendor kept of
-    its request (KIE's `param`) is this job's. Then the job is followed as usual: nothing
-    is sent again, and the ledger's hold becomes one settle (or refund)."""
-    name, task_id = job.provider.name, status.task_id
-    if ledger().resolved(job.pk):
-        add_note(
-            job.pk,
-            f"a callback named task {task_id}, but an admin has decided this job "
-            "already; left as it is.",
-            provider=name,
-        )
-        return CallbackAnswer(200, "OK")
-    taken = Job.objects.filter(provider=job.provider, provider_task_id=task_id).exclude(pk=job.pk)
-    if taken.exists():
-        add_note(
-            job.pk,
-            f"refused a callback naming task {task_id}: another job follows it.",
-            provider=name,
-        )
-        return CallbackAnswer(400, "The callback names another job's task.")
-    calls: list[CallRecord] = []
-    try:
-        with job.provider.client(observer=calls.append) as client:
-            confirmed = client.status(task_id)
-    except ProviderError as exc:
-        JobEvent.objects.bulk_create(call_events(job.pk, name, calls))
-        add_note(
-            job.pk,
-            f"a callback named task {task_id}, but {name} did not confirm it "
-            f"({exc.error_class}: {exc.message}); still uncertain.",
-            provider=name,
-        )
-        return CallbackAnswer(400, "The task this callback names could not be confirmed.")
-    JobEvent.objects.bulk_create(call_events(job.pk, name, calls))
-    if not _requested_by(job, confirmed):
-        add_note(
-            job.pk,
-            f"refused a callback naming task {task_id}: {name} says that task was "
-            "made for another request.",
-            provider=name,
-        )
-        return CallbackAnswer(400, "The callback names a task made for another request.")
-    now = timezone.now()
-    caps = catalog.capabilities(job.provider.dialect, job.model)
-    won = transition(
-        job.pk,
-        from_states=[State.UNCERTAIN],
-        to=State.RUNNING,
-        provider_task_id=task_id,
-        submitted_at=job.submitted_at or job.claimed_at or now,
-        callback_sent=True,
-        error_class="",
-        error_message="",
-        next_poll_at=now if caps else None,
-        message=f"recovered: the answer to our create was lost, but {name}'s callback named "
-        f"task {task_id} and {name} confirmed it to our key; following it (nothing was sent "
-        "again).",
-    )
-    # The person pressed Cancel while it was being sent: they were told it would not be
-    # followed once accepted, so it is not.
-    if won and not actions.honour_cancel_request(job_id=job.pk):
-        queue.enqueue(queue.FOLLOW, job.pk)
-    return CallbackAnswer(200, "OK")
-
-
-def _requested_by(job: Job, confirmed: TaskStatus) -> bool:
-    """Whether what the vendor kept of the task's request (KIE's `param`, the create body
-    as a JSON string) is this job's: its callback URL (which holds the job's secret) and
-    prompt. A vendor that keeps none is taken at its word."""
-    data = confirmed.raw.get("data") if isinstance(confirmed.raw, dict) else None
-    param = data.get("param") if isinstance(data, dict) else None
-    if isinstance(param, str):
-        try:
-            param = json.loads(param)
-        except ValueError:
-            param = None
-    if not isinstance(param, dict):
-        return True
-    sent_to = param.get("callBackUrl") or param.get("callback_url")
-    if sent_to and sent_to != callback_url(job):
-        return False
-    given = param.get("input") if isinstance(param.get("input"), dict) else param
-    prompt = given.get("prompt")
-    return not isinstance(prompt, str) or prompt.strip() == job.prompt.strip()
 
 
 def follow_job(*, job_id: int) -> str:

@@ -9,22 +9,61 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.utils import timezone
 from PIL import Image as PILImage
 from PIL import ImageOps
 
 from flux2web.accounts.models import gallery_changed
+from flux2web.jobs import queue
 from flux2web.jobs.models import Image, Job
 from flux2web.jobs.signals import job_images_stored
 from flux2web.jobs.transitions import add_note, transition
 from flux2web.lib.addresses import address_policy
 from flux2web.providers import catalog
 from flux2web.providers.download import DownloadError, download_image
+from flux2web.providers.types import TaskStatus
 
 log = logging.getLogger(__name__)
 State = Job.State
 
 THUMBNAIL_SIZE = (512, 512)
+# Result URLs whose expiry the provider does not state live about a day (providers.md).
+DEFAULT_URL_LIFETIME = timedelta(hours=24)
+
+
+def start(job: Job, status: TaskStatus, now, *, enqueue: bool = True) -> None:
+    """The provider is done: the job moves to mirroring with a pending image per result
+    (once, whoever learns it first), and a mirror task is queued after commit."""
+    finished = status.finished_at or now
+    with transaction.atomic():
+        won = transition(
+            job.pk,
+            from_states=[State.RUNNING],
+            to=State.MIRRORING,
+            progress=100,
+            provider_state=status.provider_state,
+            provider_finished_at=finished,
+            message=f"{len(status.results)} result(s) ready",
+        )
+        if not won:
+            return
+        Image.objects.bulk_create(
+            [
+                Image(
+                    job=job,
+                    owner_id=job.owner_id,
+                    index=n,
+                    provider_url=result.url,
+                    team_visible=job.team_visible,
+                    provider_url_expires_at=result.expires_at or finished + DEFAULT_URL_LIFETIME,
+                )
+                for n, result in enumerate(status.results)
+            ],
+            ignore_conflicts=True,
+        )
+        if enqueue:
+            transaction.on_commit(lambda: queue.enqueue(queue.MIRROR, job.pk))
 
 
 def mirror_job(*, job_id: int) -> str:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from flux2web.jobs import actions, mirroring, queue
 from flux2web.jobs.dispatch import dispatch_submits
 from flux2web.jobs.models import Image, Job
-from flux2web.jobs.transitions import transition
+from flux2web.jobs.transitions import hold, transition
 from flux2web.providers.types import ErrorClass
 
 State = Job.State
@@ -40,12 +40,11 @@ def reconcile(*, now=None) -> Counter:
                 fixed["requeued"] += 1
                 # Cancel was pressed while it was being sent: nothing went out, so now it can.
                 actions.honour_cancel_request(job_id=job_id)
-        elif transition(
+        elif hold(
             job_id,
-            from_states=[State.SUBMITTING],
-            to=State.UNCERTAIN,
+            from_state=State.SUBMITTING,
             error_class=ErrorClass.AMBIGUOUS,
-            error_message=f"A worker stopped while sending this job to {provider}; it may or "
+            why=f"A worker stopped while sending this job to {provider}; it may or "
             "may not have been accepted and charged. It is not sent again automatically.",
             message="worker lost while submitting",
         ):

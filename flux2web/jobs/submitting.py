@@ -22,7 +22,7 @@ from flux2web.jobs import actions
 from flux2web.jobs.models import Job, JobEvent, attempt_due
 from flux2web.jobs.money import ledger
 from flux2web.jobs.routing import candidates
-from flux2web.jobs.transitions import add_note, call_events, transition
+from flux2web.jobs.transitions import add_note, call_events, hold, transition
 from flux2web.providers import catalog
 from flux2web.providers.transport import CallRecord
 from flux2web.providers.types import (
@@ -237,12 +237,11 @@ def _try_provider(
 def _refused(job: Job, credential: ProviderCredential, exc: ProviderError) -> str | ProviderError:
     record_error(credential, exc)
     if exc.accepted_maybe:
-        transition(
+        hold(
             job.pk,
-            from_states=[State.SUBMITTING],
-            to=State.UNCERTAIN,
+            from_state=State.SUBMITTING,
             error_class=exc.error_class,
-            error_message=f"{credential.name}: {exc.message} Not sent again automatically.",
+            why=f"{credential.name}: {exc.message} Not sent again automatically.",
             message=f"answer lost from {credential.name}",
         )
         return "uncertain"

@@ -81,6 +81,19 @@ def transition(
     return False
 
 
+def hold(job_id: int, *, from_state: str, error_class: str, why: str, message: str) -> bool:
+    """Move a job that may have been charged to `uncertain`: it is never sent again, and
+    its money stays reserved until a callback names its task or an admin decides."""
+    return transition(
+        job_id,
+        from_states=[from_state],
+        to=states.State.UNCERTAIN,
+        error_class=error_class,
+        error_message=why,
+        message=message,
+    )
+
+
 def add_note(job_id: int, message: str, *, provider: str = "") -> None:
     """An event that moves nothing: what happened, in words (scrubbed of keys)."""
     JobEvent.objects.create(

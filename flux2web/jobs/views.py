@@ -5,7 +5,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from flux2web.jobs.following import receive_callback
+from flux2web.jobs.callbacks import receive_callback
 
 MAX_CALLBACK_BYTES = 256 * 1024
 
