@@ -200,3 +200,34 @@ def test_a_share_page_of_few_images_fills_its_width(
     assert tallest <= viewport["height"]
     name = f"share-{count}-images-{viewport['width']}.png"
     page.screenshot(path=ARTIFACTS / name, full_page=True)
+
+
+def test_no_page_asks_for_a_missing_icon(live_server, new_page, owner, media):
+    collection = make_collection(owner, [make_image(owner)])
+    _, path = share(owner, collection=collection)
+    page = new_page()
+    missing = []
+    page.on("response", lambda r: r.status >= 400 and missing.append(f"{r.status} {r.url}"))
+    for url in (path, "/accounts/login/", "/"):
+        if url == "/":
+            use_session(page, live_server, Client(), owner)
+        page.goto(live_server.url + url)
+        page.wait_for_load_state("networkidle")
+        assert missing == [], url
+        icon = page.locator('link[rel="icon"]')
+        expect(icon).to_have_count(1)
+        assert page.request.get(live_server.url + icon.get_attribute("href")).ok
+    assert page.request.get(live_server.url + "/favicon.ico").ok  # asked for by older clients
+    assert missing == []
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 850}, PHONE], ids=["1366", "390"])
+def test_a_link_viewed_a_moment_ago_says_just_now(live_server, new_page, owner, media, viewport):
+    link, _ = share(owner, image_ids=[make_image(owner).pk])
+    ShareLink.objects.filter(pk=link.pk).update(last_viewed_at=timezone.now())
+    page = new_page(viewport=viewport)
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/links/")
+    row = page.locator("tr").filter(has_text=link.title)
+    expect(row).to_contain_text("just now")
+    expect(row).not_to_contain_text("0 minutes")

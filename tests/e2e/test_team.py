@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from flux2web.jobs import services
@@ -155,3 +156,18 @@ def test_chart_labels_and_values_are_readable_and_inside_their_charts(
         page.screenshot(
             path=ARTIFACTS / f"charts-{user.username}-{viewport['width']}.png", full_page=True
         )
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP_1366, PHONE], ids=["1366", "390"])
+def test_a_provider_that_answered_a_moment_ago_says_just_now(
+    live_server, new_page, django_user_model, providers, viewport
+):
+    admin = django_user_model.objects.create_user("ada", is_team_admin=True)
+    kie = providers["KIE.ai"]
+    type(kie).objects.filter(pk=kie.pk).update(last_success_at=timezone.now())
+    page = new_page(viewport=viewport)
+    use_session(page, live_server, Client(), admin)
+    page.goto(live_server.url + "/providers/")
+    found = page.locator(".provider[data-provider='KIE.ai']")
+    expect(found).to_contain_text("just now")
+    expect(found).not_to_contain_text("0 minutes")

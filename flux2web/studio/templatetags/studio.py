@@ -1,10 +1,13 @@
 """Small template helpers for the studio and gallery."""
 
 import uuid
+from datetime import timedelta
 
 from django import template
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince
 
 register = template.Library()
 
@@ -28,6 +31,17 @@ def card(context, job):
 def media_url(name: str) -> str:
     """Our access-checked address for a stored file (never the storage's own URL)."""
     return reverse("gallery:media", args=[name]) if name else ""
+
+
+@register.filter
+def ago(moment) -> str:
+    """How long ago, in words, for every "last seen" on our pages: "just now" under a
+    minute, where Django's timesince says "0 minutes"; "" for never."""
+    if not moment:
+        return ""
+    if timezone.now() - moment < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment)} ago"
 
 
 @register.filter
