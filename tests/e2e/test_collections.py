@@ -171,6 +171,14 @@ def test_the_team_gallery_shows_each_image_at_its_shape_as_mine_does(
             expect(img).to_be_visible()
             box = img.bounding_box()
             found[image.pk] = box["width"] / box["height"]
+        # Whose it is and what it says show over the picture, as on Mine, on a hover.
+        page.locator(f".tile[data-image-id='{wide.pk}']").hover()
+        caption = page.locator(f".tile[data-image-id='{wide.pk}'] figcaption")
+        expect(caption).to_contain_text("a lighthouse at golden hour")
+        shown = f".tile[data-image-id='{wide.pk}'] figcaption"
+        wait_until(
+            page, f'() => getComputedStyle(document.querySelector("{shown}")).opacity === "1"'
+        )
         page.screenshot(
             path=ARTIFACTS / f"tiles-{path.strip('/').replace('/', '-')}-{viewport['width']}.png"
         )
@@ -195,7 +203,10 @@ def test_a_teammates_remix_carries_the_references_they_may_see_and_says_what_it_
 ):
     sky = pictured(owner, "a team-visible sky", team=True)
     parent = pictured(owner, "a kite with two references", team=True)
-    urls = [reference_of(sky, owner, base=live_server.url), reference_of(None, owner, base=live_server.url)]
+    urls = [
+        reference_of(sky, owner, base=live_server.url),
+        reference_of(None, owner, base=live_server.url),
+    ]
     Job.objects.filter(pk=parent.job_id).update(reference_urls=urls)
     page = new_page(viewport=viewport)
     use_session(page, live_server, Client(), teammate)
