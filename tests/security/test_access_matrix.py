@@ -168,6 +168,7 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
         expect(anonymous=answers(200, 200, 405, 405, 405), members=answers(200, 200, 405, 405, 405))
     ),
     "core:healthz": Route(expect(anonymous=get_only(200), members=get_only(200))),
+    "core:favicon": Route(everyone(answers(302, 302, 405, 405, 405))),  # a redirect
     # Public, keyed by the job's secret: an empty body is a 400, a wrong secret a 404.
     "jobs:callback": (
         Route(
@@ -332,6 +333,7 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
         expect(members=post_only(404), owner=post_only(302), team_admin=post_only(302)),
         share_link,
     ),
+    "share:extend": Route(owner_only(302), share_link),
     "share:rotate": Route(owner_only(302), share_link),
     "share:team_links": Route(expect(members=get_post(403, 403), team_admin=get_post(200, 400))),
     # The public side: the token in the address is the key, signed in or not. A wrong
