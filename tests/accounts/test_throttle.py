@@ -5,6 +5,9 @@ from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
+from django.contrib.auth.tokens import default_token_generator
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from tests.helpers import PASSWORD
 
@@ -118,3 +121,19 @@ def test_a_username_longer_than_any_account_is_refused_like_a_wrong_password(cli
         assert "Please enter a correct username and password" in response.content.decode()
     assert not AccessAttempt.objects.exists()
     assert not signed_in(client)
+
+
+def test_a_set_password_link_signs_a_locked_out_member_in_and_lifts_the_lock(client, owner):
+    for _ in range(LIMIT):
+        sign_in(client, password="guess")
+    assert sign_in(client).status_code == 429
+    # The link an admin hands on is the proof: no authenticate() for axes to refuse.
+    uid = urlsafe_base64_encode(force_bytes(owner.pk))
+    link = f"/accounts/set-password/{uid}/{default_token_generator.make_token(owner)}/"
+    form = client.get(link, follow=True, REMOTE_ADDR="198.51.100.7")
+    new = {"new_password1": "a long new pass 123", "new_password2": "a long new pass 123"}
+    done = client.post(form.redirect_chain[-1][0], new, REMOTE_ADDR="198.51.100.7", follow=True)
+    assert done.redirect_chain[-1][0] == "/" and done.context["user"] == owner
+    client.logout()
+    assert sign_in(client, password="a long new pass 123").status_code == 302
+    assert signed_in(client)
