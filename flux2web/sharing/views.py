@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
@@ -537,7 +537,8 @@ def _team_tiles(images, viewer) -> str:
             "pk": image.pk, "original": image.original.name, "thumbnail": image.thumbnail.name,
             "width": image.width, "height": image.height, "job__prompt": job.prompt,
         }  # fmt: skip
-        facts = f"FLUX.2 [{job.model}] · {job.provider.name if job.provider else '–'}"
+        made = dateformat.format(timezone.localtime(job.created_at), "j M, H:i")
+        facts = f"{made} · FLUX.2 [{job.model}] · {job.provider.name if job.provider else '–'}"
         if job.price is not None:
             facts += f" · ${job.price:,.2f}"
         caption = format_html(
