@@ -308,12 +308,13 @@ def dead_reason(link: ShareLink, *, now: datetime | None = None, policy=None) ->
     policy = policy or TeamPolicy.current()
     if not policy.public_links_allowed:
         return "the team's admins turned share links off"
-    if link.expires_at is not None and link.expires_at <= now:
-        return "expired"
-    # A policy tightened after the link was made binds it too.
+    # A policy tightened after the link was made binds it too. Checked first: past the team's
+    # longest, no new expiry can bring the link back ("expired" alone offers one).
     latest = latest_expiry(link.created_at, policy)
     if latest and latest <= now:
-        return "expired (the team's longest expiry)"
+        return "expired at the team's longest expiry; make a new link to share again"
+    if link.expires_at is not None and link.expires_at <= now:
+        return "expired"
     if link.expires_at is None and not policy.link_never_allowed:
         return "the team now requires an expiry date: edit the link to set one"
     if policy.link_password_required and not link.password_hash:

@@ -467,3 +467,14 @@ def test_a_revoked_link_stays_dead(signed_in_owner, owner, collection):
 def test_extending_takes_a_post(signed_in_owner, owner, collection):
     link, _ = share(owner, collection=collection)
     assert signed_in_owner.get(f"/links/{link.pk}/extend").status_code == 405
+
+
+def test_past_the_teams_longest_no_extension_is_offered_and_the_row_says_why(
+    signed_in_owner, owner, collection
+):
+    policy(link_max_days=14)
+    link, _ = share(owner, collection=collection)
+    expire(link, made_days_ago=20)
+    page = signed_in_owner.get("/links/").content.decode()
+    assert f'action="/links/{link.pk}/extend"' not in page
+    assert "expired at the team&#x27;s longest expiry; make a new link to share again" in page
