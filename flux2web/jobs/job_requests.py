@@ -135,14 +135,15 @@ def _asked(spec: JobSpec) -> dict:
         "prompt_upsampling": request.prompt_upsampling,
         "nsfw_checker": request.nsfw_checker,
         "route": request.route,
+        "reference_urls": list(request.reference_urls),
         "requested_provider_id": spec.provider.pk if spec.provider else None,
         "remix_of_id": spec.remix_of_id,
     }
 
 
 def _pressed_again(owner, specs: list[JobSpec], seconds: float) -> list[Job]:
-    """The person's last batch, when it asked for what `specs` ask (uploads aside: the
-    form clears them once they went) and was queued less than `seconds` ago."""
+    """The person's last batch, when it asked for exactly what `specs` ask and was queued
+    less than `seconds` ago."""
     if len(specs) != 1:
         return []
     spec = specs[0]
@@ -165,7 +166,6 @@ def _new_jobs(owner, spec: JobSpec, price: Decimal, key: str, *, first: int) -> 
             batch_id=batch,
             idempotency_key=f"{key}{first + n}",
             seed=secrets.randbelow(catalog.SEED_MAX + 1) if spec.random_seed else request.seed,
-            reference_urls=list(request.reference_urls),
             price=price,
             team_visible=spec.visible_for(owner),
             **_asked(spec),

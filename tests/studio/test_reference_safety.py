@@ -4,11 +4,13 @@ job owner's own uploads are ever re-signed, and a refused request stores no uplo
 import io
 import socket
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 
 from flux2web.jobs import job_requests, services
@@ -134,6 +136,8 @@ def test_our_own_upload_links_stay_usable_on_a_private_address(
     (url,) = Job.objects.get().reference_urls
     assert url.startswith("http://127.0.0.1:8000/refs/")
     # Remixing puts the link in the form again; it is still accepted, and re-signed.
+    # (Seconds later: the same request at once is the same press of Generate.)
+    Job.objects.update(created_at=timezone.now() - timedelta(seconds=5))
     remixed = signed_in.post("/generate", {**data, "reference_urls": url, "idempotency_key": "2"})
     assert remixed.status_code == 302
     assert Job.objects.count() == 2
