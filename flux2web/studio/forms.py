@@ -185,8 +185,9 @@ class GenerateForm(forms.Form):
         f["count"].widget.attrs.update(min=1, max=MAX_COUNT)
 
     @property
-    def unshown_errors(self) -> list[str]:
-        """Errors on fields these options do not display (a stale form, a hand-made POST)."""
+    def shown_fields(self) -> set[str]:
+        """The fields these options display; an error on another (a stale form, a hand-made
+        POST) is said without a link to it (templatetags/studio.py submit_errors)."""
         caps = self.options.caps
         shown = {"prompt", "model", "provider", "count", "reference_urls", "reference_files"}
         shown |= {"reference_ids"}
@@ -197,12 +198,7 @@ class GenerateForm(forms.Form):
             shown |= {"prompt_upsampling"} if caps.upsampling else set()
             shown |= {"nsfw_checker"} if caps.nsfw_checker else set()
             shown |= {"route"} if caps.routes else set()
-        return [
-            f"{self.fields[name].label}: {message}"
-            for name, errors in self.errors.items()
-            if name in self.fields and name not in shown
-            for message in errors
-        ]
+        return shown
 
     @property
     def estimate(self) -> tuple | None:

@@ -105,8 +105,11 @@
       done();
     }
   });
-  document.addEventListener("focusin", function (e) {
-    if (e.target.matches && e.target.matches("input.copy")) e.target.select();
+  // Tabbed to, or clicked (a click's mouseup would undo a selection made on focus).
+  ["focusin", "click"].forEach(function (type) {
+    document.addEventListener(type, function (e) {
+      if (e.target.matches && e.target.matches("input.copy")) e.target.select();
+    });
   });
 
   // ---- The month picker shows its month. ----
@@ -499,6 +502,32 @@
   // ---- Back never shows the past: a page restored from the back-forward cache reloads. ----
   window.addEventListener("pageshow", function (e) {
     if (e.persisted && document.getElementById("job-list")) window.location.reload();
+  });
+
+  // ---- Nothing said about the form hides under the pinned Generate bar: when the options
+  // come back (a provider's hint, a new field), the field the person is at, with its help,
+  // is scrolled clear of the bar. What Generate answers is said in the bar itself. ----
+  function revealAboveBar(el) {
+    var bar = document.querySelector("#compose .generate-bar");
+    if (!el || !bar) return;
+    var panel = el.closest(".studio-compose");
+    var inPanel = panel && getComputedStyle(panel).overflowY === "auto";
+    var topbar = document.querySelector(".topbar");
+    var ceiling = inPanel ? panel.getBoundingClientRect().top : topbar ? topbar.getBoundingClientRect().bottom : 0;
+    var box = el.getBoundingClientRect();
+    var below = box.bottom - (bar.getBoundingClientRect().top - 8);
+    var dy = Math.min(below, box.top - ceiling - 8);  // never past the field's own top
+    if (below > 0 && dy > 0) (inPanel ? panel : window).scrollBy(0, dy);
+  }
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var cause = e.detail.requestConfig && e.detail.requestConfig.triggeringEvent;
+    if (e.detail.elt.id === "form-options" && cause && cause.target) e.detail.xhr.__changed = cause.target.name;
+  });
+  document.addEventListener("htmx:afterSettle", function (e) {
+    if (e.target.id !== "form-options") return;
+    var name = e.detail.xhr && e.detail.xhr.__changed;
+    var field = name ? e.target.querySelector("[name='" + name + "']") : document.activeElement;
+    if (field && e.target.contains(field)) revealAboveBar(field.closest(".field") || field);
   });
 
   // ---- Back (or a reload) brings back everything typed. The browser puts back only what

@@ -95,3 +95,25 @@ def wait_until(page, predicate: str, seconds: float = 10) -> None:
     while not page.evaluate(predicate):
         assert time.monotonic() < deadline, f"timed out waiting for {predicate}"
         page.wait_for_timeout(50)
+
+
+# What of an element a person cannot see: points (just inside its rounded corners and at
+# its centre) where something else is on top (a pinned bar) or that lie outside the window
+# or the scrolled panel. An empty list: all of it is in sight.
+HIDDEN_PARTS = """(el) => {
+  const r = el.getBoundingClientRect();
+  if (!r.width || !r.height) return ['not shown'];
+  const dx = Math.min(8, r.width / 4), dy = Math.min(8, r.height / 4);
+  const hidden = [];
+  for (const x of [r.left + dx, (r.left + r.right) / 2, r.right - dx])
+    for (const y of [r.top + dy, (r.top + r.bottom) / 2, r.bottom - dy]) {
+      const top = document.elementFromPoint(x, y);
+      const what = top ? `${top.tagName}.${top.className}` : 'nothing';
+      if (!top || !el.contains(top)) hidden.push(`${Math.round(x)},${Math.round(y)} under ${what}`);
+    }
+  return hidden;
+}"""
+
+
+def hidden_parts(locator) -> list[str]:
+    return locator.evaluate(HIDDEN_PARTS)

@@ -9,7 +9,15 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from flux2web.jobs.models import Job
-from tests.e2e.helpers import ARTIFACTS, PHONE, console_errors, open_studio, use_session
+from flux2web.team.models import Quota
+from tests.e2e.helpers import (
+    ARTIFACTS,
+    PHONE,
+    console_errors,
+    hidden_parts,
+    open_studio,
+    use_session,
+)
 from tests.jobs.factories import make_jobs
 from tests.sharing.factories import make_collection, make_image, share
 
@@ -141,3 +149,78 @@ def test_the_help_follows_the_chosen_provider_and_options_log_no_error(
     expect(compose).to_contain_text("Auto tries enabled providers")
     page.wait_for_timeout(300)
     assert errors == []
+
+
+STUDIO_SIZES = [{"width": 1366, "height": 850}, PHONE]
+
+# Scroll the form (the panel on a desktop, the page on a phone) until `selector` sits just
+# above the pinned Generate bar, where a person's eye and pointer are before pressing it.
+JUST_ABOVE_THE_BAR = """(selector) => {
+  const el = document.querySelector(selector);
+  const bar = document.querySelector('#compose .generate-bar');
+  const panel = document.querySelector('.studio-compose');
+  const scroller = getComputedStyle(panel).overflowY === 'auto' ? panel : document.scrollingElement;
+  scroller.scrollBy(0, el.getBoundingClientRect().bottom - bar.getBoundingClientRect().top + 4);
+}"""
+
+
+def seen_whole(messages) -> bool:
+    """Whether one of these elements (a message may be said in two places) is all in sight."""
+    return any(not hidden_parts(m) for m in messages.all())
+
+
+@pytest.mark.parametrize("viewport", STUDIO_SIZES, ids=["1366x850", "phone"])
+def test_what_generate_answers_is_in_sight_not_under_the_pinned_button(
+    live_server, new_page, owner, providers, media, viewport
+):
+    Quota.objects.create(user=owner, monthly_images=2)
+    page = new_page(viewport=viewport)
+    open_studio(page, live_server, owner)
+    images = page.get_by_role("spinbutton", name="Images")
+    images.fill("3")
+    page.evaluate(JUST_ABOVE_THE_BAR, "#id_count")
+    page.get_by_role("button", name="Generate").click()  # no prompt yet
+    no_prompt = page.get_by_text("Write a prompt.")
+    expect(no_prompt.first).to_be_attached()
+    assert seen_whole(no_prompt), [hidden_parts(m) for m in no_prompt.all()]
+
+    page.get_by_label("Prompt", exact=True).fill("a lighthouse at golden hour")
+    page.evaluate(JUST_ABOVE_THE_BAR, "#id_count")
+    page.get_by_role("button", name="Generate").click()  # three images, two left
+    over = page.get_by_text("Over your monthly limit")
+    expect(over.first).to_be_attached()
+    page.screenshot(path=ARTIFACTS / f"studio-over-quota-{viewport['width']}.png")
+    assert seen_whole(over), [hidden_parts(m) for m in over.all()]
+
+
+@pytest.mark.parametrize("viewport", STUDIO_SIZES, ids=["1366x850", "phone"])
+def test_a_provider_hint_that_changes_comes_into_sight(
+    live_server, new_page, owner, providers, media, viewport
+):
+    page = new_page(viewport=viewport)
+    open_studio(page, live_server, owner)
+    page.evaluate(JUST_ABOVE_THE_BAR, "#id_provider")
+    page.get_by_label("Provider").select_option(label="KIE.ai")
+    hint = page.get_by_text("Only KIE.ai: if it refuses")
+    expect(hint).to_be_visible()
+    page.screenshot(path=ARTIFACTS / f"studio-provider-hint-{viewport['width']}.png")
+    assert hidden_parts(hint) == []
+
+
+@pytest.mark.parametrize("viewport", STUDIO_SIZES, ids=["1366x850", "phone"])
+def test_a_remix_says_what_it_costs_in_sight_and_references_are_found_without_scrolling(
+    live_server, new_page, owner, teammate, providers, media, viewport
+):
+    image = make_image(teammate, "a teammate's heron at dawn")
+    image.team_visible = True
+    image.save()
+    page = new_page(viewport=viewport)
+    open_studio(page, live_server, owner)
+    assert hidden_parts(page.get_by_text("choose files")) == []  # the plain studio
+
+    page.goto(f"{live_server.url}/?image={image.pk}")
+    notice = page.get_by_text("charged to your own quota")
+    expect(notice).to_be_visible()
+    page.screenshot(path=ARTIFACTS / f"studio-remix-{viewport['width']}.png")
+    assert hidden_parts(notice) == []
+    assert hidden_parts(page.get_by_text("choose files")) == []

@@ -19,6 +19,24 @@ def new_key(context) -> str:
     return context.get("key_placeholder") or uuid.uuid4().hex
 
 
+@register.simple_tag
+def submit_errors(*forms) -> list[tuple[str, str, str]]:
+    """Every error of a press of Generate, for the list above its button: (the id of the
+    field to link to, or "" for one not shown as a field, its label, the message)."""
+    found = []
+    for form in forms:
+        shown = getattr(form, "shown_fields", None)
+        for name, errors in form.errors.items():
+            field = form.fields.get(name)
+            if field is None:
+                found += [("", "", message) for message in errors]
+                continue
+            linked = not field.widget.is_hidden and (shown is None or name in shown)
+            target = form[name].id_for_label if linked else ""
+            found += [(target, field.label or "", message) for message in errors]
+    return found
+
+
 @register.simple_tag(takes_context=True)
 def card(context, job):
     """A job's card, from the kept copy when nothing on it changed (studio/cards.py)."""
