@@ -397,6 +397,19 @@
     if (e.key === "ArrowRight") step(1);
   });
 
+  // ---- A prompt box the person made taller keeps its height when the form is answered
+  // (htmx does not carry style attributes over: the CSP refuses them, base.html). ----
+  var promptHeight = "";
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var prompt = document.getElementById("id_prompt");
+    promptHeight = e.detail.target && e.detail.target.id === "compose" && prompt ? prompt.style.height : "";
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var prompt = document.getElementById("id_prompt");
+    if (promptHeight && prompt) prompt.style.height = promptHeight;
+    promptHeight = "";
+  });
+
   // ---- One press, one job: Generate says it is sending while it is, and the form that
   // comes back with the new cards holds its button a moment (the server renders it held),
   // so a double or triple click that lands after a quick answer queues nothing more. ----

@@ -126,9 +126,12 @@ def test_the_studio_after_a_resized_prompt_box_and_every_main_page_log_no_csp_er
     expect(page.get_by_label("Resolution")).to_be_visible()
     page.get_by_role("spinbutton", name="Images").fill("2")
     page.get_by_role("spinbutton", name="Images").press("Tab")
+    tall = page.evaluate("document.getElementById('id_prompt').offsetHeight")
     page.get_by_role("button", name="Generate").click()  # the form is swapped
     expect(page.locator("#job-list .job-card")).to_have_count(4)
     assert violations(page, seen) == []
+    # and the box keeps the height the person gave it
+    assert page.evaluate("document.getElementById('id_prompt').offsetHeight") == tall
 
     for path in [
         "/gallery/",
