@@ -38,10 +38,21 @@ class Bar:
     tone: int = 0
     segments: tuple[Segment, ...] = ()
     minor: bool = False  # a label narrow charts leave out (app.css), so the rest fit
+    edge: str = ""  # "start" or "end": the first or last of many narrow bars
 
     @property
     def middle(self) -> float:
         return self.x + self.width / 2
+
+    @property
+    def anchor(self) -> str:
+        """Where the label hangs: centred under its bar, except at the ends of a crowded
+        chart, where a centred label would stick out of the chart and be cut off."""
+        return self.edge or "middle"
+
+    @property
+    def label_x(self) -> float:
+        return {"start": self.x, "end": self.x + self.width}.get(self.edge, self.middle)
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,7 @@ def bar_chart(
                 height=h,
                 tone=n % TONES if toned else 0,
                 minor=_minor(n, len(points)),
+                edge=_edge(n, len(points)),
             )
         )
     legend = tuple(LegendItem(b.label, b.text, b.tone) for b in bars) if toned else ()
@@ -139,6 +151,7 @@ def stacked_chart(title: str, points, *, money: bool = False, height: int = 160)
                 height=plot + 4 - bottom,
                 segments=tuple(segments),
                 minor=_minor(n, len(points)),
+                edge=_edge(n, len(points)),
             )
         )
     totals = {name: sum(parts.get(name, 0) for _, parts in points) for name in names}
@@ -150,6 +163,12 @@ def _column(n: int, count: int) -> tuple[float, float]:
     """Bar n's left edge and width, in percent: an equal column each, a gap either side."""
     step = 100 / max(1, count)
     return n * step + step * 0.1, step * 0.8
+
+
+def _edge(n: int, count: int) -> str:
+    if count <= CROWDED:
+        return ""
+    return "start" if n == 0 else "end" if n == count - 1 else ""
 
 
 def _minor(n: int, count: int) -> bool:

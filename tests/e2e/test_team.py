@@ -3,6 +3,7 @@ member is stopped at the limit. Debian's Chromium, a live server, a qcluster, th
 
 import itertools
 import re
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from playwright.sync_api import expect
 
 from flux2web.jobs import services
 from flux2web.jobs.models import Job
+from flux2web.team.models import LedgerEntry
 from tests.e2e.helpers import ARTIFACTS, PHONE, use_session
 from tests.jobs.factories import make_jobs
 
@@ -139,14 +141,24 @@ def test_chart_labels_and_values_are_readable_and_inside_their_charts(
         job = make_jobs(owner, prompt=f"picture {n}", provider=providers[name],
                         aspect_ratio="1:1")[0]  # fmt: skip
         walk(job, S.SUBMITTING, S.RUNNING, S.MIRRORING, S.SUCCEEDED, provider=providers[name])
+    # And a whole month of days: 30 bars to a chart, the crowded case.
+    month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+    for day in range(30):
+        at = timezone.make_aware(datetime.combine(month + timedelta(days=day), time(12)))
+        LedgerEntry.objects.create(job=job, user=owner, kind="adjust", amount=Decimal("0.05"),
+                                   delta=Decimal(day + 1) / 100, period=month, at=at)  # fmt: skip
 
-    for user, path in ((admin, "/team/usage/"), (owner, "/usage/")):
+    last = f"?month={month:%Y-%m}"
+    pages = ["/team/usage/", "/usage/", f"/team/usage/{last}", f"/usage/{last}"]
+    for n, path in enumerate(pages):
+        user = admin if path.startswith("/team/") else owner
         page = new_page(viewport=viewport)
         use_session(page, live_server, Client(), user)
         page.goto(live_server.url + path)
         expect(page.locator(".chart-svg").first).to_be_visible()
         texts = page.evaluate(CHART_TEXTS)
         assert texts and any(t["value"] for t in texts) == (path == "/team/usage/")
+        assert len(texts) > (5 if "month" in path else 0)
         for text in texts:
             assert text["px"] >= 11, text  # at 390 px they were about 6 px tall
             assert text["inside"], text  # the tallest bar's value was cut off at the top
@@ -154,7 +166,7 @@ def test_chart_labels_and_values_are_readable_and_inside_their_charts(
         for one, other in itertools.pairwise(labels):
             assert one["y"] != other["y"] or one["right"] <= other["left"], (one, other)
         page.screenshot(
-            path=ARTIFACTS / f"charts-{user.username}-{viewport['width']}.png", full_page=True
+            path=ARTIFACTS / f"charts-{n}-{user.username}-{viewport['width']}.png", full_page=True
         )
 
 

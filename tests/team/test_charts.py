@@ -53,3 +53,10 @@ def test_a_month_of_days_marks_all_but_every_fifth_label_for_narrow_charts():
     assert [b.label for b in chart.bars if not b.minor] == ["1", "5", "10", "15", "20", "25", "30"]
     assert not any(b.minor for b in bar_chart("Few", [(d, 1) for d in range(1, 8)]).bars)
     assert all(b.x >= 0 and b.x + b.width <= 100 for b in chart.bars)  # percent of the width
+
+
+def test_the_end_labels_of_a_crowded_chart_hang_inwards():
+    bars = bar_chart("Spend per day", [(day, 1) for day in range(1, 31)]).bars
+    assert (bars[0].anchor, bars[0].label_x) == ("start", bars[0].x)
+    assert (bars[-1].anchor, bars[-1].label_x) == ("end", bars[-1].x + bars[-1].width)
+    assert bars[5].anchor == "middle"
