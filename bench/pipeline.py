@@ -338,7 +338,7 @@ def minimal_loop(sandbox_url, *, jobs, size, threads):
 
 def kie_polls_until(seconds: float) -> int:
     """How many status reads KIE's schedule makes for a task that takes `seconds`."""
-    from flux2web.providers.catalog import KIE_SCHEDULE
+    from flux2web.providers.dialects.kie.capabilities import SCHEDULE as KIE_SCHEDULE
 
     t, count = KIE_SCHEDULE.first_after, 1
     while t < seconds:

@@ -16,8 +16,8 @@ from PIL import Image
 
 from flux2web.credentials.services import add_credential
 from flux2web.providers import client_for
+from flux2web.providers.dialects.kie.capabilities import CREATE_LIMIT as KIE_CREATE_LIMIT
 from flux2web.providers.sandbox import DEFAULT_API_KEY, Sandbox, SandboxConfig
-from flux2web.providers.sandbox.wire import KIE_CREATE_LIMIT
 from tests.helpers import PASSWORD, ROOT, subprocess_env, wait_for
 
 

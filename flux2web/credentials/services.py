@@ -22,13 +22,6 @@ MAX_PRIORITY = 1_000_000
 MAX_CREATE_LIMIT = 100_000
 MAX_CREATE_WINDOW = 24 * 3600
 
-SANDBOX_PROVIDERS = (
-    ("Sandbox KIE", "kie"),
-    ("Sandbox LiangXin", "liangxin"),
-    ("Sandbox Apixo", "apixo"),
-    ("Sandbox APIMart", "apimart"),
-)
-
 
 def check_base_url(value: str) -> str:
     value = (value or "").strip().rstrip("/")
@@ -241,17 +234,19 @@ def _names_the_task(exc: NotFound) -> bool:
 
 @transaction.atomic
 def register_sandbox(base_url: str, *, api_key: str = DEFAULT_API_KEY) -> list[ProviderCredential]:
-    """On a fresh install (no provider at all), add the sandbox as one provider per dialect."""
+    """On a fresh install (no provider at all), add the sandbox as one provider per dialect,
+    served at the dialect's first mount."""
     if ProviderCredential.objects.exists():
         return []
     base_url = check_base_url(base_url)
+    served = [d for d in DIALECTS.values() if d.sandbox and d.sandbox_name]
     return [
         add_credential(
-            name=name,
-            dialect=dialect,
-            base_url=f"{base_url}/{dialect}",
+            name=dialect.sandbox_name,
+            dialect=dialect.name,
+            base_url=f"{base_url}/{dialect.sandbox[0].mount}",
             api_key=api_key,
             priority=1000 + number,
         )
-        for number, (name, dialect) in enumerate(SANDBOX_PROVIDERS)
+        for number, dialect in enumerate(served)
     ]

@@ -1,23 +1,30 @@
-"""Provider layer: plain Python clients for the four wire dialects, a capability catalog,
-normalized request/status/error types, and the sandbox provider. No Django models here."""
+"""Provider layer: plain Python clients for the wire dialects (one folder each under
+dialects/), a capability catalog, normalized request/status/error types, and the sandbox
+provider. No Django models here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 
-from flux2web.providers.apimart import ApimartClient
-from flux2web.providers.apixo import ApixoClient
+from flux2web.providers import catalog, dialects  # noqa: F401 - dialects registers the built-in ones
 from flux2web.providers.base import DialectClient
-from flux2web.providers.kie import KieClient
-from flux2web.providers.liangxin import LiangXinClient
 from flux2web.providers.transport import DEFAULT_TIMEOUTS, CallRecord, Timeouts, Transport
 
-CLIENTS: dict[str, type[DialectClient]] = {
-    "kie": KieClient,
-    "liangxin": LiangXinClient,
-    "apixo": ApixoClient,
-    "apimart": ApimartClient,
-}
+
+class _Clients(Mapping):
+    """Each registered dialect's client class, by dialect name."""
+
+    def __getitem__(self, dialect: str) -> type[DialectClient]:
+        return catalog.DIALECTS[dialect].client
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(catalog.DIALECTS)
+
+    def __len__(self) -> int:
+        return len(catalog.DIALECTS)
+
+
+CLIENTS: Mapping[str, type[DialectClient]] = _Clients()
 
 
 def client_for(

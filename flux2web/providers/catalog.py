@@ -9,9 +9,14 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from flux2web.providers.types import GenerationRequest, Model
+
+if TYPE_CHECKING:
+    from flux2web.providers.base import DialectClient
+    from flux2web.providers.sandbox.dialect import SandboxDialect
 
 SEVEN_RATIOS = ("1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3")
 SEED_MAX = 2**32 - 1
@@ -35,18 +40,6 @@ OUTPUT_SIZES: dict[tuple[str, str], tuple[int, int]] = {
     ("2:3", "2K"): (1248, 1872),
 }
 
-# LiangXin maps ratio aliases to dimensions inside 256..1440 without saying which; ours.
-LIANGXIN_RATIO_SIZES: dict[str, tuple[int, int]] = {
-    "1:1": (1024, 1024),
-    "16:9": (1344, 768),
-    "9:16": (768, 1344),
-    "4:3": (1152, 864),
-    "3:4": (864, 1152),
-    "3:2": (1216, 832),
-    "2:3": (832, 1216),
-    "21:9": (1440, 616),
-}
-
 
 @dataclass(frozen=True)
 class PollSchedule:
@@ -67,19 +60,6 @@ class PollSchedule:
         if elapsed < self.first_after:
             return self.first_after - elapsed
         return self.interval_at(elapsed)
-
-
-# KIE: every 2-3 s for the first 30 s, 5-10 s until 2 minutes, then 15-30 s; give up at
-# 10-15 minutes. We take the middle of each band and the late end of the give-up.
-KIE_SCHEDULE = PollSchedule(
-    first_after=2.5, steps=((30, 2.5), (120, 7.5), (float("inf"), 20)), give_up_after=15 * 60
-)
-# Apixo: first poll after 15 s, then every 5 s, give up after 3 minutes.
-APIXO_SCHEDULE = PollSchedule(first_after=15, steps=((float("inf"), 5),), give_up_after=3 * 60)
-# APIMart documents none; ours: KIE's cadence with a 10-minute give-up.
-APIMART_SCHEDULE = PollSchedule(
-    first_after=2.5, steps=((30, 2.5), (120, 7.5), (float("inf"), 20)), give_up_after=10 * 60
-)
 
 
 @dataclass(frozen=True)
@@ -301,13 +281,21 @@ class Capabilities:
 
 @dataclass(frozen=True)
 class Dialect:
+    """Everything about one dialect, as its folder in flux2web/providers/dialects/ says."""
+
     name: str
     label: str
     models: dict[Model, Capabilities]
+    # Speaks its wire format on the shared transport.
+    client: type[DialectClient]
     # The vendor's documented limit on new tasks: (at most this many, per this many
     # seconds, per account), or None where none is documented. A credential may set its
     # own (a clone, a paid tier).
     create_limit: tuple[int, int] | None = None
+    # How the sandbox stands in for its vendors, one per mount (the path it is served at).
+    sandbox: tuple[SandboxDialect, ...] = ()
+    # The provider a fresh install gets for it, on the sandbox's first mount.
+    sandbox_name: str = ""
 
     @property
     def create_limit_words(self) -> str:
@@ -343,142 +331,32 @@ PRO_PRICES = {"1K": Decimal("0.05"), "2K": Decimal("0.08")}
 FLEX_PRICES = {"1K": Decimal("0.09"), "2K": Decimal("0.13")}
 
 
-def _kie(model: Model, text_model: str, image_model: str, prices) -> Capabilities:
-    return Capabilities(
-        dialect="kie",
-        provider_label="KIE.ai",
-        model=model,
-        text_model=text_model,
-        image_model=image_model,
-        aspect_ratios=(*SEVEN_RATIOS, "auto"),
-        resolutions=("1K", "2K"),
-        ref_max=8,
-        prompt_min=3,
-        prompt_max=5000,
-        schedule=KIE_SCHEDULE,
-        prices=prices,
-        callbacks=True,
-        signed_callbacks=True,
-        nsfw_checker=True,
-        ref_formats=WEB_IMAGE_TYPES,
-        ref_max_bytes=REF_MAX_BYTES,
-    )
-
-
-# Apixo's `provider` field: which upstream it routes to ("auto" is its default, sent as "").
-APIXO_ROUTES = ("value", "official")
-
-
 def route_choice(value: str | None) -> str:
-    """A routing as typed, as the request carries it: Apixo's default, auto, is ""."""
+    """A routing as typed, as the request carries it: the vendors' default, auto, is ""."""
     value = (value or "").strip().lower()
     return "" if value == "auto" else value
 
 
-def _apixo(model: Model, prices) -> Capabilities:
-    return Capabilities(
-        dialect="apixo",
-        provider_label="Apixo",
-        model=model,
-        text_model=f"{model.value}-text-to-image",
-        image_model=f"{model.value}-image-to-image",
-        aspect_ratios=("1:1", "9:16", "16:9", "4:3", "3:4", "3:2", "2:3", "auto"),
-        resolutions=("1K", "2K"),
-        ref_max=8,
-        prompt_min=3,
-        prompt_max=5000,
-        schedule=APIXO_SCHEDULE,
-        prices=prices,
-        typical_seconds=25,
-        callbacks=True,
-        https_callbacks=True,
-        routes=APIXO_ROUTES,
-        ref_formats=WEB_IMAGE_TYPES,
-        ref_max_bytes=REF_MAX_BYTES,
-    )
+DIALECTS: dict[str, Dialect] = {}
 
 
-def _apimart(model: Model, prices) -> Capabilities:
-    return Capabilities(
-        dialect="apimart",
-        provider_label="APIMart",
-        model=model,
-        text_model=f"flux-2-{model.value}",
-        image_model=f"flux-2-{model.value}",
-        aspect_ratios=SEVEN_RATIOS,
-        resolutions=("1K", "2K"),
-        ref_max=8,
-        # APIMart states no prompt bounds; ours, matching the other dialects' maximum.
-        prompt_min=1,
-        prompt_max=5000,
-        schedule=APIMART_SCHEDULE,
-        prices=prices,
-        callbacks=False,  # none documented: jobs are polled
-    )
+def register(dialect: Dialect) -> Dialect:
+    """Make a dialect known to the catalog, the clients and the sandbox. The built-in ones
+    are registered by flux2web/providers/dialects/; a test may add its own."""
+    if dialect.name in DIALECTS:
+        raise ValueError(f"A dialect named {dialect.name!r} is registered already.")
+    DIALECTS[dialect.name] = dialect
+    return dialect
 
 
-DIALECTS: dict[str, Dialect] = {
-    "kie": Dialect(
-        name="kie",
-        label="KIE.ai market API (and clones such as Apikley)",
-        # "At most 20 new generation requests per 10 seconds per account"; more are
-        # refused with 429 and not queued (providers.md, beyond the seeds).
-        create_limit=(20, 10),
-        models={
-            Model.PRO: _kie(
-                Model.PRO, "flux-2/pro-text-to-image", "flux-2/pro-image-to-image", PRO_PRICES
-            ),
-            Model.FLEX: _kie(
-                Model.FLEX, "flux-2/flex-text-to-image", "flux-2/flex-image-to-image", FLEX_PRICES
-            ),
-        },
-    ),
-    "liangxin": Dialect(
-        name="liangxin",
-        label="LiangXin",
-        models={
-            Model.PRO: Capabilities(
-                dialect="liangxin",
-                provider_label="LiangXin",
-                model=Model.PRO,
-                text_model="flux-2-pro",
-                image_model="flux-2-pro",
-                aspect_ratios=("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9"),
-                resolutions=(),
-                size_range=(256, 1440),
-                ref_max=4,
-                prompt_min=1,
-                # LiangXin states no maximum; ours, matching the other dialects.
-                prompt_max=5000,
-                schedule=KIE_SCHEDULE,
-                prices={"": PRO_PRICES["1K"]},
-                seed=True,
-                upsampling=True,
-                callbacks=True,
-                https_callbacks=True,
-                default_ratio=None,
-            ),
-        },
-    ),
-    "apixo": Dialect(
-        name="apixo",
-        label="Apixo",
-        models={
-            Model.PRO: _apixo(Model.PRO, PRO_PRICES),
-            Model.FLEX: _apixo(Model.FLEX, FLEX_PRICES),
-        },
-    ),
-    "apimart": Dialect(
-        name="apimart",
-        label="APIMart-style gateway",
-        models={
-            Model.PRO: _apimart(Model.PRO, PRO_PRICES),
-            Model.FLEX: _apimart(Model.FLEX, FLEX_PRICES),
-        },
-    ),
-}
+def unregister(name: str) -> None:
+    DIALECTS.pop(name, None)
 
-DIALECT_NAMES = tuple(DIALECTS)
+
+def every_route() -> set[str]:
+    """Every routing some registered dialect offers."""
+    return {r for d in DIALECTS.values() for caps in d.models.values() for r in caps.routes}
+
 
 # The five resellers the product was built against, as (name, dialect, public base URL).
 # LiangXin's pages give only paths, so its base URL is left to whoever adds the key.

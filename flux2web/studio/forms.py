@@ -389,7 +389,7 @@ def drop_unsupported(data, options: Options):
         drop("prompt_upsampling", who + " has no prompt upsampling; it was left off.")
     if not caps.nsfw_checker:
         drop("nsfw_checker", who + " has no NSFW checker; it was left off.")
-    if not caps.routes and data.get("route") in catalog.APIXO_ROUTES:
+    if not caps.routes and data.get("route") in catalog.every_route():
         drop("route", who + " has no routing choice; {value} routing was dropped.")
     sizes = [data.get("width"), data.get("height")]
     if (

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from flux2web.jobs.models import Job
-from flux2web.providers.kie import sign
+from flux2web.providers.dialects.kie.client import sign
 from tests.helpers import wait_for
 from tests.jobs.factories import make_jobs, wait_for_state, wait_until_done
 

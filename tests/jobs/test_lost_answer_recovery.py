@@ -9,7 +9,7 @@ import pytest
 
 from flux2web.jobs import queue, services
 from flux2web.jobs.models import Job
-from flux2web.providers.sandbox.wire import callback_body
+from flux2web.providers.sandbox import callback_body
 from flux2web.providers.types import GenerationRequest, Model
 from flux2web.team.models import LedgerEntry
 from tests.helpers import wait_for

@@ -10,7 +10,7 @@ import pytest
 
 from flux2web.providers import CLIENTS
 from flux2web.providers.base import CallbacksNotSupported
-from flux2web.providers.kie import BadSignature, sign, verify_signature
+from flux2web.providers.dialects.kie.client import BadSignature, sign, verify_signature
 from flux2web.providers.types import (
     ErrorClass,
     GenerationRequest,

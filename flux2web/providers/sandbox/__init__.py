@@ -1,6 +1,7 @@
-"""The sandbox provider: a real local HTTP server speaking all four dialects on one port.
+"""The sandbox provider: a real local HTTP server speaking every registered dialect on one port.
 
-Mounted under /kie, /apikley (KIE's dialect with Apikley's required fields), /liangxin,
+Each dialect's folder says how the sandbox stands in for it (its `sandbox.py`) and where it
+is mounted: /kie, /apikley (KIE's dialect with Apikley's required fields), /liangxin,
 /apixo and /apimart. It validates requests as the vendors document, moves tasks through
 each dialect's own state names, renders PNGs with Pillow, serves them at expiring URLs,
 sends callbacks (KIE's signed when an HMAC key is set) and injects faults on request.
@@ -26,7 +27,21 @@ is null" (code 422) about unknown tasks, refuse a key's 21st create in 10 s with
 """
 
 from flux2web.providers.sandbox.render import render_png
-from flux2web.providers.sandbox.server import Sandbox, SandboxConfig, Task
-from flux2web.providers.sandbox.wire import DEFAULT_API_KEY, DIALECT_MOUNTS
+from flux2web.providers.sandbox.server import (
+    DEFAULT_API_KEY,
+    Sandbox,
+    SandboxConfig,
+    Task,
+    callback_body,
+    mounts,
+)
 
-__all__ = ["DEFAULT_API_KEY", "DIALECT_MOUNTS", "Sandbox", "SandboxConfig", "Task", "render_png"]
+__all__ = [
+    "DEFAULT_API_KEY",
+    "Sandbox",
+    "SandboxConfig",
+    "Task",
+    "callback_body",
+    "mounts",
+    "render_png",
+]

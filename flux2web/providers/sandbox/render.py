@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from PIL import Image, ImageDraw, ImageFont
 
 from flux2web.providers.catalog import OUTPUT_SIZES, SEVEN_RATIOS
-from flux2web.providers.sandbox.wire import FAULT_TAG
+from flux2web.providers.sandbox.faults import FAULT_TAG
 
 if TYPE_CHECKING:
     from flux2web.providers.sandbox.server import Task

@@ -22,35 +22,36 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from PIL import Image
 
-from flux2web.providers import kie
-from flux2web.providers.sandbox.render import fit_auto, render_png
-from flux2web.providers.sandbox.wire import (
+from flux2web.providers import catalog
+from flux2web.providers.sandbox.dialect import Invalid, SandboxDialect
+from flux2web.providers.sandbox.faults import (
     ANSWER_FAULTS,
     CREATE_FAULTS,
     DEEP,
-    DEFAULT_API_KEY,
-    DIALECT_MOUNTS,
+    FAILING,
     FAULT_ANSWERS,
     FAULT_TAG,
-    KIE_CREATE_LIMIT,
-    KIE_REF_FORMATS,
-    KIE_REF_MAX_BYTES,
-    RECORD_INFO_NULL,
+    TAGGED_BEFORE_CREATE,
     TASK_FAULTS,
-    VALIDATORS,
-    Invalid,
-    callback_body,
-    create_answer,
-    create_path,
     echo_answer,
-    error_answer,
-    kie_family,
-    status_answer,
-    status_task_id,
 )
+from flux2web.providers.sandbox.render import fit_auto, render_png
 from flux2web.providers.transport import ssl_context
 
 log = logging.getLogger(__name__)
+DEFAULT_API_KEY = "sandbox-key"
+# Config `create_limit`: each mount's own, as its vendor documents it.
+DOCUMENTED = "documented"
+
+
+def mounts() -> dict[str, SandboxDialect]:
+    """Every registered dialect's sandbox, by the path it is served at."""
+    return {wire.mount: wire for d in catalog.DIALECTS.values() for wire in d.sandbox}
+
+
+def callback_body(task: Task, sandbox: Sandbox) -> dict:
+    """What the sandbox would post to the task's callback address now."""
+    return task.wire.callback_body(task, sandbox)
 
 
 @dataclass
@@ -64,15 +65,12 @@ class SandboxConfig:
     callback_attempts: int = 4
     # Refuse an unknown key by repeating it ("Invalid API key provided: <key>").
     echo_key: bool = False
-    # (tasks, seconds) per account on the KIE mounts, as KIE documents; None for no limit.
-    create_limit: tuple[int, float] | None = KIE_CREATE_LIMIT
+    # (tasks, seconds) per account on the mounts whose vendor refuses creates past a limit
+    # (KIE's); DOCUMENTED: the vendor's own; None: no limit.
+    create_limit: tuple[int, float] | str | None = DOCUMENTED
     # Seconds before each API answer (create, status), as a real vendor's round trip
     # takes; bench/pipeline.py --scale-out uses it so workers, not the cores, set the pace.
     latency: float = 0.0
-
-
-# Task faults that end a task without an image.
-FAILING = {"content_violation", "sensitive_content", "fail", "insufficient_credits", "cancelled"}
 
 
 @dataclass
@@ -97,8 +95,12 @@ class Task:
     param_json: str = ""
 
     @property
+    def wire(self) -> SandboxDialect:
+        return mounts()[self.mount]
+
+    @property
     def dialect(self) -> str:
-        return "kie" if self.mount == "apikley" else self.mount
+        return self.wire.dialect
 
     def phase(self, now: float) -> tuple[str, float]:
         """("pending" | "running" | "success" | "fail", fraction done)."""
@@ -118,12 +120,8 @@ class Task:
             return "INPUT_IMAGE_ERROR", self.ref_error
         if "insufficient_credits" in self.faults:
             return "INSUFFICIENT_CREDITS", "Insufficient credits to run this task"
-        if "sensitive_content" in self.faults and self.dialect == "apixo":
-            return "SensitiveContentDetected", "Sensitive content detected in the input"
         if self.faults & {"content_violation", "sensitive_content"}:
-            if self.dialect in ("apixo", "apimart"):
-                return "CONTENT_VIOLATION", "Content does not meet safety guidelines"
-            return "400", "The prompt was flagged as sensitive content by the safety system."
+            return self.wire.content_failure(self.faults)
         return "501", "Generation failed: the upstream model returned no image."
 
 
@@ -224,8 +222,9 @@ class Sandbox:
     def admit_create(self, mount: str, key: str) -> bool:
         """Count a create against its account's window; False when over the limit (the
         vendor refuses it, and does not queue it)."""
-        limit = self.config.create_limit
-        if not limit or not kie_family(mount):
+        documented = mounts()[mount].create_limit
+        limit = documented if self.config.create_limit == DOCUMENTED else self.config.create_limit
+        if not limit or not documented:
             return True
         count, seconds = limit
         now = time.monotonic()
@@ -246,7 +245,7 @@ class Sandbox:
     # Tasks.
     def new_task(self, mount: str, *, model, prompt, size, seed, refs, body, callback_url):
         faults = {m.group(1).lower() for m in FAULT_TAG.finditer(prompt)} & (
-            CREATE_FAULTS | TASK_FAULTS | ANSWER_FAULTS
+            set(CREATE_FAULTS) | TASK_FAULTS | ANSWER_FAULTS
         )
         duration = self.config.duration
         for match in FAULT_TAG.finditer(prompt):
@@ -296,7 +295,7 @@ class Sandbox:
                 except (httpx.HTTPError, OSError) as exc:
                     task.ref_error = f"Could not download input image {number}: {exc}"
                     return
-                if kie_family(task.mount) and (refused := _kie_refuses(response.content, kind)):
+                if refused := task.wire.refuses_reference(response.content, kind):
                     task.ref_error = f"Input image {number} {refused}"
                     return
                 if number == 1 and task.body.get("_auto_ratio"):
@@ -315,10 +314,7 @@ class Sandbox:
             time.sleep(delay)
         body = callback_body(task, self)
         headers = {"Content-Type": "application/json"}
-        if task.dialect == "kie" and self.config.hmac_key:
-            stamp = str(int(time.time()))
-            headers["X-Webhook-Timestamp"] = stamp
-            headers["X-Webhook-Signature"] = kie.sign(self.config.hmac_key, task.id, stamp)
+        headers.update(task.wire.callback_headers(task, self.config.hmac_key))
         for attempt in range(self.config.callback_attempts):
             try:
                 response = httpx.post(
@@ -367,13 +363,17 @@ class Sandbox:
         return task.png
 
 
-def _kie_refuses(content: bytes, kind: str | None) -> str:
-    """KIE takes JPEG, PNG or WEBP references of at most 10 MB each."""
-    if kind not in KIE_REF_FORMATS:
-        return f"is {kind or 'not an image'}; only JPEG, PNG or WEBP are accepted"
-    if len(content) > KIE_REF_MAX_BYTES:
-        return "is larger than 10 MB"
-    return ""
+class _FileHost(SandboxDialect):
+    """Where result files are served. Faults injected for files answer in KIE's envelope
+    (HTTP 200, the status in the body), as they always have, with no Retry-After."""
+
+    sends_retry_after = False
+
+    def error_answer(self, status: int, message: str) -> tuple[int, dict]:
+        return 200, {"code": status, "msg": message, "data": None}
+
+
+FILE_HOST = _FileHost("files")
 
 
 # ---- HTTP plumbing. --------------------------------------------------------------------
@@ -416,10 +416,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._control(method, path, body)
             if path.startswith("/files/") and method == "GET":
                 return self._file(path, query)
+            served = mounts()
             if path in ("/", ""):
-                return self._json(200, {"sandbox": "Flux2Web", "dialects": DIALECT_MOUNTS})
+                return self._json(200, {"sandbox": "Flux2Web", "dialects": list(served)})
             mount, _, rest = path.lstrip("/").partition("/")
-            if mount not in DIALECT_MOUNTS:
+            wire = served.get(mount)
+            if wire is None:
                 return self._json(404, {"error": "no such dialect"})
             if self.sandbox.config.latency:
                 time.sleep(self.sandbox.config.latency)
@@ -428,13 +430,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self.sandbox.count(f"auth_refused:{mount}")
                 if self.sandbox.config.echo_key:
                     return self._json(*echo_answer(self._bearer()))
-                return self._json(*error_answer(mount, 401, "Invalid API key"))
-            if method == "POST" and rest == create_path(mount):
-                return self._create(mount, body)
-            task_id = status_task_id(mount, rest, query) if method == "GET" else None
+                return self._json(*wire.error_answer(401, "Invalid API key"))
+            if method == "POST" and rest == wire.create_path:
+                return self._create(wire, body)
+            task_id = wire.status_task_id(rest, query) if method == "GET" else None
             if task_id is not None:
-                return self._status(mount, task_id)
-            return self._json(*error_answer(mount, 404, f"No route {method} {rest}"))
+                return self._status(wire, task_id)
+            return self._json(*wire.error_answer(404, f"No route {method} {rest}"))
         except _Dropped:
             return None
 
@@ -449,7 +451,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _authorized(self) -> bool:
         return self._bearer() in self.sandbox.config.api_keys
 
-    def _apply_fault(self, mount: str, fault: str | None, retry_after=None):
+    def _apply_fault(self, wire: SandboxDialect, fault: str | None, retry_after=None):
         """Answer as the fault says; returns True when it answered (or dropped) already."""
         if fault is None:
             return False
@@ -464,54 +466,36 @@ class _Handler(BaseHTTPRequestHandler):
         if fault in FAULT_ANSWERS:
             status, message = FAULT_ANSWERS[fault]
             headers = None
-            # KIE documents no Retry-After; the others say when (1 s unless told).
-            if fault == "429" and (retry_after is not None or not kie_family(mount)):
+            # Those that document a Retry-After say when (1 s unless told).
+            if fault == "429" and (retry_after is not None or wire.sends_retry_after):
                 headers = {"Retry-After": str(retry_after if retry_after is not None else 1)}
-            self._json(*error_answer(mount, status, message), headers=headers)
+            self._json(*wire.error_answer(status, message), headers=headers)
             return True
         return False
 
-    def _create(self, mount: str, raw: bytes):
+    def _create(self, wire: SandboxDialect, raw: bytes):
+        mount = wire.mount
         self.sandbox.count(f"create_requests:{mount}")
         injected = self.sandbox._take_fault(mount, "create")
-        if injected and self._apply_fault(mount, injected["fault"], injected["retry_after"]):
+        if injected and self._apply_fault(wire, injected["fault"], injected["retry_after"]):
             return
         try:
             body = json.loads(raw or b"null")
         except json.JSONDecodeError:
-            return self._json(*error_answer(mount, 400, "body is not JSON"))
+            return self._json(*wire.error_answer(400, "body is not JSON"))
         if not isinstance(body, dict):
-            return self._json(*error_answer(mount, 400, "body must be a JSON object"))
+            return self._json(*wire.error_answer(400, "body must be a JSON object"))
         try:
-            checked = VALIDATORS[mount](body)
+            checked = wire.validate(body)
         except Invalid as exc:
             self.sandbox.count(f"invalid:{mount}")
-            return self._json(*error_answer(mount, exc.status, exc.message))
+            return self._json(*wire.error_answer(exc.status, exc.message))
         tagged = {m.group(1).lower() for m in FAULT_TAG.finditer(checked["prompt"])}
-        for fault in (
-            "429",
-            "455",
-            "402",
-            "433",
-            "400",
-            "403_content",
-            "403_key",
-            "505",
-            "413",
-            "422",
-            "500",
-            "401_echo",
-            "slow",
-            "drop",
-        ):
-            if fault in tagged and self._apply_fault(mount, fault):
+        for fault in TAGGED_BEFORE_CREATE:
+            if fault in tagged and self._apply_fault(wire, fault):
                 return
         if not self.sandbox.admit_create(mount, self._bearer()):
-            return self._json(
-                *error_answer(
-                    mount, 429, "Rate limit exceeded: at most 20 new tasks per 10 seconds."
-                )
-            )
+            return self._json(*wire.over_limit_answer())
         if checked["auto"]:
             body["_auto_ratio"] = True
         task = self.sandbox.new_task(
@@ -527,29 +511,28 @@ class _Handler(BaseHTTPRequestHandler):
         if "lost" in tagged:
             # The task exists and would be charged, but its answer never arrives.
             self._drop()
-        self._json(200, create_answer(task))
+        self._json(200, wire.create_answer(task))
 
-    def _status(self, mount: str, task_id: str):
+    def _status(self, wire: SandboxDialect, task_id: str):
+        mount = wire.mount
         self.sandbox.count(f"status_reads:{mount}")
         injected = self.sandbox._take_fault(mount, "status")
-        if injected and self._apply_fault(mount, injected["fault"], injected["retry_after"]):
+        if injected and self._apply_fault(wire, injected["fault"], injected["retry_after"]):
             return
         task = self.sandbox.get_task(task_id)
         if task is None or task.mount != mount:
-            if kie_family(mount):
-                return self._json(200, RECORD_INFO_NULL)
-            return self._json(*error_answer(mount, 404, f"Task {task_id} not found"))
+            return self._json(*wire.unknown_task(task_id))
         if "deep_body" in task.faults:
             deep = b'{"code": 200, "data": ' + b"[" * DEEP + b"]" * DEEP + b"}"
             return self._send(200, deep, "application/json")
         if "not_json" in task.faults:
             return self._send(200, b"<html><body>Bad gateway</body></html>", "text/html")
         host = self.headers.get("Host") or f"{self.server.server_address[0]}"
-        self._json(200, status_answer(task, self.sandbox, host))
+        self._json(200, wire.status_answer(task, self.sandbox, host))
 
     def _file(self, path: str, query: dict):
         injected = self.sandbox._take_fault("*", "file")
-        if injected and self._apply_fault("kie", injected["fault"], injected["retry_after"]):
+        if injected and self._apply_fault(FILE_HOST, injected["fault"], injected["retry_after"]):
             return
         problem = self.sandbox.check_file_url(path, query)
         if problem:

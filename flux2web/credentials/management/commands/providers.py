@@ -17,7 +17,7 @@ from flux2web.credentials.services import (
     set_create_limit,
 )
 from flux2web.lib import crypto
-from flux2web.providers.catalog import DIALECT_NAMES, limit_words
+from flux2web.providers.catalog import DIALECTS, limit_words
 
 
 def read_secret(value: str | None, path: str | None, what: str) -> str | None:
@@ -50,7 +50,7 @@ class Command(BaseCommand):
 
         add = actions.add_parser("add", help="Add a provider credential.")
         add.add_argument("--name", required=True)
-        add.add_argument("--dialect", required=True, choices=DIALECT_NAMES)
+        add.add_argument("--dialect", required=True, choices=list(DIALECTS))
         add.add_argument("--base-url", required=True)
         add.add_argument("--api-key", help="Visible in shell history; prefer --api-key-file.")
         add.add_argument("--api-key-file", help='Read the key from a file ("-" for stdin).')

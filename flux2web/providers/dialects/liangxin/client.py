@@ -1,10 +1,10 @@
-"""The `liangxin` dialect: KIE's paths and task states, its own input and error envelopes."""
+"""The `liangxin` dialect's client: KIE's paths and states, its own input and errors."""
 
 from __future__ import annotations
 
 from flux2web.providers import catalog
 from flux2web.providers.base import error_from_code
-from flux2web.providers.kie import KieClient
+from flux2web.providers.dialects.kie.client import KieClient
 from flux2web.providers.transport import Response
 from flux2web.providers.types import (
     AuthError,

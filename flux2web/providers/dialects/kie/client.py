@@ -1,4 +1,4 @@
-"""The `kie` dialect: KIE.ai's market API and its clones (Apikley and others)."""
+"""The `kie` dialect's client: KIE.ai's market API and its clones (Apikley and others)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The `apixo` dialect: Apixo's generateTask/statusTask API for FLUX.2."""
+"""The `apixo` dialect's client: Apixo's generateTask/statusTask API for FLUX.2."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flux2web.providers import catalog
 from flux2web.providers.base import error_from_code, parse_json_bytes
-from flux2web.providers.kie import KieClient
+from flux2web.providers.dialects.kie.client import KieClient
 from flux2web.providers.transport import Response
 from flux2web.providers.types import (
     ContentPolicy,

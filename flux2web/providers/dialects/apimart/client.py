@@ -1,4 +1,4 @@
-"""The `apimart` dialect: APIMart-style gateways (/v1/images/generations, /v1/tasks/{id})."""
+"""The `apimart` dialect's client: APIMart-style gateways (/v1/images/generations)."""
 
 from __future__ import annotations
 
