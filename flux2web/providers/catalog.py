@@ -1,6 +1,8 @@
 """What each dialect and model can do: the one source of truth for the form, CLI and validation.
 
-Facts come from ../shared/providers.md and the vendors' pages; where a vendor is silent the
+The registry of dialects (`DIALECTS`, filled by flux2web/providers/dialects/) and the shapes
+each dialect's folder fills in: its capabilities per model, prices and poll schedule. Facts
+come from ../shared/providers.md and the vendors' pages; where a vendor is silent the
 choice is marked as ours.
 """
 
