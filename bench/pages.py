@@ -109,9 +109,9 @@ def seed_share(user, *, images: int = SHARED):
     from django.utils import timezone
     from PIL import Image as PILImage
 
+    from flux2web.collections.models import Collection, CollectionItem
     from flux2web.jobs.models import Image
-    from flux2web.sharing import links
-    from flux2web.sharing.models import Collection, CollectionItem
+    from flux2web.links import services as links
 
     # Incompressible pixels, so the archive is as big as real results would make it.
     out = io.BytesIO()

@@ -104,7 +104,8 @@ INSTALLED_APPS = [
     "flux2web.studio",
     "flux2web.gallery",
     "flux2web.team",
-    "flux2web.sharing",
+    "flux2web.collections",
+    "flux2web.links",
 ]
 
 MIDDLEWARE = [

@@ -12,9 +12,9 @@ urlpatterns = [
     path("", include("flux2web.core.urls")),
     path("", include("flux2web.jobs.urls")),
     path("", include("flux2web.gallery.urls")),
-    path("", include("flux2web.sharing.urls")),
+    path("", include("flux2web.collections.urls")),
     path("", include("flux2web.team.urls")),
     path("", include("flux2web.credentials.urls")),
-    path("", include("flux2web.sharing.link_urls")),
+    path("", include("flux2web.links.urls")),
     path("admin/", admin.site.urls),
 ]

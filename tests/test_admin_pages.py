@@ -6,8 +6,8 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from tests.collections.factories import make_collection, make_image
 from tests.helpers import PASSWORD
-from tests.sharing.factories import make_collection, make_image
 
 pytestmark = pytest.mark.django_db
 

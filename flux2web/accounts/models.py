@@ -71,6 +71,10 @@ def collections_changed(user_id: int | None) -> None:
 class TeamPolicy(models.Model):
     """The team's settings that admins choose: one row (pk=1), made on first use."""
 
+    # The longest any link or team policy may run: ten years. Also keeps every date sum far
+    # from datetime's year 9999, whatever the time zone.
+    LINK_MAX_DAYS = 3650
+
     new_images_team_visible = models.BooleanField(
         "new images visible to the team by default", default=False
     )

@@ -19,6 +19,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
+from flux2web.collections.models import Collection
+from flux2web.collections.tiles import image_tile
 from flux2web.gallery.forms import GalleryFilters, provider_choices
 from flux2web.jobs import services
 from flux2web.jobs.models import Image
@@ -27,8 +29,6 @@ from flux2web.lib.ids import parse_id, parse_ids
 from flux2web.lib.redirects import redirect_back
 from flux2web.lib.shells import render_with_shell
 from flux2web.lib.zips import ZIP_AT_MOST, zip_response
-from flux2web.sharing.models import Collection
-from flux2web.sharing.tiles import image_tile
 from flux2web.studio.models import ReferenceUpload
 
 PER_PAGE = 48

@@ -19,6 +19,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from flux2web.collections import services as sharing
+from flux2web.collections.studio import StudioExtras, family, start_from_image
 from flux2web.core.models import Heartbeat
 from flux2web.jobs import services
 from flux2web.jobs.models import Image, Job
@@ -26,8 +28,6 @@ from flux2web.lib.headers import stored_file
 from flux2web.lib.htmx import no_change, render_page
 from flux2web.lib.ids import parse_id
 from flux2web.lib.redirects import redirect_back
-from flux2web.sharing import services as sharing
-from flux2web.sharing.studio import StudioExtras, family, start_from_image
 from flux2web.studio import again, references
 from flux2web.studio.cards import render_compose
 from flux2web.studio.forms import (

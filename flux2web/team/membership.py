@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from flux2web.sharing import links
+from flux2web.links import services as links
 
 User = get_user_model()
 

@@ -13,9 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.collections.factories import make_collection, make_image
 from tests.core.test_up import answers, free_port, start_up
 from tests.helpers import ROOT, subprocess_env, wait_for
-from tests.sharing.factories import make_collection, make_image, share
+from tests.links.factories import share
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "open sesame"

@@ -184,7 +184,8 @@ class TestReencrypt:
 
     @pytest.fixture
     def secrets(self, sandbox, owner, media):
-        from tests.sharing.factories import make_collection, make_image, share
+        from tests.collections.factories import make_collection, make_image
+        from tests.links.factories import share
 
         add(sandbox, "KIE.ai", "kie", "--hmac-key", "whsec-rotate-me")
         collection = make_collection(owner, [make_image(owner, size=(96, 64))])
@@ -197,7 +198,7 @@ class TestReencrypt:
         from django.test import override_settings
 
         from flux2web.lib import crypto
-        from flux2web.sharing.models import ShareLink
+        from flux2web.links.models import ShareLink
 
         credential, link, address = secrets
         old, new = list(settings.ENCRYPTION_KEYS), crypto.generate_key()
@@ -217,7 +218,7 @@ class TestReencrypt:
         from django.test import override_settings
 
         from flux2web.lib import crypto
-        from flux2web.sharing.models import ShareLink
+        from flux2web.links.models import ShareLink
 
         credential, link, _ = secrets
         with (

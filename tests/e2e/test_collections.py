@@ -10,12 +10,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from playwright.sync_api import expect
 
+from flux2web.collections.models import Collection
 from flux2web.jobs.models import Job
-from flux2web.sharing.models import Collection
 from flux2web.studio import references
+from tests.collections.factories import made
 from tests.e2e.helpers import ARTIFACTS, PHONE, png_bytes, use_session, wait_until
 from tests.helpers import wait_for
-from tests.sharing.factories import made
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

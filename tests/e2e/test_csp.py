@@ -7,9 +7,10 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
+from tests.collections.factories import make_collection, make_image
 from tests.e2e.helpers import ARTIFACTS, sign_in, stored_image, use_session
 from tests.helpers import PASSWORD
-from tests.sharing.factories import make_collection, make_image, share
+from tests.links.factories import share
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

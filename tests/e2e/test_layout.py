@@ -6,10 +6,11 @@ error. Screenshots of each page at phone width go to tests/e2e/artifacts/."""
 import pytest
 from django.test import Client
 from django.utils import timezone
+from flux2web.team.models import Quota
 from playwright.sync_api import expect
 
 from flux2web.jobs.models import Job
-from flux2web.team.models import Quota
+from tests.collections.factories import make_collection, make_image
 from tests.e2e.helpers import (
     ARTIFACTS,
     PHONE,
@@ -19,7 +20,7 @@ from tests.e2e.helpers import (
     use_session,
 )
 from tests.jobs.factories import make_jobs
-from tests.sharing.factories import make_collection, make_image, share
+from tests.links.factories import share
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,9 +13,10 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from flux2web.sharing.models import ShareLink
+from flux2web.links.models import ShareLink
+from tests.collections.factories import make_collection, make_image
 from tests.e2e.helpers import ARTIFACTS, PHONE, use_session, wait_until
-from tests.sharing.factories import make_collection, make_image, share
+from tests.links.factories import share
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

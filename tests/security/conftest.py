@@ -13,12 +13,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from flux2web.accounts.models import TeamPolicy
+from flux2web.collections.models import Collection
+from flux2web.collections.services import collection_add_images, collection_create
 from flux2web.credentials.models import ProviderCredential
 from flux2web.credentials.services import add_credential
 from flux2web.jobs.models import Image, Job, JobEvent
-from flux2web.sharing import links
-from flux2web.sharing.models import Collection, ShareLink
-from flux2web.sharing.services import collection_add_images, collection_create
+from flux2web.links import services as links
+from flux2web.links.models import ShareLink
 from flux2web.studio import references
 from flux2web.studio.models import ReferenceUpload
 from tests.helpers import PASSWORD

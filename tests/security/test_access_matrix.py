@@ -19,7 +19,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from flux2web.sharing import links
+from flux2web.links import services as links
 from tests.security.helpers import ROLES
 
 pytestmark = pytest.mark.django_db

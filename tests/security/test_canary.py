@@ -17,12 +17,12 @@ from django.urls import reverse
 from django_q.brokers import get_broker
 from django_q.models import OrmQ
 
+from flux2web.collections.services import collection_create
 from flux2web.credentials import health
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import queue as job_queue
 from flux2web.jobs import services
 from flux2web.jobs.models import Job
-from flux2web.sharing.services import collection_create
 
 pytestmark = pytest.mark.django_db
 

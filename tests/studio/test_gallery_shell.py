@@ -7,8 +7,8 @@ import re
 import pytest
 from django.test import Client
 
+from flux2web.collections import services as sharing
 from flux2web.credentials.services import add_credential
-from flux2web.sharing import services as sharing
 from tests.studio.helpers import made, tiles
 
 pytestmark = pytest.mark.django_db

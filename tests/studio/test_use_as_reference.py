@@ -11,8 +11,8 @@ from PIL import Image
 from flux2web.jobs.models import Job
 from flux2web.studio import references
 from flux2web.studio.models import ReferenceUpload
+from tests.collections.factories import make_image
 from tests.jobs.factories import finish, make_jobs
-from tests.sharing.factories import make_image
 
 pytestmark = pytest.mark.django_db
 

@@ -125,7 +125,7 @@ def job_shape(job) -> str:
 @register.filter
 def job_ratio(job) -> str:
     """The card's share of a justified row (ar-N, as the collections grid)."""
-    from flux2web.sharing.templatetags.sharing_tags import ratio_of
+    from flux2web.collections.templatetags.sharing_tags import ratio_of
 
     return ratio_of(*_shape(job))
 

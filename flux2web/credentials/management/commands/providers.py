@@ -137,7 +137,7 @@ class Command(BaseCommand):
 
     def do_reencrypt(self, **_):
         """All or nothing: a secret no key opens stops it before anything is written."""
-        from flux2web.sharing.models import ShareLink
+        from flux2web.links.models import ShareLink
 
         secrets = [  # (model, encrypted fields, how to name a row in an error)
             (
