@@ -1,36 +1,39 @@
-"""One image tile of the justified grids, Mine and Team alike: the same markup, so the same
-CSS shows every image at its real shape in both."""
+"""One image tile of the justified grids, Mine and Team alike (templates/partials/tile.html):
+the same markup, so the same CSS shows every image at its real shape in both. Each tile is
+kept rendered under exactly what it shows (lib/kept.py), so the first view of a gallery
+after one new image renders one tile, not forty-eight."""
 
-from html import escape
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 
 from flux2web.collections.templatetags.sharing_tags import ratio_of
+from flux2web.lib.kept import kept_each
 
 
-def image_tile(
-    row: dict, *, media: str, caption: str, lightbox: str, pick: bool = False, extra: str = ""
-) -> str:
-    """Built as a string: a template over 48 tiles cost more than the rest of the page
-    together (bench/pages.py). `row` holds pk, original, thumbnail, width, height and
-    job__prompt; `caption`, `lightbox` (the link's data- attributes) and `extra` (what
-    follows the caption) are already escaped. Texts from the database go through escape();
-    ids and sizes are integers."""
-    width, height = int(row["width"] or 1), int(row["height"] or 1)
-    full, thumb = media + escape(row["original"]), media + escape(row["thumbnail"])
-    prompt = row["job__prompt"]
-    pk = int(row["pk"])
-    checkbox = (
-        f'<input type="checkbox" class="pick" form="bulk" name="image" value="{pk}" id="pick-{pk}">'
-        f'<label for="pick-{pk}" class="pick-label"><span class="visually-hidden">Select image '
-        f"{pk}</span></label>"
-        if pick
-        else ""
-    )
-    return (
-        f'<figure class="jitem tile {ratio_of(width, height)}" data-image-id="{pk}">{checkbox}'
-        f'<a href="{full}" data-lightbox data-full="{full}" data-image="{pk}"{lightbox}>'
-        f'<img src="{thumb}" srcset="{thumb} {min(width, 512)}w, {full} {width}w"'
-        ' sizes="(max-width: 420px) 50vw, (max-width: 760px) 33vw, 25vw"'
-        f' alt="{escape(prompt[:100])}" width="{width}" height="{height}"'
-        ' loading="lazy" decoding="async"></a>'
-        f"<figcaption>{caption}</figcaption>{extra}</figure>"
-    )
+def media_prefix() -> str:
+    """Where stored files are served (/media/), as the URLconf says."""
+    return reverse("gallery:media", args=["x"])[:-1]
+
+
+def tile(image: dict, media: str, **shows) -> dict:
+    """What one tile shows: `image` holds pk, original, thumbnail, width, height and prompt;
+    `shows` what the grid adds (templates/partials/tile.html names them)."""
+    width, height = int(image["width"] or 1), int(image["height"] or 1)
+    return {
+        "pk": int(image["pk"]), "prompt": image["prompt"], "ratio": ratio_of(width, height),
+        "full": media + image["original"], "thumb": media + image["thumbnail"],
+        "width": width, "height": height, "thumb_width": min(width, 512), **shows,
+    }  # fmt: skip
+
+
+def render_tiles(grid: str, rows: list, to_tile) -> SafeString:
+    """The tiles of `rows`, each kept under its row (what it shows, in plain values) and
+    the grid's name; `to_tile(row)` makes what partials/tile.html shows, for a tile
+    rendered afresh only."""
+    rendered = kept_each(grid, rows, lambda row: row, lambda row: _render_tile(to_tile(row)))
+    return mark_safe("".join(rendered))  # noqa: S308 - our own rendered template
+
+
+def _render_tile(shown: dict) -> str:
+    return get_template("partials/tile.html").render({"tile": shown}).strip()

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat, timezone
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,11 +24,12 @@ from flux2web.collections.forms import (
     TeamPolicyForm,
 )
 from flux2web.collections.models import Collection, CollectionItem
-from flux2web.collections.tiles import image_tile
-from flux2web.jobs.models import Image
+from flux2web.collections.tiles import media_prefix, render_tiles, tile
+from flux2web.jobs.models import Image, seen_by
 from flux2web.lib.access import admin_required
 from flux2web.lib.htmx import no_change, render_page
 from flux2web.lib.ids import parse_id, parse_ids
+from flux2web.lib.kept import kept
 from flux2web.lib.redirects import redirect_back, safe_next
 from flux2web.lib.zips import ZIP_AT_MOST, zip_response
 
@@ -58,23 +57,18 @@ def _back(request, default: str):
     return redirect_back(request, default)
 
 
-def _sees(user, image) -> bool:
-    """Whether this person sees one image of a collection (as services.seen_by)."""
-    return image.owner_id == user.pk or (image.team_visible and image.owner.is_active)
-
-
 # ---- The list of collections, and making one. ------------------------------------------
 
 
 def _collections_context(request, form=None):
     viewer = request.user
     first_item = CollectionItem.objects.filter(
-        services.seen_by(viewer),
+        seen_by(viewer, "image__"),
         collection=OuterRef("pk"),
         image__status=Image.Status.MIRRORED,
     ).order_by("position", "id")
     # Counted as the viewer sees them: a private image of someone else is not even a number.
-    shown = services.seen_by(viewer, "items__image__") & Q(
+    shown = seen_by(viewer, "items__image__") & Q(
         items__image__status=Image.Status.MIRRORED, items__image__job__deleted_at__isnull=True
     )
     collections = list(
@@ -88,7 +82,7 @@ def _collections_context(request, form=None):
     # A collection without a chosen cover (or one this person does not see) shows its
     # first image: one query for them all.
     for c in collections:
-        c.own_cover = c.cover if c.cover_id and _sees(viewer, c.cover) else None
+        c.own_cover = c.cover if c.cover_id and c.cover.is_seen_by(viewer) else None
     wanted = [c.first_image for c in collections if c.own_cover is None and c.first_image]
     firsts = Image.objects.in_bulk(wanted) if wanted else {}
     for c in collections:
@@ -161,7 +155,7 @@ def _page_context(request, collection, form=None):
         "remove_url": reverse("sharing:collection_remove", args=[collection.pk]),
     }
     context["tiles_html"] = _tiles(request, ordered, context)
-    if collection.cover_id and _sees(request.user, collection.cover):
+    if collection.cover_id and collection.cover.is_seen_by(request.user):
         context["cover"] = collection.cover
     else:
         first = ordered.select_related("image").first()
@@ -169,30 +163,24 @@ def _page_context(request, collection, form=None):
     return context
 
 
-# A rendered page of tiles is cached under everything it shows: the collection's last
-# change (every service write bumps it), how many images it holds (an image deleted from
-# the gallery leaves without a write here), and the viewer's own gallery token (their
-# controls and their images' team marks). A hit costs one cache read, not 60 tiles.
-TILES_CACHE_SECONDS = 3600
-
-
 def _tiles(request, ordered, context) -> str:
-    collection, viewer = context["collection"], request.user
-    key = (
-        f"collection-tiles:{collection.pk}:{collection.updated_at.timestamp()}:"
-        f"{context['count']}:{collection.order}:{collection.cover_id}:{viewer.pk}:"
-        f"{viewer.gallery_token}:{context['start']}"
-    )
-    html = cache.get(key)
-    if html is None:
-        start = context["start"]
+    """A page of the grid, kept (lib/kept.py) under everything it shows: the collection's
+    last change (every service write bumps it), how many images it holds (an image
+    deleted from the gallery leaves without a write here), and the viewer's own gallery
+    token (their controls and their images' team marks). A hit costs one cache read, not
+    60 tiles."""
+    collection, viewer, start = context["collection"], request.user, context["start"]
+    shows = (collection.pk, collection.updated_at, context["count"], collection.order,
+             collection.cover_id, viewer.pk, viewer.gallery_token, start)  # fmt: skip
+
+    def render() -> str:
         items = list(ordered.select_related("image", "image__job")[start : start + PER_PAGE])
         _tile_urls(items, viewer=viewer)
-        html = render_to_string(
+        return render_to_string(
             "sharing/collection.html#tile-list", {**context, "items": items}, request=request
         )
-        cache.set(key, html, TILES_CACHE_SECONDS)
-    return mark_safe(html)  # noqa: S308 - our own rendered template
+
+    return mark_safe(kept("collection-tiles", shows, render))  # noqa: S308 - our own template
 
 
 def _tile_urls(items, *, viewer) -> None:
@@ -378,7 +366,7 @@ def _chosen_images(request):
     job_id = parse_id(source.get("job"))
     if job_id is not None:
         ids += list(
-            Image.objects.filter(job_id=job_id, owner=request.user).values_list("pk", flat=True)
+            Image.objects.owned_by(request.user).filter(job_id=job_id).values_list("pk", flat=True)
         )
     found = services.addable_images(user=request.user, image_ids=ids[:ZIP_AT_MOST])
     by_pk = {image.pk: image for image in found.select_related("job")}
@@ -499,7 +487,7 @@ def team_gallery(request):
     filters = TeamGalleryFilters(request.GET)
     images = filters.filter_images(
         Image.objects.shown()
-        .filter(team_visible=True, owner__is_active=True)
+        .shared_with_team()
         .select_related("job", "job__provider", "owner")
         .order_by("-id")
     )
@@ -525,36 +513,27 @@ def team_gallery(request):
 
 
 def _team_tiles(images, viewer) -> str:
-    """The tiles of Mine (collections/tiles.py), with whose image it is under each; one's own
-    images keep their lightbox tools, and each tile its Use prompt and Remix links."""
-    media = reverse("gallery:media", args=["x"])[:-1]
-    jobs = reverse("studio:job", args=[1])[:-2]
+    """The tiles of Mine (collections/tiles.py), with whose image it is under each; one's
+    own images keep their lightbox tools, and each tile its Use prompt and Remix links."""
+    media, jobs = media_prefix(), reverse("studio:job", args=[1])[:-2]
     studio = reverse("studio:home")
-    tiles = []
+    rows = []
     for image in images:
         job = image.job
-        row = {
-            "pk": image.pk, "original": image.original.name, "thumbnail": image.thumbnail.name,
-            "width": image.width, "height": image.height, "job__prompt": job.prompt,
-        }  # fmt: skip
         made = dateformat.format(timezone.localtime(job.created_at), "j M, H:i")
         facts = f"{made} · FLUX.2 [{job.model}] · {job.provider.name if job.provider else '–'}"
         if job.price is not None:
             facts += f" · ${job.price:,.2f}"
-        caption = format_html(
-            '{}<span class="muted"> · <span class="who">{}</span></span>',
-            job.prompt[:60],
-            image.owner,
-        )
-        lightbox = format_html(' data-caption="{} — {} · {}"', job.prompt[:300], image.owner, facts)
-        if image.owner_id == viewer.pk:
-            lightbox += format_html(' data-job="{}{}/" data-own="1" data-team="1"', jobs, job.pk)
-        extra = format_html(
-            '<div class="tile-actions">'
-            '<a class="button small" href="{0}?prompt_of={1}">Use prompt</a>'
-            ' <a class="button small" href="{0}?image={1}">Remix</a></div>',
-            studio,
-            image.pk,
-        )
-        tiles.append(image_tile(row, media=media, caption=caption, lightbox=lightbox, extra=extra))
-    return mark_safe("".join(tiles))  # noqa: S308 - escaped above and in image_tile
+        rows.append({
+            "pk": image.pk, "original": image.original.name, "thumbnail": image.thumbnail.name,
+            "width": image.width, "height": image.height, "prompt": job.prompt,
+            "who": str(image.owner), "facts": facts,
+            "job": f"{jobs}{job.pk}/" if image.owner_id == viewer.pk else "",
+        })  # fmt: skip
+
+    def to_tile(row: dict) -> dict:
+        says = f"{row['prompt'][:300]} — {row['who']} · {row['facts']}"
+        return tile(row, media, who=row["who"], job=row["job"], team=True, says=says,
+                    actions=studio)  # fmt: skip
+
+    return render_tiles(f"team-tile:{media}:{studio}", rows, to_tile)

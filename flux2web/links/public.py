@@ -7,7 +7,6 @@ import hashlib
 import math
 import re
 from functools import wraps
-from html import escape
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -28,6 +27,7 @@ from PIL import Image as PILImage
 from flux2web.core import throttle
 from flux2web.lib.clients import client_address, throttle_key
 from flux2web.lib.ids import parse_id
+from flux2web.lib.kept import kept
 from flux2web.lib.zips import zip_response
 from flux2web.links import imaging
 from flux2web.links import services as links
@@ -139,8 +139,7 @@ def page(request, link, key):
     if counts(request, link):
         day = timezone.localdate()
         links.record_view(link, visitor=visitor_hash(request, day), day=day)
-    base = escape(f"/s/{key}/i/")
-    grid = "".join(_tile(link, tile, n, len(tiles), base) for n, tile in enumerate(tiles))
+    grid = _grid(link, tiles, f"/s/{key}/i/")
     cover_id = getattr(link.collection, "cover_id", None)
     if not any(tile["image_id"] == cover_id for tile in tiles):
         cover_id = tiles[0]["image_id"] if tiles else None
@@ -149,7 +148,7 @@ def page(request, link, key):
         "link": link,
         "key": key,
         "count": len(tiles),
-        "grid": mark_safe(grid),  # noqa: S308 - built from escaped parts below
+        "grid": mark_safe(grid),  # noqa: S308 - our own rendered template
         "preview": preview,
         "cover_url": request.build_absolute_uri(f"/s/{key}/i/{cover_id}/web") if preview else "",
         "page_url": request.build_absolute_uri(f"/s/{key}/"),
@@ -163,15 +162,26 @@ def page(request, link, key):
     return share_headers(render(request, "share/page.html", context), page=True)
 
 
-def _tile(link, tile, n, total, base) -> str:
-    """One figure of the grid, built as a string: a template loop (or format_html) over 500
-    images costs more than the rest of the page together. `base` comes escaped; every
-    text from the database goes through escape(); ids and sizes are integers. Only what
-    the owner chose to show is there at all."""
+# What the link's settings change in its grid: whatever it shows besides its rows.
+SHOWN = ("show_prompts", "show_parameters", "show_creator", "show_cost", "downloads")
+
+
+def _grid(link, rows, base) -> str:
+    """The grid of the link's images, kept under exactly what it shows (lib/kept.py): the
+    rows, the link's settings and its address. 500 figures through a template cost tens of
+    milliseconds, so they are rendered once per change, for every visitor."""
+    shows = (base, [getattr(link, name) for name in SHOWN], rows)
+
+    def render() -> str:
+        tiles = [_tile(link, row, n, len(rows), base) for n, row in enumerate(rows)]
+        return render_to_string("share/page.html#grid", {"tiles": tiles})
+
+    return kept("share-grid", shows, render)
+
+
+def _tile(link, tile, n, total, base) -> dict:
+    """What one figure of the grid shows: only what the owner chose."""
     url = f"{base}{tile['image_id']}/"
-    caption = ""
-    if link.show_prompts:
-        caption += f'<p class="prompt">{escape(tile["image__job__prompt"])}</p>'
     facts = []
     if link.show_parameters:
         facts.append(f"FLUX.2 {tile['image__job__model']}")
@@ -184,26 +194,19 @@ def _tile(link, tile, n, total, base) -> str:
         facts.append(name or tile["image__owner__username"])
     if link.show_cost:
         facts.append(f"${tile['image__job__price']:.2f}")
-    if facts:
-        caption += f'<p class="facts">{escape(" · ".join(facts))}</p>'
     download = ""
     if link.downloads == ShareLink.Downloads.ORIGINAL:
         download = f"{url}original"
     elif link.downloads == ShareLink.Downloads.WEB:
         download = f"{url}web?dl=1"
-    if download:
-        caption += f'<a class="dl" href="{download}" download>Download</a>'
-    if link.show_prompts:
-        alt = escape(tile["image__job__prompt"][:200])
-    else:
-        alt = f"Image {n + 1} of {total}"
-    return (
-        f'<figure class="tile"><a href="{url}web" data-lb data-download="{download}">'
-        f'<img src="{url}thumb" alt="{alt}" width="{int(tile["image__width"] or 1)}" '
-        f'height="{int(tile["image__height"] or 1)}" loading="{"eager" if n < 8 else "lazy"}"'
-        f' decoding="async"></a>{f"<figcaption>{caption}</figcaption>" if caption else ""}'
-        "</figure>"
-    )
+    prompt = tile["image__job__prompt"] if link.show_prompts else None
+    return {
+        "url": url, "download": download, "prompt": prompt, "facts": " · ".join(facts),
+        "caption": prompt is not None or bool(facts) or bool(download),
+        "alt": prompt[:200] if prompt is not None else f"Image {n + 1} of {total}",
+        "width": int(tile["image__width"] or 1), "height": int(tile["image__height"] or 1),
+        "eager": n < 8,
+    }  # fmt: skip
 
 
 def _password_form(request, link, key, *, error="", status=200):

@@ -38,11 +38,11 @@ def submit_errors(*forms) -> list[tuple[str, str, str]]:
 
 
 @register.simple_tag(takes_context=True)
-def card(context, job):
+def card(context, job, oob=None):
     """A job's card, from the kept copy when nothing on it changed (studio/cards.py)."""
     from flux2web.studio.cards import render_card
 
-    return render_card(context["request"], job)
+    return render_card(context["request"], job, oob=oob)
 
 
 @register.filter
