@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "flux2web.accounts",
     "flux2web.core",
     "flux2web.credentials",
+    "flux2web.billing",
     "flux2web.jobs",
     "flux2web.studio",
     "flux2web.gallery",

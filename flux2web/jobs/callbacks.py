@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from flux2web.billing import ledger
 from flux2web.jobs import actions, queue
 from flux2web.jobs.models import Job, JobEvent
-from flux2web.jobs.money import ledger
 from flux2web.jobs.submitting import callback_url
 from flux2web.jobs.transitions import add_note, call_events, transition
 from flux2web.providers import catalog
@@ -71,7 +71,7 @@ def _recover_lost_answer(job: Job, status: TaskStatus) -> CallbackAnswer:
     its request (KIE's `param`) is this job's. Then the job is followed as usual: nothing
     is sent again, and the ledger's hold becomes one settle (or refund)."""
     name, task_id = job.provider.name, status.task_id
-    if ledger().resolved(job.pk):
+    if ledger.resolved(job.pk):
         add_note(
             job.pk,
             f"a callback named task {task_id}, but an admin has decided this job "

@@ -10,9 +10,9 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from flux2web.billing import ledger
 from flux2web.jobs.dispatch import dispatch_submits
 from flux2web.jobs.models import Job, JobEvent
-from flux2web.jobs.money import ledger
 from flux2web.jobs.routing import check_spec, fetch_references, price_for
 from flux2web.jobs.spec import Attachments, JobRefused, JobSpec
 from flux2web.providers import catalog
@@ -92,10 +92,16 @@ def _create(
     try:
         with transaction.atomic():
             # Locked first, so simultaneous submissions see each other's reservations.
-            ledger().lock_person(owner)
+            ledger.lock_person(owner)
             if repeat_seconds and (earlier := _pressed_again(owner, specs, repeat_seconds)):
                 return earlier, False
-            over = ledger().over_quota(owner, price=prices[0], count=count, cost=cost)
+            over = ledger.over_quota(
+                owner,
+                price=prices[0],
+                count=count,
+                cost=cost,
+                in_flight=Job.objects.for_user(owner).in_flight(),
+            )
             if over:
                 raise JobRefused(over)
             if attachments is not None:
@@ -107,7 +113,7 @@ def _create(
                 JobEvent(job=j, kind=JobEvent.Kind.STATE, to_state=State.QUEUED, message="queued")
                 for j in jobs
             )
-            ledger().reserve(jobs)
+            ledger.reserve(jobs)
             transaction.on_commit(dispatch_submits)
     except IntegrityError:
         # The same key submitted twice at once (a double click): the other request won.

@@ -196,7 +196,7 @@ def finish(job_id: int) -> str:
 
 
 def _announce_stored(job_id: int) -> None:
-    # E.g. the studio's "put new images into this collection": sharing listens here.
+    # The studio's "put new images into this collection": the collections app listens.
     for receiver, outcome in job_images_stored.send_robust(sender=Job, job_id=job_id):
         if isinstance(outcome, Exception):
             log.error("job %s: %s failed after storing: %r", job_id, receiver, outcome)

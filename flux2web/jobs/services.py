@@ -2,7 +2,8 @@
 
 Each concern has its module: routing (providers and prices), job_requests (jobs from a
 request), dispatch (pacing the broker), submitting (sending to a provider), actions
-(cancel, delete, favourite). Code inside jobs imports those directly.
+(cancel, delete, favourite), charges (what a job's moves do to its owner's money, and a
+person's month with their jobs in flight). Code inside jobs imports those directly.
 """
 
 from flux2web.jobs.actions import (
@@ -13,6 +14,7 @@ from flux2web.jobs.actions import (
     delete_job,
     set_favourite,
 )
+from flux2web.jobs.charges import resolve_uncertain, unresolved_uncertain, usage
 from flux2web.jobs.dispatch import broker_backlog, dispatch_submits, wait_for_slot
 from flux2web.jobs.job_requests import (
     create_batch,
@@ -69,8 +71,11 @@ __all__ = [
     "price_for",
     "reference_problems",
     "reference_rule",
+    "resolve_uncertain",
     "set_favourite",
     "submit_job",
     "transition",
+    "unresolved_uncertain",
+    "usage",
     "wait_for_slot",
 ]

@@ -1,4 +1,5 @@
-"""Events other apps may follow without the jobs app knowing them (imports run one way)."""
+"""The one event apps above jobs may follow without jobs knowing them: why it is a signal
+and not a call is in docs/architecture.md (Layers). Nothing else plugs into jobs."""
 
 from django.dispatch import Signal
 

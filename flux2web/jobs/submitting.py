@@ -15,12 +15,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from flux2web.billing import ledger
 from flux2web.credentials import pacing
 from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import actions
 from flux2web.jobs.models import Job, JobEvent, attempt_due
-from flux2web.jobs.money import ledger
 from flux2web.jobs.routing import candidates
 from flux2web.jobs.transitions import add_note, call_events, hold, transition
 from flux2web.providers import catalog
@@ -187,9 +187,7 @@ def _try_provider(
         # A job's price is what is reserved for it. At another price, the person's row is
         # locked and the reservation moved in one go, so a dearer failover cannot take
         # anyone past their limit.
-        too_dear = (
-            ledger().reprice(job.pk, price, provider=credential) if price != job.price else ""
-        )
+        too_dear = ledger.reprice(job.pk, price, provider=credential) if price != job.price else ""
         if not too_dear:
             # Recorded before sending: if this worker dies mid-call we still know where
             # it went. Not if the person pressed Cancel meanwhile: then nothing is sent.

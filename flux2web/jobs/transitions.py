@@ -1,32 +1,22 @@
-"""Moving a job between states: one conditional update, its event, and the hooks that follow."""
+"""Moving a job between states: one conditional update, its event, and the ledger's entry."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from flux2web.jobs import states
+from flux2web.jobs import charges, states
 from flux2web.jobs.models import Job, JobEvent
 from flux2web.jobs.states import IllegalTransition
 from flux2web.providers.redact import scrub
 from flux2web.providers.transport import CallRecord
 
 log = logging.getLogger(__name__)
-
-# Called with (job_id, to_state) inside the transition's transaction, after the move won.
-# Other apps register here (the ledger: flux2web/team/apps.py), so jobs need not know them.
-TransitionHook = Callable[[int, str], None]
-_hooks: list[TransitionHook] = []
-
-
-def add_transition_hook(hook: TransitionHook) -> None:
-    if hook not in _hooks:
-        _hooks.append(hook)
 
 
 def check_allowed(from_states: Iterable[str], to: str) -> None:
@@ -74,8 +64,7 @@ def transition(
                     to_state=to,
                     message=message,
                 )
-                for hook in _hooks:
-                    hook(job_id, to)
+                charges.follow(job_id, to)  # settle, refund or hold, in this transaction
                 log.info("job %s: %s -> %s %s", job_id, from_state, to, message)
                 return True
     return False

@@ -37,7 +37,6 @@ from flux2web.studio.forms import (
     resolve_options,
 )
 from flux2web.studio.models import ReferenceUpload
-from flux2web.team import ledger
 
 CARDS_PER_PAGE = 20
 # The same request again this soon after its jobs were queued is the same press of
@@ -177,7 +176,7 @@ def _compose_context(request, form, extras=None, *, in_flight=None):
         "form": form,
         "extras": extras if extras is not None else StudioExtras(user=request.user),
         "options": form.options,
-        "usage": ledger.usage(request.user, in_flight=in_flight),
+        "usage": services.usage(request.user, in_flight=in_flight),
         # Jobs only move while a worker runs: say so instead of letting them sit silently.
         "worker_online": worker_online(),
     }

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
-from flux2web.team.models import Quota
+from flux2web.billing.models import Quota
 
 
 class InviteForm(forms.Form):

@@ -21,12 +21,14 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from flux2web.billing import ledger
+from flux2web.billing.models import LedgerEntry, Quota
+from flux2web.jobs import services
 from flux2web.jobs.models import Job
 from flux2web.lib.access import admin_required
 from flux2web.lib.charts import bar_chart, stacked_chart
-from flux2web.team import ledger, membership
+from flux2web.team import membership
 from flux2web.team.forms import InviteForm, QuotaForm
-from flux2web.team.models import LedgerEntry, Quota
 
 User = get_user_model()
 Kind = LedgerEntry.Kind
@@ -144,7 +146,7 @@ def member(request, user_id):
             form.save()
             messages.success(request, f"Saved {person.username}'s own limits.")
             return redirect("team:member", person.pk)
-    usage = ledger.usage(person)
+    usage = services.usage(person)
     context = {
         "person": person,
         "form": form,
@@ -264,7 +266,7 @@ def my_usage(request):
     period = _page_month(request)
     mine = LedgerEntry.objects.filter(user=request.user, period=period)
     context = {
-        "usage": ledger.usage(request.user, period=period),
+        "usage": services.usage(request.user, period=period),
         "period": period,
         "spend_chart": bar_chart(
             "Spend per day", _daily(mine.exclude(kind=Kind.HOLD), period, "delta"), money=True
@@ -315,7 +317,7 @@ def dashboard(request):
         "in_flight": Job.objects.in_flight().aggregate(
             n=Count("pk"), queued=Count("pk", filter=Q(state=Job.State.QUEUED))
         ),
-        "uncertain": list(ledger.unresolved_uncertain()[:100]),
+        "uncertain": list(services.unresolved_uncertain()[:100]),
         "months": _recent_months(),
     }
     return render(request, "team/dashboard.html", context)
@@ -392,7 +394,7 @@ def resolve(request, job_id):
     if decision not in ("charged", "refunded"):
         messages.error(request, "Choose charged or refunded.")
         return redirect("team:dashboard")
-    done = ledger.resolve_uncertain(job_id=job_id, charged=decision == "charged", by=request.user)
+    done = services.resolve_uncertain(job_id=job_id, charged=decision == "charged", by=request.user)
     if done:
         messages.success(request, f"Job {job_id} marked {decision}.")
     else:

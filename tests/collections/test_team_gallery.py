@@ -11,12 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from PIL import Image as PILImage
 
 from flux2web.accounts.models import TeamPolicy
+from flux2web.billing.models import LedgerEntry
 from flux2web.collections import services
 from flux2web.collections.models import Collection, PendingAdd
 from flux2web.jobs import mirroring
 from flux2web.jobs.models import Image, Job
 from flux2web.studio import references
-from flux2web.team.models import LedgerEntry
 from tests.collections.factories import HX, made
 from tests.jobs.factories import make_jobs
 

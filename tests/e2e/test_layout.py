@@ -6,9 +6,9 @@ error. Screenshots of each page at phone width go to tests/e2e/artifacts/."""
 import pytest
 from django.test import Client
 from django.utils import timezone
-from flux2web.team.models import Quota
 from playwright.sync_api import expect
 
+from flux2web.billing.models import Quota
 from flux2web.jobs.models import Job
 from tests.collections.factories import make_collection, make_image
 from tests.e2e.helpers import (

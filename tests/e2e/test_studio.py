@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
+from flux2web.billing.models import Quota
 from flux2web.jobs.models import Job
-from flux2web.team.models import Quota
 from tests.e2e.helpers import (
     ARTIFACTS,
     PHONE,
@@ -179,6 +179,7 @@ def test_the_estimate_follows_images_while_it_is_typed(live_server, page, owner,
     page.get_by_label("Resolution").select_option("2K")
     estimate = page.locator("#estimate")
     expect(estimate).to_have_text("$0.08")
+    expect(page.locator("#form-options.htmx-request")).to_have_count(0)  # nothing in flight
     images = page.get_by_role("spinbutton", name="Images")
     images.click()
     images.press("Control+a")

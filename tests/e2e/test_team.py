@@ -11,9 +11,9 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from flux2web.billing.models import LedgerEntry
 from flux2web.jobs import services
 from flux2web.jobs.models import Job
-from flux2web.team.models import LedgerEntry
 from tests.e2e.helpers import ARTIFACTS, PHONE, use_session
 from tests.jobs.factories import make_jobs
 

@@ -10,9 +10,9 @@ import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
+from flux2web.billing.models import LedgerEntry
 from flux2web.jobs import recovery, services, submitting
 from flux2web.jobs.models import Job
-from flux2web.team.models import LedgerEntry
 from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db

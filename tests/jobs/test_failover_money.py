@@ -6,10 +6,10 @@ import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
+from flux2web.billing.models import LedgerEntry, Quota
 from flux2web.credentials.services import add_credential
 from flux2web.jobs import services
 from flux2web.jobs.models import Job
-from flux2web.team.models import LedgerEntry, Quota
 from tests.jobs.factories import make_jobs, run_to_the_end
 
 pytestmark = pytest.mark.django_db

@@ -13,9 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from PIL import Image
 
+from flux2web.billing.models import Quota
 from flux2web.jobs.models import Job
 from flux2web.studio import references
-from flux2web.team.models import Quota
 from tests.helpers import ROOT, subprocess_env
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,9 +10,8 @@ import flux2web
 from flux2web.jobs import queue, tasks
 
 ROOT = Path(flux2web.__file__).parent
-# Pairs of apps that import each other and are allowed to: none. (jobs and team met
-# through jobs/money.py, the ledger plugged in by team/apps.py; the Providers page counts
-# jobs in flight through the reverse relation.)
+# Pairs of apps that import each other and are allowed to: none. The whole order, which
+# also catches longer circles, is held by tests/test_layers.py.
 KNOWN_PAIRS: set[frozenset[str]] = set()
 
 

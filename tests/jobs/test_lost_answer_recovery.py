@@ -7,11 +7,11 @@ import json
 
 import pytest
 
+from flux2web.billing.models import LedgerEntry
 from flux2web.jobs import queue, services
 from flux2web.jobs.models import Job
 from flux2web.providers.sandbox import callback_body
 from flux2web.providers.types import GenerationRequest, Model
-from flux2web.team.models import LedgerEntry
 from tests.helpers import wait_for
 from tests.jobs.factories import make_jobs, run_to_the_end
 
@@ -109,10 +109,10 @@ def test_a_task_made_for_another_request_is_not_adopted(
 
 
 def test_an_admins_decision_stands(client, owner, providers, sandbox, staff):
-    from flux2web.team import ledger
+    from flux2web.jobs import charges
 
     job, task = lost(owner, providers, sandbox)
-    ledger.resolve_uncertain(job_id=job.pk, charged=False, by=staff)
+    charges.resolve_uncertain(job_id=job.pk, charged=False, by=staff)
 
     assert post_callback(client, job, callback_body(task, sandbox)).status_code == 200
 

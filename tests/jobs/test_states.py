@@ -2,10 +2,10 @@
 
 import pytest
 
+from flux2web.billing.models import LedgerEntry
 from flux2web.jobs import services, states
 from flux2web.jobs.models import Job, JobEvent
 from flux2web.jobs.states import IllegalTransition
-from flux2web.team.models import LedgerEntry
 from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from flux2web.billing.models import LedgerEntry
 from flux2web.credentials.models import CredentialError, ProviderCredential
 from flux2web.jobs import following, services
 from flux2web.jobs.models import Job
 from flux2web.providers.types import ErrorClass
-from flux2web.team.models import LedgerEntry
 from tests.jobs.factories import make_jobs, run_to_the_end
 
 pytestmark = pytest.mark.django_db

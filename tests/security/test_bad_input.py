@@ -24,9 +24,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from flux2web.billing.models import Quota
 from flux2web.credentials.forms import ProviderForm
 from flux2web.jobs.models import Job
-from flux2web.team.models import Quota
 from tests.security.helpers import png_bytes
 
 pytestmark = pytest.mark.django_db

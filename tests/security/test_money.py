@@ -14,13 +14,13 @@ import pytest
 from django.db import connection, connections
 from django.db.models import Sum
 
+from flux2web.billing.models import LedgerEntry, Quota
 from flux2web.credentials.models import ProviderCredential
 from flux2web.credentials.services import add_credential
 from flux2web.jobs import following, job_requests, mirroring, services
 from flux2web.jobs import queue as job_queue
 from flux2web.jobs.models import Job, JobEvent
 from flux2web.providers.types import GenerationRequest, Model
-from flux2web.team.models import LedgerEntry, Quota
 
 pytestmark = [
     pytest.mark.skipif(

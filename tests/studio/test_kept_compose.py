@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
-from flux2web.team.models import Quota
 
+from flux2web.billing.models import Quota
 from flux2web.collections import services as sharing
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs.models import Job

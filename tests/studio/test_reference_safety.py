@@ -13,11 +13,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
+from flux2web.billing.models import Quota
 from flux2web.jobs import job_requests, services
 from flux2web.jobs.models import Job
 from flux2web.studio import references
 from flux2web.studio.models import ReferenceUpload
-from flux2web.team.models import Quota
 from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
+from flux2web.billing.models import LedgerEntry
 from flux2web.lib.charts import bar_chart, stacked_chart
-from flux2web.team.models import LedgerEntry
 from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db

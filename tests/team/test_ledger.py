@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from flux2web.jobs import services
+from flux2web.billing import ledger
+from flux2web.billing.models import LedgerEntry
+from flux2web.jobs import charges, services
 from flux2web.jobs.models import Image, Job
-from flux2web.team import ledger
-from flux2web.team.models import LedgerEntry
 from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db
@@ -58,12 +58,12 @@ def test_uncertain_holds_until_an_admin_decides(owner, providers, staff):
     for job in jobs:
         end(job, S.UNCERTAIN)
     assert ledger.usage(owner).spent == Decimal("0.10")  # still reserved
-    assert set(ledger.unresolved_uncertain()) == set(jobs)
+    assert set(charges.unresolved_uncertain()) == set(jobs)
 
-    assert ledger.resolve_uncertain(job_id=jobs[0].pk, charged=True, by=staff)
-    assert ledger.resolve_uncertain(job_id=jobs[1].pk, charged=False, by=staff)
-    assert not ledger.resolve_uncertain(job_id=jobs[1].pk, charged=True, by=staff)
-    assert list(ledger.unresolved_uncertain()) == []
+    assert charges.resolve_uncertain(job_id=jobs[0].pk, charged=True, by=staff)
+    assert charges.resolve_uncertain(job_id=jobs[1].pk, charged=False, by=staff)
+    assert not charges.resolve_uncertain(job_id=jobs[1].pk, charged=True, by=staff)
+    assert list(charges.unresolved_uncertain()) == []
     assert ledger.usage(owner).spent == Decimal("0.05")
     note = LedgerEntry.objects.get(job=jobs[0], kind="settle").note
     assert note == "marked charged by stella"
@@ -72,8 +72,8 @@ def test_uncertain_holds_until_an_admin_decides(owner, providers, staff):
 def test_settle_and_refund_are_idempotent(owner, providers):
     (job,) = make_jobs(owner, aspect_ratio="1:1")
     end(job, S.SUCCEEDED)
-    assert not ledger.settle(job.pk)
-    assert not ledger.refund(job.pk)  # never both
+    assert not charges.settle(job.pk)
+    assert not charges.refund(job.pk)  # never both
     assert ledger.usage(owner).spent == Decimal("0.05")
     assert LedgerEntry.objects.filter(job=job).count() == 2
 
@@ -100,7 +100,7 @@ def test_racing_settles_and_refunds_write_one_entry(owner, providers):
 
     threads = [
         threading.Thread(target=settle_or_refund, args=(jobs[n % 2].pk, fn))
-        for n, fn in enumerate([ledger.settle] * 8 + [ledger.refund] * 8)
+        for n, fn in enumerate([charges.settle] * 8 + [charges.refund] * 8)
     ]
     for thread in threads:
         thread.start()

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
+from flux2web.billing.models import LedgerEntry, Quota
 from flux2web.jobs import services
 from flux2web.jobs.models import Job
-from flux2web.team.models import LedgerEntry, Quota
 from tests.helpers import PASSWORD
 from tests.jobs.factories import make_jobs
 

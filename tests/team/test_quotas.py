@@ -7,11 +7,11 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from flux2web.billing import ledger
+from flux2web.billing.models import LedgerEntry, Quota
 from flux2web.jobs import services
 from flux2web.jobs.models import Job
 from flux2web.providers.types import GenerationRequest, Model
-from flux2web.team import ledger
-from flux2web.team.models import LedgerEntry, Quota
 from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db

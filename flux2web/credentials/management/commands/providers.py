@@ -3,6 +3,7 @@
 import sys
 from pathlib import Path
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -18,6 +19,27 @@ from flux2web.credentials.services import (
 )
 from flux2web.lib import crypto
 from flux2web.providers.catalog import DIALECTS, limit_words
+
+
+def secret_tables() -> list[tuple[type, tuple[str, ...]]]:
+    """Every model holding secrets encrypted with FLUX2WEB_ENCRYPTION_KEY, and those
+    columns: the ones named `*_encrypted`. Found in the app registry, so the apps above
+    this one that keep secrets (share links) are rotated without being imported here."""
+    tables = []
+    for model in apps.get_models():
+        fields = tuple(
+            f.attname for f in model._meta.concrete_fields if f.attname.endswith("_encrypted")
+        )
+        if fields:
+            tables.append((model, fields))
+    return tables
+
+
+def _named(row) -> str:
+    """How an error names a row: a provider by its name, anything else by its number."""
+    if isinstance(row, ProviderCredential):
+        return f"provider {row.name!r}"
+    return f"{row._meta.verbose_name} {row.pk}"
 
 
 def read_secret(value: str | None, path: str | None, what: str) -> str | None:
@@ -137,32 +159,22 @@ class Command(BaseCommand):
 
     def do_reencrypt(self, **_):
         """All or nothing: a secret no key opens stops it before anything is written."""
-        from flux2web.links.models import ShareLink
-
-        secrets = [  # (model, encrypted fields, how to name a row in an error)
-            (
-                ProviderCredential,
-                ("api_key_encrypted", "hmac_key_encrypted"),
-                lambda c: f"provider {c.name!r}",
-            ),
-            (ShareLink, ("token_encrypted",), lambda link: f"share link {link.pk}"),
-        ]
         counts = []
         with transaction.atomic():
-            for model, fields, label in secrets:
+            for model, fields in secret_tables():
                 rows = model.objects.select_for_update().order_by("pk")
                 for row in rows:
                     try:
                         changes = {f: crypto.reencrypt(v) for f in fields if (v := getattr(row, f))}
                     except crypto.DecryptionError as exc:
                         raise CommandError(
-                            f"Nothing was changed: the secret of {label(row)} cannot be read "
+                            f"Nothing was changed: the secret of {_named(row)} cannot be read "
                             f"({exc}). Put the old key after the new one, comma-separated."
                         ) from None
                     model.objects.filter(pk=row.pk).update(**changes)
-                counts.append(len(rows))
+                counts.append(f"{len(rows)} {model._meta.verbose_name}(s)")
         self.stdout.write(
-            f"Re-encrypted {counts[0]} provider credential(s) and {counts[1]} share link(s) "
+            f"Re-encrypted {' and '.join(counts)} "
             "with the first FLUX2WEB_ENCRYPTION_KEY; the keys after it can now be removed."
         )
 

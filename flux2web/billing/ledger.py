@@ -6,12 +6,15 @@ Each job gets at most one entry of each kind (a unique constraint), so settling 
 refunding twice, from racing workers or a retried task, changes nothing. The exception is
 `adjust`: a job that fails over to a provider with another price has its reservation
 moved to that price, after the same lock and the same limit check, before it is sent.
+
+Billing stands below jobs and imports nothing of it: the jobs app calls these functions
+inside its own transactions and hands over what only it knows (a job's price, how many
+images were made, which of a person's jobs are in flight).
 """
 
 from __future__ import annotations
 
 import calendar
-import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,13 +24,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from flux2web.jobs.models import Image, Job
+from flux2web.billing.models import LedgerEntry, Quota
 from flux2web.providers.catalog import Problem
-from flux2web.team.models import LedgerEntry, Quota
 
-log = logging.getLogger(__name__)
 Kind = LedgerEntry.Kind
-State = Job.State
 ZERO = Decimal(0)
 
 
@@ -56,7 +56,7 @@ class Usage:
     period: date
     spent: Decimal  # settled plus still reserved or held, this month
     images: int
-    in_flight: int
+    in_flight: int | None  # the person's jobs queued or running, when the caller counted them
 
     @property
     def resets_on(self) -> date:
@@ -78,7 +78,8 @@ class Usage:
 def usage(
     user, *, period: date | None = None, quota: Quota | None = None, in_flight: int | None = None
 ) -> Usage:
-    """This month's spending and limits; `in_flight` if the caller has counted them already."""
+    """This month's spending and limits, and `in_flight` as the caller counted it (jobs are
+    the jobs app's to count: `Job.objects.for_user(user).in_flight()`)."""
     period = period or period_of()
     sums = LedgerEntry.objects.filter(user=user, period=period).aggregate(
         spent=Sum("delta"), images=Sum("images")
@@ -88,9 +89,7 @@ def usage(
         period=period,
         spent=(sums["spent"] or ZERO).quantize(Decimal("0.01")),
         images=sums["images"] or 0,
-        in_flight=Job.objects.for_user(user).in_flight().count()
-        if in_flight is None
-        else in_flight,
+        in_flight=in_flight,
     )
 
 
@@ -101,7 +100,7 @@ def usage(
 class JobLine:
     """A job's entries read together: a reservation and its charge are one cost, not two."""
 
-    job: Job
+    job: object  # the Job, read through the entry's foreign key
     at: datetime  # when its money last moved
     state: str  # reserved, charged, refunded or held
     counted: Decimal  # what it counts against the month: the sum of its entries' deltas
@@ -157,13 +156,16 @@ def _money(value: Decimal) -> str:
     return f"${value:,.2f}"
 
 
-def over_quota(user, *, price: Decimal, count: int, cost: Decimal | None = None) -> list[Problem]:
+def over_quota(
+    user, *, price: Decimal, count: int, in_flight, cost: Decimal | None = None
+) -> list[Problem]:
     """Why `count` more images at `price` each (or costing `cost` together, for a batch at
-    several prices) would break the person's limits; [] if not."""
+    several prices) would break the person's limits; [] if not. `in_flight` is a QuerySet
+    of the person's jobs in flight, counted only when there is a limit to check."""
     quota = quota_for(user)
     if quota.unlimited:  # on every submission: no sums to take when there is nothing to check
         return []
-    now = usage(user, quota=quota)
+    now = usage(user, quota=quota, in_flight=in_flight.count())
     resets = f"{now.resets_on:%-d %B}"
     cost = price * count if cost is None else cost
     said = []
@@ -195,7 +197,7 @@ def lock_person(user) -> None:
 # ---- Ledger entries. -------------------------------------------------------------------
 
 
-def reserve(jobs: list[Job]) -> None:
+def reserve(jobs: list) -> None:
     """Called inside the transaction that creates the jobs."""
     LedgerEntry.objects.bulk_create(
         LedgerEntry(
@@ -212,17 +214,6 @@ def reserve(jobs: list[Job]) -> None:
     )
 
 
-def on_transition(job_id: int, to: str) -> None:
-    """Keep the ledger in step with a job's state: the transition hook (team/apps.py),
-    called in the transition's transaction."""
-    if to == State.SUCCEEDED:
-        settle(job_id)
-    elif to in (State.FAILED, State.CANCELLED, State.TIMED_OUT):
-        refund(job_id)
-    elif to == State.UNCERTAIN:
-        hold(job_id)
-
-
 def _entries(job_id: int) -> dict[str, LedgerEntry]:
     return {e.kind: e for e in LedgerEntry.objects.filter(job_id=job_id)}
 
@@ -237,20 +228,24 @@ def reprice(job_id: int, price: Decimal, *, provider=None) -> str:
     """Move a job's reservation to `price`, the price where it is about to be sent.
     Returns '' when done, else why it would pass the person's monthly limit (and then
     nothing changes). Call inside the transaction that records where the job goes."""
-    job = Job.objects.only("owner_id").get(pk=job_id)
-    lock_person(job.owner)
+    # The reservation names the person (entries are never changed); lock before reading on.
+    first = LedgerEntry.objects.filter(job_id=job_id, kind=Kind.RESERVE).first()
+    if first is None:
+        return ""
+    owner = get_user_model().objects.get(pk=first.user_id)
+    lock_person(owner)
     entries = _entries(job_id)
     reserve = entries.get(Kind.RESERVE)
-    if reserve is None or Kind.SETTLE in entries or Kind.REFUND in entries:
+    if Kind.SETTLE in entries or Kind.REFUND in entries:
         return ""
     held = _held(job_id, reserve)
     change = price - held
     if not change:
         return ""
     if change > 0:
-        quota = quota_for(job.owner)
+        quota = quota_for(owner)
         if quota.monthly_usd is not None:
-            now = usage(job.owner, period=reserve.period, quota=quota)
+            now = usage(owner, period=reserve.period, quota=quota)
             if now.spent + change > quota.monthly_usd:
                 return (
                     f"{_money(price)} would pass your monthly limit "
@@ -293,16 +288,16 @@ def _add(
     return True
 
 
-def settle(job_id: int, *, note: str = "") -> bool:
-    """Charge what was made, at the job's price per image. False if nothing to do."""
+def settle(
+    job_id: int, *, price: Decimal, made: int, provider_id: int | None, note: str = ""
+) -> bool:
+    """Charge `made` images at `price` each (the job's price where it was made). False if
+    nothing to do."""
     entries = _entries(job_id)
     reserve = entries.get(Kind.RESERVE)
     if reserve is None or Kind.SETTLE in entries or Kind.REFUND in entries:
         return False
-    job = Job.objects.only("price", "provider_id").get(pk=job_id)
-    # The provider charged for every image it made, kept or not.
-    made = max(1, Image.objects.filter(job_id=job_id).count())
-    charged = job.price * made
+    charged = price * made
     return _add(
         reserve,
         Kind.SETTLE,
@@ -310,16 +305,15 @@ def settle(job_id: int, *, note: str = "") -> bool:
         delta=charged - _held(job_id, reserve),
         images=made - 1,
         note=note,
-        provider_id=job.provider_id,
+        provider_id=provider_id,
     )
 
 
-def refund(job_id: int, *, note: str = "") -> bool:
+def refund(job_id: int, *, provider_id: int | None, note: str = "") -> bool:
     entries = _entries(job_id)
     reserve = entries.get(Kind.RESERVE)
     if reserve is None or Kind.SETTLE in entries or Kind.REFUND in entries:
         return False
-    job = Job.objects.only("provider_id").get(pk=job_id)
     held = _held(job_id, reserve)
     return _add(
         reserve,
@@ -328,7 +322,7 @@ def refund(job_id: int, *, note: str = "") -> bool:
         delta=-held,
         images=-1,
         note=note,
-        provider_id=job.provider_id,
+        provider_id=provider_id,
     )
 
 
@@ -350,29 +344,3 @@ def hold(job_id: int) -> bool:
 def resolved(job_id: int) -> bool:
     """Whether the job's money is decided: settled or refunded."""
     return LedgerEntry.objects.filter(job_id=job_id, kind__in=[Kind.SETTLE, Kind.REFUND]).exists()
-
-
-def unresolved_uncertain():
-    """Uncertain jobs an admin has not yet marked charged or refunded."""
-    return (
-        Job.objects.filter(state=State.UNCERTAIN)
-        .exclude(ledger__kind__in=[Kind.SETTLE, Kind.REFUND])
-        .select_related("owner", "provider")
-        .order_by("created_at")
-    )
-
-
-def resolve_uncertain(*, job_id: int, charged: bool, by) -> bool:
-    """An admin's decision on an uncertain job, after checking with the provider."""
-    with transaction.atomic():
-        if not Job.objects.filter(pk=job_id, state=State.UNCERTAIN).exists():
-            return False
-        who = f"by {by.get_username()}"
-        done = (
-            settle(job_id, note=f"marked charged {who}")
-            if charged
-            else refund(job_id, note=f"marked refunded {who}")
-        )
-    if done:
-        log.info("uncertain job %s marked %s %s", job_id, "charged" if charged else "refunded", who)
-    return done

@@ -1,4 +1,7 @@
-"""Quotas and the ledger: every image charged to someone, never a counter kept on the side."""
+"""Quotas and the ledger: every image charged to someone, never a counter kept on the side.
+
+The tables keep the names they had in the team app (team_quota, team_ledgerentry), so
+moving the models here touched no row."""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from flux2web.credentials.models import ProviderCredential
-from flux2web.jobs.models import Job
 
 
 class Quota(models.Model):
@@ -30,6 +32,7 @@ class Quota(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "team_quota"
         constraints = [
             # One default (user NULL, counted as 0) and at most one row per person.
             models.UniqueConstraint(Coalesce("user", 0), name="quota_one_per_user_and_default")
@@ -55,7 +58,8 @@ class LedgerEntry(models.Model):
         # it moved to a provider with another price: the reservation follows (one per move)
         ADJUST = "adjust"
 
-    job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="ledger")
+    # Named, not imported: billing stands below jobs, which calls it (docs/architecture.md).
+    job = models.ForeignKey("jobs.Job", on_delete=models.PROTECT, related_name="ledger")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     provider = models.ForeignKey(
         ProviderCredential, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -69,6 +73,7 @@ class LedgerEntry(models.Model):
     note = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        db_table = "team_ledgerentry"
         ordering = ["-at", "-id"]
         constraints = [
             models.UniqueConstraint(
