@@ -111,5 +111,5 @@ class TeamGalleryFilters(forms.Form):
     def filter_images(self, images):
         data = self.cleaned_data if self.is_valid() else {}
         if data.get("person"):
-            images = images.filter(owner_id=data["person"])
+            images = images.owned_by(data["person"])
         return images

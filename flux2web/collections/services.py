@@ -7,12 +7,12 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from flux2web.accounts.models import collections_changed, gallery_changed
 from flux2web.collections.models import Collection, CollectionItem, PendingAdd
-from flux2web.jobs.models import Image, Job
+from flux2web.jobs.models import Image, Job, seen_by
 
 Visibility = Collection.Visibility
 
@@ -48,11 +48,12 @@ def collection_update(
     adding them would have); `collection.shown_to_team` says how many were private."""
     collection.shown_to_team = 0
     if visibility != Visibility.PRIVATE:
-        collection.shown_to_team = Image.objects.filter(
-            owner=collection.owner_id,
-            team_visible=False,
-            pk__in=CollectionItem.objects.filter(collection=collection).values("image_id"),
-        ).update(team_visible=True)
+        collection.shown_to_team = (
+            Image.objects.owned_by(collection.owner_id)
+            .private()
+            .filter(pk__in=CollectionItem.objects.filter(collection=collection).values("image_id"))
+            .update(team_visible=True)
+        )
         if collection.shown_to_team:
             gallery_changed(collection.owner_id)
             _visibility_changed(
@@ -79,7 +80,7 @@ def addable_images(*, user, image_ids: Iterable[int]):
     """Of these, the images this person may put into a collection: their own stored ones.
     A teammate's image, even team-visible, is not theirs to pass on (a collection can be
     shared beyond the team by link)."""
-    return Image.objects.shown().filter(owner=user, pk__in=list(image_ids))
+    return Image.objects.shown().owned_by(user).filter(pk__in=list(image_ids))
 
 
 def collection_add_images(*, collection: Collection, user, image_ids: Iterable[int]) -> int:
@@ -125,8 +126,8 @@ def collection_add(*, collection: Collection, user, image_ids: Iterable[int]) ->
     # Outside the collection's lock: this touches the other collections holding them.
     shown = 0
     if locked.visibility != Visibility.PRIVATE and wanted:
-        shown = Image.objects.filter(pk__in=wanted, owner=user, team_visible=False).update(
-            team_visible=True
+        shown = (
+            Image.objects.owned_by(user).private().filter(pk__in=wanted).update(team_visible=True)
         )
         if shown:
             gallery_changed(user.pk)
@@ -202,24 +203,16 @@ def collection_set_cover(*, collection: Collection, image_id: int | None) -> Non
     collection.save(update_fields=["cover", "updated_at"])
 
 
-def seen_by(viewer, prefix: str = "image__") -> Q:
-    """Of a collection's images, those this person sees: their own, and others' that are
-    team-visible while their maker is an active member. Private beats membership."""
-    return Q(**{f"{prefix}owner": viewer}) | Q(
-        **{f"{prefix}team_visible": True, f"{prefix}owner__is_active": True}
-    )
-
-
 def ordered_items(collection: Collection, *, viewer=None):
     """The collection's stored images in the order its page shows them; with a viewer,
-    only those that person may see (`seen_by`)."""
+    only those that person may see (`seen_by`: private beats membership)."""
     items = CollectionItem.objects.filter(
         collection=collection,
         image__status=Image.Status.MIRRORED,
         image__job__deleted_at__isnull=True,
     )
     if viewer is not None:
-        items = items.filter(seen_by(viewer))
+        items = items.filter(seen_by(viewer, "image__"))
     if collection.order == Collection.Order.NEWEST:
         return items.order_by("-image_id")
     return items.order_by("position", "id")
@@ -268,7 +261,7 @@ def resolve_pending(*, job_id: int) -> int:
 def image_set_team_visible(*, owner, image_ids: Iterable[int], team_visible: bool) -> int:
     """Show some of a person's own images to the team, or make them private again."""
     ids = list(image_ids)
-    changed = Image.objects.filter(owner=owner, pk__in=ids).update(team_visible=team_visible)
+    changed = Image.objects.owned_by(owner).filter(pk__in=ids).update(team_visible=team_visible)
     if changed:
         gallery_changed(owner.pk)
         _visibility_changed(owner=owner, image_ids=ids)
@@ -279,9 +272,9 @@ def _visibility_changed(*, owner, image_ids) -> None:
     """What members see of the collections holding these images changed: their cached
     pages of tiles are keyed by the collection's last change."""
     Collection.objects.filter(
-        pk__in=CollectionItem.objects.filter(image__owner=owner, image_id__in=image_ids).values(
-            "collection_id"
-        )
+        pk__in=CollectionItem.objects.filter(
+            image__in=Image.objects.owned_by(owner).filter(pk__in=image_ids)
+        ).values("collection_id")
     ).update(updated_at=timezone.now())
 
 

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from flux2web.collections.models import Collection
-from flux2web.jobs.models import Image, Job
+from flux2web.jobs.models import Image, Job, seen_by_team
 from flux2web.jobs.remix import initial_from_job
 from flux2web.lib.ids import parse_id
 
@@ -127,7 +127,7 @@ def family(*, job: Job, user) -> dict:
         Job.objects.visible()
         .filter(remix_of__job=job)
         # Someone else's remix shows once one of its images is visible to the team.
-        .filter(Q(owner=user) | Q(images__team_visible=True, owner__is_active=True))
+        .filter(Q(owner=user) | seen_by_team("images__"))
         .distinct()
         .select_related("owner")
         .order_by("-id")[:50]

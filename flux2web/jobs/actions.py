@@ -96,7 +96,7 @@ def delete_job(*, job_id: int) -> bool:
 def delete_images(*, owner, image_ids) -> int:
     """Delete some of a person's images (the gallery's "delete selected")."""
     with transaction.atomic():
-        images = list(Image.objects.filter(pk__in=list(image_ids), owner=owner))
+        images = list(Image.objects.owned_by(owner).filter(pk__in=list(image_ids)))
         Image.objects.filter(pk__in=[i.pk for i in images]).delete()
         gallery_changed(owner.pk)
     delete_files(images)

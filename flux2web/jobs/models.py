@@ -394,6 +394,23 @@ def _suffix(filename: str) -> str:
     return "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
 
 
+# ---- Who may see an image: written here alone (tests/jobs/test_who_sees_an_image.py). ----
+
+
+def seen_by_team(via: str = "") -> models.Q:
+    """Images the team sees: made team-visible by an owner who is still an active member
+    (one team per site, so every active member is a teammate; a former member's work
+    leaves the team with them). `via` is the path to the image from the model queried:
+    "image__" from a collection item, "items__image__" from a collection, "images__" from
+    a job, so those queries ask the same question in their own SQL."""
+    return models.Q(**{f"{via}team_visible": True, f"{via}owner__is_active": True})
+
+
+def seen_by(user, via: str = "") -> models.Q:
+    """Images a person may see: their own, and the ones the team sees."""
+    return models.Q(**{f"{via}owner": user}) | seen_by_team(via)
+
+
 class ImageQuerySet(models.QuerySet):
     def pending(self):
         return self.filter(status=Image.Status.PENDING)
@@ -410,11 +427,22 @@ class ImageQuerySet(models.QuerySet):
         return self.filter(status=Image.Status.MIRRORED, job__deleted_at__isnull=True)
 
     def visible_to(self, user):
-        """What a person may see: their own images and the team-visible ones of others
-        (one team per site, so every active member is a teammate; a former member's work
-        leaves the team with them, as on the team gallery and /media/)."""
-        teams = models.Q(team_visible=True, owner__is_active=True)
-        return self.shown().filter(models.Q(owner=user) | teams)
+        """What a person may see and use (galleries, collections, remixing, "Use as
+        reference"): their own stored images and the ones the team sees (`seen_by`)."""
+        return self.shown().filter(seen_by(user))
+
+    def shared_with_team(self):
+        """What the team gallery shows: the images the team sees, whoever made them."""
+        return self.filter(seen_by_team())
+
+    def owned_by(self, user):
+        """A person's own images: the ones they may change, delete, share by link or put
+        on show. Not who may see an image (that is `visible_to`)."""
+        return self.filter(owner=user)
+
+    def private(self):
+        """Images the team does not see yet: what showing them to the team changes."""
+        return self.filter(team_visible=False)
 
 
 class Image(models.Model):
@@ -458,6 +486,11 @@ class Image(models.Model):
 
     def __str__(self):
         return f"Image {self.index} of job {self.job_id} ({self.status})"
+
+    def is_seen_by(self, user) -> bool:
+        """`seen_by` for an image already in hand (with its owner), asked without a query:
+        the media view and a collection's cover."""
+        return self.owner_id == user.pk or (self.team_visible and self.owner.is_active)
 
     # Copies made from the original for sharing (web size, metadata removed). Named from the
     # original's name, which holds 18 random bytes, so a hash of it is as unguessable; and

@@ -182,7 +182,7 @@ def link_create(
     if image_ids is not None:
         wanted = list(dict.fromkeys(image_ids))[:MAX_SELECTION]
         found = set(
-            shareable_images().filter(owner=owner, pk__in=wanted).values_list("pk", flat=True)
+            shareable_images().owned_by(owner).filter(pk__in=wanted).values_list("pk", flat=True)
         )
         images = [pk for pk in wanted if pk in found]
         if not images:
@@ -275,7 +275,7 @@ def revoke_user_links(*, user_id: int) -> int:
 
 def shareable_images():
     """Images a link may ever show: stored, and their job not deleted."""
-    return Image.objects.filter(status=Image.Status.MIRRORED, job__deleted_at__isnull=True)
+    return Image.objects.shown()
 
 
 def find_live(token: str) -> ShareLink | None:
@@ -372,7 +372,7 @@ def link_image(link: ShareLink, image_id: int) -> Image | None:
     """One image, only if the link shows it right now (one query)."""
     images = shareable_images().filter(pk=image_id).select_related("job")
     if link.collection_id:
-        images = images.filter(owner_id=link.owner_id)  # as _items: the owner's own only
+        images = images.owned_by(link.owner_id)  # as _items: the owner's own only
         held = CollectionItem.objects.filter(collection_id=link.collection_id, image_id=image_id)
     else:
         held = ShareLinkImage.objects.filter(link_id=link.pk, image_id=image_id)

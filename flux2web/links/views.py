@@ -123,7 +123,7 @@ def selection(request):
     """From the gallery's selected images: first the settings form, then a frozen link."""
     ids = parse_ids(request.POST.getlist("image"))[: links.MAX_SELECTION]
     images = list(
-        links.shareable_images().filter(owner=request.user, pk__in=ids).select_related("job")
+        links.shareable_images().owned_by(request.user).filter(pk__in=ids).select_related("job")
     )
     images.sort(key=lambda image: ids.index(image.pk))  # in the order they were picked
     if not images:
