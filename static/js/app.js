@@ -536,7 +536,8 @@
     var cause = e.detail.requestConfig && e.detail.requestConfig.triggeringEvent;
     if (e.detail.elt.id === "form-options" && cause && cause.target) e.detail.xhr.__changed = cause.target.name;
   });
-  document.addEventListener("htmx:afterSettle", function (e) {
+  // At the swap itself, not after htmx's settle delay: the hint is never seen covered.
+  document.addEventListener("htmx:afterSwap", function (e) {
     if (e.target.id !== "form-options") return;
     var name = e.detail.xhr && e.detail.xhr.__changed;
     var field = name ? e.target.querySelector("[name='" + name + "']") : document.activeElement;
