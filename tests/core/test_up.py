@@ -2,24 +2,16 @@
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from flux2web.credentials.models import ProviderCredential
-from tests.helpers import ROOT, subprocess_env, wait_for
+from tests.core.helpers import answers, start_up
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def children_of(pid: int) -> set[int]:
@@ -39,38 +31,6 @@ def alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
-
-
-def answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-def start_up(tmp_path, *, web_workers=1):
-    """`manage.py up` as bin/run starts it (web, worker, sandbox), everything it and its
-    children write in tmp_path/up.log."""
-    port, sandbox_port = free_port(), free_port()
-    log = (tmp_path / "up.log").open("wb")
-    command = ["up", "--port", str(port), "--web-workers", str(web_workers)]
-    command += ["--sandbox-port", str(sandbox_port)]
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), *command],
-        env=subprocess_env(FLUX2WEB_QUEUE_NAME=f"up-{port}"),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-    def healthy():
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    wait_for(healthy, timeout=30, message=lambda: (tmp_path / "up.log").read_text())
-    proc.sandbox_port = sandbox_port
-    return proc, port
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.collections.factories import make_collection, make_image
-from tests.core.test_up import answers, free_port, start_up
+from tests.core.helpers import answers, free_port, start_up
 from tests.helpers import ROOT, subprocess_env, wait_for
 from tests.links.factories import share
 
