@@ -4,7 +4,7 @@ Read from the source with `ast` (tests/jobs/test_imports.py), so an import insid
 function, the usual way to dodge a circle, counts like any other. docs/architecture.md
 says why the order is this one."""
 
-from tests.jobs.test_imports import ROOT, app_of, imported_modules, module_name
+from tests.import_helpers import ROOT, app_of, imported_modules, module_name
 
 # Bottom up. Apps in one layer may not import each other either.
 LAYERS: list[set[str]] = [

@@ -3,40 +3,12 @@
 Read from the source with `ast`, so an import inside a function (the usual way to dodge a
 circle) counts like any other."""
 
-import ast
-from pathlib import Path
-
-import flux2web
 from flux2web.jobs import queue, tasks
+from tests.import_helpers import ROOT, app_of, imported_modules, module_name
 
-ROOT = Path(flux2web.__file__).parent
 # Pairs of apps that import each other and are allowed to: none. The whole order, which
 # also catches longer circles, is held by tests/test_layers.py.
 KNOWN_PAIRS: set[frozenset[str]] = set()
-
-
-def module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def imported_modules(path: Path) -> set[str]:
-    """Every flux2web module `path` imports, at the top or inside a function."""
-    found = set()
-    package = module_name(path).rsplit(".", 1)[0]
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                base = ".".join(
-                    [*package.split(".")[: len(package.split(".")) - node.level + 1], base]
-                )
-            found.add(base)
-            # `from flux2web.jobs import tasks` imports the module flux2web.jobs.tasks.
-            found.update(f"{base}.{alias.name}" for alias in node.names)
-    return {name for name in found if name.startswith("flux2web")}
 
 
 def graph(paths) -> dict[str, set[str]]:
@@ -86,11 +58,6 @@ def test_the_queue_names_the_tasks_that_exist():
     for name in (queue.SUBMIT, queue.MIRROR, queue.FOLLOW, queue.MAINTENANCE):
         module, function = name.rsplit(".", 1)
         assert module == tasks.__name__ and callable(getattr(tasks, function))
-
-
-def app_of(module: str) -> str | None:
-    parts = module.split(".")
-    return parts[1] if len(parts) > 1 and (ROOT / parts[1]).is_dir() else None
 
 
 def test_no_two_apps_import_each_other():
