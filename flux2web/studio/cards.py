@@ -13,7 +13,7 @@ from html import escape
 
 from django.middleware.csrf import get_token
 from django.template.loader import get_template, render_to_string
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from flux2web.lib.kept import HOUR, fill, kept, marker
 
@@ -80,20 +80,6 @@ def _options_shows(form) -> tuple:
         options.model,
         sorted((k, v) for k, v in form.initial.items() if k not in NOT_OPTIONS),
     )
-
-
-def render_options(form) -> SafeString:
-    """The generation form's options, rendered once per (providers, choices, values): the
-    catalog decides them, and rendering a dozen widgets was a third of the studio page.
-    Only an unbound form is kept; one with errors is rendered afresh."""
-
-    def render() -> str:
-        context = {"form": form, "options": form.options}
-        return render_to_string("studio/home.html#form-options", context)
-
-    if form.is_bound:
-        return mark_safe(render())  # noqa: S308 - rendered template
-    return mark_safe(kept("studio-options", _options_shows(form), render))  # noqa: S308 - ours
 
 
 def render_compose(request, context: dict) -> SafeString:

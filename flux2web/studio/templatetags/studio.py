@@ -130,14 +130,6 @@ def job_ratio(job) -> str:
     return ratio_of(*_shape(job))
 
 
-@register.simple_tag(takes_context=True)
-def options_html(context):
-    """The provider- and model-dependent fields, kept rendered (studio/cards.py)."""
-    from flux2web.studio.cards import render_options
-
-    return render_options(context["form"])
-
-
 # The places in the top bar: (label, URL name, admins only, whether the page is this place).
 PLACES = (
     ("Studio", "studio:home", False, lambda m: m.view_name == "studio:home"),
