@@ -13,8 +13,14 @@ from django.utils import timezone
 from flux2web.billing import ledger
 from flux2web.jobs.dispatch import dispatch_submits
 from flux2web.jobs.models import Job, JobEvent
-from flux2web.jobs.routing import check_spec, fetch_references, price_for
-from flux2web.jobs.spec import Attachments, JobRefused, JobSpec
+from flux2web.jobs.routing import (
+    Attachments,
+    JobRefused,
+    JobSpec,
+    check_spec,
+    fetch_references,
+    price_for,
+)
 from flux2web.providers import catalog
 
 State = Job.State
@@ -128,20 +134,11 @@ def _create(
 
 
 def _asked(spec: JobSpec) -> dict:
-    """The columns of each of its jobs that say what a request asked for."""
-    request = spec.request
+    """The columns of each of its jobs that say what a request asked for (the seed aside:
+    drawn per job): the request as Job.stored_request keeps it, and what the spec adds."""
     return {
-        "model": request.model,
-        "prompt": request.prompt.strip(),
-        "aspect_ratio": request.aspect_ratio or "",
-        "width": request.width,
-        "height": request.height,
-        "resolution": (request.resolution or "").upper(),
+        **Job.stored_request(spec.request),
         "seed_random": spec.random_seed,
-        "prompt_upsampling": request.prompt_upsampling,
-        "nsfw_checker": request.nsfw_checker,
-        "route": request.route,
-        "reference_urls": list(request.reference_urls),
         "requested_provider_id": spec.provider.pk if spec.provider else None,
         "remix_of_id": spec.remix_of_id,
     }

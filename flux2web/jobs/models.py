@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 import uuid
@@ -14,6 +15,7 @@ from django.utils.text import slugify
 
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import states
+from flux2web.providers import catalog
 from flux2web.providers.types import GenerationRequest, Model
 
 
@@ -148,8 +150,8 @@ class Job(models.Model):
     # "rerun with the same seed" keeps it.
     seed_random = models.BooleanField(default=False)
     prompt_upsampling = models.BooleanField(default=False)
-    nsfw_checker = models.BooleanField("NSFW checker", default=False)
-    route = models.CharField("Apixo routing", max_length=10, blank=True)
+    # What only some vendors take (catalog.Option), by name; defaults are not stored.
+    options = models.JSONField(default=dict, blank=True)
     reference_urls = models.JSONField(default=list, blank=True)
     requested_provider = models.ForeignKey(
         ProviderCredential,
@@ -331,21 +333,54 @@ class Job(models.Model):
             return f"{self.width}×{self.height}"
         return self.aspect_ratio or "default size"
 
+    def option(self, name: str):
+        """A vendor option's value as asked: False or "" where it was left at its default."""
+        found = catalog.every_option().get(name)
+        return self.options.get(name, False if found is None or found.is_switch else "")
+
+    @property
+    def option_facts(self) -> list[tuple[str, str]]:
+        """(label, value) of each vendor option asked, as the job page lists them."""
+        known = catalog.every_option()
+        return [
+            (
+                known[name].label if name in known else name,
+                known[name].shown(value) if name in known else str(value),
+            )
+            for name, value in self.options.items()
+        ]
+
+    @staticmethod
+    def stored_request(request: GenerationRequest) -> dict:
+        """The columns that keep a request, the seed aside (drawn per job): each field of
+        GenerationRequest under its own name, an absent value as the column's blank."""
+        stored = {}
+        for name in ASKED:
+            value = getattr(request, name)
+            if value is None and not Job._meta.get_field(name).null:
+                value = ""
+            stored[name] = list(value) if isinstance(value, tuple) else value
+        # Tidied as a repeated press is compared (job_requests._pressed_again).
+        stored.update(prompt=request.prompt.strip(), resolution=stored["resolution"].upper())
+        return {**stored, "options": dict(request.options)}  # a copy: the row's own
+
     def generation_request(self, *, callback_url: str | None = None) -> GenerationRequest:
-        return GenerationRequest(
-            model=Model(self.model),
-            prompt=self.prompt,
-            aspect_ratio=self.aspect_ratio or None,
-            width=self.width,
-            height=self.height,
-            resolution=self.resolution or None,
-            seed=self.seed,
-            prompt_upsampling=self.prompt_upsampling,
-            nsfw_checker=self.nsfw_checker,
-            route=self.route,
-            reference_urls=tuple(self.reference_urls),
-            callback_url=callback_url,
-        )
+        """The request this job keeps, read back from the columns stored_request wrote."""
+        values = {}
+        for field in dataclasses.fields(GenerationRequest):
+            if field.name in ASKED:
+                value = getattr(self, field.name)
+                value = None if value == "" and field.default is None else value
+                values[field.name] = tuple(value) if isinstance(value, list) else value
+        values.update(model=Model(self.model), options=dict(self.options))
+        return GenerationRequest(**values, seed=self.seed, callback_url=callback_url)
+
+
+# The request's fields a job keeps in columns of the same names: all but the seed (drawn
+# per job, its own column) and the callback address (the site's, not the person's).
+ASKED = tuple(
+    f.name for f in dataclasses.fields(GenerationRequest) if f.name not in ("seed", "callback_url")
+)
 
 
 class JobEvent(models.Model):

@@ -23,6 +23,9 @@ from flux2web.jobs.job_requests import (
     existing_jobs,
 )
 from flux2web.jobs.routing import (
+    Attachments,
+    JobRefused,
+    JobSpec,
     candidates,
     check_spec,
     chosen_provider,
@@ -31,7 +34,6 @@ from flux2web.jobs.routing import (
     reference_problems,
     reference_rule,
 )
-from flux2web.jobs.spec import Attachments, JobRefused, JobSpec
 from flux2web.jobs.submitting import (
     SUBMIT_ROUNDS,
     SWITCHED_OFF,

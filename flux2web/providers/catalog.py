@@ -76,6 +76,50 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Option:
+    """An optional parameter of a request that only some dialects take, written once: in
+    the capabilities of the dialects that send it. The studio's form and its notices, the
+    `generate` command's flags, the job's stored request (`Job.options`), remix, retry and
+    rerun, and the job page all read it from here; the dialect's client sends it."""
+
+    name: str
+    label: str
+    # Beside the field; {provider} is the provider's name.
+    help: str
+    # Said when it is asked of a provider that does not take it: refused (`refused`), or
+    # dropped from a form still showing the last provider's options (`dropped`).
+    refused: str
+    dropped: str
+    # Empty: an on/off switch, off by default. Otherwise one of these, or "" for the
+    # vendor's own default, offered as `default_label`.
+    choices: tuple[str, ...] = ()
+    default_label: str = "Auto"
+
+    @property
+    def is_switch(self) -> bool:
+        return not self.choices
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def parse(self, value) -> bool | str:
+        """A value as typed or ticked, as the request carries it: False or "" is the default."""
+        if self.is_switch:
+            return value is True or str(value or "").lower() in ("on", "true", "1")
+        value = str(value or "").strip().lower()
+        return "" if value == self.default_label.lower() else value
+
+    def form_value(self, value) -> str:
+        """A stored value as the form starts from it (remix)."""
+        return ("on" if value else "") if self.is_switch else str(value or "")
+
+    def shown(self, value) -> str:
+        """A stored value as the job page says it."""
+        return "on" if value is True else str(value)
+
+
+@dataclass(frozen=True)
 class Capabilities:
     dialect: str
     provider_label: str
@@ -93,8 +137,8 @@ class Capabilities:
     size_range: tuple[int, int] | None = None
     seed: bool = False
     upsampling: bool = False
-    nsfw_checker: bool = False
-    routes: tuple[str, ...] = ()
+    # What only some vendors take (KIE's NSFW checker, Apixo's routing): see Option.
+    options: tuple[Option, ...] = ()
     callbacks: bool = False
     # The vendor documents its callback address as "a public HTTPS URL".
     https_callbacks: bool = False
@@ -184,19 +228,29 @@ class Capabilities:
                 Problem("prompt_upsampling", f"{who} does not offer prompt upsampling.")
             )
 
-        if request.nsfw_checker and not self.nsfw_checker:
-            problems.append(Problem("nsfw_checker", f"{who} has no NSFW checker to switch on."))
-        if request.route and request.route not in self.routes:
-            problems.append(
-                Problem(
-                    "route",
-                    f"Routing {request.route!r} is not offered by {who}; leave it on Auto."
-                    if not self.routes
-                    else f"Routing {request.route!r} is not offered by {who}; choose "
-                    f"{' or '.join(self.routes)}.",
-                )
-            )
+        problems += self._option_problems(request, who)
         problems += self._reference_problems(request, who)
+        return problems
+
+    def option(self, name: str) -> Option | None:
+        return next((o for o in self.options if o.name == name), None)
+
+    def _option_problems(self, request: GenerationRequest, who: str) -> list[Problem]:
+        problems = []
+        for name, value in request.options.items():
+            option = self.option(name)
+            if option is None:
+                known = every_option().get(name)
+                said = known.refused if known else "{who} takes no " + name + "."
+                problems.append(Problem(name, said.format(who=who, value=value)))
+            elif not option.is_switch and value and value not in option.choices:
+                problems.append(
+                    Problem(
+                        name,
+                        f"{option.label} {value!r} is not offered by {who}; choose "
+                        f"{' or '.join(option.choices)}.",
+                    )
+                )
         return problems
 
     def _size_problems(self, request: GenerationRequest, who: str) -> list[Problem]:
@@ -333,12 +387,6 @@ PRO_PRICES = {"1K": Decimal("0.05"), "2K": Decimal("0.08")}
 FLEX_PRICES = {"1K": Decimal("0.09"), "2K": Decimal("0.13")}
 
 
-def route_choice(value: str | None) -> str:
-    """A routing as typed, as the request carries it: the vendors' default, auto, is ""."""
-    value = (value or "").strip().lower()
-    return "" if value == "auto" else value
-
-
 DIALECTS: dict[str, Dialect] = {}
 
 
@@ -355,9 +403,23 @@ def unregister(name: str) -> None:
     DIALECTS.pop(name, None)
 
 
-def every_route() -> set[str]:
-    """Every routing some registered dialect offers."""
-    return {r for d in DIALECTS.values() for caps in d.models.values() for r in caps.routes}
+def every_option() -> dict[str, Option]:
+    """Every optional parameter some registered dialect takes, by name."""
+    return {
+        o.name: o for d in DIALECTS.values() for caps in d.models.values() for o in caps.options
+    }
+
+
+def known_choices(name: str) -> list[str]:
+    """Every value of an option some registered dialect offers, in the order offered."""
+    found = {
+        c: None
+        for d in DIALECTS.values()
+        for caps in d.models.values()
+        if (option := caps.option(name))
+        for c in option.choices
+    }
+    return list(found)
 
 
 # The five resellers the product was built against, as (name, dialect, public base URL).

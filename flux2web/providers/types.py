@@ -25,11 +25,9 @@ class GenerationRequest:
     resolution: str | None = None
     seed: int | None = None
     prompt_upsampling: bool = False
-    # KIE's optional safety check of the result (`input.nsfw_checker`, off by default).
-    nsfw_checker: bool = False
-    # Apixo's routing strategy (its top-level `provider`): "" for its default (auto),
-    # "value" or "official".
-    route: str = ""
+    # What only some vendors take, by name, each defined once as a catalog.Option in the
+    # capabilities of the dialects that send it; only values other than the default.
+    options: dict[str, Any] = field(default_factory=dict, hash=False)
     reference_urls: tuple[str, ...] = ()
     callback_url: str | None = None
 

@@ -117,9 +117,7 @@ class GenerateForm(forms.Form):
     resolution = forms.CharField(label="Resolution", required=False, widget=forms.Select)
     seed = forms.IntegerField(label="Seed", required=False, min_value=0, max_value=catalog.SEED_MAX)
     prompt_upsampling = forms.BooleanField(label="Prompt upsampling", required=False)
-    nsfw_checker = forms.BooleanField(label="NSFW checker", required=False)
-    # Plain text behind a select, like the ratio: the catalog names a value not offered.
-    route = forms.CharField(label="Routing", required=False, widget=forms.Select)
+    # Each vendor option (catalog.Option) is a field of its own name, added in __init__.
     reference_urls = forms.CharField(
         label="Reference image URLs",
         required=False,
@@ -157,8 +155,11 @@ class GenerateForm(forms.Form):
         blank = "Custom size" if caps and caps.size_range else "Provider default"
         f["aspect_ratio"].widget.choices = [("", blank)] + [(r, _ratio_label(r)) for r in ratios]
         f["resolution"].widget.choices = [(r, r) for r in caps.resolutions] if caps else []
-        routes = caps.routes if caps else ()
-        f["route"].widget.choices = [("", "Auto")] + [(r, r.capitalize()) for r in routes]
+        for option in catalog.every_option().values():
+            f[option.name] = _option_field(option, caps.option(option.name) if caps else None)
+            f[option.name].help_text = option.help.format(
+                provider=caps.provider_label if caps else ""
+            )
         if caps and caps.size_range:
             low, high = caps.size_range
             for name in ("width", "height"):
@@ -196,9 +197,15 @@ class GenerateForm(forms.Form):
             shown |= {"width", "height"} if caps.size_range else set()
             shown |= {"seed"} if caps.seed else set()
             shown |= {"prompt_upsampling"} if caps.upsampling else set()
-            shown |= {"nsfw_checker"} if caps.nsfw_checker else set()
-            shown |= {"route"} if caps.routes else set()
+            shown |= {option.name for option in caps.options}
         return shown
+
+    @property
+    def option_fields(self) -> list:
+        """The vendor options these options show, in the order the dialect lists them."""
+        return (
+            [self[option.name] for option in self.options.caps.options] if self.options.caps else []
+        )
 
     @property
     def estimate(self) -> tuple | None:
@@ -245,10 +252,9 @@ class GenerateForm(forms.Form):
             keep["seed"] = data.get("seed", "")
         if caps.upsampling:
             keep["prompt_upsampling"] = data.get("prompt_upsampling") in ("on", "true", "1")
-        if caps.nsfw_checker:
-            keep["nsfw_checker"] = data.get("nsfw_checker") in ("on", "true", "1")
-        if caps.routes:
-            keep["route"] = data.get("route") if data.get("route") in caps.routes else ""
+        for option in caps.options:
+            value = option.parse(data.get(option.name))
+            keep[option.name] = value if option.is_switch or value in option.choices else ""
         return keep
 
     # ---- Validation: the catalog decides, field by field. ---------------------------
@@ -333,8 +339,11 @@ class GenerateForm(forms.Form):
             resolution=data.get("resolution") or None,
             seed=data.get("seed"),
             prompt_upsampling=bool(data.get("prompt_upsampling")),
-            nsfw_checker=bool(data.get("nsfw_checker")),
-            route=catalog.route_choice(data.get("route")),
+            options={
+                name: value
+                for name, option in catalog.every_option().items()
+                if (value := option.parse(data.get(name)))
+            },
             reference_urls=tuple(urls),
         )
         spec = services.JobSpec(
@@ -387,10 +396,10 @@ def drop_unsupported(data, options: Options):
         drop("seed", who + " takes no seed; seed {value} was dropped.")
     if not caps.upsampling:
         drop("prompt_upsampling", who + " has no prompt upsampling; it was left off.")
-    if not caps.nsfw_checker:
-        drop("nsfw_checker", who + " has no NSFW checker; it was left off.")
-    if not caps.routes and data.get("route") in catalog.every_route():
-        drop("route", who + " has no routing choice; {value} routing was dropped.")
+    for name, option in catalog.every_option().items():
+        value = option.parse(data.get(name))
+        if caps.option(name) is None and (option.is_switch or value in catalog.known_choices(name)):
+            drop(name, option.dropped.replace("{who}", who))
     sizes = [data.get("width"), data.get("height")]
     if (
         not caps.size_range
@@ -436,6 +445,18 @@ MAX_SIDE = 16384
 def _whole_number(value, low: int, high: int) -> bool:
     value = (value or "").strip()
     return value.isascii() and value.isdigit() and low <= int(value) <= high
+
+
+def _option_field(option: catalog.Option, offered: catalog.Option | None) -> forms.Field:
+    """A vendor option's field; its choices are the chosen provider's (none where it has
+    the option not: the field is not shown, and a stale value is dropped or named)."""
+    if option.is_switch:
+        return forms.BooleanField(label=option.label, required=False)
+    # Plain text behind a select, like the ratio: the catalog names a value not offered.
+    field = forms.CharField(label=option.label, required=False, widget=forms.Select)
+    choices = offered.choices if offered else ()
+    field.widget.choices = [("", option.default_label)] + [(c, c.capitalize()) for c in choices]
+    return field
 
 
 def _ratio_label(ratio: str) -> str:

@@ -187,4 +187,4 @@ def test_an_upload_link_of_ours_is_taken_and_only_its_owner_gets_it_renewed(
 def test_apixos_routing_from_the_command_line(owner, providers, typed, kept):
     call_command("generate", "--user", "olivia", "--prompt", "a fox", "--provider", "Apixo",
                  "--route", typed, stdout=io.StringIO())  # fmt: skip
-    assert Job.objects.get().route == kept
+    assert Job.objects.get().option("route") == kept

@@ -30,7 +30,10 @@ FOX = GenerationRequest(model=Model.PRO, prompt="a fox in the snow [sandbox:no_c
 
 
 def with_(**changes) -> GenerationRequest:
-    return GenerationRequest(**{**FOX.__dict__, **changes})
+    # A vendor's own option (nsfw_checker, route) goes in the request's options.
+    own = {k: v for k, v in changes.items() if k not in FOX.__dict__}
+    changes = {k: v for k, v in changes.items() if k in FOX.__dict__}
+    return GenerationRequest(**{**FOX.__dict__, **changes, "options": own})
 
 
 # ---- Documented request fields. ---------------------------------------------------------

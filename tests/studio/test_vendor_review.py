@@ -3,6 +3,7 @@ the wire, a plain-http callback never reaches a vendor that takes only HTTPS, a 
 reaches KIE through Auto, and the "waiting for room" note is readable."""
 
 import re
+import sys
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,9 @@ from flux2web.credentials.models import ProviderCredential
 from flux2web.credentials.services import add_credential, set_create_limit
 from flux2web.jobs import services
 from flux2web.jobs.models import Job
+from flux2web.jobs.routing import JobSpec
+from flux2web.providers.types import GenerationRequest
+from flux2web.studio.forms import GenerateForm
 from tests.jobs.factories import make_jobs
 from tests.providers.helpers import gateway_page
 
@@ -38,9 +42,34 @@ def sent_body(sandbox, job: Job) -> dict:
 def test_kies_nsfw_checker_goes_from_the_studio_to_the_wire(signed_in, providers, sandbox):
     signed_in.post("/generate", form(provider=providers["KIE.ai"].pk, nsfw_checker="on"))
     job = Job.objects.get()
-    assert job.nsfw_checker
+    assert job.option("nsfw_checker")
     assert sent_body(sandbox, job)["input"]["nsfw_checker"] is True
     assert "NSFW checker</dt><dd>on" in signed_in.get(f"/jobs/{job.pk}/").content.decode()
+
+
+def test_a_requests_data_walks_through_eleven_modules_from_the_form_to_the_wire(
+    signed_in, providers, sandbox
+):
+    # Every module one of whose functions holds the request, its spec or the form, from
+    # the studio's POST to the provider's client (docs/architecture.md counts them).
+    walked = set()
+
+    def profile(frame, event, arg):
+        if event in ("call", "return") and frame.f_globals.get("__name__", "").startswith(
+            "flux2web."
+        ):
+            held = [*frame.f_locals.values(), arg if event == "return" else None]
+            if any(isinstance(v, GenerationRequest | JobSpec | GenerateForm) for v in held):
+                walked.add(frame.f_globals["__name__"])
+
+    sys.setprofile(profile)
+    try:
+        signed_in.post("/generate", form(provider=providers["KIE.ai"].pk, nsfw_checker="on"))
+        services.submit_job(job_id=Job.objects.get().pk)
+    finally:
+        sys.setprofile(None)
+    assert "flux2web.providers.dialects.kie.client" in walked
+    assert len(walked) <= 11, sorted(walked)
 
 
 def test_apixos_routing_goes_from_the_studio_to_the_wire(signed_in, providers, sandbox):
@@ -63,7 +92,7 @@ def test_fields_a_newly_chosen_provider_lacks_are_dropped_with_a_notice(signed_i
     assert "APIMart has no NSFW checker; it was left off." in page
     assert "APIMart has no routing choice; value routing was dropped." in page
     job = Job.objects.get()
-    assert not job.nsfw_checker and job.route == ""
+    assert not job.option("nsfw_checker") and job.option("route") == ""
 
 
 def test_a_routing_apixo_does_not_know_is_named_beside_its_field(signed_in, providers):

@@ -21,7 +21,10 @@ class ThrowawayClient(DialectClient):
         return f"/make/{task_id}"
 
     def build_payload(self, request, caps):
-        return {"prompt": request.prompt.strip(), "ratio": request.aspect_ratio or "5:4"}
+        payload = {"prompt": request.prompt.strip(), "ratio": request.aspect_ratio or "5:4"}
+        if finish := request.options.get("finish"):
+            payload["finish"] = finish
+        return payload
 
     def parse_create(self, response):
         body = json_body(response)

@@ -8,14 +8,22 @@ from flux2web.providers.catalog import (
     REF_MAX_BYTES,
     WEB_IMAGE_TYPES,
     Capabilities,
+    Option,
     PollSchedule,
 )
 from flux2web.providers.types import Model
 
 # Apixo: first poll after 15 s, then every 5 s, give up after 3 minutes.
 SCHEDULE = PollSchedule(first_after=15, steps=((float("inf"), 5),), give_up_after=3 * 60)
-# Apixo's `provider` field: which upstream it routes to ("auto" is its default, sent as "").
-ROUTES = ("value", "official")
+# Apixo's `provider` field: which upstream it routes to ("auto" is its default, not sent).
+ROUTE = Option(
+    name="route",
+    label="Routing",
+    help="which upstream {provider} uses: Auto lets it choose",
+    refused="Routing {value!r} is not offered by {who}; leave it on Auto.",
+    dropped="{who} has no routing choice; {value} routing was dropped.",
+    choices=("value", "official"),
+)
 
 
 def _caps(model: Model, prices) -> Capabilities:
@@ -35,7 +43,7 @@ def _caps(model: Model, prices) -> Capabilities:
         typical_seconds=25,
         callbacks=True,
         https_callbacks=True,
-        routes=ROUTES,
+        options=(ROUTE,),
         ref_formats=WEB_IMAGE_TYPES,
         ref_max_bytes=REF_MAX_BYTES,
     )

@@ -53,8 +53,8 @@ class ApixoClient(KieClient):
         if request.reference_urls:
             data["image_urls"] = list(request.reference_urls)
         payload: dict = {"request_type": "async", "input": data}
-        if request.route:
-            payload["provider"] = request.route
+        if route := request.options.get("route"):
+            payload["provider"] = route
         if request.callback_url:
             payload["request_type"] = "callback"
             payload["callback_url"] = request.callback_url

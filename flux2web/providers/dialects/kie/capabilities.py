@@ -9,6 +9,7 @@ from flux2web.providers.catalog import (
     SEVEN_RATIOS,
     WEB_IMAGE_TYPES,
     Capabilities,
+    Option,
     PollSchedule,
 )
 from flux2web.providers.types import Model
@@ -21,6 +22,14 @@ SCHEDULE = PollSchedule(
 # "At most 20 new generation requests per 10 seconds per account"; more are refused with
 # 429 and not queued (providers.md, beyond the seeds).
 CREATE_LIMIT = (20, 10)
+# KIE's optional safety check of the result (`input.nsfw_checker`, off by default).
+NSFW_CHECKER = Option(
+    name="nsfw_checker",
+    label="NSFW checker",
+    help="a result found unsafe is refused",
+    refused="{who} has no NSFW checker to switch on.",
+    dropped="{who} has no NSFW checker; it was left off.",
+)
 
 
 def _caps(model: Model, text_model: str, image_model: str, prices) -> Capabilities:
@@ -39,7 +48,7 @@ def _caps(model: Model, text_model: str, image_model: str, prices) -> Capabiliti
         prices=prices,
         callbacks=True,
         signed_callbacks=True,
-        nsfw_checker=True,
+        options=(NSFW_CHECKER,),
         ref_formats=WEB_IMAGE_TYPES,
         ref_max_bytes=REF_MAX_BYTES,
     )

@@ -113,7 +113,7 @@ class KieClient(DialectClient):
         }
         if request.reference_urls:
             data["input_urls"] = list(request.reference_urls)
-        if request.nsfw_checker:
+        if request.options.get("nsfw_checker"):
             data["nsfw_checker"] = True
         return data
 

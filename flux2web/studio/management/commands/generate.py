@@ -16,7 +16,7 @@ from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import following, mirroring, poller, services
 from flux2web.jobs.models import Job
 from flux2web.lib.addresses import url_syntax_problem
-from flux2web.providers.catalog import Problem, route_choice
+from flux2web.providers.catalog import Problem, every_option, known_choices
 from flux2web.providers.types import GenerationRequest, Model
 from flux2web.studio import references
 
@@ -39,12 +39,19 @@ class Command(BaseCommand):
         parser.add_argument("--resolution", help="1K or 2K, where the provider takes one.")
         parser.add_argument("--seed", type=int)
         parser.add_argument("--upsample", action="store_true", help="Prompt upsampling.")
-        parser.add_argument(
-            "--nsfw-checker", action="store_true", help="KIE's NSFW checker of the result."
-        )
-        parser.add_argument(
-            "--route", default="", help="Apixo's routing: value or official (default: auto)."
-        )
+        for option in every_option().values():  # each vendor's own, where it takes them
+            if option.is_switch:
+                parser.add_argument(
+                    option.flag, dest=option.name, action="store_true", help=option.label + "."
+                )
+            else:
+                choices = " or ".join(known_choices(option.name))
+                parser.add_argument(
+                    option.flag,
+                    dest=option.name,
+                    default="",
+                    help=f"{option.label}: {choices} (default: {option.default_label.lower()}).",
+                )
         parser.add_argument(
             "--ref",
             action="append",
@@ -154,8 +161,11 @@ class Command(BaseCommand):
             resolution=o["resolution"],
             seed=o["seed"],
             prompt_upsampling=o["upsample"],
-            nsfw_checker=o["nsfw_checker"],
-            route=route_choice(o["route"]),
+            options={
+                name: value
+                for name, option in every_option().items()
+                if (value := option.parse(o[name]))
+            },
             reference_urls=tuple(refs),
         )
 
