@@ -275,33 +275,34 @@ LOGGING = {
             "style": "{",
         },
     },
-    # A share link's address is its secret: the paths Django logs have it replaced.
-    "filters": {"share_tokens": {"()": "flux2web.lib.logs.RedactShareTokens"}},
+    # Addresses that hold a secret (share links, invitations, reference links, callbacks):
+    # the paths Django logs have it replaced (flux2web.lib.logs).
+    "filters": {"secrets": {"()": "flux2web.lib.logs.RedactSecrets"}},
     "handlers": {
         # On the handler too: whatever logger a record comes from, none is written with a
         # token (logger filters, which tests' log capture sees, cover the known ones).
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["share_tokens"],
+            "filters": ["secrets"],
         },
         # As Django's own (runserver's request lines), which naming the logger replaces.
         "django.server": {
             "level": "INFO",
             "class": "logging.StreamHandler",
             "formatter": "django.server",
-            "filters": ["share_tokens"],
+            "filters": ["secrets"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        "django.request": {"filters": ["share_tokens"]},
-        "django.security.csrf": {"filters": ["share_tokens"]},
+        "django.request": {"filters": ["secrets"]},
+        "django.security.csrf": {"filters": ["secrets"]},
         "django.server": {
             "handlers": ["django.server"],
             "level": "INFO",
             "propagate": False,
-            "filters": ["share_tokens"],
+            "filters": ["secrets"],
         },
         "django-q": {"level": "WARNING" if LOG_LEVEL == "INFO" else LOG_LEVEL},
         # One line per HTTP call is noise at INFO; every provider call is a job event anyway.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from gunicorn.glogging import Logger
 
-from flux2web.lib.logs import RedactShareTokens
+from flux2web.lib.logs import RedactSecrets
 
 
 class RedactingLogger(Logger):
@@ -16,4 +16,4 @@ class RedactingLogger(Logger):
         super().setup(cfg)  # (again on a reload, with new handlers)
         for log in (self.error_log, self.access_log):
             for handler in log.handlers:
-                handler.addFilter(RedactShareTokens())
+                handler.addFilter(RedactSecrets())

@@ -1,33 +1,40 @@
-"""Keeping share tokens out of the logs. A share link's address is its secret: whoever has
-it opens the link. Django logs the path of every 4xx/5xx answer (django.request) and, under
-runserver, every request (django.server); gunicorn's access log writes every path too. All
-of them go through `redact`, which puts "<token>" in place of what follows /s/."""
+"""Keeping secrets that travel in addresses out of the logs. Whoever has one of these
+addresses holds its key: a share link opens its images, an invitation sets a member's
+password (and signs them in), a reference upload's signed link serves a private file, a
+callback address carries the secret that lets a provider report on a job. Django logs the
+path of every 4xx/5xx answer (django.request) and, under runserver, every request
+(django.server); gunicorn's access and error logs write every path too. All of them go
+through `redact`, which puts "<token>" in place of the secret part."""
 
 from __future__ import annotations
 
 import logging
 import re
 
-# The whole part after /s/ (readable slug and token) up to the next slash or line end.
-# Spaces, quotes and "?" stop nothing: a decoded path may hold them before the token, and
-# an access line losing " HTTP" after a bare key is a fair price.
-SHARE_KEY = re.compile(r"(/s/)[^/\n]+")
+# What comes after each marker up to the next slash or line end is the secret. Spaces,
+# quotes and "?" stop nothing: a decoded path may hold them before the token, and an
+# access line losing " HTTP" after a bare key is a fair price.
+SECRET_IN_PATH = re.compile(
+    r"(/s/|/refs/|/callbacks/\d+/|/accounts/set-password/(?!done/)[^/\n]+/)[^/\n]+"
+)
+MARKERS = ("/s/", "/refs/", "/callbacks/", "/set-password/")
 
 
 def redact(text: str) -> str:
-    if "/s/" not in text:
+    if not any(marker in text for marker in MARKERS):
         return text
-    return SHARE_KEY.sub(r"\1<token>", text)
+    return SECRET_IN_PATH.sub(r"\1<token>", text)
 
 
-class RedactShareTokens(logging.Filter):
-    """A logging filter: the record's message, rendered, with share tokens replaced."""
+class RedactSecrets(logging.Filter):
+    """A logging filter: the record's message, rendered, with address secrets replaced."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a malformed record is the handler's to report
             return True
-        if "/s/" in message:
-            record.msg, record.args = redact(message), ()
+        redacted = redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
         return True

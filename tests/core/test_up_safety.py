@@ -1,8 +1,10 @@
-"""The app started as bin/run starts it is as safe as production: no share token in what
-any of its processes writes, and password guesses counted across all its web processes."""
+"""The app started as bin/run starts it is as safe as production: no secret of an address
+(share link, invitation, reference upload, callback) in what any of its processes writes,
+and password guesses counted across all its web processes."""
 
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -56,13 +58,27 @@ def use_the_link(base, link, path):
         assert browser.put(path).status_code == 405
 
 
-def assert_no_token(written, path):
+def open_other_secret_addresses(base) -> list[str]:
+    """Every other kind of address that holds a secret (an invitation, a reference upload's
+    signed link, a provider's callback), opened with made-up secrets; the secrets."""
+    invitation, reference, callback = (secrets.token_urlsafe(24) for _ in range(3))
+    with httpx.Client(base_url=base, timeout=30) as browser:
+        browser.get(f"/accounts/set-password/MQ/cz{invitation[:10]}-{invitation}/")
+        browser.get(f"/refs/{reference}:1tX9:{reference}/reference.png")
+        browser.post(f"/callbacks/1/{callback}/", content=b"{}")
+    return [invitation, reference, callback]
+
+
+def assert_no_token(written, path, others=()):
     token = path.rstrip("/")[-43:]  # the slug is readable; the token is the secret
     assert len(token) > 20
     assert token not in written
     assert path not in written
+    for secret in others:
+        assert secret not in written
     # The requests were logged, with the address's secret part replaced.
     assert written.count("/s/<token>") >= 10
+    assert written.count("<token>") >= 10 + len(others)
 
 
 def test_opening_unlocking_and_downloading_a_link_writes_no_token(
@@ -71,9 +87,10 @@ def test_opening_unlocking_and_downloading_a_link_writes_no_token(
     proc, base = two_web_workers
     link, path = locked_link
     use_the_link(base, link, path)
+    others = open_other_secret_addresses(base)
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 0
-    assert_no_token((tmp_path / "up.log").read_text(), path)
+    assert_no_token((tmp_path / "up.log").read_text(), path, others)
 
 
 def test_the_procfiles_web_process_writes_no_token(tmp_path, locked_link):
@@ -94,10 +111,11 @@ def test_the_procfiles_web_process_writes_no_token(tmp_path, locked_link):
             base = f"http://127.0.0.1:{port}"
             wait_for(lambda: answers(f"{base}/healthz"), timeout=30)
             use_the_link(base, link, path)
+            others = open_other_secret_addresses(base)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    assert_no_token((tmp_path / "web.log").read_text(), path)
+    assert_no_token((tmp_path / "web.log").read_text(), path, others)
 
 
 def test_password_guesses_are_counted_across_web_processes_and_at_once(
