@@ -31,7 +31,17 @@ def _rows(request, queryset, *, addresses: bool):
     now = timezone.now()
     policy = TeamPolicy.current()
     rows = list(_with_stats(queryset))
+    # An admin oversees every live link, but a teammate's private collection keeps its name.
+    seen = set(
+        Collection.objects.for_user(request.user)
+        .filter(pk__in={link.collection_id for link in rows})
+        .values_list("pk", flat=True)
+    )
     for link in rows:
+        link.collection_title = ""
+        if link.collection_id:
+            seen_here = link.collection_id in seen
+            link.collection_title = link.collection.title if seen_here else "a private collection"
         link.dead = links.dead_reason(link, now=now, policy=policy)
         link.live = not link.dead
         link.ends = links.effective_expiry(link, policy)

@@ -271,8 +271,16 @@ def test_a_members_private_collection_is_the_same_404_to_an_admin(
     assert client.post(f"/collections/{collection.pk}/sharing/revoke-all").status_code == 404
     link.refresh_from_db()
     assert link.revoked_at is None
-    # The team's list of live links still lets an admin revoke one that leaked.
-    assert "For the client" in client.get("/team/links/").content.decode()
+    # The team's list of live links still lets an admin revoke one that leaked (it is
+    # public), without naming the private collection it shows.
+    link.title = "Moodboard for the client"
+    link.save()
+    page = client.get("/team/links/").content.decode()
+    assert "For the client" in page and "Moodboard for the client" in page
+    assert collection.title not in page and "a private collection" in page
+    collection.visibility = collection.Visibility.TEAM_VIEW
+    collection.save()
+    assert collection.title in client.get("/team/links/").content.decode()
 
 
 def test_sharing_a_selection_from_the_gallery_makes_a_frozen_link_of_own_images_only(
