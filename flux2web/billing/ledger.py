@@ -15,7 +15,7 @@ images were made, which of a person's jobs are in flight).
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -57,22 +57,18 @@ class Usage:
     spent: Decimal  # settled plus still reserved or held, this month
     images: int
     in_flight: int | None  # the person's jobs queued or running, when the caller counted them
+    # Worked out here, once: a page showing the quota line reads values and calls nothing
+    # back in billing while it renders.
+    resets_on: date = field(init=False)
+    money_left: Decimal | None = field(init=False)  # None: no money limit
+    images_left: int | None = field(init=False)  # None: no image limit
 
-    @property
-    def resets_on(self) -> date:
-        return next_period(self.period)
-
-    @property
-    def money_left(self) -> Decimal | None:
-        if self.quota.monthly_usd is None:
-            return None
-        return max(ZERO, self.quota.monthly_usd - self.spent)
-
-    @property
-    def images_left(self) -> int | None:
-        if self.quota.monthly_images is None:
-            return None
-        return max(0, self.quota.monthly_images - self.images)
+    def __post_init__(self):
+        usd, images = self.quota.monthly_usd, self.quota.monthly_images
+        set_ = object.__setattr__  # frozen
+        set_(self, "resets_on", next_period(self.period))
+        set_(self, "money_left", None if usd is None else max(ZERO, usd - self.spent))
+        set_(self, "images_left", None if images is None else max(0, images - self.images))
 
 
 def usage(

@@ -55,6 +55,8 @@ class StudioExtras(forms.Form):
         self.fields["collection"].queryset = Collection.objects.addable_by(user).order_by(
             "title", "pk"
         )
+        # Looked up now, with the choices: the page shows them without asking again.
+        self.remix_image = self._remix_image()
 
     def clean_remix_of(self):
         image_id = self.cleaned_data.get("remix_of")
@@ -62,8 +64,8 @@ class StudioExtras(forms.Form):
             raise forms.ValidationError("The image you were remixing is no longer shared with you.")
         return image_id
 
-    @property
-    def remix_image(self) -> Image | None:
+    def _remix_image(self) -> Image | None:
+        """The image being remixed, if the person may still see it (the remix notice)."""
         value = self["remix_of"].value()
         image_id = parse_id(value)
         if image_id is None:
@@ -110,6 +112,20 @@ def start_from_image(user, *, image_id, prompt_only: bool) -> tuple[dict, dict]:
     if prompt_only:
         return {"prompt": image.job.prompt}, {}
     return initial_from_job(image.job), {"remix_of": image.pk}
+
+
+def studio_part(
+    user, *, image_id=None, prompt_only: bool = False, remix_of: int | None = None
+) -> tuple[dict, StudioExtras]:
+    """What the studio's page shows of collections, asked for once: the form's values
+    when it starts from an image the person may see (its prompt alone if `prompt_only`;
+    empty without one) and the sharing choices, remixing `remix_of` or that image."""
+    data, initial = {}, {}
+    if image_id:
+        data, initial = start_from_image(user, image_id=image_id, prompt_only=prompt_only)
+    elif remix_of:
+        initial = {"remix_of": remix_of}
+    return data, StudioExtras(user=user, initial=initial)
 
 
 def family(*, job: Job, user) -> dict:

@@ -99,3 +99,13 @@ def render_compose(request, context: dict) -> SafeString:
     html = kept("studio-compose", shows, render)
     quota = get_template("studio/home.html#quota-line").render({"usage": context["usage"]})
     return fill(html, csrf=get_token(request), idempotency=uuid.uuid4().hex, quota=quota)
+
+
+def render_page_parts(request, jobs, *, compose: dict | None = None) -> dict:
+    """What the studio's page shows from here, asked for once: each job's card by id (the
+    page's `{% card %}` tags take theirs from it) and, given the form's context for a
+    plain visit, the form as kept."""
+    parts = {"cards_html": {job.pk: render_card(request, job) for job in jobs}}
+    if compose is not None:
+        parts["compose_html"] = render_compose(request, compose)
+    return parts

@@ -67,6 +67,15 @@ def resolve_options(provider: str | None, model: str | None) -> Options:
     return Options(credentials, chosen, picked, caps, auto)
 
 
+def studio_form(data=None, *, owner) -> GenerateForm:
+    """The studio's generation form from values typed or carried in: the options they
+    choose, those of their values that still apply, ready to show."""
+    data = data or {}
+    options = resolve_options(data.get("provider"), data.get("model"))
+    initial = GenerateForm.carried_over(data, options)
+    return GenerateForm(initial=initial, options=options, owner=owner).ready_to_show()
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -185,7 +194,7 @@ class GenerateForm(forms.Form):
         f["seed"].widget.attrs.update(placeholder="Random")
         f["count"].widget.attrs.update(min=1, max=MAX_COUNT)
 
-    @property
+    @cached_property
     def shown_fields(self) -> set[str]:
         """The fields these options display; an error on another (a stale form, a hand-made
         POST) is said without a link to it (templatetags/studio.py submit_errors)."""
@@ -200,14 +209,14 @@ class GenerateForm(forms.Form):
             shown |= {option.name for option in caps.options}
         return shown
 
-    @property
+    @cached_property
     def option_fields(self) -> list:
         """The vendor options these options show, in the order the dialect lists them."""
         return (
             [self[option.name] for option in self.options.caps.options] if self.options.caps else []
         )
 
-    @property
+    @cached_property
     def estimate(self) -> tuple | None:
         """(total, count, each) in USD at the provider's configured price."""
         resolution = self["resolution"].value() or None
@@ -219,6 +228,14 @@ class GenerateForm(forms.Form):
         except (TypeError, ValueError):
             count = 1
         return each * count, count, each
+
+    def ready_to_show(self) -> GenerateForm:
+        """The form with what a page shows of it worked out now (which fields show, the
+        vendor options, the estimate, the carried references), so that rendering it reads
+        values and asks the form nothing more."""
+        for name in ("shown_fields", "option_fields", "estimate", "reference_tiles"):
+            getattr(self, name)
+        return self
 
     # ---- What applies, for re-rendering after provider or model changed. ------------
 

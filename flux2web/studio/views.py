@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from flux2web.collections import services as sharing
-from flux2web.collections.studio import StudioExtras, family, start_from_image
+from flux2web.collections.studio import StudioExtras, family, studio_part
 from flux2web.core.models import Heartbeat
 from flux2web.jobs import services
 from flux2web.jobs.models import Image, Job
@@ -29,12 +29,13 @@ from flux2web.lib.htmx import no_change, render_page
 from flux2web.lib.ids import parse_id
 from flux2web.lib.redirects import redirect_back
 from flux2web.studio import again, references
-from flux2web.studio.cards import render_compose
+from flux2web.studio.cards import render_page_parts
 from flux2web.studio.forms import (
     GenerateForm,
     drop_unsupported,
     initial_from_job,
     resolve_options,
+    studio_form,
 )
 from flux2web.studio.models import ReferenceUpload
 
@@ -183,15 +184,16 @@ def _compose_context(request, form, extras=None, *, in_flight=None):
 
 
 def _studio_form(request, data=None) -> GenerateForm:
-    data = data or {}
-    options = resolve_options(data.get("provider"), data.get("model"))
-    initial = GenerateForm.carried_over(data, options)
-    return GenerateForm(initial=initial, options=options, owner=request.user)
+    return studio_form(data, owner=request.user)
 
 
 @require_GET
 def home(request):
-    data, extras = {}, {}
+    """The studio's page. It asks each part below it once for what it shows, in order
+    (a remixed job's values, the collections' part, the carried references, the form, the
+    quota line, the cards), then renders them together; nothing rendering asks again
+    (tests/studio/test_home.py follows the calls)."""
+    user, data, remix_of = request.user, {}, None
     if remix := request.GET.get("remix"):
         if parse_id(remix) is None:
             raise Http404("No such job.")
@@ -199,11 +201,13 @@ def home(request):
         data = initial_from_job(job)
         # The family records an image: the job's first stored one.
         first = job.images.filter(status=Image.Status.MIRRORED).order_by("index").first()
-        extras = {"remix_of": first.pk} if first else {}
-    elif image := request.GET.get("image") or request.GET.get("prompt_of"):
-        # An image the person may see, their own or a teammate's: "Remix" or "Use prompt".
-        only = not request.GET.get("image")
-        data, extras = start_from_image(request.user, image_id=image, prompt_only=only)
+        remix_of = first.pk if first else None
+    # An image the person may see, their own or a teammate's: "Remix" or "Use prompt".
+    image = None if remix else request.GET.get("image") or request.GET.get("prompt_of")
+    started, extras = studio_part(
+        user, image_id=image, prompt_only=not request.GET.get("image"), remix_of=remix_of
+    )
+    data = data or started
     left_out = 0
     # "Use as reference" from the lightbox: the next job starts with that image.
     carried = request.session.pop(CARRIED_REFERENCES, None)
@@ -211,26 +215,26 @@ def home(request):
         # Our stored references become tiles, those the person may not see are counted
         # to say so, and addresses from elsewhere stay in the URL box.
         urls = [u for u in data.get("reference_urls", "").splitlines() if u.strip()]
-        refs = references.carry([*urls, *(carried or [])], user=request.user)
+        refs = references.carry([*urls, *(carried or [])], user=user)
         data = {
             **data,
             "reference_urls": "\n".join(refs.urls),
             "reference_ids": [ref.pk for ref in refs.uploads],
         }
         left_out = refs.left_out
-    before = parse_id(request.GET.get("before"))
-    cards, in_flight = _cards_and_in_flight(request.user, before=before)
-    plain = not data and not extras
-    extras = StudioExtras(user=request.user, initial=extras)
+    plain = not data and not extras.initial.get("remix_of")
+    form = _studio_form(request, data)
+    cards, in_flight = _cards_and_in_flight(user, before=parse_id(request.GET.get("before")))
     context = {
-        **_compose_context(request, _studio_form(request, data), extras, in_flight=len(in_flight)),
+        **_compose_context(request, form, extras, in_flight=len(in_flight)),
         "jobs": cards[:CARDS_PER_PAGE],
         "older": cards[CARDS_PER_PAGE - 1].pk if len(cards) > CARDS_PER_PAGE else None,
-        "refresher": _refresher(request.user, in_flight),
+        "refresher": _refresher(user, in_flight),
         "references_left_out": left_out,
     }
-    if plain and not request.htmx:  # nothing typed or carried in: the form as kept
-        context["compose_html"] = render_compose(request, context)
+    # Nothing typed or carried in: the form as kept, with the cards.
+    kept_form = context if plain and not request.htmx else None
+    context.update(render_page_parts(request, context["jobs"], compose=kept_form))
     return render_page(request, "studio/home.html", context, partials={"older-jobs": "job-page"})
 
 

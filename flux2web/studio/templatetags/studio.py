@@ -39,7 +39,10 @@ def submit_errors(*forms) -> list[tuple[str, str, str]]:
 
 @register.simple_tag(takes_context=True)
 def card(context, job, oob=None):
-    """A job's card, from the kept copy when nothing on it changed (studio/cards.py)."""
+    """A job's card, from the kept copy when nothing on it changed (studio/cards.py); the
+    studio's page hands its cards over rendered (cards.render_page_parts)."""
+    if oob is None and (rendered := (context.get("cards_html") or {}).get(job.pk)):
+        return rendered
     from flux2web.studio.cards import render_card
 
     return render_card(context["request"], job, oob=oob)
