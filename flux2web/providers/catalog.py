@@ -14,14 +14,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from flux2web.providers.types import GenerationRequest, Model
+from flux2web.providers.types import SEED_MAX, GenerationRequest, Model
 
 if TYPE_CHECKING:
     from flux2web.providers.base import DialectClient
     from flux2web.providers.sandbox.dialect import SandboxDialect
 
 SEVEN_RATIOS = ("1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3")
-SEED_MAX = 2**32 - 1
 
 # Output sizes by ratio and resolution, as APIMart documents them; the other dialects do not
 # say, and the sandbox renders these.

@@ -36,6 +36,47 @@ class GenerationRequest:
         return bool(self.reference_urls)
 
 
+# The largest seed any dialect takes (an unsigned 32-bit number).
+SEED_MAX = 2**32 - 1
+
+
+@dataclass(frozen=True)
+class Shared:
+    """How people set one field of GenerationRequest that every dialect shares: the studio
+    form's field (studio/forms.SharedFields) and the `generate` command's flag are made
+    from it. `kind` is the control and so the type: "choice" (text picked from the chosen
+    provider's list, blank for none), "number" (a whole number, within low..high where
+    given) or "switch" (on or off)."""
+
+    name: str
+    label: str
+    flag: str
+    kind: str
+    help: str = ""  # the command's; beside the form's field the help follows the provider
+    low: int | None = None
+    high: int | None = None
+
+
+# The prompt and the model are left out: the prompt also comes from a file, one per line,
+# and the models offered follow the provider, so the form and the command each say theirs.
+SHARED_FIELDS = (
+    Shared("aspect_ratio", "Aspect ratio", "--aspect-ratio", "choice"),
+    Shared("width", "Width", "--width", "number"),
+    Shared("height", "Height", "--height", "number"),
+    Shared(
+        "resolution",
+        "Resolution",
+        "--resolution",
+        "choice",
+        help="1K or 2K, where the provider takes one.",
+    ),
+    Shared("seed", "Seed", "--seed", "number", low=0, high=SEED_MAX),
+    Shared(
+        "prompt_upsampling", "Prompt upsampling", "--upsample", "switch", help="Prompt upsampling."
+    ),
+)
+
+
 @dataclass(frozen=True)
 class Submission:
     """A task the provider accepted: from here on it costs money, so its id is kept."""

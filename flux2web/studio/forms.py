@@ -19,7 +19,7 @@ from flux2web.jobs import services
 from flux2web.jobs.remix import initial_from_job as initial_from_job  # views import it here
 from flux2web.lib.addresses import url_syntax_problem
 from flux2web.providers import catalog
-from flux2web.providers.types import GenerationRequest, Model
+from flux2web.providers.types import SHARED_FIELDS, GenerationRequest, Model, Shared
 from flux2web.studio import references
 
 MAX_COUNT = 4
@@ -100,7 +100,30 @@ class MultipleFileField(forms.FileField):
         return [single(f, initial) for f in files]
 
 
-class GenerateForm(forms.Form):
+def _shared_field(spec: Shared) -> forms.Field:
+    """The form's field for one of the request's shared fields (providers/types.py)."""
+    if spec.kind == "switch":
+        return forms.BooleanField(label=spec.label, required=False)
+    if spec.kind == "number":
+        return forms.IntegerField(
+            label=spec.label, required=False, min_value=spec.low, max_value=spec.high
+        )
+    # Plain text behind a select: the catalog, not a generic "invalid choice", explains a
+    # value this provider does not take. Blank is None, as in the request.
+    return forms.CharField(label=spec.label, required=False, widget=forms.Select, empty_value=None)
+
+
+# A field for each of the request's shared fields, of the same name; GenerateForm adds the
+# rest, and its clean() hands their cleaned values to GenerationRequest as they are.
+SharedFields = type(
+    "SharedFields", (forms.Form,), {spec.name: _shared_field(spec) for spec in SHARED_FIELDS}
+)
+
+
+class GenerateForm(SharedFields):
+    # The shared fields after the provider, where they always stood.
+    field_order = ("prompt", "model", "provider", *(spec.name for spec in SHARED_FIELDS))
+
     prompt = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "A red fox asleep in fresh snow"}),
@@ -118,14 +141,6 @@ class GenerateForm(forms.Form):
             "choose another or Auto."
         },
     )
-    # Plain text behind a select: the catalog, not a generic "invalid choice", explains a
-    # value this provider does not take.
-    aspect_ratio = forms.CharField(label="Aspect ratio", required=False, widget=forms.Select)
-    width = forms.IntegerField(label="Width", required=False)
-    height = forms.IntegerField(label="Height", required=False)
-    resolution = forms.CharField(label="Resolution", required=False, widget=forms.Select)
-    seed = forms.IntegerField(label="Seed", required=False, min_value=0, max_value=catalog.SEED_MAX)
-    prompt_upsampling = forms.BooleanField(label="Prompt upsampling", required=False)
     # Each vendor option (catalog.Option) is a field of its own name, added in __init__.
     reference_urls = forms.CharField(
         label="Reference image URLs",
@@ -350,12 +365,7 @@ class GenerateForm(forms.Form):
         request = GenerationRequest(
             model=options.model,
             prompt=data.get("prompt") or "",
-            aspect_ratio=data.get("aspect_ratio") or None,
-            width=data.get("width"),
-            height=data.get("height"),
-            resolution=data.get("resolution") or None,
-            seed=data.get("seed"),
-            prompt_upsampling=bool(data.get("prompt_upsampling")),
+            **{spec.name: data.get(spec.name) for spec in SHARED_FIELDS},
             options={
                 name: value
                 for name, option in catalog.every_option().items()

@@ -1,6 +1,7 @@
 """The generation form: options that follow the provider, validation beside each field,
 one job per press, uploads handed over as signed URLs."""
 
+import dataclasses
 import io
 from datetime import timedelta
 from html import unescape
@@ -11,6 +12,8 @@ from django.utils import timezone
 from PIL import Image
 
 from flux2web.jobs.models import Job
+from flux2web.jobs.remix import initial_from_job
+from flux2web.providers.types import SHARED_FIELDS, GenerationRequest
 from flux2web.studio.models import ReferenceUpload
 
 pytestmark = pytest.mark.django_db
@@ -300,3 +303,48 @@ def test_reference_links_only_answer_get(client, owner, signed_in):
     assert client.post(url).status_code == 405
     signed_in.logout()
     assert client.head(url).status_code == 405
+
+
+def test_the_shared_fields_are_defined_once_for_the_form_and_the_command():
+    # Each shared field of the request, as SHARED_FIELDS defines it, is the form's field
+    # and the command's flag of the request's own name: neither spells one out by hand.
+    from flux2web.studio.forms import GenerateForm, SharedFields, resolve_options
+    from flux2web.studio.management.commands.generate import Command
+
+    request_fields = {f.name for f in dataclasses.fields(GenerationRequest)}
+    parser = Command().create_parser("manage.py", "generate")
+    flags = {flag: action for action in parser._actions for flag in action.option_strings}
+    for spec in SHARED_FIELDS:
+        assert spec.name in request_fields
+        field = GenerateForm.base_fields[spec.name]
+        assert field is SharedFields.base_fields[spec.name]
+        assert field.label == spec.label
+        assert flags[spec.flag].dest == spec.name
+    names = [spec.name for spec in SHARED_FIELDS]
+    shown = list(GenerateForm(options=resolve_options(None, None)).fields)
+    assert shown[: 3 + len(names)] == ["prompt", "model", "provider", *names]
+    assert shown[3 + len(names) : 3 + len(names) + 2] == ["reference_urls", "reference_files"]
+
+
+# One post per provider, between them every shared field (the test below checks that).
+ROUND_TRIPS = {
+    "LiangXin": {"width": "640", "height": "480", "seed": "5", "prompt_upsampling": "on"},
+    "KIE.ai": {"aspect_ratio": "16:9", "resolution": "2K"},
+}
+
+
+@pytest.mark.parametrize("provider", ROUND_TRIPS)
+def test_a_shared_field_keeps_its_value_from_the_form_to_a_remix(
+    signed_in, owner, providers, provider
+):
+    # Posted through the form, kept by the job (Job.stored_request), read back for a remix.
+    asked = ROUND_TRIPS[provider]
+    data = form_data(provider=providers[provider].pk, **{"aspect_ratio": "", **asked})
+    assert signed_in.post("/generate", data).status_code == 302
+    initial = initial_from_job(Job.objects.get(owner=owner))
+    assert {name: str(initial[name]) for name in asked} == asked
+
+
+def test_the_round_trips_cover_every_shared_field():
+    covered = {name for asked in ROUND_TRIPS.values() for name in asked}
+    assert covered == {spec.name for spec in SHARED_FIELDS}

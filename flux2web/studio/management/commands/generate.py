@@ -17,7 +17,7 @@ from flux2web.jobs import following, mirroring, poller, services
 from flux2web.jobs.models import Job
 from flux2web.lib.addresses import url_syntax_problem
 from flux2web.providers.catalog import Problem, every_option, known_choices
-from flux2web.providers.types import GenerationRequest, Model
+from flux2web.providers.types import SHARED_FIELDS, GenerationRequest, Model
 from flux2web.studio import references
 
 State = Job.State
@@ -33,12 +33,12 @@ class Command(BaseCommand):
         parser.add_argument("--from-file", help="One prompt per line; # starts a comment.")
         parser.add_argument("--model", choices=[m.value for m in Model], default="pro")
         parser.add_argument("--provider", help="A provider's name; default: Auto by priority.")
-        parser.add_argument("--aspect-ratio")
-        parser.add_argument("--width", type=int)
-        parser.add_argument("--height", type=int)
-        parser.add_argument("--resolution", help="1K or 2K, where the provider takes one.")
-        parser.add_argument("--seed", type=int)
-        parser.add_argument("--upsample", action="store_true", help="Prompt upsampling.")
+        for spec in SHARED_FIELDS:  # every dialect's, each under the request's own name
+            if spec.kind == "switch":
+                kind = {"action": "store_true"}
+            else:
+                kind = {"type": int if spec.kind == "number" else str}
+            parser.add_argument(spec.flag, dest=spec.name, help=spec.help or None, **kind)
         for option in every_option().values():  # each vendor's own, where it takes them
             if option.is_switch:
                 parser.add_argument(
@@ -155,12 +155,7 @@ class Command(BaseCommand):
         return GenerationRequest(
             model=Model(o["model"]),
             prompt=prompt,
-            aspect_ratio=o["aspect_ratio"],
-            width=o["width"],
-            height=o["height"],
-            resolution=o["resolution"],
-            seed=o["seed"],
-            prompt_upsampling=o["upsample"],
+            **{spec.name: o[spec.name] for spec in SHARED_FIELDS},
             options={
                 name: value
                 for name, option in every_option().items()
