@@ -3,6 +3,8 @@ selection; a teammate finds a team-visible image in the Team view and remixes it
 image nobody shared stays out of sight."""
 
 import re
+import time
+from unittest import mock
 
 import pytest
 from django.core.files.storage import default_storage
@@ -191,10 +193,12 @@ def test_the_team_gallery_shows_each_image_at_its_shape_as_mine_does(
 
 
 def reference_of(image, owner, *, base):
-    """A reference `owner` made: of `image` ("Use as reference"), or from their disk."""
+    """A reference `owner` made an hour ago: of `image` ("Use as reference"), or from their
+    disk. (Its link is signed an hour ago, so one signed afresh always differs from it.)"""
     upload = SimpleUploadedFile("ref.png", png_bytes((320, 240), (220, 120, 40)), "image/png")
     ref = references.store_upload(owner=owner, upload=upload, source_image=image)
-    return references.public_url(ref, base=base)
+    with mock.patch("django.core.signing.time.time", return_value=time.time() - 3600):
+        return references.public_url(ref, base=base)
 
 
 @pytest.mark.parametrize("viewport", [{"width": 1366, "height": 850}, PHONE], ids=["1366", "390"])
