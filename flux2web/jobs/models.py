@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import states
 from flux2web.providers import catalog
-from flux2web.providers.types import GenerationRequest, Model
+from flux2web.providers.types import SHARED_FIELDS, GenerationRequest, Model
 
 
 def new_secret() -> str:
@@ -349,6 +349,22 @@ class Job(models.Model):
             )
             for name, value in self.options.items()
         ]
+
+    @property
+    def facts(self) -> list[tuple[str, str, str]]:
+        """(label, value, muted note) of what was asked, as the job page's Parameters list
+        them: the shared fields as SHARED_FIELDS shows each, then the vendor options."""
+        shared = [
+            (spec.fact, spec.shown(self), spec.note(self) if spec.note else "")
+            for spec in SHARED_FIELDS
+            if spec.shown
+        ]
+        return shared + [(label, value, "") for label, value in self.option_facts]
+
+    @property
+    def card_facts(self) -> list[str]:
+        """What the card's meta line says of the request, after the provider and model."""
+        return [fact for spec in SHARED_FIELDS if spec.card and (fact := spec.card(self))]
 
     @staticmethod
     def stored_request(request: GenerationRequest) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,15 +39,27 @@ class GenerationRequest:
 
 # The largest seed any dialect takes (an unsigned 32-bit number).
 SEED_MAX = 2**32 - 1
+# No provider draws a side longer than this; a bigger number is a mistake, not a choice.
+SIDE_MAX = 16384
 
 
 @dataclass(frozen=True)
 class Shared:
-    """How people set one field of GenerationRequest that every dialect shares: the studio
-    form's field (studio/forms.SharedFields) and the `generate` command's flag are made
-    from it. `kind` is the control and so the type: "choice" (text picked from the chosen
-    provider's list, blank for none), "number" (a whole number, within low..high where
-    given) or "switch" (on or off)."""
+    """One field of GenerationRequest that every dialect shares: how people set it, which
+    providers take it, what survives a change of provider, and how a job shows it.
+
+    The studio form's field (studio/forms.SharedFields) and the `generate` command's flag
+    are made from it. `kind` is the control and so the type: "choice" (text picked from the
+    chosen provider's list, blank for none), "number" (a whole number, within low..high
+    where given) or "switch" (on or off).
+
+    Which providers take it, and what becomes of a value when the provider changes
+    (studio/forms.py: shown_fields, carried_over, drop_unsupported), is read from the
+    provider's catalog.Capabilities by attribute name: `taken_by` is true where the
+    provider takes the field (blank: every provider does); a choice lists its values in
+    `choices` and falls back to `default` (blank: the first of them) where a carried value
+    is not offered.
+    """
 
     name: str
     label: str
@@ -55,24 +68,123 @@ class Shared:
     help: str = ""  # the command's; beside the form's field the help follows the provider
     low: int | None = None
     high: int | None = None
+    taken_by: str = ""
+    choices: str = ""
+    default: str = ""
+    upper: bool = False  # compared in capitals, as the catalog lists it ("2k" is 2K)
+    # Carried to another provider only while this field is blank (a size, not a ratio).
+    only_without: str = ""
+    # Dropped together when the provider takes none of them; the notice names them all.
+    together: tuple[str, ...] = ()
+    # The notices: {who} is the provider, {value} what was asked, {instead} what is used;
+    # a name in `together` is that field's value ("?" where blank).
+    dropped: str = ""
+    replaced: str = ""
+    blank: str = ""  # how a blank value is named in a notice
+    # The job page's Parameters: the label and value of this field (None: shown within
+    # another's, as width and height are in the size), and a muted note after it.
+    fact: str = ""
+    shown: Callable[[Any], str | None] | None = None
+    note: Callable[[Any], str] | None = None
+    # The card's meta line: this field's words there, or None (studio/views.CARD_FIELDS
+    # must load the columns it reads).
+    card: Callable[[Any], str | None] | None = None
+
+    def taken(self, caps: Any) -> bool:
+        return not self.taken_by or bool(getattr(caps, self.taken_by))
+
+    def tidy(self, value: Any) -> str:
+        value = value or ""
+        return value.upper() if self.upper else value
+
+    def stale(self, value: str, known: set[str]) -> bool:
+        """Whether a value some provider would take, so a stale choice to drop rather than
+        a mistake the form must name."""
+        if self.kind == "switch":
+            return True
+        if self.kind == "number":
+            value = (value or "").strip()
+            low = 1 if self.low is None else self.low
+            high = SIDE_MAX if self.high is None else self.high
+            return value.isascii() and value.isdigit() and low <= int(value) <= high
+        return self.tidy(value) in known
+
+
+def _size(job) -> str:
+    return job.size_label + (f" · {job.resolution}" if job.resolution else "")
 
 
 # The prompt and the model are left out: the prompt also comes from a file, one per line,
 # and the models offered follow the provider, so the form and the command each say theirs.
 SHARED_FIELDS = (
-    Shared("aspect_ratio", "Aspect ratio", "--aspect-ratio", "choice"),
-    Shared("width", "Width", "--width", "number"),
-    Shared("height", "Height", "--height", "number"),
+    Shared(
+        "aspect_ratio",
+        "Aspect ratio",
+        "--aspect-ratio",
+        "choice",
+        choices="aspect_ratios",
+        default="default_ratio",
+        replaced="{who} does not take aspect ratio {value}; {instead} is used instead.",
+        blank="its default size",
+        fact="Size",  # with width and height, and the resolution
+        shown=_size,
+        card=_size,
+    ),
+    Shared(
+        "width",
+        "Width",
+        "--width",
+        "number",
+        taken_by="size_range",
+        only_without="aspect_ratio",
+        together=("width", "height"),
+        dropped="{who} takes no custom size; {width}×{height} was dropped.",
+    ),
+    Shared(
+        "height",
+        "Height",
+        "--height",
+        "number",
+        taken_by="size_range",
+        only_without="aspect_ratio",
+        together=("width", "height"),
+    ),
     Shared(
         "resolution",
         "Resolution",
         "--resolution",
         "choice",
         help="1K or 2K, where the provider takes one.",
+        taken_by="resolutions",
+        choices="resolutions",
+        upper=True,
+        dropped="{who} has no resolution choice; {value} was dropped.",
+        replaced="{who} does not offer {value}; {instead} is used instead.",
     ),
-    Shared("seed", "Seed", "--seed", "number", low=0, high=SEED_MAX),
     Shared(
-        "prompt_upsampling", "Prompt upsampling", "--upsample", "switch", help="Prompt upsampling."
+        "seed",
+        "Seed",
+        "--seed",
+        "number",
+        low=0,
+        high=SEED_MAX,
+        taken_by="seed",
+        dropped="{who} takes no seed; seed {value} was dropped.",
+        fact="Seed",
+        shown=lambda job: "–" if job.seed is None else str(job.seed),
+        note=lambda job: "random" if job.seed is not None and job.seed_random else "",
+        card=lambda job: None if job.seed is None else f"seed {job.seed}",
+    ),
+    Shared(
+        "prompt_upsampling",
+        "Prompt upsampling",
+        "--upsample",
+        "switch",
+        help="Prompt upsampling.",
+        taken_by="upsampling",
+        dropped="{who} has no prompt upsampling; it was left off.",
+        fact="Prompt upsampling",
+        shown=lambda job: "on" if job.prompt_upsampling else "off",
     ),
 )
 

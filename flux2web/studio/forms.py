@@ -217,10 +217,7 @@ class GenerateForm(SharedFields):
         shown = {"prompt", "model", "provider", "count", "reference_urls", "reference_files"}
         shown |= {"reference_ids"}
         if caps:
-            shown |= {"aspect_ratio"} | ({"resolution"} if caps.resolutions else set())
-            shown |= {"width", "height"} if caps.size_range else set()
-            shown |= {"seed"} if caps.seed else set()
-            shown |= {"prompt_upsampling"} if caps.upsampling else set()
+            shown |= {spec.name for spec in SHARED_FIELDS if spec.taken(caps)}
             shown |= {option.name for option in caps.options}
         return shown
 
@@ -271,19 +268,16 @@ class GenerateForm(SharedFields):
         }
         if caps is None:
             return keep
-        ratio = data.get("aspect_ratio", "")
-        keep["aspect_ratio"] = ratio if ratio in caps.aspect_ratios else (caps.default_ratio or "")
-        if caps.resolutions:
-            resolution = data.get("resolution", "").upper()
-            keep["resolution"] = (
-                resolution if resolution in caps.resolutions else caps.resolutions[0]
-            )
-        if caps.size_range and not keep["aspect_ratio"]:
-            keep["width"], keep["height"] = data.get("width", ""), data.get("height", "")
-        if caps.seed:
-            keep["seed"] = data.get("seed", "")
-        if caps.upsampling:
-            keep["prompt_upsampling"] = data.get("prompt_upsampling") in ("on", "true", "1")
+        for spec in SHARED_FIELDS:
+            if not spec.taken(caps) or (spec.only_without and keep.get(spec.only_without)):
+                continue
+            if spec.kind == "choice":  # a value not offered falls back to the default
+                value, offered = spec.tidy(data.get(spec.name)), getattr(caps, spec.choices)
+                keep[spec.name] = value if value in offered else _fallback(spec, caps)
+            elif spec.kind == "switch":
+                keep[spec.name] = data.get(spec.name) in ("on", "true", "1")
+            else:
+                keep[spec.name] = data.get(spec.name, "")
         for option in caps.options:
             value = option.parse(data.get(option.name))
             keep[option.name] = value if option.is_switch or value in option.choices else ""
@@ -417,61 +411,40 @@ def drop_unsupported(data, options: Options):
             notes.append(notice.format(value=data.get(name)))
             data.pop(name)
 
-    # Only a value some provider would take is a stale choice to drop; anything else is a
-    # mistake the form must name, not something to swallow.
-    if not caps.seed and _whole_number(data.get("seed"), 0, catalog.SEED_MAX):
-        drop("seed", who + " takes no seed; seed {value} was dropped.")
-    if not caps.upsampling:
-        drop("prompt_upsampling", who + " has no prompt upsampling; it was left off.")
+    # Only a value some provider would take is a stale choice to drop or replace; anything
+    # else is a mistake the form must name, not something to swallow.
+    for spec in SHARED_FIELDS:
+        known = {  # the values of this choice that some provider here offers
+            offered
+            for c in options.credentials
+            for m in Model
+            if spec.choices and (other := catalog.capabilities(c.dialect, m))
+            for offered in getattr(other, spec.choices)
+        }
+        value = spec.tidy(data.get(spec.name))
+        if not spec.taken(caps):
+            names = spec.together or (spec.name,)
+            if spec.name != names[0] or not any(data.get(n) for n in names):
+                continue  # dropped with the first of them, or nothing to drop
+            if all(not data.get(n) or spec.stale(data.get(n), known) for n in names):
+                sizes = {n: data.get(n) or "?" for n in names}
+                notes.append(spec.dropped.format(who=who, value=data.get(spec.name), **sizes))
+                for n in names:
+                    data.pop(n, None)
+        elif spec.kind == "choice" and value in known - set(getattr(caps, spec.choices)):
+            data[spec.name] = _fallback(spec, caps)
+            instead = data[spec.name] or spec.blank
+            notes.append(spec.replaced.format(who=who, value=value, instead=instead))
     for name, option in catalog.every_option().items():
         value = option.parse(data.get(name))
         if caps.option(name) is None and (option.is_switch or value in catalog.known_choices(name)):
             drop(name, option.dropped.replace("{who}", who))
-    sizes = [data.get("width"), data.get("height")]
-    if (
-        not caps.size_range
-        and any(sizes)
-        and all(not v or _whole_number(v, 1, MAX_SIDE) for v in sizes)
-    ):
-        size = f"{data.get('width') or '?'}×{data.get('height') or '?'}"
-        notes.append(f"{who} takes no custom size; {size} was dropped.")
-        data.pop("width", None), data.pop("height", None)
-    ratio = data.get("aspect_ratio", "")
-    # Only a ratio some provider here offers is a stale choice; anything else is a mistake.
-    known = {
-        r
-        for c in options.credentials
-        for m in Model
-        if (other := catalog.capabilities(c.dialect, m))
-        for r in other.aspect_ratios
-    }
-    if ratio and ratio not in caps.aspect_ratios and ratio in known:
-        data["aspect_ratio"] = caps.default_ratio or ""
-        instead = data["aspect_ratio"] or "its default size"
-        notes.append(f"{who} does not take aspect ratio {ratio}; {instead} is used instead.")
-    resolution = (data.get("resolution") or "").upper()
-    known_resolutions = {
-        r
-        for c in options.credentials
-        for m in Model
-        if (other := catalog.capabilities(c.dialect, m))
-        for r in other.resolutions
-    }
-    if caps.resolutions and resolution in known_resolutions - set(caps.resolutions):
-        data["resolution"] = caps.resolutions[0]
-        notes.append(f"{who} does not offer {resolution}; {caps.resolutions[0]} is used instead.")
-    elif not caps.resolutions and resolution in known_resolutions:
-        drop("resolution", who + " has no resolution choice; {value} was dropped.")
     return data, notes
 
 
-# No provider draws a side longer than this; a bigger number is a mistake, not a choice.
-MAX_SIDE = 16384
-
-
-def _whole_number(value, low: int, high: int) -> bool:
-    value = (value or "").strip()
-    return value.isascii() and value.isdigit() and low <= int(value) <= high
+def _fallback(spec: Shared, caps: catalog.Capabilities) -> str:
+    """A choice's value where the one carried is not offered: the provider's default."""
+    return (getattr(caps, spec.default) if spec.default else getattr(caps, spec.choices)[0]) or ""
 
 
 def _option_field(option: catalog.Option, offered: catalog.Option | None) -> forms.Field:

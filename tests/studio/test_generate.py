@@ -348,3 +348,56 @@ def test_a_shared_field_keeps_its_value_from_the_form_to_a_remix(
 def test_the_round_trips_cover_every_shared_field():
     covered = {name for asked in ROUND_TRIPS.values() for name in asked}
     assert covered == {spec.name for spec in SHARED_FIELDS}
+
+
+def test_which_providers_take_a_shared_field_and_how_a_job_shows_it_come_from_its_spec(
+    providers, monkeypatch
+):
+    # A shared field's spec alone says which providers show it, what survives a change of
+    # provider, the notice where the new one lacks it, the job page's line and the card's
+    # words for it: the form, the job page and the card name no shared field by hand.
+    from django.http import QueryDict
+
+    from flux2web.jobs import models
+    from flux2web.providers.types import Shared
+    from flux2web.studio import forms
+
+    finish = Shared(
+        "finish",
+        "Finish",
+        "--finish",
+        "switch",
+        taken_by="seed",  # taken where a seed is
+        dropped="{who} has no finish; it was left off.",
+        fact="Finish",
+        shown=lambda job: "matte" if job.seed else "gloss",
+        note=lambda job: "asked",
+        card=lambda job: "matte finish",
+    )
+    monkeypatch.setattr(forms, "SHARED_FIELDS", (*SHARED_FIELDS, finish))
+    monkeypatch.setattr(models, "SHARED_FIELDS", (*SHARED_FIELDS, finish))
+    data = QueryDict(mutable=True)
+    data.update({"prompt": "a fox", "model": "pro", "seed": "5", "finish": "on"})
+
+    liangxin = forms.resolve_options(str(providers["LiangXin"].pk), "pro")
+    apixo = forms.resolve_options(str(providers["Apixo"].pk), "pro")
+    shown = forms.GenerateForm(options=liangxin).shown_fields
+    assert {"finish", "seed", "width"} <= shown
+    assert not {"finish", "seed"} & forms.GenerateForm(options=apixo).shown_fields
+    assert forms.GenerateForm.carried_over(data, liangxin)["finish"] is True
+    assert "finish" not in forms.GenerateForm.carried_over(data, apixo)
+    kept, notes = forms.drop_unsupported(data, apixo)
+    assert "finish" not in kept and "seed" not in kept
+    assert "Apixo has no finish; it was left off." in notes
+    assert "Apixo takes no seed; seed 5 was dropped." in notes
+
+    job = Job(model="pro", aspect_ratio="1:1", resolution="2K", seed=5, seed_random=True)
+    job.options = {"route": "official"}  # the vendor options after the shared fields
+    assert job.facts == [
+        ("Size", "1:1 · 2K", ""),
+        ("Seed", "5", "random"),
+        ("Prompt upsampling", "off", ""),
+        ("Finish", "matte", "asked"),
+        ("Routing", "official", ""),
+    ]
+    assert job.card_facts == ["1:1 · 2K", "seed 5", "matte finish"]
