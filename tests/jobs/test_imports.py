@@ -72,3 +72,14 @@ def test_no_two_apps_import_each_other():
                 uses.setdefault(app, set()).add(other)
     pairs = {frozenset({a, b}) for a, used in uses.items() for b in used if a in uses.get(b, ())}
     assert pairs - KNOWN_PAIRS == set()
+
+
+def test_each_job_module_keeps_to_one_concern_of_at_most_350_lines():
+    # models.py holds the tables and their QuerySet verbs (who may see an image among
+    # them), which are one place on purpose; every other module is one step of a job's life.
+    long = {
+        path.name: lines
+        for path in (ROOT / "jobs").glob("*.py")
+        if path.name != "models.py" and (lines := len(path.read_text().splitlines())) > 350
+    }
+    assert long == {}
