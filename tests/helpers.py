@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,3 +51,16 @@ def wait_for(predicate, *, timeout: float = 20, interval: float = 0.1, message="
         time.sleep(interval)
     detail = message() if callable(message) else message
     raise AssertionError(f"timed out after {timeout}s waiting for {detail or predicate}")
+
+
+def migrate(targets):
+    """Migrate the test database to `targets`; the apps of that state (for its models)."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+def latest():
+    """Every app's newest migration, to migrate back to after a test went back in time."""
+    return MigrationExecutor(connection).loader.graph.leaf_nodes()

@@ -6,27 +6,15 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from flux2web.billing import ledger
 from flux2web.billing.models import LedgerEntry, Quota
+from tests.helpers import latest, migrate
 from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("team", "0002_ledger_adjust")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-def latest():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
 def test_quotas_and_entries_made_in_the_team_app_are_billings_after_the_move(owner, providers):

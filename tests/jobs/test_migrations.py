@@ -2,25 +2,13 @@
 one field (`Job.options`): a job asked for before keeps what it asked, and can go back."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from flux2web.jobs.models import Job
+from tests.helpers import latest, migrate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("jobs", "0012_request_nsfw_checker_and_route")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-def latest():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
 def test_the_options_jobs_asked_for_as_columns_are_kept_in_their_options(owner):

@@ -4,27 +4,15 @@ frozen link or a visit, and can go back."""
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from flux2web.collections.models import Collection
 from flux2web.links.models import ShareLink, ShareLinkImage, ShareVisit
 from tests.collections.factories import make_collection, make_image
+from tests.helpers import latest, migrate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("sharing", "0002_pending_add")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-def latest():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
 def test_links_made_before_the_split_are_the_links_apps_after_it(owner, media, providers):
