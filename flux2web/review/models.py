@@ -40,6 +40,24 @@ class Reviewer(models.Model):
         return f"{self.name} (guest of link {self.link_id})"
 
 
+class CommentQuerySet(models.QuerySet):
+    def by_team(self):
+        return self.filter(reviewer__isnull=True)
+
+    def by_guests(self):
+        return self.filter(reviewer__isnull=False)
+
+    def readable_by(self, user):
+        """Comments a signed-in person may read: teammates' comments on the images they may
+        see, and guests' comments left through links they own or on collections they own
+        (a link's review is for whoever shared it)."""
+        return self.filter(
+            models.Q(reviewer__isnull=True, image__in=Image.objects.visible_to(user))
+            | models.Q(reviewer__link__owner=user)
+            | models.Q(reviewer__link__collection__owner=user)
+        )
+
+
 class Comment(models.Model):
     """Plain text on an image, by a teammate (`author`) or a guest (`reviewer`). A guest may
     also comment on the whole set of their link (no image)."""
@@ -59,6 +77,8 @@ class Comment(models.Model):
     )
     body = models.TextField(max_length=BODY_MAX)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CommentQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -131,6 +151,9 @@ class Notification(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     text = models.CharField(max_length=300)
     url = models.CharField(max_length=200)
+    # Unread notifications with the same key are one: a guest who comments twice and
+    # confirms is one line under the bell (and one in the digest), brought up to date.
+    key = models.CharField(max_length=80, blank=True)
     # What it is about, so deleting it deletes the notification too.
     image = models.ForeignKey(
         Image, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
