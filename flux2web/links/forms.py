@@ -47,6 +47,39 @@ class LinkForm(forms.Form):
         required=False,
         initial=True,
     )
+    # Client proofing: each switch off until the owner turns it on.
+    allow_picks = forms.BooleanField(label="Visitors pick their favourites", required=False)
+    picks_min = forms.IntegerField(
+        label="At least",
+        required=False,
+        error_messages={"invalid": "The minimum is a whole number of picks, or empty."},
+        widget=forms.NumberInput(attrs={"min": 1, "max": links.MAX_PICKS, "inputmode": "numeric"}),
+        help_text="Picks needed to confirm. Empty: any number.",
+    )
+    picks_max = forms.IntegerField(
+        label="At most",
+        required=False,
+        error_messages={"invalid": "The maximum is a whole number of picks, or empty."},
+        widget=forms.NumberInput(attrs={"min": 1, "max": links.MAX_PICKS, "inputmode": "numeric"}),
+        help_text=f"Empty: no limit (up to {links.MAX_PICKS}).",
+    )
+    lock_on_confirm = forms.BooleanField(
+        label="Lock a visitor's picks when they confirm", required=False
+    )
+    picks_deadline = forms.DateTimeField(
+        label="Picking closes at",
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        error_messages={"invalid": "Give the deadline as a date and a time."},
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Empty: no deadline.",
+    )
+    allow_comments = forms.BooleanField(
+        label="Visitors comment on images and on the whole set", required=False
+    )
+    show_reviewers = forms.BooleanField(
+        label="Visitors see each other's names, picks and comments", required=False
+    )
 
     def __init__(self, *args, link: ShareLink | None = None, **kwargs):
         self.link = link
@@ -79,6 +112,15 @@ class LinkForm(forms.Form):
         if self.errors:
             return data
         _check_day(self, data)
+        try:
+            links.check_proofing(
+                low=data.get("picks_min"),
+                high=data.get("picks_max"),
+                deadline=data.get("picks_deadline"),
+                kept_deadline=self.link.picks_deadline if self.link else None,
+            )
+        except links.LinkError as error:
+            self.apply_error(error)
         return data
 
     def settings(self) -> links.LinkSettings:
@@ -105,6 +147,7 @@ class LinkForm(forms.Form):
             show_cost=data["show_cost"],
             downloads=data["downloads"],
             allow_preview=data["allow_preview"],
+            **{field: data[field] for field in links.PROOFING},
         )
 
     def apply_error(self, error: links.LinkError) -> None:
@@ -190,6 +233,7 @@ def initial_for(link: ShareLink) -> dict:
         "show_cost": link.show_cost,
         "downloads": link.downloads,
         "allow_preview": link.allow_preview,
+        **{field: getattr(link, field) for field in links.PROOFING},
     }
 
 

@@ -26,6 +26,7 @@ TOKEN_CHARS = re.compile(r"[A-Za-z0-9_-]{43}")
 DEFAULT_DAYS = 30
 MAX_DAYS = TeamPolicy.LINK_MAX_DAYS
 MAX_SELECTION = 500
+MAX_PICKS = 500  # a selection's minimum and maximum stay within what a link may hold
 
 
 class LinkError(ValueError):
@@ -49,6 +50,16 @@ class LinkSettings:
     show_cost: bool = False
     downloads: str = ShareLink.Downloads.NONE
     allow_preview: bool = True
+    # Client proofing, each off by default: picks (optionally between a minimum and a
+    # maximum, locked at confirmation or at a deadline), comments, and whether reviewers see
+    # each other.
+    allow_picks: bool = False
+    picks_min: int | None = None
+    picks_max: int | None = None
+    lock_on_confirm: bool = False
+    picks_deadline: datetime | None = None
+    allow_comments: bool = False
+    show_reviewers: bool = False
 
 
 # ---- Tokens. ----------------------------------------------------------------------------
@@ -104,7 +115,13 @@ def latest_expiry(created_at: datetime, policy: TeamPolicy) -> datetime | None:
     return created_at + timedelta(days=min(policy.link_max_days, MAX_DAYS))
 
 
-def _check_policy(settings: LinkSettings, *, created_at: datetime, has_password: bool) -> None:
+def _check_policy(
+    settings: LinkSettings,
+    *,
+    created_at: datetime,
+    has_password: bool,
+    kept_deadline: datetime | None = None,
+) -> None:
     policy = TeamPolicy.current()
     if not policy.public_links_allowed:
         raise LinkError("The team's admins have turned share links off.")
@@ -133,6 +150,46 @@ def _check_policy(settings: LinkSettings, *, created_at: datetime, has_password:
         raise LinkError("The team requires a password on every link.", field="password")
     if settings.downloads not in ShareLink.Downloads.values:
         raise LinkError("Pick what visitors may download.", field="downloads")
+    check_proofing(
+        low=settings.picks_min,
+        high=settings.picks_max,
+        deadline=settings.picks_deadline,
+        kept_deadline=kept_deadline,
+    )
+
+
+def check_proofing(
+    *,
+    low: int | None,
+    high: int | None,
+    deadline: datetime | None,
+    kept_deadline: datetime | None = None,
+) -> None:
+    """A selection's bounds are whole numbers with 0 < minimum <= maximum <= MAX_PICKS, and
+    a deadline is in the future (a link's own deadline, already passed, may be kept)."""
+    for value, field, name in ((low, "picks_min", "minimum"), (high, "picks_max", "maximum")):
+        if value is not None and not 0 < value <= MAX_PICKS:
+            raise LinkError(
+                f"The {name} is a whole number of picks from 1 to {MAX_PICKS}, or empty.",
+                field=field,
+            )
+    if low is not None and high is not None and low > high:
+        raise LinkError(
+            f"The minimum ({low}) is more than the maximum ({high}).", field="picks_max"
+        )
+    if deadline is None or (kept_deadline and _minute(deadline) == _minute(kept_deadline)):
+        return
+    now = timezone.now()
+    if deadline <= now:
+        raise LinkError("Pick a deadline in the future, or leave it empty.", field="picks_deadline")
+    if deadline > now + timedelta(days=MAX_DAYS):
+        raise LinkError(
+            "Pick a deadline within ten years, or leave it empty.", field="picks_deadline"
+        )
+
+
+def _minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
 
 
 SHOWN = (
@@ -143,7 +200,16 @@ SHOWN = (
     "downloads",
     "allow_preview",
 )
-SETTINGS_FIELDS = ("title", "label", "slug", "expires_at", "password_hash", *SHOWN)
+PROOFING = (
+    "allow_picks",
+    "picks_min",
+    "picks_max",
+    "lock_on_confirm",
+    "picks_deadline",
+    "allow_comments",
+    "show_reviewers",
+)
+SETTINGS_FIELDS = ("title", "label", "slug", "expires_at", "password_hash", *SHOWN, *PROOFING)
 
 
 def _apply(link: ShareLink, settings: LinkSettings) -> None:
@@ -156,7 +222,7 @@ def _apply(link: ShareLink, settings: LinkSettings) -> None:
     link.expires_at = settings.expires_at
     if settings.password is not None:
         link.password_hash = make_password(settings.password) if settings.password else ""
-    for field in SHOWN:
+    for field in (*SHOWN, *PROOFING):
         setattr(link, field, getattr(settings, field))
 
 
@@ -206,7 +272,12 @@ def link_update(*, link: ShareLink, settings: LinkSettings) -> ShareLink:
     has_password = (
         bool(settings.password) if settings.password is not None else bool(link.password_hash)
     )
-    _check_policy(settings, created_at=link.created_at, has_password=has_password)
+    _check_policy(
+        settings,
+        created_at=link.created_at,
+        has_password=has_password,
+        kept_deadline=link.picks_deadline,
+    )
     _apply(link, settings)
     # Only the settings, and only while not revoked: a revoke (or a visit's counters) landing
     # between reading the link and saving it is never written over.
@@ -231,7 +302,7 @@ def link_extend(*, link: ShareLink, expires_at: datetime | None) -> ShareLink:
         readable_address=bool(link.slug),
         expires_at=expires_at,
         password=None,  # kept
-        **{field: getattr(link, field) for field in SHOWN},
+        **{field: getattr(link, field) for field in (*SHOWN, *PROOFING)},
     )
     return link_update(link=link, settings=settings)
 
@@ -252,6 +323,7 @@ def link_rotate(*, link: ShareLink) -> str:
         token_encrypted=link.token_encrypted,
         version=F("version") + 1,
         updated_at=timezone.now(),
+        rotated_at=timezone.now(),
     )
     link.refresh_from_db()
     return crypto.decrypt(link.token_encrypted)

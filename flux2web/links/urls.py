@@ -17,6 +17,10 @@ urlpatterns = [
     path("links/<int:link_id>/extend", views.extend, name="extend"),
     path("links/<int:link_id>/revoke", views.revoke, name="revoke"),
     path("links/<int:link_id>/rotate", views.rotate, name="rotate"),
+    path("links/<int:link_id>/review", views.review, name="review"),
+    path("links/<int:link_id>/review/collect", views.picks_collect, name="picks_collect"),
+    path("links/<int:link_id>/picks.txt", views.picks_list, name="picks_list"),
+    path("links/<int:link_id>/picks.csv", views.picks_csv, name="picks_csv"),
     path("team/links/", views.team_links, name="team_links"),
     *public_urls.urlpatterns,
 ]  # fmt: skip

@@ -4,22 +4,28 @@ live link of the team."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 from django.contrib import messages
 from django.db.models import Count
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from flux2web.accounts.models import TeamPolicy
 from flux2web.collections.models import Collection
+from flux2web.collections.services import addable_images, collection_add, collection_create
 from flux2web.lib import crypto
 from flux2web.lib.access import admin_required
-from flux2web.lib.ids import parse_ids
+from flux2web.lib.ids import parse_id, parse_ids
 from flux2web.lib.redirects import redirect_back
 from flux2web.links import services as links
 from flux2web.links.forms import ExtendForm, LinkForm, LinkPolicyForm
 from flux2web.links.models import ShareLink
+from flux2web.links.public import download_name
+from flux2web.review import summary
 
 
 def _with_stats(queryset):
@@ -27,10 +33,12 @@ def _with_stats(queryset):
 
 
 def _rows(request, queryset, *, addresses: bool):
-    """Links with their stats and, for their owner only, the address to copy."""
+    """Links with their stats and, for their owner only, the address to copy and a summary
+    of what its guests said (grouped queries, not one per link)."""
     now = timezone.now()
     policy = TeamPolicy.current()
     rows = list(_with_stats(queryset))
+    reviews = summary.link_summaries(link.pk for link in rows if _reviews(request, link))
     # An admin oversees every live link, but a teammate's private collection keeps its name.
     seen = set(
         Collection.objects.for_user(request.user)
@@ -46,6 +54,7 @@ def _rows(request, queryset, *, addresses: bool):
         link.live = not link.dead
         link.ends = links.effective_expiry(link, policy)
         link.address = ""
+        link.review = reviews.get(link.pk)
         if link.dead == "expired" and link.owner_id == request.user.pk:
             link.extend_form = ExtendForm(link=link, auto_id=f"extend-{link.pk}-%s")
         if addresses and link.owner_id == request.user.pk and link.live:
@@ -63,6 +72,22 @@ def _collection_for(request, collection_id) -> Collection:
     if collection is None or (collection.owner_id != request.user.pk and not request.user.is_admin):
         raise Http404("No such collection.")
     return collection
+
+
+def _reviews(request, link: ShareLink) -> bool:
+    """Whether this person reads the link's review: whoever shared it, and the owner of its
+    collection (an admin gets nothing more)."""
+    user_id = request.user.pk
+    return link.owner_id == user_id or bool(link.collection and link.collection.owner_id == user_id)
+
+
+def _reviewed_link(request, link_id) -> ShareLink:
+    """A link whose review this person reads, revoked or expired too; else the same 404 as
+    every owner-only link page."""
+    link = ShareLink.objects.filter(pk=link_id).select_related("owner", "collection").first()
+    if link is None or not _reviews(request, link):
+        raise Http404("No such link.")
+    return link
 
 
 def _own_link(request, link_id) -> ShareLink:
@@ -255,3 +280,118 @@ def team_links(request):
     rows = [link for link in _rows(request, live, addresses=False) if link.live]
     status = 400 if request.method == "POST" else 200
     return render(request, "share/team_links.html", {"links": rows, "form": form}, status=status)
+
+
+# ---- A link's review: what its guests picked and said, for whoever shared it. ----------
+
+
+def _review_of(request, link: ShareLink) -> summary.LinkReview:
+    return summary.link_review(link, images=links.link_images(link), viewer=request.user)
+
+
+@require_GET
+def review(request, link_id):
+    """Per reviewer and per image: picks, comments, confirmation, last seen; narrowed to the
+    picked images (?picked=1) or to one reviewer (?reviewer=<id>). Readable after the link
+    is revoked or has expired, and after its address changed."""
+    link = _reviewed_link(request, link_id)
+    found = _review_of(request, link)
+    picked_only = request.GET.get("picked") == "1"
+    reviewer, problem = None, ""
+    if "reviewer" in request.GET:
+        wanted = parse_id(request.GET["reviewer"])
+        reviewer = next((r for r in found.reviewers if r.pk == wanted), None)
+        if reviewer is None:
+            problem = "No such reviewer on this link; showing everyone."
+    rows = found.narrowed(picked_only=picked_only, reviewer=reviewer)
+    context = {
+        "link": link,
+        "review": found,
+        "rows": rows,
+        "picked_only": picked_only,
+        "reviewer": reviewer,
+        "problem": problem,
+        "dead": links.dead_reason(link),
+        "names": "\n".join(_client_name(link, row.image) for row in found.picked),
+        "home": _home_of(link),
+    }
+    return render(request, "share/review.html", context, status=400 if problem else 200)
+
+
+@require_POST
+def picks_collect(request, link_id):
+    """A new collection of the owner's, holding the picked images they may add (their own),
+    in the link's order; its title can be changed later like any other."""
+    link = _reviewed_link(request, link_id)
+    picked = [row.image.pk for row in _review_of(request, link).picked]
+    addable = list(addable_images(user=request.user, image_ids=picked).values_list("pk", flat=True))
+    if not addable:
+        messages.error(request, "Nothing to add: no guest has picked an image of yours yet.")
+        return redirect("share:review", link.pk)
+    title = f"{link.title[:110]} — picks"
+    collection = collection_create(owner=request.user, title=title)
+    added, _shown = collection_add(collection=collection, user=request.user, image_ids=picked)
+    left = len(picked) - added
+    messages.success(
+        request,
+        f"Made “{title}” with {added} picked image{'s' if added != 1 else ''}"
+        + (f" ({left} not yours, left out)" if left else "")
+        + ". Rename it under Edit.",
+    )
+    return redirect("sharing:collection", collection.pk)
+
+
+def _client_name(link: ShareLink, image) -> str:
+    """The name the client's download of this image has (links.public.download_name), so a
+    list they send back and one the owner sends match. Web-size downloads are JPEGs."""
+    extension = image.original.name.rsplit(".", 1)[-1].lower() if image.original.name else "png"
+    if link.downloads == ShareLink.Downloads.WEB:
+        extension = "jpg"
+    return download_name(link, image.pk, "jpg" if extension == "jpeg" else extension)
+
+
+def _attachment(response, link: ShareLink, extension: str):
+    name = f"{link.slug or 'link-' + str(link.pk)}-picks.{extension}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+def picks_list(request, link_id):
+    """The picked images' file names, one a line, as the client's downloads name them: what
+    a person pastes into an e-mail. The CSV adds each one's stored file name (the team's
+    original, for a retoucher), how many picked it and who."""
+    link = _reviewed_link(request, link_id)
+    names = [_client_name(link, row.image) for row in _review_of(request, link).picked]
+    text = "".join(name + "\n" for name in names)
+    return _attachment(HttpResponse(text, content_type="text/plain; charset=utf-8"), link, "txt")
+
+
+@require_GET
+def picks_csv(request, link_id):
+    link = _reviewed_link(request, link_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["file name", "stored file", "image id", "picks", "picked by", "comments"])
+    for row in _review_of(request, link).picked:
+        writer.writerow(
+            _cell(value)
+            for value in (
+                _client_name(link, row.image),
+                row.image.original.name.rsplit("/", 1)[-1],
+                row.image.pk,
+                row.picks,
+                "; ".join(f"{r.name} (guest)" for r in row.picked_by),
+                len(row.comments),
+            )
+        )
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    return _attachment(response, link, "csv")
+
+
+def _cell(value) -> str:
+    """A spreadsheet never runs a cell as a formula: text that starts like one is quoted."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
