@@ -85,9 +85,16 @@ collection = lambda w: {"pk": w.collection.pk}  # noqa: E731
 team_collection = lambda w: {"pk": w.team_collection.pk}  # noqa: E731
 collection_id = lambda w: {"collection_id": w.collection.pk}  # noqa: E731
 share_link = lambda w: {"link_id": w.link.pk}  # noqa: E731
+
+
 link_key = lambda w: {"key": w.link_key}  # noqa: E731
 locked_key = lambda w: {"key": w.locked_key}  # noqa: E731
 slug_only = lambda w: {"key": w.link_key[: -links.TOKEN_LENGTH - 1]}  # noqa: E731
+
+
+def revoked_link(w):
+    links.link_revoke(link=w.locked_link)
+    return {"link_id": w.locked_link.pk}
 
 
 def wrong_key(w):
@@ -335,6 +342,18 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     ),
     "share:extend": Route(owner_only(302), share_link),
     "share:rotate": Route(owner_only(302), share_link),
+    # A link's review (what its guests picked and said): whoever shared it, also once it is
+    # revoked; an admin gets nothing more. Collecting with no picks is refused by redirect.
+    "share:review": (
+        Route(owner_only(200, method="get"), share_link),
+        Route(owner_only(200, method="get"), revoked_link, "revoked link"),
+    ),
+    "share:picks_collect": Route(owner_only(302), share_link),
+    "share:picks_list": (
+        Route(owner_only(200, method="get"), share_link),
+        Route(owner_only(200, method="get"), revoked_link, "revoked link"),
+    ),
+    "share:picks_csv": Route(owner_only(200, method="get"), share_link),
     "share:team_links": Route(expect(members=get_post(403, 403), team_admin=get_post(200, 400))),
     # The public side: the token in the address is the key, signed in or not. A wrong
     # token is the same 404 as no link at all; any method but the link's is a 405.
