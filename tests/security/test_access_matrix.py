@@ -85,8 +85,6 @@ collection = lambda w: {"pk": w.collection.pk}  # noqa: E731
 team_collection = lambda w: {"pk": w.team_collection.pk}  # noqa: E731
 collection_id = lambda w: {"collection_id": w.collection.pk}  # noqa: E731
 share_link = lambda w: {"link_id": w.link.pk}  # noqa: E731
-
-
 link_key = lambda w: {"key": w.link_key}  # noqa: E731
 locked_key = lambda w: {"key": w.locked_key}  # noqa: E731
 slug_only = lambda w: {"key": w.link_key[: -links.TOKEN_LENGTH - 1]}  # noqa: E731
