@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("flux2web.jobs.urls")),
     path("", include("flux2web.gallery.urls")),
     path("", include("flux2web.collections.urls")),
+    path("", include("flux2web.review.urls")),
     path("", include("flux2web.team.urls")),
     path("", include("flux2web.credentials.urls")),
     path("", include("flux2web.links.urls")),

@@ -195,6 +195,23 @@ def collection_move(*, collection: Collection, image_id: int, by: int) -> bool:
     return True
 
 
+def collection_mark(*, collection: Collection, user, image_id: int, mark: str) -> bool:
+    """Mark one of the collection's images that the person sees approved, changes or
+    rejected ("" clears it), saying who and when; the collection's last change moves, so its
+    kept tiles show it. False when the image is not in the collection (for them)."""
+    marked = bool(mark)
+    with transaction.atomic():
+        changed = (
+            ordered_items(collection, viewer=user)
+            .filter(image_id=image_id)
+            .update(mark=mark, marked_by=user if marked else None,
+                    marked_at=timezone.now() if marked else None)
+        )  # fmt: skip
+        if changed:
+            collection.save(update_fields=["updated_at"])
+    return bool(changed)
+
+
 def collection_set_cover(*, collection: Collection, image_id: int | None) -> None:
     """None: the first image is the cover."""
     if image_id is not None and not collection.items.filter(image_id=image_id).exists():

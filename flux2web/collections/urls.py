@@ -15,6 +15,7 @@ urlpatterns = [
     path("collections/<int:pk>/move", views.collection_move, name="collection_move"),
     path("collections/<int:pk>/reorder", views.collection_reorder, name="collection_reorder"),
     path("collections/<int:pk>/cover", views.collection_cover, name="collection_cover"),
+    path("collections/<int:pk>/mark", views.collection_mark, name="collection_mark"),
     path("collections/<int:pk>/zip", views.collection_zip, name="collection_zip"),
     path("gallery/team/", views.team_gallery, name="team_gallery"),
     path("images/visibility", views.image_visibility, name="image_visibility"),

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode, urlsplit
+
 from django.contrib import messages
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.http import Http404
+from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.http import Http404, QueryDict
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat, timezone
-from django.utils.safestring import mark_safe
+from django.utils.html import escape
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -29,7 +32,7 @@ from flux2web.jobs.models import Image, seen_by
 from flux2web.lib.access import admin_required
 from flux2web.lib.htmx import no_change, render_page
 from flux2web.lib.ids import parse_id, parse_ids
-from flux2web.lib.kept import kept
+from flux2web.lib.kept import fill, kept, marker
 from flux2web.lib.redirects import redirect_back, safe_next
 from flux2web.lib.zips import ZIP_AT_MOST, zip_response
 
@@ -136,23 +139,81 @@ def collection_new(request):
 # ---- One collection. -------------------------------------------------------------------
 
 
-def _page_context(request, collection, form=None):
-    """The collection's head and one page of its grid (PER_PAGE tiles from ?start=)."""
-    start = min(parse_id(request.GET.get("start")) or 0, 10**6)
-    ordered = services.ordered_items(collection, viewer=request.user)
+# The page's filters: by mark (?mark=approved|changes|rejected|none) and ?comments=1.
+MARK_FILTERS = {**dict(CollectionItem.Mark.choices), "none": "Unmarked"}
+
+
+def _filters(query) -> dict[str, str]:
+    """The filters a query asks for, known values only (anything else filters nothing)."""
+    chosen = {}
+    if query.get("mark") in MARK_FILTERS:
+        chosen["mark"] = query["mark"]
+    if query.get("comments") == "1":
+        chosen["comments"] = "1"
+    return chosen
+
+
+def _filtered(ordered, filters: dict, *, viewer):
+    if "mark" in filters:
+        ordered = ordered.filter(mark="" if filters["mark"] == "none" else filters["mark"])
+    if "comments" in filters:
+        ordered = ordered.annotate(said=_readable_comments(viewer)).filter(said__gt=0)
+    return ordered
+
+
+def _readable_comments(viewer):
+    """How many comments on the item's image the viewer may read, as review's
+    Comment.objects.readable_by says, through the reverse relation (collections stands
+    below review): teammates' on images they see (the items shown already are), and guests'
+    through links they own or to collections they own."""
+    readable = (
+        Q(comments__reviewer__isnull=True)
+        | Q(comments__reviewer__link__owner=viewer)
+        | Q(comments__reviewer__link__collection__owner=viewer)
+    )
+    counted = Image.objects.filter(pk=OuterRef("image_id")).annotate(
+        n=Count("comments", filter=readable)
+    )
+    return Subquery(counted.values("n")[:1])
+
+
+def _this_collection_s_picks(collection):
+    """How many guests of this collection's links picked the item's image."""
+    counted = Image.objects.filter(pk=OuterRef("image_id")).annotate(
+        n=Count("picks", filter=Q(picks__reviewer__link__collection=collection))
+    )
+    return Subquery(counted.values("n")[:1])
+
+
+def _page_context(request, collection, form=None, query=None):
+    """The collection's head and one page of its grid (PER_PAGE tiles from ?start=), as
+    filtered by the query (the request's, or the page an action came from)."""
+    query = request.GET if query is None else query
+    start = min(parse_id(query.get("start")) or 0, 10**6)
+    filters = _filters(query)
+    ordered = _filtered(
+        services.ordered_items(collection, viewer=request.user), filters, viewer=request.user
+    )
     count = ordered.count()
     mine = collection.owner_id == request.user.pk
+    can_add = mine or collection.visibility == Collection.Visibility.TEAM_ADD
     context = {
         "collection": collection,
         "start": start,
         "next_start": start + PER_PAGE if count > start + PER_PAGE else None,
         "count": count,
         "is_owner": mine,
-        "can_add": mine or collection.visibility == Collection.Visibility.TEAM_ADD,
+        "can_add": can_add,
+        "can_mark": can_add,
+        "filters": filters,
+        "filter_query": urlencode(filters) + "&" if filters else "",
+        "mark_filters": MARK_FILTERS,
         "form": form or CollectionForm(instance=collection, prefix="edit"),
         "move_url": reverse("sharing:collection_move", args=[collection.pk]),
         "cover_url": reverse("sharing:collection_cover", args=[collection.pk]),
         "remove_url": reverse("sharing:collection_remove", args=[collection.pk]),
+        "mark_url": reverse("sharing:collection_mark", args=[collection.pk]),
+        "marks": CollectionItem.Mark.choices,
     }
     context["tiles_html"] = _tiles(request, ordered, context)
     if collection.cover_id and collection.cover.is_seen_by(request.user):
@@ -171,16 +232,38 @@ def _tiles(request, ordered, context) -> str:
     60 tiles."""
     collection, viewer, start = context["collection"], request.user, context["start"]
     shows = (collection.pk, collection.updated_at, context["count"], collection.order,
-             collection.cover_id, viewer.pk, viewer.gallery_token, start)  # fmt: skip
+             collection.cover_id, viewer.pk, viewer.gallery_token, start,
+             sorted(context["filters"].items()), _said(collection))  # fmt: skip
 
     def render() -> str:
-        items = list(ordered.select_related("image", "image__job")[start : start + PER_PAGE])
+        items = ordered.select_related("image", "image__job", "marked_by").annotate(
+            n_comments=_readable_comments(viewer)
+        )
+        if context["is_owner"]:
+            items = items.annotate(n_picks=_this_collection_s_picks(collection))
+        items = list(items[start : start + PER_PAGE])
         _tile_urls(items, viewer=viewer)
+        per_request = {"csrf_token": marker("csrf"), "next_path": marker("next")}
         return render_to_string(
-            "sharing/collection.html#tile-list", {**context, "items": items}, request=request
+            "sharing/collection.html#tile-list",
+            {**context, **per_request, "items": items},
+            request=request,
         )
 
-    return mark_safe(kept("collection-tiles", shows, render))  # noqa: S308 - our own template
+    html = kept("collection-tiles", shows, render)
+    return fill(html, csrf=get_token(request), next=escape(request.get_full_path()))
+
+
+def _said(collection) -> tuple:
+    """What was said about the collection's images, in one query: how many comments and
+    guests' picks there are and the newest of each, so a tile's counts are never stale."""
+    said = CollectionItem.objects.filter(collection=collection).aggregate(
+        comments=Count("image__comments", distinct=True),
+        last_comment=Max("image__comments"),
+        picks=Count("image__picks", distinct=True),
+        last_pick=Max("image__picks"),
+    )
+    return tuple(sorted(said.items()))
 
 
 def _tile_urls(items, *, viewer) -> None:
@@ -188,7 +271,9 @@ def _tile_urls(items, *, viewer) -> None:
     500-image collection would spend most of its time in reverse()."""
     media = reverse("gallery:media", args=["x"])[:-1]
     job = reverse("studio:job", args=[0])[: -len("0/")]
+    review_before, review_after = reverse("review:image", args=[0]).split("/0/")
     for item in items:
+        item.review_url = f"{review_before}/{item.image_id}/{review_after}"
         image = item.image
         item.thumb_url = media + image.thumbnail.name
         item.full_url = media + image.original.name
@@ -236,12 +321,43 @@ def collection_delete(request, pk):
 
 
 def _after_grid_change(request, collection):
-    """The grid again for HTMX, else back to the collection's page."""
+    """The grid again for HTMX (as filtered on the page the action came from), else back to
+    that page, or to the collection's."""
+    back = safe_next(request)
     if request.htmx:
         collection.refresh_from_db()
-        context = _page_context(request, collection)
+        query = QueryDict(urlsplit(back).query) if back else QueryDict()
+        context = _page_context(request, collection, query=query)
         return render_page(request, "sharing/collection.html", context, partials=GRID_PARTIALS)
+    if back:
+        return redirect_back(request, "sharing:collection", collection.pk)
     return redirect("sharing:collection", collection.pk)
+
+
+@require_POST
+def collection_mark(request, pk):
+    """The owner, or anyone who may add to it, marks one image approved, needs changes or
+    rejected (or clears it). Others get the 404 of the owner's other actions."""
+    collection = get_object_or_404(
+        Collection.objects.addable_by(request.user).select_related("owner", "cover__owner"),
+        pk=pk,
+    )
+    mark, image_id = request.POST.get("mark"), parse_id(request.POST.get("image"))
+    if mark not in ("", *CollectionItem.Mark.values):
+        problem = "Choose a mark: approved, needs changes or rejected (or none, to clear it)."
+    elif image_id is None or not services.collection_mark(
+        collection=collection, user=request.user, image_id=image_id, mark=mark
+    ):
+        problem = "That image is not in this collection."
+    else:
+        words = CollectionItem.Mark(mark).label if mark else "unmarked"
+        messages.success(request, f"Marked the image: {words}.")
+        return _after_grid_change(request, collection)
+    messages.error(request, problem)
+    if request.htmx:
+        return _after_grid_change(request, collection)
+    return render(request, "sharing/collection.html", _page_context(request, collection),
+                  status=400)  # fmt: skip
 
 
 @require_POST

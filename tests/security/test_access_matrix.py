@@ -20,6 +20,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from flux2web.links import services as links
+from flux2web.review.models import Comment
 from tests.security.helpers import ROLES
 
 pytestmark = pytest.mark.django_db
@@ -295,6 +296,33 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     "sharing:collection_zip": (
         Route(owner_only(200), collection, "private"),
         Route(expect(members=post_only(200)), team_collection, "team can view"),
+    ),
+    # Marks: the owner, and in a team-can-add collection anyone who can add; a team-view
+    # one is the owner's to mark, like its order. With nothing chosen: 400 and a message.
+    "sharing:collection_mark": (
+        Route(owner_only(400), collection, "private"),
+        Route(owner_only(400), team_collection, "team can view"),
+    ),
+    # Review inside the team: an image anyone may see who may see it (the private one is its
+    # owner's alone, admins included); an empty like or comment is refused with a message.
+    "review:image": (
+        Route(owner_only(200, method="get"), lambda w: {"image_id": w.image.pk}, "private"),
+        Route(expect(members=get_only(200)), lambda w: {"image_id": w.team_image.pk}, "team"),
+    ),
+    "review:like": (
+        Route(owner_only(400), lambda w: {"image_id": w.image.pk}, "private"),
+        Route(expect(members=post_only(400)), lambda w: {"image_id": w.team_image.pk}, "team"),
+    ),
+    "review:comment": (
+        Route(owner_only(400), lambda w: {"image_id": w.image.pk}, "private"),
+        Route(expect(members=post_only(400)), lambda w: {"image_id": w.team_image.pk}, "team"),
+    ),
+    # The owner's own comment on their team-visible image: theirs alone to delete.
+    "review:comment_delete": Route(owner_only(302), lambda w: {"comment_id": Comment.objects.create(
+        image=w.team_image, author=w.owner, body="warmer, please").pk}),  # fmt: skip
+    "review:activity": (
+        Route(owner_only(200, method="get"), collection, "private"),
+        Route(expect(members=get_only(200)), team_collection, "team can view"),
     ),
     "sharing:team_gallery": Route(expect(members=get_only(200))),
     "sharing:image_visibility": Route(expect(members=post_only(302))),  # no image chosen

@@ -1,0 +1,101 @@
+"""Teammates' comments and likes on an image: the one write path. Views validate, then call
+these keyword-only functions; who is told goes through `notifications.notify` only."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.urls import reverse
+
+from flux2web.collections.models import CollectionItem
+from flux2web.jobs.models import Image
+from flux2web.review.models import BODY_MAX, Comment, Notification, Reaction
+from flux2web.review.notifications import notify
+
+# "@name" where a username starts: not inside an e-mail address or a word. Django's
+# usernames hold letters, digits and @ . + - _; a sentence's full stop is not part of one.
+MENTION = re.compile(r"(?<![\w@.+-])@([\w.+-]*\w)")
+MENTIONS_AT_MOST = 10
+FIRST_WORDS = 80
+
+
+class CommentRefused(Exception):
+    """The comment cannot be saved; the message says why in plain words."""
+
+
+def clean_body(body: str) -> str:
+    """The comment as it is kept: stripped, 1..BODY_MAX characters, no NUL."""
+    body = (body or "").strip()
+    if not body or len(body) > BODY_MAX or "\x00" in body:
+        raise CommentRefused(f"A comment is 1 to {BODY_MAX} characters of plain text.")
+    return body
+
+
+def mentioned_names(body: str) -> list[str]:
+    """The usernames a comment mentions, lower-cased, once each, in order."""
+    names = dict.fromkeys(name.lower() for name in MENTION.findall(body))
+    return list(names)[:MENTIONS_AT_MOST]
+
+
+def first_words(body: str, limit: int = FIRST_WORDS) -> str:
+    flat = " ".join(body.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def review_url(image_id: int) -> str:
+    return reverse("review:image", args=[image_id])
+
+
+def comment_add(*, image: Image, author, body: str) -> Comment:
+    """A teammate's comment on an image they may see (the caller checked). The teammates it
+    mentions, who may see the image too, are told; so is the image's owner."""
+    comment = Comment.objects.create(image=image, author=author, body=clean_body(body))
+    _tell(comment)
+    return comment
+
+
+def _tell(comment: Comment) -> None:
+    image, author = comment.image, comment.author
+    said = f"“{first_words(comment.body)}”"
+    names = mentioned_names(comment.body)
+    mentioned = []
+    if names:
+        wanted = models.Q()
+        for name in names:
+            wanted |= models.Q(username__iexact=name)
+        found = get_user_model().objects.filter(wanted, is_active=True)
+        mentioned = [user for user in found if image.is_seen_by(user)]
+    url = review_url(image.pk)
+    common = {"url": url, "actor": author, "image": image, "comment": comment}
+    notify(recipients=mentioned, kind=Notification.Kind.MENTION,
+           text=f"{author} mentioned you: {said}", **common)  # fmt: skip
+    if image.owner_id not in {user.pk for user in mentioned}:
+        notify(recipients=[image.owner], kind=Notification.Kind.IMAGE_COMMENT,
+               text=f"{author} commented on your image: {said}", **common)  # fmt: skip
+
+
+def deletable_by(user):
+    """Comments this person may remove: their own; any on an image of a collection they own;
+    a guest's, on a link they own or to a collection they own."""
+    return Comment.objects.readable_by(user).filter(
+        models.Q(author=user)
+        | models.Q(
+            image__in=CollectionItem.objects.filter(collection__owner=user).values("image_id")
+        )
+        | models.Q(reviewer__link__owner=user)
+        | models.Q(reviewer__link__collection__owner=user)
+    )
+
+
+def comment_delete(*, comment: Comment) -> None:
+    """The comment goes, and with it the notifications it caused."""
+    comment.delete()
+
+
+def like_set(*, image: Image, user, like: bool) -> bool:
+    """Like (or stop liking) an image the person may see; True when something changed."""
+    if like:
+        return Reaction.objects.get_or_create(image=image, user=user)[1]
+    return bool(Reaction.objects.filter(image=image, user=user).delete()[0])
