@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from flux2web.review.models import Comment, Pick, Reviewer
+from tests.collections.factories import make_collection, make_image
 from tests.links.factories import share
 
 
@@ -46,3 +47,26 @@ def reviewed_link(owner, collection, images, **fields):
     say(ana, "the second, but warmer https://evil.example/x <b>bold</b>", images[1])
     say(ben, "All good; send the rest by Friday.")
     return link, ana, ben
+
+
+def proofed_collection(owner, teammate, *, images: int, comments: int, reviewers: int):
+    """A collection of `images` of the owner's images shared by a link with picks and
+    comments on: `reviewers` guests who each pick up to five images and leave comments,
+    and teammates' comments, `comments` in all (every third a teammate's). Returns
+    (collection, link, its public path)."""
+    pictures = [make_image(owner, size=(96 + n % 7, 64)) for n in range(images)]
+    collection = make_collection(owner, pictures, title=f"Proofed {images}")
+    link, path = share(owner, collection=collection, allow_picks=True, allow_comments=True,
+                       show_reviewers=True, downloads="web")  # fmt: skip
+    guests = [guest(link, f"Guest {n}", confirmed=n % 2 == 0) for n in range(reviewers)]
+    for n, person in enumerate(guests):
+        picks(person, [pictures[(n + k) % images] for k in range(min(5, images))])
+    rows = []
+    for n in range(comments):
+        image = pictures[n % images]
+        if n % 3 == 2:
+            rows.append(Comment(author=teammate, image=image, body=f"team note {n}"))
+        else:
+            rows.append(Comment(reviewer=guests[n % reviewers], image=image, body=f"guest {n}"))
+    Comment.objects.bulk_create(rows)
+    return collection, link, path
