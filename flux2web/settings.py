@@ -144,6 +144,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "flux2web.credentials.context_processors.provider_alerts",
+                "flux2web.review.context_processors.notifications_bell",
             ],
         },
     },
@@ -223,6 +224,23 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "flux2web.lib.clients.client_address"
 AXES_LOCKOUT_CALLABLE = "flux2web.accounts.throttle.locked_out"
 AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins need no table of their own
+
+# E-mail (notification digests): printed on the worker's output unless an SMTP server is
+# named. TLS means STARTTLS, or TLS from the first byte on port 465.
+EMAIL_HOST = env.str("FLUX2WEB_EMAIL_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env.int("FLUX2WEB_EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env.str("FLUX2WEB_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env.str("FLUX2WEB_EMAIL_PASSWORD", "")
+_email_tls = env.bool("FLUX2WEB_EMAIL_TLS", True)
+EMAIL_USE_SSL = _email_tls and EMAIL_PORT == 465
+EMAIL_USE_TLS = _email_tls and not EMAIL_USE_SSL
+EMAIL_TIMEOUT = 20  # a stuck server must not hold a worker past its task timeout
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = env.str("FLUX2WEB_EMAIL_FROM", "Flux2Web <flux2web@localhost>")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("FLUX2WEB_TIME_ZONE", "UTC")

@@ -1,10 +1,11 @@
 """Keeping secrets that travel in addresses out of the logs. Whoever has one of these
 addresses holds its key: a share link opens its images, an invitation sets a member's
-password (and signs them in), a reference upload's signed link serves a private file, a
-callback address carries the secret that lets a provider report on a job. Django logs the
-path of every 4xx/5xx answer (django.request) and, under runserver, every request
-(django.server); gunicorn's access and error logs write every path too. All of them go
-through `redact`, which puts "<token>" in place of the secret part."""
+password (and signs them in), an e-mail's unsubscribe link stops a person's e-mails, a
+reference upload's signed link serves a private file, a callback address carries the
+secret that lets a provider report on a job. Django logs the path of every 4xx/5xx answer
+(django.request) and, under runserver, every request (django.server); gunicorn's access
+and error logs write every path too. All of them go through `redact`, which puts
+"<token>" in place of the secret part."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ import re
 # quotes and "?" stop nothing: a decoded path may hold them before the token, and an
 # access line losing " HTTP" after a bare key is a fair price.
 SECRET_IN_PATH = re.compile(
-    r"(/s/|/refs/|/callbacks/\d+/|/accounts/set-password/(?!done/)[^/\n]+/)[^/\n]+"
+    r"(/s/|/refs/|/callbacks/\d+/|/accounts/set-password/(?!done/)[^/\n]+/"
+    r"|/notifications/unsubscribe/)[^/\n]+"
 )
-MARKERS = ("/s/", "/refs/", "/callbacks/", "/set-password/")
+MARKERS = ("/s/", "/refs/", "/callbacks/", "/set-password/", "/unsubscribe/")
 
 
 def redact(text: str) -> str:

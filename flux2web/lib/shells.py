@@ -42,10 +42,13 @@ def render_with_shell(
 
     def render() -> str:
         markers = {name: mark_safe(marker(name)) for name in slots}  # noqa: S308 - ours
-        filled = {**context, **markers, "csrf_token": marker("csrf")}
+        bell = mark_safe(marker("bell"))  # noqa: S308 - ours
+        filled = {**context, **markers, "csrf_token": marker("csrf"), "bell_slot": bell}
         return render_to_string(template, filled, request=request)
 
     shell = kept("shell", (template, who, where), render)
-    response = HttpResponse(fill(shell, csrf=get_token(request), **slots))
+    # The top bar's bell (its unread count) changes without the page: drawn each time.
+    bell = lambda: render_to_string("base.html#bell", request=request)  # noqa: E731
+    response = HttpResponse(fill(shell, csrf=get_token(request), bell=bell, **slots))
     patch_vary_headers(response, ("HX-Target",))
     return response

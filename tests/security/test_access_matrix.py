@@ -20,7 +20,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from flux2web.links import services as links
-from flux2web.review.models import Comment
+from flux2web.review import digests
+from flux2web.review.models import Comment, Notification
 from tests.security.helpers import ROLES
 
 pytestmark = pytest.mark.django_db
@@ -113,6 +114,16 @@ def shared_image(size, *, locked=False):
 def set_password_link(w):
     uid = urlsafe_base64_encode(force_bytes(w.owner.pk))
     return {"uidb64": uid, "token": default_token_generator.make_token(w.owner)}
+
+
+def note_for_owner(w) -> int:
+    return Notification.objects.create(
+        recipient=w.owner, kind="mention", text="Tomas mentioned you", url="/collections/"
+    ).pk
+
+
+def unsubscribe_owner(w):
+    return {"token": digests.unsubscribe_token(user_id=w.owner.pk, kind="mention")}
 
 
 # The one table. Keyed by URL name; a tuple holds variants (other objects, other targets).
@@ -323,6 +334,16 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     "review:activity": (
         Route(owner_only(200, method="get"), collection, "private"),
         Route(expect(members=get_only(200)), team_collection, "team can view"),
+    ),
+    # Notifications: each person's own; someone else's is the same 404 as none. The
+    # unsubscribe link of an e-mail needs no sign-in: its signed token is the key.
+    "review:notifications": Route(expect(members=get_only(200))),
+    "review:notification_open": Route(owner_only(302), lambda w: {"pk": note_for_owner(w)}),
+    "review:notifications_read": Route(expect(members=post_only(302))),
+    "review:email_settings": Route(expect(members=get_post(200, 302))),  # empty: none e-mailed
+    "review:unsubscribe": (
+        Route(everyone(answers(200, 405, 200, 405, 405)), unsubscribe_owner, "signed"),
+        Route(everyone(answers(400, 405, 400, 405, 405)), lambda w: {"token": "forged"}, "forged"),
     ),
     "sharing:team_gallery": Route(expect(members=get_only(200))),
     "sharing:image_visibility": Route(expect(members=post_only(302))),  # no image chosen
