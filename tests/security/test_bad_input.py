@@ -219,6 +219,12 @@ ENDPOINTS = {
                            acts=True, refused_with=(400,)),
     "unlock": Endpoint("anonymous", lambda w: reverse("share:unlock", args=[w.locked_key]),
                        lambda w: {"password": "not it"}),
+    # Notifications.
+    "notifications": Endpoint("owner", lambda w: reverse("review:notifications"), method="get"),
+    "read all": Endpoint("owner", lambda w: reverse("review:notifications_read"), acts=True),
+    "email settings": Endpoint("owner", lambda w: reverse("review:email_settings"),
+                               lambda w: {"kinds": ["mention"]}, writes=True,
+                               refused_with=(400,)),
 }  # fmt: skip
 
 # (endpoint, field) -> bad values; every one is sent alone, on top of the valid request.
@@ -343,6 +349,10 @@ SWEEP: dict[tuple[str, str], list] = {
     ("rotate link", "next (not a path)"): NOT_A_PATH,
     ("team links", "link_max_days"): NUMBERS,
     ("unlock", "password"): [*TEXT, "😀" * 5000],
+    ("notifications", "page"): IDS + STRINGS,
+    ("read all", "next"): REDIRECTS,
+    ("read all", "next (not a path)"): NOT_A_PATH,
+    ("email settings", "kinds"): STRINGS,
 }
 
 
@@ -492,6 +502,7 @@ ID_URLS = [
     ("team_admin", "get", "/providers/{}/"), ("team_admin", "post", "/providers/{}/test"),
     ("team_admin", "post", "/providers/{}/on"), ("team_admin", "post", "/providers/{}/off"),
     ("anonymous", "post", "/callbacks/{}/secret/"),
+    ("owner", "post", "/notifications/{}/open"),
 ]  # fmt: skip
 
 
