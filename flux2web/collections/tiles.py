@@ -3,6 +3,8 @@ the same markup, so the same CSS shows every image at its real shape in both. Ea
 kept rendered under exactly what it shows (lib/kept.py), so the first view of a gallery
 after one new image renders one tile, not forty-eight."""
 
+from functools import cache as once
+
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -16,6 +18,19 @@ def media_prefix() -> str:
     return reverse("gallery:media", args=["x"])[:-1]
 
 
+@once
+def _review_parts() -> tuple[str, str]:
+    """An image's review page (review:image, by URL name: review stands above us), split
+    around its id, so a grid of tiles reverses it once."""
+    before, after = reverse("review:image", args=[0]).split("/0/")
+    return f"{before}/", f"/{after}"
+
+
+def review_url(image_id: int) -> str:
+    before, after = _review_parts()
+    return f"{before}{image_id}{after}"
+
+
 def tile(image: dict, media: str, **shows) -> dict:
     """What one tile shows: `image` holds pk, original, thumbnail, width, height and prompt;
     `shows` what the grid adds (templates/partials/tile.html names them)."""
@@ -23,7 +38,8 @@ def tile(image: dict, media: str, **shows) -> dict:
     return {
         "pk": int(image["pk"]), "prompt": image["prompt"], "ratio": ratio_of(width, height),
         "full": media + image["original"], "thumb": media + image["thumbnail"],
-        "width": width, "height": height, "thumb_width": min(width, 512), **shows,
+        "width": width, "height": height, "thumb_width": min(width, 512),
+        "review": review_url(int(image["pk"])), **shows,
     }  # fmt: skip
 
 

@@ -27,7 +27,7 @@ from flux2web.collections.forms import (
     TeamPolicyForm,
 )
 from flux2web.collections.models import Collection, CollectionItem
-from flux2web.collections.tiles import media_prefix, render_tiles, tile
+from flux2web.collections.tiles import media_prefix, render_tiles, review_url, tile
 from flux2web.jobs.models import Image, seen_by
 from flux2web.lib.access import admin_required
 from flux2web.lib.htmx import no_change, render_page
@@ -271,9 +271,8 @@ def _tile_urls(items, *, viewer) -> None:
     500-image collection would spend most of its time in reverse()."""
     media = reverse("gallery:media", args=["x"])[:-1]
     job = reverse("studio:job", args=[0])[: -len("0/")]
-    review_before, review_after = reverse("review:image", args=[0]).split("/0/")
     for item in items:
-        item.review_url = f"{review_before}/{item.image_id}/{review_after}"
+        item.review_url = review_url(item.image_id)
         image = item.image
         item.thumb_url = media + image.thumbnail.name
         item.full_url = media + image.original.name

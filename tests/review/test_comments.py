@@ -197,3 +197,13 @@ def test_deleting_with_htmx_returns_the_comments_part(owner, shown):
     response = signed_in(owner).post(f"/comments/{Comment.objects.get().pk}/delete", headers=HX)
     assert response.status_code == 200 and 'id="review-comments"' in response.content.decode()
     assert "gone soon" not in response.content.decode()
+
+
+# ---- Entry points. ---------------------------------------------------------------------
+
+
+def test_the_galleries_and_the_job_page_link_to_an_image_s_review(owner, teammate, shown):
+    link = f'href="/images/{shown.pk}/review"'
+    assert link in signed_in(owner).get("/gallery/").content.decode()
+    assert link in signed_in(teammate).get("/gallery/team/").content.decode()
+    assert link in signed_in(owner).get(f"/jobs/{shown.job_id}/").content.decode()
