@@ -92,9 +92,11 @@ def public(*methods):
                 share_headers(response, page=response.get("Content-Type", "").startswith("text"))
             return response
 
-        # Exempt from the CSRF check: these views change nothing but the unlock (itself
-        # exempt, see there), and a refused POST would otherwise be the CSRF failure page
-        # (not `gone`, without the share headers) logged with the address.
+        # Exempt from Django's CSRF check: the unlock is exempt on purpose (see there), and
+        # proofing's forms carry their own token (links/proofing.py), since these pages'
+        # `Referrer-Policy: no-referrer` makes browsers post with `Origin: null`. A refused
+        # POST would otherwise be the CSRF failure page (not `gone`, without the share
+        # headers) logged with the address.
         return csrf_exempt(login_not_required(wrapped))
 
     return decorate
@@ -133,22 +135,34 @@ def is_unlocked(request, link: ShareLink) -> bool:
 
 @public("GET", "HEAD")
 def page(request, link, key):
+    from flux2web.links import proofing  # it builds on this module
+
     if not is_unlocked(request, link):
         return _password_form(request, link, key)
     tiles = links.link_tiles(link)
     if counts(request, link):
         day = timezone.localdate()
         links.record_view(link, visitor=visitor_hash(request, day), day=day)
-    grid = _grid(link, tiles, f"/s/{key}/i/")
+    positions = {tile["image_id"]: n for n, tile in enumerate(tiles)}
+    # Proofing's per-visitor state (picks, form token) is filled into the kept grid, which
+    # stays one rendering for every visitor; "show my picks" keeps the smaller grid it shows.
+    proof = proofing.state_for(request, link, key, positions=positions)
+    shown = tiles
+    if proof and proof.mine and proof.picks:
+        shown = [tile for tile in tiles if tile["image_id"] in proof.picks.picked]
+    grid = _grid(link, shown, f"/s/{key}/i/")
+    grid = proof.fill(grid) if proof else mark_safe(grid)  # noqa: S308 - our own template
     cover_id = getattr(link.collection, "cover_id", None)
-    if not any(tile["image_id"] == cover_id for tile in tiles):
+    if cover_id not in positions:
         cover_id = tiles[0]["image_id"] if tiles else None
     preview = link.allow_preview and not link.password_hash and cover_id is not None
     context = {
         "link": link,
         "key": key,
         "count": len(tiles),
-        "grid": mark_safe(grid),  # noqa: S308 - our own rendered template
+        "shown": len(shown),
+        "grid": grid,
+        "proof": proof,
         "preview": preview,
         "cover_url": request.build_absolute_uri(f"/s/{key}/i/{cover_id}/web") if preview else "",
         "page_url": request.build_absolute_uri(f"/s/{key}/"),
@@ -159,11 +173,13 @@ def page(request, link, key):
         "preview_title": link.allow_preview,
         "show_title": link.allow_preview or not is_bot(request),
     }
-    return share_headers(render(request, "share/page.html", context), page=True)
+    response = share_headers(render(request, "share/page.html", context), page=True)
+    return proof.finish(response) if proof else response
 
 
 # What the link's settings change in its grid: whatever it shows besides its rows.
-SHOWN = ("show_prompts", "show_parameters", "show_creator", "show_cost", "downloads")
+SHOWN = ("show_prompts", "show_parameters", "show_creator", "show_cost", "downloads",
+         "allow_picks", "allow_comments")  # fmt: skip
 
 
 def _grid(link, rows, base) -> str:
@@ -173,15 +189,19 @@ def _grid(link, rows, base) -> str:
     shows = (base, [getattr(link, name) for name in SHOWN], rows)
 
     def render() -> str:
-        tiles = [_tile(link, row, n, len(rows), base) for n, row in enumerate(rows)]
-        return render_to_string("share/page.html#grid", {"tiles": tiles})
+        from flux2web.links.proofing import MARKS
+
+        tiles = [figure(link, row, n, len(rows), base) for n, row in enumerate(rows)]
+        return render_to_string("share/page.html#grid", {"tiles": tiles, "marks": MARKS})
 
     return kept("share-grid", shows, render)
 
 
-def _tile(link, tile, n, total, base) -> dict:
-    """What one figure of the grid shows: only what the owner chose."""
+def figure(link, tile, n, total, base) -> dict:
+    """What one figure of the grid (or the one-image page) shows: only what the owner chose,
+    and the proofing controls the link allows (hidden, not disabled, when off)."""
     url = f"{base}{tile['image_id']}/"
+    root = base.removesuffix("i/")
     facts = []
     if link.show_parameters:
         facts.append(f"FLUX.2 {tile['image__job__model']}")
@@ -201,7 +221,11 @@ def _tile(link, tile, n, total, base) -> dict:
         download = f"{url}web?dl=1"
     prompt = tile["image__job__prompt"] if link.show_prompts else None
     return {
-        "url": url, "download": download, "prompt": prompt, "facts": " · ".join(facts),
+        "id": tile["image_id"], "url": url, "download": download, "prompt": prompt,
+        "facts": " · ".join(facts),
+        "proof": f"{root}p/{tile['image_id']}" if link.allow_picks or link.allow_comments else "",
+        "pick": f"{root}p/{tile['image_id']}/pick" if link.allow_picks else "",
+        "comment": link.allow_comments,
         "caption": prompt is not None or bool(facts) or bool(download),
         "alt": prompt[:200] if prompt is not None else f"Image {n + 1} of {total}",
         "width": int(tile["image__width"] or 1), "height": int(tile["image__height"] or 1),

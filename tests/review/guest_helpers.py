@@ -32,7 +32,7 @@ class Visitor:
     def __init__(self, path: str, client: Client | None = None):
         self.path = path
         self.client = client or Client(raise_request_exception=False)
-        self.token = ""
+        self.token: str | None = None  # read from the page at the first post
 
     def open(self, path: str | None = None):
         response = self.client.get(path or self.path)
@@ -42,16 +42,16 @@ class Visitor:
         return response
 
     def post(self, suffix: str, data=None, **extra):
-        if not self.token:
+        if self.token is None:
             self.open()
-        return self.client.post(self.path + suffix, {"proof_token": self.token, **(data or {})},
-                                **extra)  # fmt: skip
+        data = {"proof_token": self.token or "", **(data or {})}
+        return self.client.post(self.path + suffix, data, **extra)
 
     def join(self, name="Ana"):
         return self.post("reviewer", {"name": name})
 
-    def pick(self, image, **data):
-        return self.post(f"p/{getattr(image, 'pk', image)}/pick", data)
+    def pick(self, image, data=None, **extra):
+        return self.post(f"p/{getattr(image, 'pk', image)}/pick", data, **extra)
 
     def comment(self, body, image=None):
         where = f"p/{getattr(image, 'pk', image)}/comment" if image is not None else "comment"

@@ -1,0 +1,371 @@
+"""Client proofing on the public side of a share link: a guest gives a name, picks favourites,
+confirms them and comments, on the page and on a one-image page. Each switch is the link's
+(off by default); the rules are review.guests'; this module answers requests."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.safestring import SafeString
+
+from flux2web.lib import kept
+from flux2web.lib.clients import throttle_key
+from flux2web.lib.ids import parse_id
+from flux2web.links import public
+from flux2web.links import services as links
+from flux2web.review import guests
+from flux2web.review.models import Reviewer
+
+# The form token, and why it is not Django's CSRF check. The public side sends
+# `Referrer-Policy: no-referrer`, so browsers post its forms with `Origin: null`, which
+# Django's check refuses (see links/public.py). Instead each browser gets a random value in
+# a cookie of its own (HttpOnly, SameSite=Lax: a page elsewhere cannot read it, and its
+# cross-site POSTs go without it), and every proofing form carries an HMAC of that value
+# and the link's pk. A forger knows neither, a form of one link does not post to another,
+# and a POST without the cookie, or with a token that does not match it, writes nothing.
+FORM_COOKIE = "f2w_proof"
+TOKEN_FIELD = "proof_token"  # noqa: S105 - a field name
+FORM_SALT = "flux2web.links.proofing.form"
+COOKIE_AGE = 180 * 24 * 3600
+COOKIE_VALUE = re.compile(r"[A-Za-z0-9_-]{43}")
+FORM_EXPIRED = "This form has expired; reload the page and try again."
+NAME_FIRST = "Give your name first (at the top of the page), then pick and comment."
+# Markers the kept grid carries for what differs per visitor (lib/kept.py).
+MARKS = {"token": kept.marker("proof_token"), "pick": kept.marker("proof_pick")}
+PICK_MARK = re.compile(re.escape(MARKS["pick"]) + r":(\d+)")
+PAGE_COMMENTS = 50  # the newest on the page; each image's all on its own page
+IMAGE_COMMENTS = 200
+
+
+def is_on(link) -> bool:
+    return link.allow_picks or link.allow_comments
+
+
+def review_url(link) -> str:
+    """Where the link's owner reads its review (never the public address)."""
+    try:
+        return reverse("share:review", kwargs={"link_id": link.pk})
+    except NoReverseMatch:
+        if link.collection_id:
+            return reverse("share:collection_sharing", kwargs={"collection_id": link.collection_id})
+        return reverse("share:mine")
+
+
+# ---- Cookies. ---------------------------------------------------------------------------
+
+
+def _cookie_name(link) -> str:
+    return f"f2w_r{link.pk}"
+
+
+def _cookie_salt(link) -> str:
+    return f"flux2web.review.guest:{link.pk}"
+
+
+def _reviewer_secret(request, link) -> str | None:
+    """The random value of this browser on this link, if its signed cookie is this link's."""
+    return request.get_signed_cookie(_cookie_name(link), default=None, salt=_cookie_salt(link))
+
+
+def _set_cookie(response, name, value, *, secure: bool, salt=None) -> None:
+    options = {"max_age": COOKIE_AGE, "path": "/s/", "httponly": True, "samesite": "Lax",
+               "secure": secure}  # fmt: skip
+    if salt:
+        response.set_signed_cookie(name, value, salt=salt, **options)
+    else:
+        response.set_cookie(name, value, **options)
+
+
+def form_token(link, secret: str) -> str:
+    return salted_hmac(FORM_SALT, f"{link.pk}:{secret}").hexdigest()
+
+
+def _form_secret(request) -> str:
+    value = request.COOKIES.get(FORM_COOKIE, "")
+    return value if COOKIE_VALUE.fullmatch(value) else ""
+
+
+def _form_ok(request, link) -> bool:
+    secret = _form_secret(request)
+    sent = request.POST.get(TOKEN_FIELD, "")
+    return bool(secret) and constant_time_compare(sent, form_token(link, secret))
+
+
+def _client(request) -> str:
+    who = hashlib.sha256(f"{settings.SECRET_KEY}:{throttle_key(request)}".encode())
+    return who.hexdigest()[:24]
+
+
+# ---- What a page shows of proofing, for this visitor. -----------------------------------
+
+
+@dataclass
+class Proof:
+    link: object
+    key: str
+    reviewer: Reviewer | None
+    token: str
+    new_secret: str = ""  # a form cookie to set with the answer
+    secure: bool = False
+    picks: guests.PickState | None = None
+    comments: list[dict] = field(default_factory=list)
+    mine: bool = False
+
+    @property
+    def label(self) -> str:
+        return guests.guest_label(self.reviewer.name) if self.reviewer else ""
+
+    @property
+    def comments_on(self) -> bool:
+        return self.link.allow_comments
+
+    @property
+    def root(self) -> str:
+        return f"/s/{self.key}/"
+
+    def fill(self, grid: str) -> SafeString:
+        """The kept grid with this visitor's picks and form token in it: one pass over the
+        HTML, however many tiles."""
+        picked = self.picks.picked if self.picks else set()
+        usable = "" if self.reviewer and self.picks and self.picks.can_pick else " disabled"
+
+        def pressed(found) -> str:
+            state = "true" if int(found[1]) in picked else "false"
+            return f'aria-pressed="{state}"{usable}'
+
+        return kept.fill(PICK_MARK.sub(pressed, grid), proof_token=self.token)
+
+    def finish(self, response: HttpResponse) -> HttpResponse:
+        if self.new_secret:
+            _set_cookie(response, FORM_COOKIE, self.new_secret, secure=self.secure)
+        return response
+
+
+def state_for(request, link, key, *, image_id=None, positions=None) -> Proof | None:
+    """Proofing as this visitor sees it on the page (or one image's page), or None if off."""
+    if not is_on(link):
+        return None
+    secret, new_secret = _form_secret(request), ""
+    if not secret:
+        secret = new_secret = secrets.token_urlsafe(32)
+    reviewer = guests.reviewer_for(link=link, browser_secret=_reviewer_secret(request, link))
+    proof = Proof(link=link, key=key, reviewer=reviewer, token=form_token(link, secret),
+                  new_secret=new_secret, mine=request.GET.get("mine") == "1",
+                  secure=request.is_secure())  # fmt: skip
+    if link.allow_picks:
+        proof.picks = guests.pick_state(link=link, reviewer=reviewer)
+    if link.allow_comments:
+        proof.comments = _comments(proof, image_id=image_id, positions=positions or {})
+    return proof
+
+
+def _comments(proof: Proof, *, image_id, positions) -> list[dict]:
+    shown = guests.comments_shown(link=proof.link, reviewer=proof.reviewer)
+    if image_id is not None:
+        rows = list(shown.filter(image_id=image_id)[:IMAGE_COMMENTS])
+    else:
+        rows = list(shown.order_by("-created_at", "-id")[:PAGE_COMMENTS])[::-1]
+    mine = getattr(proof.reviewer, "pk", None)
+    return [
+        {
+            "who": guests.guest_label(c.reviewer.name),
+            "body": c.body,
+            "when": c.created_at,
+            "mine": c.reviewer_id == mine,
+            "delete": f"{proof.root}comments/{c.pk}/delete",
+            "image": f"{proof.root}p/{c.image_id}" if c.image_id else "",
+            "n": positions.get(c.image_id, 0) + 1 if c.image_id else 0,
+        }
+        for c in rows
+        if c.image_id is None or c.image_id in positions or image_id is not None
+    ]
+
+
+# ---- Answers. ---------------------------------------------------------------------------
+
+
+def _wants_json(request) -> bool:
+    return request.headers.get("Accept", "").startswith("application/json")
+
+
+def _done(request, url: str, data: dict | None = None) -> HttpResponse:
+    if _wants_json(request):
+        response = JsonResponse({"message": "", **(data or {})})
+    else:
+        response = redirect(url)
+    patch_vary_headers(response, ("Accept",))
+    return response
+
+
+def _refused(request, link, key, message: str, status: int, *, back: str = "") -> HttpResponse:
+    """A refusal with its reason, and the way back; nothing was written."""
+    if _wants_json(request):
+        response = JsonResponse({"message": message}, status=status)
+    else:
+        context = {"link": link, "key": key, "message": message, "back": back or f"/s/{key}/",
+                   "preview_title": link.allow_preview}  # fmt: skip
+        response = render(request, "share/notice.html", context, status=status)
+    patch_vary_headers(response, ("Accept",))
+    return response
+
+
+def _back(request, key: str, default: str) -> str:
+    """Where a form goes back to: the one-image page ("p<id>"), the grid at an image
+    ("i<id>"), or the view's own default. Only ever an address of this link."""
+    back = request.POST.get("back", "")
+    pk = parse_id(back[1:])
+    if back[:1] == "p" and pk:
+        return f"/s/{key}/p/{pk}"
+    if back[:1] == "i" and pk:
+        return f"/s/{key}/#i-{pk}"
+    return default
+
+
+def _guard(request, link, key, switch: bool) -> HttpResponse | None:
+    """Every proofing write: the switch on, the link unlocked in this session (else the
+    dead-link answer), and the form token right."""
+    if not switch or not public.is_unlocked(request, link):
+        return public.gone(request)
+    if not _form_ok(request, link):
+        return _refused(request, link, key, FORM_EXPIRED, 403)
+    return None
+
+
+def _image(link, image_id):
+    pk = parse_id(image_id)
+    return links.link_image(link, pk) if pk else None
+
+
+# ---- Views. -----------------------------------------------------------------------------
+
+
+@public.public("POST")
+def join(request, link, key):
+    if refused := _guard(request, link, key, is_on(link)):
+        return refused
+    back = _back(request, key, f"/s/{key}/#proof")
+    if guests.reviewer_for(link=link, browser_secret=_reviewer_secret(request, link)):
+        return _done(request, back)
+    secret = secrets.token_urlsafe(32)
+    try:
+        guests.reviewer_join(link=link, name=request.POST.get("name", ""), browser_secret=secret,
+                             client=_client(request))  # fmt: skip
+    except guests.GuestError as error:
+        return _refused(request, link, key, str(error), error.status, back=back)
+    response = _done(request, back)
+    _set_cookie(
+        response, _cookie_name(link), secret, salt=_cookie_salt(link), secure=request.is_secure()
+    )
+    return response
+
+
+def _as_reviewer(request, link, key, switch, back):
+    """(reviewer, None) for a write by a named guest, or (None, the refusal)."""
+    if refused := _guard(request, link, key, switch):
+        return None, refused
+    reviewer = guests.reviewer_for(link=link, browser_secret=_reviewer_secret(request, link))
+    if reviewer is None:
+        return None, _refused(request, link, key, NAME_FIRST, 403, back=back)
+    return reviewer, None
+
+
+@public.public("POST")
+def pick(request, link, key, image_id):
+    if not link.allow_picks or (image := _image(link, image_id)) is None:
+        return public.gone(request)
+    back = _back(request, key, f"/s/{key}/#i-{image.pk}")
+    reviewer, refused = _as_reviewer(request, link, key, link.allow_picks, back)
+    if refused:
+        return refused
+    try:
+        picked = guests.pick_toggle(link=link, reviewer=reviewer, image=image,
+                                    client=_client(request))  # fmt: skip
+    except guests.GuestError as error:
+        return _refused(request, link, key, str(error), error.status, back=back)
+    status = guests.pick_state(link=link, reviewer=reviewer).status
+    return _done(request, back, {"picked": picked, "status": status})
+
+
+@public.public("POST")
+def confirm(request, link, key):
+    back = _back(request, key, f"/s/{key}/#proof")
+    reviewer, refused = _as_reviewer(request, link, key, link.allow_picks, back)
+    if refused:
+        return refused
+    try:
+        guests.picks_confirm(link=link, reviewer=reviewer, url=review_url(link))
+    except guests.GuestError as error:
+        return _refused(request, link, key, str(error), error.status, back=back)
+    return _done(request, back, {"status": guests.pick_state(link=link, reviewer=reviewer).status})
+
+
+def _comment(request, link, key, image):
+    default = f"/s/{key}/p/{image.pk}#comments" if image else f"/s/{key}/#comments"
+    back = _back(request, key, default)
+    reviewer, refused = _as_reviewer(request, link, key, link.allow_comments, back)
+    if refused:
+        return refused
+    try:
+        guests.comment_add(link=link, reviewer=reviewer, image=image,
+                           body=request.POST.get("body", ""), client=_client(request),
+                           url=review_url(link))  # fmt: skip
+    except guests.GuestError as error:
+        return _refused(request, link, key, str(error), error.status, back=back)
+    return _done(request, back)
+
+
+@public.public("POST")
+def comment_image(request, link, key, image_id):
+    if not link.allow_comments or (image := _image(link, image_id)) is None:
+        return public.gone(request)
+    return _comment(request, link, key, image)
+
+
+@public.public("POST")
+def comment_set(request, link, key):
+    return _comment(request, link, key, None)
+
+
+@public.public("POST")
+def uncomment(request, link, key, comment_id):
+    pk = parse_id(comment_id)
+    reviewer, refused = _as_reviewer(request, link, key, link.allow_comments, f"/s/{key}/")
+    if refused:
+        return refused if pk else public.gone(request)
+    if not pk or not guests.comment_delete(reviewer=reviewer, comment_id=pk):
+        return public.gone(request)
+    return _done(request, _back(request, key, f"/s/{key}/#comments"))
+
+
+@public.public("GET", "HEAD")
+def proof(request, link, key, image_id):
+    """One image with its pick, comments and comment form; previous and next; the way back
+    to the grid at this image. Shows of the image only what the grid does."""
+    pk = parse_id(image_id)
+    if not is_on(link) or not public.is_unlocked(request, link) or pk is None:
+        return public.gone(request)
+    tiles = links.link_tiles(link)
+    positions = {tile["image_id"]: n for n, tile in enumerate(tiles)}
+    if pk not in positions:
+        return public.gone(request)
+    n, total = positions[pk], len(tiles)
+    state = state_for(request, link, key, image_id=pk, positions=positions)
+    context = {
+        "link": link, "key": key, "proof": state, "image_id": pk, "n": n + 1, "total": total,
+        "tile": public.figure(link, tiles[n], n, total, f"/s/{key}/i/"),
+        "previous": tiles[n - 1]["image_id"] if n > 0 else None,
+        "next": tiles[n + 1]["image_id"] if n + 1 < total else None,
+        "picked": bool(state.picks and pk in state.picks.picked),
+        "back": f"p{pk}",  # the forms here come back here
+        "preview_title": link.allow_preview,
+    }  # fmt: skip
+    return state.finish(render(request, "share/proof.html", context))
