@@ -225,6 +225,14 @@ ENDPOINTS = {
     "email settings": Endpoint("owner", lambda w: reverse("review:email_settings"),
                                lambda w: {"kinds": ["mention"]}, writes=True,
                                refused_with=(400,)),
+    # Review inside the team: a comment, a like, a mark, a collection's activity.
+    "comment": Endpoint("owner", lambda w: reverse("review:comment", args=[w.image.pk]),
+                        lambda w: {"body": "warmer, please"}, writes=True, refused_with=(400,)),
+    "like": Endpoint("owner", lambda w: reverse("review:like", args=[w.image.pk]),
+                     lambda w: {"like": "1"}, writes=True, refused_with=(400,)),
+    "mark": Endpoint("owner", collection_url("sharing:collection_mark"),
+                     lambda w: {"image": str(w.image.pk), "mark": "approved"}, acts=True),
+    "activity": Endpoint("owner", collection_url("review:activity"), method="get"),
 }  # fmt: skip
 
 # (endpoint, field) -> bad values; every one is sent alone, on top of the valid request.
@@ -353,6 +361,13 @@ SWEEP: dict[tuple[str, str], list] = {
     ("read all", "next"): REDIRECTS,
     ("read all", "next (not a path)"): NOT_A_PATH,
     ("email settings", "kinds"): STRINGS,
+    ("comment", "body"): TEXT,
+    ("like", "like"): STRINGS,
+    ("mark", "mark"): STRINGS,
+    ("mark", "image"): IDS,
+    ("mark", "next"): REDIRECTS,
+    ("mark", "next (not a path)"): NOT_A_PATH,
+    ("activity", "page"): IDS + STRINGS,
 }
 
 
@@ -503,6 +518,9 @@ ID_URLS = [
     ("team_admin", "post", "/providers/{}/on"), ("team_admin", "post", "/providers/{}/off"),
     ("anonymous", "post", "/callbacks/{}/secret/"),
     ("owner", "post", "/notifications/{}/open"),
+    ("owner", "get", "/images/{}/review"), ("owner", "post", "/images/{}/comments"),
+    ("owner", "post", "/images/{}/like"), ("owner", "post", "/comments/{}/delete"),
+    ("owner", "get", "/collections/{}/activity"),
 ]  # fmt: skip
 
 
