@@ -29,9 +29,10 @@ def signed_in(user) -> Client:
     return client
 
 
-@pytest.fixture
-def chromium(monkeypatch):
-    """A Chromium for one test; pages opened with `chromium.new_context(...)`."""
+@pytest.fixture(name="chromium")
+def chromium_browser(monkeypatch):
+    """`chromium`: a Chromium for one test; pages opened with `chromium.new_context(...)`.
+    Imported by a test module to be found there."""
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the ORM calls between browser
