@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from flux2web.links import services as links
+from flux2web.links.models import ShareLink
 from flux2web.review import digests
 from flux2web.review.models import Comment, Notification
 from tests.security.helpers import ROLES
@@ -124,6 +127,45 @@ def note_for_owner(w) -> int:
 
 def unsubscribe_owner(w):
     return {"token": digests.unsubscribe_token(user_id=w.owner.pk, kind="mention")}
+
+
+def proofing(state="live", **extra):
+    """A link to the world's collection with picks and comments on (client proofing), as
+    `state` says: live, revoked, expired, locked (a password not typed), or off (switches
+    off); its key and `extra` (an image or comment id) for the address."""
+
+    def kwargs(w):
+        week = timezone.now() + timedelta(days=7)
+        password = "open sesame 123" if state == "locked" else None
+        settings = links.LinkSettings(title="Proofs", expires_at=week, password=password)
+        link, _ = links.link_create(owner=w.owner, collection=w.collection, settings=settings)
+        on = state != "off"
+        ShareLink.objects.filter(pk=link.pk).update(allow_picks=on, allow_comments=on)
+        if state == "revoked":
+            links.link_revoke(link=link)
+        elif state == "expired":
+            ShareLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(1))
+        return {"key": links.address_key(link), **{k: v(w) for k, v in extra.items()}}
+
+    return kwargs
+
+
+def proofing_routes(live, *, dead, **extra):
+    """A proofing address's answers on a live link, and `dead` on every other state."""
+    states = (("off", "switches off"), ("revoked", "revoked"), ("expired", "expired"),
+              ("locked", "locked, not unlocked"))  # fmt: skip
+    live_link = proofing("live", **extra)
+    return (
+        Route(everyone(live), live_link, "proofing on"),
+        *(Route(everyone(dead), proofing(state, **extra), label) for state, label in states),
+        Route(
+            everyone(dead), lambda w: {**live_link(w), "key": wrong_key(w)["key"]}, "wrong token"
+        ),
+    )
+
+
+shown_image = {"image_id": lambda w: str(w.image.pk)}
+not_shown = lambda w: str(w.team_image.pk)  # noqa: E731 - the owner's, in another collection
 
 
 # The one table. Keyed by URL name; a tuple holds variants (other objects, other targets).
@@ -441,6 +483,34 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
             lambda w: {**shared_image("thumb")(w), "key": wrong_key(w)["key"]},
             "wrong token",
         ),
+    ),
+    # Client proofing: the one-image page is read by anyone with the link; every write needs
+    # the form token of a page this browser opened (403 without), and answers the dead-link
+    # 404 on a link that is off, revoked, expired or still locked.
+    "share:proof": (
+        *proofing_routes(
+            answers(200, 200, 405, 405, 405), dead=answers(404, 404, 405, 405, 405), **shown_image
+        ),
+        Route(
+            everyone(answers(404, 404, 405, 405, 405)),
+            proofing(image_id=not_shown),
+            "an image the link does not hold",
+        ),
+    ),
+    "share:proof_pick": (
+        *proofing_routes(post_only(403), dead=post_only(404), **shown_image),
+        Route(
+            everyone(post_only(404)),
+            proofing(image_id=not_shown),
+            "an image the link does not hold",
+        ),
+    ),
+    "share:proof_comment": proofing_routes(post_only(403), dead=post_only(404), **shown_image),
+    "share:proof_join": proofing_routes(post_only(403), dead=post_only(404)),
+    "share:proof_confirm": proofing_routes(post_only(403), dead=post_only(404)),
+    "share:proof_comment_set": proofing_routes(post_only(403), dead=post_only(404)),
+    "share:proof_uncomment": proofing_routes(
+        post_only(403), dead=post_only(404), comment_id=lambda w: "1"
     ),
     "share:not_found": Route(everyone(answers(*[404] * 5)), lambda w: {"rest": "x/../../admin/"}),
 }
