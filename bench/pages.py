@@ -13,6 +13,10 @@ stack, signed in:
   view is counted, as in life), and of a 50-image one (the query count must not differ);
 - the owner's collection page of the same 500 and 50 images, cached and uncached;
 - the collection's Sharing panel, signed in;
+- a proofed collection (the same 500 images, REVIEW_COMMENTS comments, two in three by the
+  link's REVIEWERS guests and the rest by a teammate, every guest with picks), and one of
+  50 images, 200 comments and 2 guests: the collection page, its Sharing panel, the link's
+  review page and the public page, whose query counts must not differ between the two;
 - "download all" of the 500 images as a streamed ZIP, with the memory it grew by.
 
 Server time is measured around the handler, without a network hop; the query count is
@@ -37,6 +41,7 @@ TARGETS = {"gallery_p95_ms": 30, "gallery_queries": 8, "refresh_p95_ms": 5, "gal
            "share_p95_ms": 15, "zip_growth_mb": 50, "studio_p95_ms": 15, "studio_queries": 8,
            "uncached_vs_bare": 3}  # fmt: skip
 SHARED = 500
+REVIEW_COMMENTS, REVIEWERS = 2_000, 20
 WORDS = ["fox", "owl", "heron", "castle", "lighthouse", "forest", "river", "snow", "desert",
          "city", "night", "storm"]  # fmt: skip
 
@@ -139,6 +144,59 @@ def seed_share(user, *, images: int = SHARED):
     return made[0][0], made[1][0], made[0][1], made[1][1], len(data) * images
 
 
+def seed_review(user, collection_id: int, *, comments: int, reviewers: int):
+    """A copy of the collection shared by a link with picks and comments on: `reviewers`
+    guests, each picking 5 to 43 images and half of them confirmed, and `comments`
+    comments, two in three by the guests (a few on the whole set), the rest by a teammate.
+    Returns (collection id, link id, the link's path)."""
+    import hashlib
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from flux2web.collections.models import Collection, CollectionItem
+    from flux2web.links import services as links
+    from flux2web.review.models import Comment, Pick, Reviewer
+
+    source = Collection.objects.get(pk=collection_id)
+    collection = Collection.objects.create(owner=user, title=f"Proofed {source.title}")
+    images = list(source.items.order_by("position").values_list("image_id", flat=True))
+    CollectionItem.objects.bulk_create(
+        CollectionItem(collection=collection, image_id=pk, added_by=user, position=n)
+        for n, pk in enumerate(images)
+    )
+    settings = links.LinkSettings(
+        title=collection.title, expires_at=timezone.now() + timedelta(days=30), downloads="web",
+        allow_picks=True, allow_comments=True, show_reviewers=True,
+    )  # fmt: skip
+    link, token = links.link_create(owner=user, settings=settings, collection=collection)
+    now = timezone.now()
+    guests = Reviewer.objects.bulk_create(
+        Reviewer(link=link, name=f"Client {n}", last_seen_at=now - timedelta(minutes=n),
+                 browser=hashlib.sha256(f"{link.pk}:{n}".encode()).hexdigest(),
+                 confirmed_at=now if n % 2 else None)
+        for n in range(reviewers)
+    )  # fmt: skip
+    Pick.objects.bulk_create(
+        Pick(reviewer=guest, image_id=images[(n * 7 + k * 3) % len(images)])
+        for n, guest in enumerate(guests)
+        for k in range(5 + 2 * n)
+    )
+    teammate, _ = get_user_model().objects.get_or_create(username="bench-teammate")
+    rows = []
+    for n in range(comments):
+        image_id = images[(n * 13) % len(images)]
+        if n % 3 == 2:
+            rows.append(Comment(author=teammate, image_id=image_id, body=f"team note {n}"))
+        else:
+            on_set = n % 50 == 0
+            rows.append(Comment(reviewer=guests[n % len(guests)], body=f"warmer, please {n}",
+                                image_id=None if on_set else image_id))  # fmt: skip
+    Comment.objects.bulk_create(rows, batch_size=1000)
+    return collection.pk, link.pk, f"/s/{link.slug}-{token}/"
+
+
 def _rss_mb() -> float:
     with open("/proc/self/statm") as handle:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -230,6 +288,9 @@ def main():
     hx = {"HX-Request": "true"}
     big, small, collection_id, small_collection_id, zip_bytes = seed_share(user)
     print(f"shared {SHARED} images with real files ({zip_bytes / 2**20:.0f} MB)")
+    proofed = seed_review(user, collection_id, comments=REVIEW_COMMENTS, reviewers=REVIEWERS)
+    few = seed_review(user, small_collection_id, comments=REVIEW_COMMENTS // 10, reviewers=2)
+    print(f"proofed: {SHARED} images, {REVIEW_COMMENTS} comments, {REVIEWERS} reviewers")
     visitor = Client(HTTP_USER_AGENT="Mozilla/5.0 (iPhone) bench")
     with override_settings(ROOT_URLCONF="bench_urls", ALLOWED_HOSTS=["testserver"]):
         clear_url_caches()
@@ -280,11 +341,22 @@ def main():
                 client, f"/collections/{collection_id}/sharing", requests=args.requests
             ),
         }
+        for size, (proofed_id, link_id, path) in ((SHARED, proofed), (SHARED // 10, few)):
+            rows[f"proofed collection, {size}"] = measure(
+                client, f"/collections/{proofed_id}/", requests=args.requests
+            )
+            rows[f"proofed panel, {size}"] = measure(
+                client, f"/collections/{proofed_id}/sharing", requests=args.requests
+            )
+            rows[f"review page, {size}"] = measure(
+                client, f"/links/{link_id}/review", requests=args.requests
+            )
+            rows[f"proofed share page, {size}"] = measure(visitor, path, requests=args.requests)
         zipped = measure_zip(big)
 
-    print(f"\n{'page':<26}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}")
+    print(f"\n{'page':<28}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}")
     for name, row in rows.items():
-        print(f"{name:<26}{row['p50']:>9.2f}{row['p95']:>9.2f}{row['queries']:>9}")
+        print(f"{name:<28}{row['p50']:>9.2f}{row['p95']:>9.2f}{row['queries']:>9}")
     print(f"\ndownload all, {SHARED} images: {zipped['bytes'] / 2**20:.0f} MB in "
           f"{zipped['seconds']:.1f} s; Python heap peak {zipped['peak_mb']:.1f} MB, "
           f"RSS grew {zipped['rss_growth_mb']:.1f} MB")  # fmt: skip
@@ -325,10 +397,31 @@ def main():
          f" <= {TARGETS['zip_growth_mb']} MB",
          max(zipped["peak_mb"], zipped["rss_growth_mb"]) <= TARGETS["zip_growth_mb"]),
     ]  # fmt: skip
+    checks += proofed_checks(rows)
     print()
     for text, ok in checks:
         print(f"{'met   ' if ok else 'MISSED'} {text}")
     shutil.rmtree(DATA, ignore_errors=True)  # the shared images' files are hundreds of MB
+
+
+def proofed_checks(rows) -> list[tuple[str, bool]]:
+    """The proofed collection's pages: the collection and share page within their targets
+    as they are without a review, and no query count that grows with images, comments and
+    reviewers (500 images, 2,000 comments, 20 guests against 50, 200, 2)."""
+    big, few = SHARED, SHARED // 10
+    target = TARGETS["share_p95_ms"]
+    checks = []
+    for page in ("proofed collection", "proofed share page"):
+        p95 = rows[f"{page}, {big}"]["p95"]
+        checks.append((f"{page} p95 {p95:.1f} ms <= {target} ms", p95 <= target))
+    for page in ("proofed collection", "proofed panel", "review page", "proofed share page"):
+        many, fewer = rows[f"{page}, {big}"]["queries"], rows[f"{page}, {few}"]["queries"]
+        checks.append((
+            f"{page} queries {many} with {big} images, {REVIEW_COMMENTS} comments, "
+            f"{REVIEWERS} reviewers = {fewer} with {few}, {REVIEW_COMMENTS // 10}, 2",
+            many == fewer,
+        ))  # fmt: skip
+    return checks
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ and comments. Callers pass the link (this app stands below `links`)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -89,11 +88,44 @@ def reviewers_of(link) -> list[Reviewer]:
     )
 
 
+@dataclass(frozen=True)
+class Shown:
+    """What the review needs of an image: its id, stored files' names and size."""
+
+    pk: int
+    thumbnail: str
+    original: str
+    width: int
+    height: int
+
+    @property
+    def file_name(self) -> str:
+        return self.original.rsplit("/", 1)[-1]
+
+
+SHOWN_FIELDS = ("pk", "thumbnail", "original", "width", "height")
+
+
+@dataclass(frozen=True)
+class Said:
+    """A guest's comment as the review shows it (plain values: there may be thousands)."""
+
+    pk: int
+    image_id: int | None
+    reviewer: Reviewer
+    body: str
+    created_at: datetime
+
+    @property
+    def reviewer_id(self) -> int:
+        return self.reviewer.pk
+
+
 @dataclass
 class ImageReview:
-    image: Image
+    image: Shown
     picked_by: list[Reviewer] = field(default_factory=list)
-    comments: list[Comment] = field(default_factory=list)
+    comments: list[Said] = field(default_factory=list)
     in_link: bool = True  # False: picked or commented on, but the link no longer shows it
 
     @property
@@ -105,7 +137,7 @@ class ImageReview:
 class LinkReview:
     reviewers: list[Reviewer]
     images: list[ImageReview]  # the link's images in its order, then any it no longer shows
-    on_the_set: list[Comment]  # guests' comments on the whole set
+    on_the_set: list[Said]  # guests' comments on the whole set
 
     @property
     def picked(self) -> list[ImageReview]:
@@ -130,49 +162,39 @@ class LinkReview:
         return rows
 
 
-def link_review(link, *, images: list[Image], viewer) -> LinkReview:
-    """The review of `link` over `images` (what it shows now, in its order): who picked
-    what and who said what. Picks and comments on images the link no longer shows follow,
-    if `viewer` may still see them. Four queries, whatever the numbers."""
+def link_review(link, *, images: Iterable[tuple], viewer) -> LinkReview:
+    """The review of `link` over `images`, (id, thumbnail, original, width, height) of what
+    it shows now in its order: who picked what and who said what. Picks and comments on
+    images the link no longer shows follow, if `viewer` may still see them. Plain rows
+    rather than model instances where there are hundreds; four queries, whatever the
+    numbers."""
     reviewers = reviewers_of(link)
     by_id = {r.pk: r for r in reviewers}
-    rows = {image.pk: ImageReview(image=image) for image in images}
+    rows = {values[0]: ImageReview(image=Shown(*values)) for values in images}
     picks = list(
         Pick.objects.filter(reviewer__link=link)
         .order_by("created_at", "id")
         .values_list("image_id", "reviewer_id")
     )
-    comments = list(
-        Comment.objects.filter(reviewer__link=link)
-        .only("id", "image_id", "reviewer_id", "body", "created_at")
+    comments = [
+        Said(pk, image_id, by_id[reviewer_id], body, at)
+        for pk, image_id, reviewer_id, body, at in Comment.objects.filter(reviewer__link=link)
         .order_by("created_at", "id")
-    )
+        .values_list("id", "image_id", "reviewer_id", "body", "created_at")
+    ]
     missing = {pk for pk, _ in picks if pk not in rows}
     missing |= {c.image_id for c in comments if c.image_id and c.image_id not in rows}
     if missing:
-        for image in Image.objects.visible_to(viewer).filter(pk__in=missing).order_by("pk"):
-            rows[image.pk] = ImageReview(image=image, in_link=False)
+        gone = Image.objects.visible_to(viewer).filter(pk__in=missing).order_by("pk")
+        for values in gone.values_list(*SHOWN_FIELDS):
+            rows[values[0]] = ImageReview(image=Shown(*values), in_link=False)
     for image_id, reviewer_id in picks:
         if image_id in rows:
             rows[image_id].picked_by.append(by_id[reviewer_id])
     on_the_set = []
     for comment in comments:
-        comment.reviewer = by_id[comment.reviewer_id]  # no query per comment
         if comment.image_id is None:
             on_the_set.append(comment)
         elif comment.image_id in rows:
             rows[comment.image_id].comments.append(comment)
     return LinkReview(reviewers=reviewers, images=list(rows.values()), on_the_set=on_the_set)
-
-
-def pick_counts(link) -> dict[int, int]:
-    """Image id → how many of the link's guests picked it (one grouped query)."""
-    rows = defaultdict(int)
-    for row in (
-        Pick.objects.filter(reviewer__link=link)
-        .values("image_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        rows[row["image_id"]] = row["n"]
-    return dict(rows)

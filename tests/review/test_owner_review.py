@@ -402,3 +402,27 @@ def test_a_teammates_images_in_the_collection_are_left_out_of_the_new_one(
     as_owner.post(f"/links/{link.pk}/review/collect")
     made = Collection.objects.exclude(pk=collection.pk).get()
     assert list(made.items.values_list("image_id", flat=True)) == [mine.pk]
+
+
+def test_a_long_review_comes_a_page_at_a_time_keeping_its_filter(
+    as_owner, owner, collection, images, monkeypatch
+):
+    monkeypatch.setattr("flux2web.links.views.REVIEW_PAGE", 2)
+    link, ana, _ben = reviewed_link(owner, collection, images)
+    page = as_owner.get(f"/links/{link.pk}/review").content.decode()
+    assert "Images 1–2 of 3." in page
+    assert [i.pk for i in images if f'data-image-id="{i.pk}"' in page] == [
+        images[0].pk,
+        images[1].pk,
+    ]
+    assert 'href="?start=2">Later images' in page and "Earlier images" not in page
+    page = as_owner.get(f"/links/{link.pk}/review?start=2").content.decode()
+    assert [i.pk for i in images if f'data-image-id="{i.pk}"' in page] == [images[2].pk]
+    assert 'href="?start=0">← Earlier images' in page
+    page = as_owner.get(f"/links/{link.pk}/review?picked=1&reviewer={ana.pk}").content.decode()
+    assert "Later images" not in page  # Ana picked two: one page
+    page = as_owner.get(f"/links/{link.pk}/review?start=99999999999999999999").content.decode()
+    assert "Images 1–2 of 3." in page  # not a number we take: the first page
+    monkeypatch.setattr("flux2web.links.views.REVIEW_PAGE", 1)
+    page = as_owner.get(f"/links/{link.pk}/review?picked=1&reviewer={ana.pk}").content.decode()
+    assert f'href="?picked=1&amp;reviewer={ana.pk}&amp;start=1">Later images' in page
