@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "flux2web.gallery",
     "flux2web.team",
     "flux2web.collections",
+    "flux2web.review",
     "flux2web.links",
 ]
 

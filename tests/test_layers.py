@@ -16,6 +16,7 @@ LAYERS: list[set[str]] = [
     {"billing"},  # quotas and the ledger; jobs calls it in its own transactions
     {"jobs"},
     {"collections"},
+    {"review"},  # comments, likes, guests' picks, notifications; links call it
     {"links"},  # a link shows a collection
     {"studio", "team"},
     {"gallery"},

@@ -63,6 +63,13 @@ class Collection(models.Model):
 
 
 class CollectionItem(models.Model):
+    class Mark(models.TextChoices):
+        """A reviewer's decision on an image in this collection (owner and adders)."""
+
+        APPROVED = "approved", "Approved"
+        CHANGES = "changes", "Needs changes"
+        REJECTED = "rejected", "Rejected"
+
     collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="items")
     image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="collection_items")
     added_by = models.ForeignKey(
@@ -71,6 +78,11 @@ class CollectionItem(models.Model):
     # Manual order: lower first. New items go to the end (max + 1).
     position = models.IntegerField(default=0)
     added_at = models.DateTimeField(default=timezone.now)
+    mark = models.CharField(max_length=8, choices=Mark.choices, blank=True)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    marked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["position", "id"]

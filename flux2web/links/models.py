@@ -52,6 +52,18 @@ class ShareLink(models.Model):
         default=True, help_text="Show title, cover and count in chat and social previews."
     )
 
+    # Client proofing, each off by default (review.md): picks with an optional minimum and
+    # maximum, confirmed by the visitor and locked at confirmation or at a deadline;
+    # comments; and whether reviewers see each other's names and comments.
+    allow_picks = models.BooleanField(default=False)
+    picks_min = models.PositiveSmallIntegerField(null=True, blank=True)
+    picks_max = models.PositiveSmallIntegerField(null=True, blank=True)
+    lock_on_confirm = models.BooleanField(default=False)
+    picks_deadline = models.DateTimeField(null=True, blank=True)
+    allow_comments = models.BooleanField(default=False)
+    show_reviewers = models.BooleanField(default=False)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
     revoked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
