@@ -301,7 +301,7 @@ def review(request, link_id):
     found = _review_of(request, link)
     picked_only = request.GET.get("picked") == "1"
     reviewer, problem = None, ""
-    if "reviewer" in request.GET:
+    if request.GET.get("reviewer"):  # empty: "Everyone" in the filter's choice
         wanted = parse_id(request.GET["reviewer"])
         reviewer = next((r for r in found.reviewers if r.pk == wanted), None)
         if reviewer is None:
