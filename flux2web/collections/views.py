@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import CharField, Count, Max, OuterRef, Q, Subquery, Value
 from django.http import Http404, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -251,19 +251,27 @@ def _tiles(request, ordered, context) -> str:
         )
 
     html = kept("collection-tiles", shows, render)
-    return fill(html, csrf=get_token(request), next=escape(request.get_full_path()))
+    # A mark goes back to the page it was made on: this one, or after an action, the page
+    # that action came from.
+    here = request.get_full_path() if request.method == "GET" else safe_next(request)
+    here = here or reverse("sharing:collection", args=[collection.pk])
+    return fill(html, csrf=get_token(request), next=escape(here))
 
 
 def _said(collection) -> tuple:
     """What was said about the collection's images, in one query: how many comments and
-    guests' picks there are and the newest of each, so a tile's counts are never stale."""
-    said = CollectionItem.objects.filter(collection=collection).aggregate(
-        comments=Count("image__comments", distinct=True),
-        last_comment=Max("image__comments"),
-        picks=Count("image__picks", distinct=True),
-        last_pick=Max("image__picks"),
-    )
-    return tuple(sorted(said.items()))
+    guests' picks there are and the newest of each, so a tile's counts are never stale.
+    Two aggregates in a UNION, not one over both joins: that one multiplies comments by
+    picks (2.5 ms for 500 images, 2,000 comments and 500 picks, against 1.6 ms)."""
+    images = Image.objects.filter(collection_items__collection=collection).order_by()
+
+    def said(relation: str):  # grouped by its name, a constant: one row of (name, n, last)
+        named = images.annotate(said=Value(relation, output_field=CharField())).values("said")
+        return named.annotate(n=Count(relation), last=Max(relation)).values_list(
+            "said", "n", "last"
+        )
+
+    return tuple(sorted(said("comments").union(said("picks"), all=True)))
 
 
 def _tile_urls(items, *, viewer) -> None:
