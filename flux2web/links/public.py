@@ -35,6 +35,7 @@ from flux2web.links.models import ShareLink
 
 CSP = (
     "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 SIZES = ("thumb", "web", "original")

@@ -1,5 +1,7 @@
-// The public share page: a lightbox with keyboard, swipe and a slideshow. The page works
-// without this file: every tile links to its web-size image.
+// The public share page: a lightbox with keyboard, swipe and a slideshow; with proofing on,
+// picks without leaving the page (Space), comments (C) and the one-image page's keys. The
+// page works without this file: every tile links to its image (or its one-image page), and
+// every pick and comment is a plain form.
 (function () {
   "use strict";
   var grid = document.getElementById("share-grid");
@@ -11,6 +13,11 @@
   var counter = box.querySelector(".lb-count");
   var download = box.querySelector(".lb-download");
   var play = box.querySelector(".lb-play");
+  var lbPick = box.querySelector(".lb-pick");
+  var lbComment = box.querySelector(".lb-comment");
+  var note = box.querySelector(".lb-note");
+  var frame = box.querySelector("figure");
+  var spaceLabel = lbPick ? "" : " (space)";
   var current = 0;
   var timer = null;
   var SLIDE_MS = 4000;
@@ -19,7 +26,7 @@
     current = (index + tiles.length) % tiles.length;
     var tile = tiles[current];
     var thumb = tile.querySelector("img");
-    img.src = tile.getAttribute("href");
+    img.src = source(tile);
     img.alt = thumb.alt;
     var figcaption = tile.parentNode.querySelector("figcaption");
     caption.textContent = "";
@@ -39,23 +46,56 @@
     }
     // Fetch the next one ahead, so the slideshow and arrows feel instant.
     var next = tiles[(current + 1) % tiles.length];
-    if (next) new Image().src = next.getAttribute("href");
+    if (next) new Image().src = source(next);
+    if (note) note.textContent = "";
+    var button = pickButton(tile);
+    if (lbPick) {
+      lbPick.hidden = !button;
+      if (button) {
+        lbPick.setAttribute("aria-pressed", button.getAttribute("aria-pressed"));
+        lbPick.disabled = button.disabled;
+      }
+    }
+    if (lbComment) lbComment.href = tile.getAttribute("href") + "#comments";
+  }
+  function source(tile) {
+    return tile.dataset.src || tile.getAttribute("href");
+  }
+  function pickButton(tile) {
+    return tile.parentNode.querySelector("form[data-pick] button");
+  }
+  function say(text) {
+    if (note) note.textContent = text;
   }
   function open(index) {
     show(index);
     if (!box.open) box.showModal();
+    // Focus on the image, not a button: Space then picks rather than pressing a button.
+    frame.tabIndex = -1;
+    frame.focus();
+  }
+  function pickCurrent() {
+    var button = pickButton(tiles[current]);
+    if (!button) return;
+    if (button.disabled) {
+      say(document.getElementById("proof-name")
+        ? "Give your name first (at the top of the page), then pick."
+        : (document.querySelector("[data-proof-status]") || {}).textContent || "Picking is closed.");
+      return;
+    }
+    send(button.form);
   }
   function stop() {
     if (timer) clearInterval(timer);
     timer = null;
     play.textContent = "▶";
-    play.setAttribute("aria-label", "Slideshow (space)");
+    play.setAttribute("aria-label", "Slideshow" + spaceLabel);
   }
   function start() {
     stop();
     timer = setInterval(function () { show(current + 1); }, SLIDE_MS);
     play.textContent = "❚❚";
-    play.setAttribute("aria-label", "Pause slideshow (space)");
+    play.setAttribute("aria-label", "Pause slideshow" + spaceLabel);
   }
 
   grid.addEventListener("click", function (e) {
@@ -68,13 +108,28 @@
   box.querySelector(".lb-next").addEventListener("click", function () { stop(); show(current + 1); });
   box.querySelector(".lb-close").addEventListener("click", function () { box.close(); });
   play.addEventListener("click", function () { if (timer) stop(); else start(); });
-  box.addEventListener("close", stop);
+  box.addEventListener("close", function () {
+    stop();
+    // Back where the viewer was: the tile of the image last shown, focused and in view.
+    tiles[current].focus();
+  });
+  if (lbPick) lbPick.addEventListener("click", pickCurrent);
   box.addEventListener("click", function (e) { if (e.target === box) box.close(); });
   document.addEventListener("keydown", function (e) {
-    if (!box.open) return;
+    if (!box.open || e.ctrlKey || e.metaKey || e.altKey) return;
+    var onControl = e.target.closest && e.target.closest("button, a, input, textarea");
     if (e.key === "ArrowRight") { stop(); show(current + 1); }
     else if (e.key === "ArrowLeft") { stop(); show(current - 1); }
-    else if (e.key === " ") { e.preventDefault(); if (timer) stop(); else start(); }
+    else if (e.key === " " && !onControl) {
+      e.preventDefault();
+      if (lbPick) pickCurrent();
+      else if (timer) stop();
+      else start();
+    }
+    else if ((e.key === "c" || e.key === "C") && lbComment) {
+      e.preventDefault();
+      window.location.assign(lbComment.href);
+    }
   });
 
   // Swipe: a mostly horizontal move of 40 px or more turns the page.
@@ -91,9 +146,71 @@
     if (Math.abs(dx) > 40 && Math.abs(dx) > Math.abs(dy)) { stop(); show(current + (dx < 0 ? 1 : -1)); }
   });
 
+  // A pick posts in the background and the page stays where it is; the answer is the new
+  // state (or why not), the same the plain form would have shown.
+  // One at a time, in the order pressed: at full speed the last answer is the last state.
+  var queue = Promise.resolve();
+  function send(form) {
+    queue = queue.then(function () { return post(form); });
+  }
+  function post(form) {
+    var button = form.querySelector("button");
+    return fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    }).then(function (response) {
+      return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+    }).then(function (answer) {
+      var status = document.querySelector("[data-proof-status]");
+      if (!answer.ok) {
+        say(answer.data.message);
+        if (!box.open && status) status.textContent = answer.data.message;
+        return;
+      }
+      button.setAttribute("aria-pressed", answer.data.picked ? "true" : "false");
+      if (lbPick && box.open && pickButton(tiles[current]) === button) {
+        lbPick.setAttribute("aria-pressed", button.getAttribute("aria-pressed"));
+      }
+      if (status) status.textContent = answer.data.status;
+      say(answer.data.status);
+    }).catch(function () { form.submit(); });
+  }
+  grid.addEventListener("submit", function (e) {
+    var form = e.target.closest("form[data-pick]");
+    if (!form) return;
+    e.preventDefault();
+    send(form);
+  });
+
   var slideshow = document.querySelector("[data-slideshow]");
   if (slideshow) {
     slideshow.hidden = false;
     slideshow.addEventListener("click", function () { open(0); start(); });
   }
+})();
+
+// The one-image page: arrows move, Space picks, C goes to the comment box.
+(function () {
+  "use strict";
+  var pick = document.querySelector(".proof-pick button");
+  var steps = document.querySelector(".proof-nav");
+  if (!steps) return;
+  var comment = document.getElementById("image-comment");
+  if (comment && (location.hash === "#comments" || location.hash === "#comment")) {
+    // After the load: the browser's own move to the fragment would take the focus back.
+    window.addEventListener("load", function () { comment.focus(); });
+  }
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.target.closest && e.target.closest("button, a, input, textarea, select")) return;
+    var link = null;
+    if (e.key === "ArrowLeft") link = document.querySelector("a[rel=prev]");
+    else if (e.key === "ArrowRight") link = document.querySelector("a[rel=next]");
+    if (link) { e.preventDefault(); link.click(); }
+    else if (e.key === " " && pick && !pick.disabled) { e.preventDefault(); pick.click(); }
+    else if ((e.key === "c" || e.key === "C") && comment) { e.preventDefault(); comment.focus(); }
+    else if (e.key === "Escape") { e.preventDefault(); document.querySelector("[data-back]").click(); }
+  });
 })();
