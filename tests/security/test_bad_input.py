@@ -101,6 +101,10 @@ def link_data(w):
             "expires_on": week, "downloads": "web", "allow_preview": "on"}  # fmt: skip
 
 
+# A picking deadline: a date and a time, as a datetime-local field sends it.
+DEADLINES = ["9999-12-31T23:59", "0001-01-01T00:00", "2026-02-30T10:00", "2026-01-01T25:00",
+             "99999-01-01T00:00", "1999-01-01T10:00", "T", "2026-01-01T10:00\x00"]  # fmt: skip
+
 # Not 9999-12-31: with no longest expiry set, the team allows that (no 500 either way).
 EXPIRIES = [
     *NUMBERS, "0000-01-01", "2026-02-30", "99999-01-01", "1999-01-01",
@@ -219,6 +223,8 @@ ENDPOINTS = {
                            acts=True, refused_with=(400,)),
     "unlock": Endpoint("anonymous", lambda w: reverse("share:unlock", args=[w.locked_key]),
                        lambda w: {"password": "not it"}),
+    "link review": Endpoint("owner", lambda w: reverse("share:review", args=[w.link.pk]),
+                            lambda w: {"picked": "1"}, method="get"),
     # Notifications.
     "notifications": Endpoint("owner", lambda w: reverse("review:notifications"), method="get"),
     "read all": Endpoint("owner", lambda w: reverse("review:notifications_read"), acts=True),
@@ -357,6 +363,14 @@ SWEEP: dict[tuple[str, str], list] = {
     ("rotate link", "next (not a path)"): NOT_A_PATH,
     ("team links", "link_max_days"): NUMBERS,
     ("unlock", "password"): [*TEXT, "😀" * 5000],
+    ("new link", "picks_min"): NUMBERS,
+    ("new link", "picks_max"): NUMBERS,
+    ("new link", "picks_deadline"): [*DEADLINES, *NUMBERS],
+    ("edit link", "picks_min"): NUMBERS,
+    ("edit link", "picks_deadline"): [*DEADLINES, *NUMBERS],
+    ("link review", "reviewer"): IDS + STRINGS,
+    ("link review", "start"): IDS,
+    ("link review", "picked"): STRINGS,
     ("notifications", "page"): IDS + STRINGS,
     ("read all", "next"): REDIRECTS,
     ("read all", "next (not a path)"): NOT_A_PATH,
@@ -521,6 +535,8 @@ ID_URLS = [
     ("owner", "get", "/images/{}/review"), ("owner", "post", "/images/{}/comments"),
     ("owner", "post", "/images/{}/like"), ("owner", "post", "/comments/{}/delete"),
     ("owner", "get", "/collections/{}/activity"),
+    ("owner", "get", "/links/{}/review"), ("owner", "post", "/links/{}/review/collect"),
+    ("owner", "get", "/links/{}/picks.txt"), ("owner", "get", "/links/{}/picks.csv"),
 ]  # fmt: skip
 
 
