@@ -42,6 +42,7 @@ def review_story(page, live_server, owner, tmp_path, *, width, pause_ms=0, js=Tr
     page.goto(f"{live_server.url}/collections/{collection.pk}/sharing")
     summary = page.locator(f'[data-review="{link.pk}"]')
     expect(summary).to_contain_text("2 reviewers · 3 picks of 2 images · 2 comments")
+    fits(page, width)
     page.wait_for_timeout(pause_ms)
     summary.get_by_role("link", name=re.compile("^Review")).click()
     expect(page.get_by_role("heading", name="Review of “Client A”")).to_be_visible()
