@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.safestring import SafeString
@@ -52,12 +52,7 @@ def is_on(link) -> bool:
 
 def review_url(link) -> str:
     """Where the link's owner reads its review (never the public address)."""
-    try:
-        return reverse("share:review", kwargs={"link_id": link.pk})
-    except NoReverseMatch:
-        if link.collection_id:
-            return reverse("share:collection_sharing", kwargs={"collection_id": link.collection_id})
-        return reverse("share:mine")
+    return reverse("share:review", kwargs={"link_id": link.pk})
 
 
 # ---- Cookies. ---------------------------------------------------------------------------
