@@ -307,21 +307,11 @@ def review(request, link_id):
         if reviewer is None:
             problem = "No such reviewer on this link; showing everyone."
     rows = found.narrowed(picked_only=picked_only, reviewer=reviewer)
-    # A page of rows at a time, as the collection page does: 500 images with their comments
-    # would cost a tenth of a second to render at once.
-    start = min(parse_id(request.GET.get("start")) or 0, len(rows))
-    more = {"picked": "1" if picked_only else None, "reviewer": reviewer.pk if reviewer else None}
-    later = start + REVIEW_PAGE if start + REVIEW_PAGE < len(rows) else None
-    earlier = max(start - REVIEW_PAGE, 0) if start else None
+    kept = {"picked": "1" if picked_only else None, "reviewer": reviewer.pk if reviewer else None}
     context = {
         "link": link,
         "review": found,
-        "rows": rows[start : start + REVIEW_PAGE],
-        "first": start + 1,
-        "last": min(start + REVIEW_PAGE, len(rows)),
-        "total": len(rows),
-        "later": _query(more, later),
-        "earlier": _query(more, earlier),
+        **_page(rows, request.GET.get("start"), kept),
         "picked_only": picked_only,
         "reviewer": reviewer,
         "problem": problem,
@@ -330,6 +320,23 @@ def review(request, link_id):
         "home": _home_of(link),
     }
     return render(request, "share/review.html", context, status=400 if problem else 200)
+
+
+def _page(rows: list, start: str | None, kept: dict) -> dict:
+    """A page of rows at a time, as the collection page does (500 images with their
+    comments cost a tenth of a second to render at once), with addresses of the pages
+    before and after that keep the filters."""
+    first = min(parse_id(start) or 0, len(rows))
+    later = first + REVIEW_PAGE if first + REVIEW_PAGE < len(rows) else None
+    earlier = max(first - REVIEW_PAGE, 0) if first else None
+    return {
+        "rows": rows[first : first + REVIEW_PAGE],
+        "first": first + 1,
+        "last": min(first + REVIEW_PAGE, len(rows)),
+        "total": len(rows),
+        "later": _query(kept, later),
+        "earlier": _query(kept, earlier),
+    }
 
 
 def _query(params: dict, start: int | None) -> str:
