@@ -30,11 +30,15 @@ ARGS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def browser():
+# At a person's speed (each step a moment after the last) and at full speed (the next
+# click lands while the last answer may still be on its way).
+@pytest.fixture(scope="module", params=[150, 0], ids=["user-speed", "full-speed"])
+def browser(request):
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=ARGS, slow_mo=request.param
+        )
         yield browser
         browser.close()
 
