@@ -195,6 +195,8 @@ def _page_context(request, collection, form=None, query=None):
         services.ordered_items(collection, viewer=request.user), filters, viewer=request.user
     )
     count = ordered.count()
+    # Filtered, the head says of how many: one more count, only then.
+    total = services.ordered_items(collection, viewer=request.user).count() if filters else count
     mine = collection.owner_id == request.user.pk
     can_add = mine or collection.visibility == Collection.Visibility.TEAM_ADD
     context = {
@@ -202,6 +204,7 @@ def _page_context(request, collection, form=None, query=None):
         "start": start,
         "next_start": start + PER_PAGE if count > start + PER_PAGE else None,
         "count": count,
+        "total": total,
         "is_owner": mine,
         "can_add": can_add,
         "can_mark": can_add,

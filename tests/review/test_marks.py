@@ -110,6 +110,8 @@ def test_the_page_filters_by_mark_and_by_comments(owner, teammate, images):
     assert shown("mark=bogus") == {i.pk for i in images}  # an unknown filter filters nothing
     page = client.get(f"/collections/{collection.pk}/").content.decode()
     assert f'href="/collections/{collection.pk}/?mark=approved"' in page  # works without JS
+    filtered = client.get(f"/collections/{collection.pk}/?mark=approved").content.decode()
+    assert "1 of 3 images" in filtered
 
 
 def test_comments_only_counts_those_the_viewer_may_read(owner, teammate, images):
