@@ -7,11 +7,12 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -112,7 +113,7 @@ class Proof:
     new_secret: str = ""  # a form cookie to set with the answer
     secure: bool = False
     picks: guests.PickState | None = None
-    comments: list[dict] = field(default_factory=list)
+    comments: str = ""  # rendered (SafeString) when comments are on
     mine: bool = False
 
     @property
@@ -163,26 +164,43 @@ def state_for(request, link, key, *, image_id=None, positions=None) -> Proof | N
     return proof
 
 
-def _comments(proof: Proof, *, image_id, positions) -> list[dict]:
+def _comments(proof: Proof, *, image_id, positions) -> SafeString:
+    """The guests' comments this visitor reads here, each kept rendered (a comment never
+    changes; only whether it is the visitor's own does), filled with the form token."""
     shown = guests.comments_shown(link=proof.link, reviewer=proof.reviewer)
     if image_id is not None:
         rows = list(shown.filter(image_id=image_id)[:IMAGE_COMMENTS])
     else:
         rows = list(shown.order_by("-created_at", "-id")[:PAGE_COMMENTS])[::-1]
+        rows = [c for c in rows if c.image_id is None or c.image_id in positions]
     mine = getattr(proof.reviewer, "pk", None)
-    return [
+    back = f"p{image_id}" if image_id is not None else ""
+    items = [
         {
+            "id": c.pk,
             "who": guests.guest_label(c.reviewer.name),
             "body": c.body,
             "when": c.created_at,
             "mine": c.reviewer_id == mine,
             "delete": f"{proof.root}comments/{c.pk}/delete",
-            "image": f"{proof.root}p/{c.image_id}" if c.image_id else "",
-            "n": positions.get(c.image_id, 0) + 1 if c.image_id else 0,
+            "image": f"{proof.root}p/{c.image_id}" if c.image_id and not back else "",
+            "n": positions[c.image_id] + 1 if c.image_id and not back else 0,
+            "on_set": c.image_id is None and not back,
         }
         for c in rows
-        if c.image_id is None or c.image_id in positions or image_id is not None
     ]
+
+    def render(item) -> str:
+        context = {"c": item, "marks": MARKS, "back": back}
+        return render_to_string("share/page.html#comment", context)
+
+    parts = kept.kept_each(
+        "share-comment",
+        items,
+        lambda item: (proof.root, back, item["id"], item["mine"], item["n"]),
+        render,
+    )
+    return kept.fill("".join(parts), proof_token=proof.token)
 
 
 # ---- Answers. ---------------------------------------------------------------------------

@@ -222,7 +222,7 @@ def figure(link, tile, n, total, base) -> dict:
         download = f"{url}web?dl=1"
     prompt = tile["image__job__prompt"] if link.show_prompts else None
     return {
-        "id": tile["image_id"], "url": url, "download": download, "prompt": prompt,
+        "id": tile["image_id"], "n": n + 1, "url": url, "download": download, "prompt": prompt,
         "facts": " · ".join(facts),
         "proof": f"{root}p/{tile['image_id']}" if link.allow_picks or link.allow_comments else "",
         "pick": f"{root}p/{tile['image_id']}/pick" if link.allow_picks else "",
