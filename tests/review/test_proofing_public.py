@@ -150,6 +150,16 @@ def test_a_guest_names_themselves_picks_comments_and_confirms(visitor, proof, im
     assert note.url == reverse("share:review", kwargs={"link_id": link.pk})
 
 
+def test_over_https_both_cookies_are_secure(proof, settings):
+    settings.SECURE_SSL_REDIRECT = False
+    client = Client()
+    page = client.get(proof[1], secure=True)
+    assert page.cookies["f2w_proof"]["secure"]
+    token = re.search(r'name="proof_token" value="([^"]+)"', page.content.decode())[1]
+    joined = client.post(proof[1] + "reviewer", {"proof_token": token, "name": "Ana"}, secure=True)
+    assert joined.cookies[f"f2w_r{proof[0].pk}"]["secure"]
+
+
 def test_a_second_browser_is_a_second_reviewer(proof, images):
     first, second = Visitor(proof[1]), Visitor(proof[1])
     first.join("Ana"), second.join("Ben")
