@@ -70,8 +70,8 @@ def test_an_art_director_approves_two_and_a_teammate_mentions_them(
     page = phone(browser, live_server, teammate)
     page.goto(f"{live_server.url}/collections/{collection.pk}/")
     for n in (1, 2):
-        page.get_by_label(f"Mark image {n}", exact=True).select_option("approved")
-        page.get_by_role("button", name=f"Save the mark of image {n}").click()
+        page.get_by_label(f"Mark for image {n}", exact=True).select_option("approved")
+        page.get_by_role("button", name=f"Mark image {n}", exact=True).click()
         expect(page.locator("#messages")).to_contain_text("Marked the image: Approved.")
     tiles = page.locator(".jitem .mark-approved")
     expect(tiles).to_have_count(2)
