@@ -116,3 +116,10 @@ def test_an_art_director_approves_two_and_a_teammate_mentions_them(
     expect(page.locator("#review-likes")).to_contain_text("1 like: You")
     fits(page)
     assert Notification.objects.filter(recipient=maria, kind="mention").count() == 1
+
+    # The art director takes their comment back, after saying yes to the question.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete the comment by Tomas").click()
+    expect(page.get_by_role("heading", name="Comments (1)")).to_be_visible()
+    assert list(Comment.objects.values_list("author__username", flat=True)) == ["maria"]
+    assert not Notification.objects.filter(recipient=maria).exists()  # what it told went too
