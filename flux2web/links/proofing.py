@@ -82,7 +82,7 @@ def _set_cookie(response, name, value, *, secure: bool, salt=None) -> None:
 
 
 def form_token(link, secret: str) -> str:
-    return salted_hmac(FORM_SALT, f"{link.pk}:{secret}").hexdigest()
+    return salted_hmac(FORM_SALT, f"{link.pk}:{secret}").hexdigest()[:32]  # 128 bits
 
 
 def _form_secret(request) -> str:
@@ -167,25 +167,28 @@ def state_for(request, link, key, *, image_id=None, positions=None) -> Proof | N
 def _comments(proof: Proof, *, image_id, positions) -> SafeString:
     """The guests' comments this visitor reads here, each kept rendered (a comment never
     changes; only whether it is the visitor's own does), filled with the form token."""
-    shown = guests.comments_shown(link=proof.link, reviewer=proof.reviewer)
+    shown = guests.comments_shown(link=proof.link, reviewer=proof.reviewer).values(
+        "pk", "body", "created_at", "image_id", "reviewer_id", "reviewer__name"
+    )
     if image_id is not None:
-        rows = list(shown.filter(image_id=image_id)[:IMAGE_COMMENTS])
+        rows = list(shown.filter(image_id=image_id).order_by("id")[:IMAGE_COMMENTS])
     else:
-        rows = list(shown.order_by("-created_at", "-id")[:PAGE_COMMENTS])[::-1]
-        rows = [c for c in rows if c.image_id is None or c.image_id in positions]
+        # Newest by id (made in that order): the primary key walked backwards, not a sort.
+        rows = list(shown.order_by("-id")[:PAGE_COMMENTS])[::-1]
+        rows = [c for c in rows if c["image_id"] is None or c["image_id"] in positions]
     mine = getattr(proof.reviewer, "pk", None)
     back = f"p{image_id}" if image_id is not None else ""
     items = [
         {
-            "id": c.pk,
-            "who": guests.guest_label(c.reviewer.name),
-            "body": c.body,
-            "when": c.created_at,
-            "mine": c.reviewer_id == mine,
-            "delete": f"{proof.root}comments/{c.pk}/delete",
-            "image": f"{proof.root}p/{c.image_id}" if c.image_id and not back else "",
-            "n": positions[c.image_id] + 1 if c.image_id and not back else 0,
-            "on_set": c.image_id is None and not back,
+            "id": c["pk"],
+            "who": guests.guest_label(c["reviewer__name"]),
+            "body": c["body"],
+            "when": c["created_at"],
+            "mine": c["reviewer_id"] == mine,
+            "delete": f"{proof.root}comments/{c['pk']}/delete",
+            "image": f"{proof.root}p/{c['image_id']}" if c["image_id"] and not back else "",
+            "n": positions[c["image_id"]] + 1 if c["image_id"] and not back else 0,
+            "on_set": c["image_id"] is None and not back,
         }
         for c in rows
     ]

@@ -202,7 +202,6 @@ def figure(link, tile, n, total, base) -> dict:
     """What one figure of the grid (or the one-image page) shows: only what the owner chose,
     and the proofing controls the link allows (hidden, not disabled, when off)."""
     url = f"{base}{tile['image_id']}/"
-    root = base.removesuffix("i/")
     facts = []
     if link.show_parameters:
         facts.append(f"FLUX.2 {tile['image__job__model']}")
@@ -224,8 +223,9 @@ def figure(link, tile, n, total, base) -> dict:
     return {
         "id": tile["image_id"], "n": n + 1, "url": url, "download": download, "prompt": prompt,
         "facts": " · ".join(facts),
-        "proof": f"{root}p/{tile['image_id']}" if link.allow_picks or link.allow_comments else "",
-        "pick": f"{root}p/{tile['image_id']}/pick" if link.allow_picks else "",
+        # Relative to the page (/s/<key>/): the address's long key not repeated per tile.
+        "proof": f"p/{tile['image_id']}" if link.allow_picks or link.allow_comments else "",
+        "pick": f"p/{tile['image_id']}/pick" if link.allow_picks else "",
         "comment": link.allow_comments,
         "caption": prompt is not None or bool(facts) or bool(download),
         "alt": prompt[:200] if prompt is not None else f"Image {n + 1} of {total}",

@@ -54,7 +54,7 @@ def rows():
 
 def pressed(html, image) -> str:
     """aria-pressed of the image's pick button on the page."""
-    found = re.search(rf'action="[^"]*/p/{image.pk}/pick".*?aria-pressed="(\w+)"', html, re.S)
+    found = re.search(rf'action="[^"]*p/{image.pk}/pick".*?aria-pressed="(\w+)"', html, re.S)
     return found[1] if found else ""
 
 
