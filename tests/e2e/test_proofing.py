@@ -33,6 +33,7 @@ def the_client_story(page, address, owner, *, scripts: bool):
     expect(page.locator("[data-proof-status]")).to_have_text("0 picked · choose 4 to 6")
     fits_the_phone(page)
     expect(page.locator("figure.tile .pick-button").first).to_be_disabled()  # a name first
+    expect(page.get_by_role("button", name="Slideshow")).to_have_count(1 if scripts else 0)
     page.get_by_label("Give your name to pick and comment").fill("Olivia")
     page.get_by_role("button", name="Start").click()
     expect(page.get_by_role("alert")).to_contain_text("team member")
@@ -57,6 +58,9 @@ def the_client_story(page, address, owner, *, scripts: bool):
     page.get_by_label("Your comment on this image").fill("Warmer, please <b>not</b> this")
     page.get_by_role("button", name="Send comment").click()
     expect(page.locator(".comment-body")).to_have_text("Warmer, please <b>not</b> this")
+    fits_the_phone(page)
+    page.screenshot(path=ARTIFACTS / f"proofing-image-phone-{'js' if scripts else 'nojs'}.png",
+                    full_page=True)  # fmt: skip
     page.get_by_role("link", name="← All images").click()
     expect(page).to_have_url(re.compile(r"/#i-\d+$"))
 
