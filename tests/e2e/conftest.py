@@ -44,6 +44,20 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(scope="module", params=[150, 0], ids=["user-speed", "full-speed"])
+def paced_browser(request):
+    """A Chromium acting at a person's speed (a pause before each action) and one at full
+    speed (the next click lands while the last answer may still be on its way): a test that
+    takes it runs under both."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, slow_mo=request.param
+        )
+        yield browser
+        browser.close()
+
+
 @pytest.fixture
 def new_page(browser):
     """new_page(viewport=PHONE) opens a fresh browser context; all are closed at teardown."""

@@ -2,49 +2,21 @@
 team-can-add collection) marks two images approved and shows only those; a teammate
 comments with a mention, without JavaScript and then with it."""
 
-import os
 import re
 
 import pytest
 from django.test import Client
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from flux2web.review.models import Comment, Notification
 from tests.e2e.helpers import ARTIFACTS, PHONE, stored_image, use_session
 from tests.review.team_helpers import team_add
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls between browser
-# steps are plain synchronous calls on their own connection.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = os.environ.get("FLUX2WEB_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
-# At a person's speed (each step a moment after the last) and at full speed (the next
-# click lands while the last answer may still be on its way).
-@pytest.fixture(scope="module", params=[150, 0], ids=["user-speed", "full-speed"])
-def browser(request):
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=ARGS, slow_mo=request.param
-        )
-        yield browser
-        browser.close()
-
-
-def phone(browser, live_server, user, *, javascript=True, scheme="light"):
-    context = browser.new_context(
+def phone(paced_browser, live_server, user, *, javascript=True, scheme="light"):
+    context = paced_browser.new_context(
         viewport=PHONE, java_script_enabled=javascript, color_scheme=scheme
     )
     page = context.new_page()
@@ -58,7 +30,7 @@ def fits(page):
 
 
 def test_an_art_director_approves_two_and_a_teammate_mentions_them(
-    browser, live_server, owner, teammate, django_user_model, media
+    paced_browser, live_server, owner, teammate, django_user_model, providers, media
 ):
     teammate.first_name = "Tomas"
     teammate.save()
@@ -67,7 +39,7 @@ def test_an_art_director_approves_two_and_a_teammate_mentions_them(
     collection = team_add(owner, images, title="Harbour — round 2")
 
     # The art director marks two images approved, on a phone.
-    page = phone(browser, live_server, teammate)
+    page = phone(paced_browser, live_server, teammate)
     page.goto(f"{live_server.url}/collections/{collection.pk}/")
     for n in (1, 2):
         page.get_by_label(f"Mark for image {n}", exact=True).select_option("approved")
@@ -84,7 +56,7 @@ def test_an_art_director_approves_two_and_a_teammate_mentions_them(
     page.screenshot(path=ARTIFACTS / "team-review-approved.png", full_page=True)
 
     # A teammate without JavaScript opens the third image's review from its tile.
-    plain = phone(browser, live_server, maria, javascript=False, scheme="dark")
+    plain = phone(paced_browser, live_server, maria, javascript=False, scheme="dark")
     plain.goto(f"{live_server.url}/collections/{collection.pk}/?mark=none")
     plain.get_by_role("link", name="Comments (0) · Likes").click()
     expect(plain.get_by_role("heading", name="Comments (0)")).to_be_visible()

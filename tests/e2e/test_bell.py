@@ -11,14 +11,14 @@ from playwright.sync_api import expect
 from flux2web.review import digests
 from flux2web.review.models import EmailOptOut
 from tests.e2e.helpers import ARTIFACTS, PHONE, use_session
-from tests.review.notify_helpers import chromium_browser, tell  # noqa: F401 - a fixture
+from tests.review.notify_helpers import tell
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def phone(chromium, live_server, user, *, javascript=True, theme="light"):
+def phone(browser, live_server, user, *, javascript=True, theme="light"):
     ARTIFACTS.mkdir(exist_ok=True)
-    context = chromium.new_context(viewport=PHONE, java_script_enabled=javascript)
+    context = browser.new_context(viewport=PHONE, java_script_enabled=javascript)
     context.add_cookies([{"name": "theme", "value": theme, "url": live_server.url}])
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -36,7 +36,7 @@ def fits(page):
     ids=["js-light-fast", "js-dark-user-speed", "no-js-light-fast", "no-js-dark-user-speed"],
 )
 def test_two_unread_show_on_the_bell_and_opening_one_leaves_one(
-    chromium,
+    browser,
     live_server,
     owner,
     javascript,
@@ -46,7 +46,7 @@ def test_two_unread_show_on_the_bell_and_opening_one_leaves_one(
     tell(owner, "Tomas commented on “Lighthouses”", url=reverse("sharing:collections"))
     tell(owner, "Ana (guest) confirmed 4 picks on “Spring”", kind="selection",
          url=reverse("sharing:collections"))  # fmt: skip
-    page = phone(chromium, live_server, owner, javascript=javascript, theme=theme)
+    page = phone(browser, live_server, owner, javascript=javascript, theme=theme)
 
     page.goto(live_server.url + "/")
     bell = page.get_by_role("link", name=re.compile(r"^Notifications"))
@@ -80,8 +80,8 @@ def test_two_unread_show_on_the_bell_and_opening_one_leaves_one(
     fits(page)
 
 
-def test_email_settings_save_without_javascript_on_a_phone(chromium, live_server, owner):
-    page = phone(chromium, live_server, owner, javascript=False, theme="dark")
+def test_email_settings_save_without_javascript_on_a_phone(browser, live_server, owner):
+    page = phone(browser, live_server, owner, javascript=False, theme="dark")
 
     page.goto(live_server.url + reverse("review:notifications"))
     page.get_by_role("link", name="E-mail settings").click()
@@ -95,10 +95,10 @@ def test_email_settings_save_without_javascript_on_a_phone(chromium, live_server
 
 
 def test_an_unsubscribe_link_works_in_a_fresh_browser_without_javascript(
-    chromium, live_server, owner
+    browser, live_server, owner
 ):
     token = digests.unsubscribe_token(user_id=owner.pk, kind="selection")
-    context = chromium.new_context(viewport=PHONE, java_script_enabled=False)
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
     page = context.new_page()
 
     page.goto(live_server.url + reverse("review:unsubscribe", args=[token]))
