@@ -52,6 +52,8 @@ SCHEDULES = {
     # name: (function, every N minutes)
     "jobs maintenance": (queue.MAINTENANCE, 1),
     "worker heartbeat": ("flux2web.core.tasks.heartbeat", 1),
+    # Named, not imported: review stands above jobs (review/migrations/0002 creates it).
+    "e-mail digests": ("flux2web.review.tasks.send_digests", 5),
 }
 
 
