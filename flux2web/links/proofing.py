@@ -28,17 +28,30 @@ from flux2web.review.models import Reviewer
 
 # The form token, and why it is not Django's CSRF check. The public side sends
 # `Referrer-Policy: no-referrer`, so browsers post its forms with `Origin: null`, which
-# Django's check refuses (see links/public.py). Instead each browser gets a random value in
-# a cookie of its own (HttpOnly, SameSite=Lax: a page elsewhere cannot read it, and its
-# cross-site POSTs go without it), and every proofing form carries an HMAC of that value
-# and the link's pk. A forger knows neither, a form of one link does not post to another,
-# and a POST without the cookie, or with a token that does not match it, writes nothing.
+# Django's check refuses (see links/public.py), and which tells a same-origin form from a
+# forged one no better than a missing header would: Origin cannot be used here. Instead
+# each browser gets a random value in a cookie of its own (HttpOnly, SameSite=Lax: a page
+# elsewhere cannot read it, and its cross-site POSTs go without it), and every proofing
+# form carries an HMAC of the link's pk, that value and, once the browser has a name on
+# the link, the random value of its reviewer cookie (signed, HttpOnly). A forger knows
+# none of them, a form of one link does not post to another, and a POST without the
+# cookie, or with a token that does not match it, writes nothing.
+# Cookies are not isolated by port, and a sibling subdomain may set one for this host
+# ("cookie tossing"): a forger there can plant a form cookie whose token they know. The
+# reviewer's secret in the HMAC makes that worthless against a guest with a name (the
+# forger cannot read it), and browsers' `Sec-Fetch-Site` header, sent on every POST
+# whatever the referrer policy, is `same-origin` for this site's own forms (with or
+# without JavaScript): a POST that has the header with any other value is refused. Older
+# browsers send no header and rest on the token alone.
 FORM_COOKIE = "f2w_proof"
 TOKEN_FIELD = "proof_token"  # noqa: S105 - a field name
 FORM_SALT = "flux2web.links.proofing.form"
 COOKIE_AGE = 180 * 24 * 3600
 COOKIE_VALUE = re.compile(r"[A-Za-z0-9_-]{43}")
 FORM_EXPIRED = "This form has expired; reload the page and try again."
+ELSEWHERE = (
+    "This form was sent from another site, so nothing was changed. Reload the page and try again."
+)
 NAME_FIRST = "Give your name first (at the top of the page), then pick and comment."
 # Markers the kept grid carries for what differs per visitor (lib/kept.py).
 MARKS = {"token": kept.marker("proof_token"), "pick": kept.marker("proof_pick")}
@@ -81,8 +94,10 @@ def _set_cookie(response, name, value, *, secure: bool, salt=None) -> None:
         response.set_cookie(name, value, **options)
 
 
-def form_token(link, secret: str) -> str:
-    return salted_hmac(FORM_SALT, f"{link.pk}:{secret}").hexdigest()[:32]  # 128 bits
+def form_token(link, secret: str, reviewer_secret: str | None = None) -> str:
+    """The forms' token: the link, the browser's form cookie and its reviewer cookie."""
+    material = f"{link.pk}:{secret}:{reviewer_secret or ''}"
+    return salted_hmac(FORM_SALT, material).hexdigest()[:32]  # 128 bits
 
 
 def _form_secret(request) -> str:
@@ -93,7 +108,14 @@ def _form_secret(request) -> str:
 def _form_ok(request, link) -> bool:
     secret = _form_secret(request)
     sent = request.POST.get(TOKEN_FIELD, "")
-    return bool(secret) and constant_time_compare(sent, form_token(link, secret))
+    expected = form_token(link, secret, _reviewer_secret(request, link))
+    return bool(secret) and constant_time_compare(sent, expected)
+
+
+def _from_elsewhere(request) -> bool:
+    """The browser says this POST came from a page of another origin (see the top)."""
+    site = request.headers.get("Sec-Fetch-Site")
+    return site is not None and site != "same-origin"
 
 
 def _client(request) -> str:
@@ -153,8 +175,10 @@ def state_for(request, link, key, *, image_id=None, positions=None) -> Proof | N
     secret, new_secret = _form_secret(request), ""
     if not secret:
         secret = new_secret = secrets.token_urlsafe(32)
-    reviewer = guests.reviewer_for(link=link, browser_secret=_reviewer_secret(request, link))
-    proof = Proof(link=link, key=key, reviewer=reviewer, token=form_token(link, secret),
+    reviewer_secret = _reviewer_secret(request, link)
+    reviewer = guests.reviewer_for(link=link, browser_secret=reviewer_secret)
+    proof = Proof(link=link, key=key, reviewer=reviewer,
+                  token=form_token(link, secret, reviewer_secret),
                   new_secret=new_secret, mine=request.GET.get("mine") == "1",
                   secure=request.is_secure())  # fmt: skip
     if link.allow_picks:
@@ -248,9 +272,11 @@ def _back(request, key: str, default: str) -> str:
 
 def _guard(request, link, key, switch: bool) -> HttpResponse | None:
     """Every proofing write: the switch on, the link unlocked in this session (else the
-    dead-link answer), and the form token right."""
+    dead-link answer), sent from this site's own page, and the form token right."""
     if not switch or not public.is_unlocked(request, link):
         return public.gone(request)
+    if _from_elsewhere(request):
+        return _refused(request, link, key, ELSEWHERE, 403)
     if not _form_ok(request, link):
         return _refused(request, link, key, FORM_EXPIRED, 403)
     return None

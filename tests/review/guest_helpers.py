@@ -48,7 +48,9 @@ class Visitor:
         return self.client.post(self.path + suffix, data, **extra)
 
     def join(self, name="Ana"):
-        return self.post("reviewer", {"name": name})
+        response = self.post("reviewer", {"name": name})
+        self.open()  # the forms' token names the reviewer too: the page gives the new one
+        return response
 
     def pick(self, image, data=None, **extra):
         return self.post(f"p/{getattr(image, 'pk', image)}/pick", data, **extra)

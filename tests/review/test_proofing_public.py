@@ -480,3 +480,52 @@ def test_the_new_addresses_are_redacted_in_logs(proof, images):
     token = path.strip("/").rsplit("-", 1)[-1][-43:]
     for suffix in (f"p/{images[0].pk}", f"p/{images[0].pk}/pick", "confirm", "comment"):
         assert token not in redact(f'"POST {path}{suffix} HTTP/1.1" 302')
+
+
+# ---- Forged forms from a sibling origin. ------------------------------------------------
+
+
+def test_a_tossed_form_cookie_gives_no_token_for_the_victims_name(proof, images):
+    _link, path = proof
+    victim = Visitor(path)
+    victim.join("Ana")
+    # The attacker, on another port or a sibling subdomain of this host, sets the form
+    # cookie in the victim's browser to a value of theirs, whose token they read themselves.
+    attacker = Visitor(path)
+    attacker.open()
+    tossed = attacker.client.cookies["f2w_proof"].value
+    victim.client.cookies["f2w_proof"] = tossed
+    victim.token = attacker.token
+    refused = victim.pick(images[0])
+    assert refused.status_code == 403 and "reload the page" in refused.content.decode()
+    assert victim.comment("spam").status_code == 403
+    assert Pick.objects.count() == 0 and Comment.objects.count() == 0
+    # The victim's own page, with whatever form cookie it holds, still works.
+    victim.open()
+    assert victim.pick(images[0]).status_code == 302
+    assert Pick.objects.count() == 1
+
+
+@pytest.mark.parametrize("site", ["same-site", "cross-site", "none"])
+def test_a_post_a_browser_says_came_from_elsewhere_is_refused(visitor, images, site):
+    visitor.join("Ana")
+    before = rows()
+    for suffix, data in ((f"p/{images[0].pk}/pick", {}), ("comment", {"body": "spam"}),
+                         ("confirm", {}), ("reviewer", {"name": "Eve"})):  # fmt: skip
+        refused = visitor.post(suffix, data, HTTP_SEC_FETCH_SITE=site)
+        assert refused.status_code == 403, suffix
+        assert "another site" in refused.content.decode()
+        assert refused["Content-Security-Policy"] and refused["Referrer-Policy"] == "no-referrer"
+    assert rows() == before
+
+
+def test_a_same_origin_form_post_works_with_or_without_fetch_metadata(visitor, images):
+    visitor.open()
+    assert (
+        visitor.post("reviewer", {"name": "Ana"}, HTTP_SEC_FETCH_SITE="same-origin").status_code
+        == 302
+    )
+    visitor.open()
+    assert visitor.pick(images[0], HTTP_SEC_FETCH_SITE="same-origin").status_code == 302
+    assert visitor.pick(images[1]).status_code == 302  # an older browser sends no header
+    assert Pick.objects.count() == 2
