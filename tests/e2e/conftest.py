@@ -34,28 +34,32 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
+    """One Playwright for the session: its sync API allows one per thread."""
     if not CHROMIUM.exists():
         pytest.fail(f"No Chromium at {CHROMIUM}; bin/test installs it (apt-get install chromium)")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture(scope="module", params=[150, 0], ids=["user-speed", "full-speed"])
-def paced_browser(request):
+def paced_browser(request, playwright):
     """A Chromium acting at a person's speed (a pause before each action) and one at full
     speed (the next click lands while the last answer may still be on its way): a test that
     takes it runs under both."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, slow_mo=request.param
-        )
-        yield browser
-        browser.close()
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, slow_mo=request.param
+    )
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
