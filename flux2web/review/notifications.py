@@ -3,11 +3,26 @@ e-mail digest read what is written here."""
 
 from __future__ import annotations
 
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from flux2web.review.models import Notification
 
 TEXT_MAX = 300
+# What a folded notification is, when events of several kinds fold into one: the most
+# important of them, first here. A guest's confirmation (selection) stays a selection when
+# a comment follows, so an owner who gets no e-mails for link comments still gets it.
+IMPORTANCE = [Notification.Kind.MENTION, Notification.Kind.SELECTION,
+              Notification.Kind.IMAGE_COMMENT, Notification.Kind.LINK_COMMENT]  # fmt: skip
+
+
+def _folded_kind(kind: str):
+    """The kind a folded row keeps: its own if more important than `kind`, else `kind`."""
+    rank = IMPORTANCE.index(kind) if kind in IMPORTANCE else len(IMPORTANCE)
+    above = IMPORTANCE[:rank]
+    if not above:
+        return Value(kind)
+    return Case(When(kind__in=above, then=F("kind")), default=Value(kind))
 
 
 def notify(
@@ -17,8 +32,9 @@ def notify(
     """Tell each recipient (users), except the actor who caused it, once. `text` is plain,
     shown escaped, and must not carry a share token, a password or a prompt; `url` is an
     address inside the site that each recipient may open. With a `key`, a recipient's
-    unread notification of that key is brought up to date instead of a second one added.
-    Returns how many were told."""
+    unread notification of that key is brought up to date instead of a second one added,
+    keeping the more important of its kind and `kind` (IMPORTANCE: a selection followed by
+    a link comment stays a selection). Returns how many were told."""
     seen, rows = set(), []
     for user in recipients:
         if user is None or user.pk in seen or not user.is_active:
@@ -30,7 +46,8 @@ def notify(
                  "comment": comment}  # fmt: skip
         if key:
             unread = Notification.objects.filter(recipient=user, key=key, read_at__isnull=True)
-            if unread.update(**fresh, created_at=timezone.now(), emailed_at=None):
+            folded = {**fresh, "kind": _folded_kind(kind)}
+            if unread.update(**folded, created_at=timezone.now(), emailed_at=None):
                 continue
         rows.append(Notification(recipient=user, key=key, **fresh))
     Notification.objects.bulk_create(rows)

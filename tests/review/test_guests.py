@@ -250,3 +250,23 @@ def test_comments_are_throttled_per_client_and_per_link_and_capped(link, monkeyp
     with pytest.raises(guests.GuestError, match="as many comments"):
         say(ben, "d")
     assert Comment.objects.count() == 3
+
+
+def test_a_comment_after_confirming_keeps_the_confirmation_and_its_email(link, images, owner):
+    from django.core import mail
+
+    from flux2web.review import digests
+
+    owner.email = "olivia@example.com"
+    owner.save()
+    digests.opt_out(user_id=owner.pk, kind=Notification.Kind.LINK_COMMENT)
+    reviewer = join(link)
+    guests.pick_toggle(link=link, reviewer=reviewer, image=images[0], client="c")
+    guests.picks_confirm(link=link, reviewer=reviewer, url=URL)
+    reviewer.refresh_from_db()  # as the next request finds it
+    guests.comment_add(link=link, reviewer=reviewer, image=None, body="Thanks", client="c",
+                       url=URL)  # fmt: skip
+    note = Notification.objects.get()
+    assert note.kind == Notification.Kind.SELECTION
+    assert digests.send_due() == 1
+    assert "Ana (guest) confirmed 1 pick and left 1 comment" in mail.outbox[0].body
