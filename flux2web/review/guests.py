@@ -87,8 +87,27 @@ def clean_name(raw) -> str:
     return name
 
 
+# Characters that turn the text after them around (overrides, embeddings, isolates): a
+# comment could show the owner something other than what it says.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Zero-width characters that join nothing: taken out (the zero-width joiner and non-joiner
+# stay, emoji sequences and some scripts need them).
+ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u180e"))
+UNREADABLE = "\ufffd"  # what undecodable input became
+
+
 def clean_body(raw) -> str:
-    body = str(raw or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    body = str(raw or "").replace("\r\n", "\n").replace("\r", "\n").translate(ZERO_WIDTH)
+    body = body.strip()
+    if UNREADABLE in body:
+        raise GuestError(
+            "Part of this comment could not be read (it was not sent as UTF-8 text); type it again."
+        )
+    if any(c in BIDI_CONTROLS for c in body):
+        raise GuestError(
+            "A comment cannot hold invisible direction controls (they turn the text around); "
+            "remove them."
+        )
     if not body:
         raise GuestError("Write a comment first.")
     if len(body) > BODY_MAX:

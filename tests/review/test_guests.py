@@ -270,3 +270,26 @@ def test_a_comment_after_confirming_keeps_the_confirmation_and_its_email(link, i
     assert note.kind == Notification.Kind.SELECTION
     assert digests.send_due() == 1
     assert "Ana (guest) confirmed 1 pick and left 1 comment" in mail.outbox[0].body
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [("Nice \u202eevil", "direction"), ("a\u2066b\u2069", "direction"),
+     ("a\u202ab", "direction"), ("caf\ufffd", "could not be read"),
+     ("\u200b\ufeff\u2060", "Write a comment")],
+)  # fmt: skip
+def test_a_comment_with_hidden_direction_changes_or_garbled_text_is_refused(
+    link, images, body, says
+):
+    reviewer = join(link)
+    with pytest.raises(guests.GuestError, match=says):
+        guests.comment_add(link=link, reviewer=reviewer, image=images[0], body=body,
+                           client="c", url=URL)  # fmt: skip
+    assert not Comment.objects.exists()
+
+
+def test_zero_width_characters_are_taken_out_of_a_comment_and_emoji_stay_whole(link, images):
+    reviewer = join(link)
+    comment = guests.comment_add(link=link, reviewer=reviewer, image=None, client="c", url=URL,
+                                 body="Lo\u200bve\ufeff it\u2060 👩\u200d💻")  # fmt: skip
+    assert comment.body == "Love it 👩\u200d💻"
