@@ -90,12 +90,15 @@ def send_due() -> int:
 
 def _send_to(user_id: int) -> int:
     user = get_user_model().objects.filter(pk=user_id).first()
-    waiting = Notification.objects.filter(recipient_id=user_id, emailed_at__isnull=True)
     if user is None or not user.is_active or not user.email:
+        waiting = Notification.objects.filter(recipient_id=user_id, emailed_at__isnull=True)
         # Never mailed; not kept waiting either, or they would pile up into one huge
         # e-mail the day an address is added.
         waiting.update(emailed_at=timezone.now())
         return 0
+    # Only what the person may read now (`for_reader`): one about an image made private
+    # since waits, unsent, and goes out if the image is shown to them again.
+    waiting = Notification.objects.for_reader(user).filter(emailed_at__isnull=True)
     opted = list(EmailOptOut.objects.filter(user_id=user_id).values_list("kind", flat=True))
     if opted:
         waiting.filter(kind__in=opted).update(emailed_at=timezone.now())

@@ -22,9 +22,7 @@ PER_PAGE = 50
 
 @require_GET
 def notifications(request):
-    mine = Notification.objects.filter(recipient=request.user).only(
-        "pk", "text", "created_at", "read_at"
-    )
+    mine = Notification.objects.for_reader(request.user).only("pk", "text", "created_at", "read_at")
     page = Paginator(mine, PER_PAGE).get_page(request.GET.get("page"))
     return render_page(
         request, "review/notifications.html", {"page": page}, partials={"notifications": "list"}
@@ -33,7 +31,7 @@ def notifications(request):
 
 @require_POST
 def notification_open(request, pk):
-    note = get_object_or_404(Notification.objects.filter(recipient=request.user), pk=pk)
+    note = get_object_or_404(Notification.objects.for_reader(request.user), pk=pk)
     mark_read(notification=note)
     return redirect(site_path(note.url) or "review:notifications")
 

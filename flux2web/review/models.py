@@ -134,6 +134,17 @@ class Pick(models.Model):
         return f"Pick of image {self.image_id} by reviewer {self.reviewer_id}"
 
 
+class NotificationQuerySet(models.QuerySet):
+    def for_reader(self, user):
+        """A person's notifications that they may read now: the ones about no image (a
+        guest's review of their link) or about an image they may still see. One about an
+        image made private since is hidden from the list, the bell and the e-mail digest,
+        and comes back (unread, still to be e-mailed) if the image is shown again."""
+        return self.filter(recipient=user).filter(
+            models.Q(image__isnull=True) | models.Q(image__in=Image.objects.visible_to(user))
+        )
+
+
 class Notification(models.Model):
     """Something that concerns a person, shown under the bell and sent in an e-mail digest.
     `text` and `url` never carry a share token, a password or a prompt: only names, a
@@ -164,6 +175,8 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -295,3 +295,60 @@ def test_email_settings_say_when_there_is_no_address_to_send_to(owner):
     html = signed_in(owner).get(reverse("review:email_settings")).content.decode()
 
     assert "no e-mail address" in html
+
+
+# ---- What the recipient may no longer see. ----------------------------------------------
+
+
+def test_a_mention_on_an_image_made_private_leaves_the_list_the_bell_and_the_digest(
+    owner, teammate, media, settings
+):
+    from django.core import mail
+
+    from flux2web.review import digests
+    from tests.collections.factories import make_image
+
+    settings.PUBLIC_URL = "https://flux.example.com"
+    teammate.email = "tomas@example.com"
+    teammate.save()
+    image = make_image(owner)
+    image.team_visible = True
+    image.save(update_fields=["team_visible"])
+    signed_in(owner).post(f"/images/{image.pk}/comments", {"body": "@tomas the secret plan"})
+    tell(teammate, "Ana (guest) confirmed 4 picks", kind="selection", key="guest:1")
+    image.team_visible = False
+    image.save(update_fields=["team_visible"])
+
+    page = signed_in(teammate).get(reverse("review:notifications")).content.decode()
+    assert "secret plan" not in page and "Ana (guest) confirmed 4 picks" in page
+    shown = bell(signed_in(teammate).get(reverse("review:notifications")))
+    assert re.search(r'class="bell-count"[^>]*>1</span>', shown)
+    assert digests.send_due() == 1
+    assert "secret plan" not in mail.outbox[0].body and "confirmed 4 picks" in mail.outbox[0].body
+
+    # Shown to the team again: it is back, and it goes out in the next digest.
+    image.team_visible = True
+    image.save(update_fields=["team_visible"])
+    from django.utils import timezone
+
+    from flux2web.core.models import ThrottleWindow
+
+    ThrottleWindow.objects.update(ends_at=timezone.now())
+    assert (
+        "secret plan" in signed_in(teammate).get(reverse("review:notifications")).content.decode()
+    )
+    assert digests.send_due() == 1 and "secret plan" in mail.outbox[1].body
+
+
+def test_a_hidden_notification_cannot_be_opened(owner, teammate, media):
+    from tests.collections.factories import make_image
+
+    image = make_image(owner)
+    image.team_visible = True
+    image.save(update_fields=["team_visible"])
+    signed_in(owner).post(f"/images/{image.pk}/comments", {"body": "@tomas look"})
+    note = Notification.objects.get(recipient=teammate)
+    image.team_visible = False
+    image.save(update_fields=["team_visible"])
+    response = signed_in(teammate).post(reverse("review:notification_open", args=[note.pk]))
+    assert response.status_code == 404
