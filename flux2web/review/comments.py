@@ -77,16 +77,23 @@ def _tell(comment: Comment) -> None:
 
 
 def deletable_by(user):
-    """Comments this person may remove: their own; any on an image of a collection they own;
-    a guest's, on a link they own or to a collection they own."""
-    return Comment.objects.readable_by(user).filter(
-        models.Q(author=user)
+    """Comments this person may remove, and so the ones that show them a Delete button:
+
+    - their own, always (even on an image they may no longer see);
+    - any they may read on an image they own;
+    - any they may read on an image in a collection they own ("a collection's owner may
+      remove any on it"), the image owner's included;
+    - a guest's, left through a link they own or a link to a collection they own.
+    """
+    readable = Comment.objects.readable_by(user).filter(
+        models.Q(image__owner=user)
         | models.Q(
             image__in=CollectionItem.objects.filter(collection__owner=user).values("image_id")
         )
         | models.Q(reviewer__link__owner=user)
         | models.Q(reviewer__link__collection__owner=user)
     )
+    return Comment.objects.filter(models.Q(author=user) | models.Q(pk__in=readable.values("pk")))
 
 
 def comment_delete(*, comment: Comment) -> None:

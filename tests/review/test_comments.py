@@ -158,15 +158,67 @@ def delete(client, comment):
     return client.post(f"/comments/{comment.pk}/delete")
 
 
-def test_an_author_deletes_their_own_comment_and_no_one_else_s(owner, teammate, outsider, shown):
+def test_an_author_deletes_their_own_comment_and_no_one_else_s(owner, teammate, outsider, shown,
+                                                              django_user_model):  # fmt: skip
+    vera = django_user_model.objects.create_user("vera")
     say(signed_in(teammate), shown, "mine")
     comment = Comment.objects.get()
     assert delete(signed_in(outsider), comment).status_code == 404
-    assert delete(signed_in(owner), comment).status_code == 404  # the image's owner is not enough
+    assert delete(signed_in(vera), comment).status_code == 404
     assert Comment.objects.count() == 1
     response = delete(signed_in(teammate), comment)
     assert response.status_code == 302 and not Comment.objects.exists()
     assert not Notification.objects.exists()  # what it told went with it
+
+
+def test_the_image_s_owner_deletes_a_teammate_s_comment_on_their_image(owner, teammate, shown):
+    say(signed_in(teammate), shown, "not on my image you don't")
+    comment = Comment.objects.get()
+    assert (
+        'aria-label="Delete the comment by tomas"'
+        in page_of(signed_in(owner), shown).content.decode()
+    )
+    assert delete(signed_in(owner), comment).status_code == 302
+    assert not Comment.objects.exists()
+
+
+def test_an_author_deletes_their_comment_after_the_image_went_private(owner, teammate, shown):
+    say(signed_in(teammate), shown, "I said too much")
+    shown.team_visible = False
+    shown.save(update_fields=["team_visible"])
+    response = delete(signed_in(teammate), Comment.objects.get())
+    assert response.status_code == 302 and not Comment.objects.exists()
+
+
+def test_the_delete_button_shows_exactly_when_deleting_would_succeed(
+    owner, teammate, outsider, shown, django_user_model
+):
+    from django.db import transaction
+
+    vera = django_user_model.objects.create_user("vera")
+    collection = make_collection(outsider, [shown])
+    say(signed_in(teammate), shown, "by tomas")
+    say(signed_in(owner), shown, "by olivia")
+    say(signed_in(outsider), shown, "by oscar")
+    guest = guest_comment(outsider, collection, shown, name="Ana", body="by a guest")
+    by = {c.body: c for c in Comment.objects.all()}
+    may = {
+        "by tomas": {"tomas", "olivia", "oscar"},  # author, image's owner, collection's owner
+        "by olivia": {"olivia", "oscar"},
+        "by oscar": {"oscar", "olivia"},
+        "by a guest": {"oscar"},  # the link's (and collection's) owner
+    }
+    assert guest.pk == by["by a guest"].pk
+    for user in (owner, teammate, outsider, vera):
+        page = page_of(signed_in(user), shown).content.decode()
+        for body, comment in by.items():
+            shown_button = f'action="/comments/{comment.pk}/delete"' in page
+            with transaction.atomic():
+                status = delete(signed_in(user), comment).status_code
+                transaction.set_rollback(True)
+            allowed = user.username in may[body]
+            assert shown_button == allowed, (user.username, body)
+            assert status == (302 if allowed else 404), (user.username, body)
 
 
 def test_a_collection_s_owner_removes_any_comment_on_its_images(owner, teammate, outsider,
