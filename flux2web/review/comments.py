@@ -4,6 +4,7 @@ these keyword-only functions; who is told goes through `notifications.notify` on
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.contrib.auth import get_user_model
 from django.db import models
@@ -25,11 +26,24 @@ class CommentRefused(Exception):
     """The comment cannot be saved; the message says why in plain words."""
 
 
+# Text-direction overrides and isolates: they make a comment read other than it is written.
+DIRECTION = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+# Invisible spaces are dropped; the zero-width (non-)joiners stay (emoji and scripts need them).
+INVISIBLE = {ord("\u200b"): None, ord("\ufeff"): None}
+
+
 def clean_body(body: str) -> str:
-    """The comment as it is kept: stripped, 1..BODY_MAX characters, no NUL."""
-    body = (body or "").strip()
-    if not body or len(body) > BODY_MAX or "\x00" in body:
+    """The comment as it is kept: line breaks as "\n" (a browser sends "\r\n" but counts
+    one character, as here), zero-width spaces dropped, stripped, 1..BODY_MAX characters,
+    no control character but line break and tab, and no text-direction override."""
+    body = (body or "").replace("\r\n", "\n").replace("\r", "\n").translate(INVISIBLE).strip()
+    if not body or len(body) > BODY_MAX:
         raise CommentRefused(f"A comment is 1 to {BODY_MAX} characters of plain text.")
+    if any((unicodedata.category(c) == "Cc" and c not in "\n\t") or c in DIRECTION for c in body):
+        raise CommentRefused(
+            "A comment is plain text: it cannot hold control characters or text-direction "
+            "overrides."
+        )
     return body
 
 

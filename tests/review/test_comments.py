@@ -121,6 +121,33 @@ def test_an_empty_or_too_long_comment_is_refused_with_a_message(owner, teammate,
     assert Comment.objects.count() == 0 and Notification.objects.count() == 0
 
 
+def test_line_breaks_count_as_one_character_as_the_browser_counts_them(owner, teammate, shown):
+    body = "\r\n".join(["a line of text"] * 130)  # 1,949 with \n, 2,078 as the browser sends it
+    response = say(signed_in(teammate), shown, body)
+    assert response.status_code == 302
+    assert Comment.objects.get().body == body.replace("\r\n", "\n")
+    say(signed_in(teammate), shown, "old\rMac")
+    assert Comment.objects.last().body == "old\nMac"
+
+
+@pytest.mark.parametrize(
+    "body", ["red \x1b[31malert", "bell\x07", "gpj.\u202eexe", "isolate \u2066x\u2069", "\u202a"]
+)
+def test_control_and_direction_characters_are_refused_with_a_message(owner, teammate, shown,
+                                                                     body):  # fmt: skip
+    response = say(signed_in(teammate), shown, body)
+    assert response.status_code == 400
+    assert "control characters or text-direction" in response.content.decode()
+    assert Comment.objects.count() == 0
+
+
+def test_zero_width_spaces_are_dropped_and_tabs_and_emoji_joiners_kept(owner, teammate, shown):
+    say(signed_in(teammate), shown, "\ufeffsee\u200b this\tone \U0001f469\u200d\U0001f3a8")
+    assert Comment.objects.get().body == "see this\tone \U0001f469\u200d\U0001f3a8"
+    response = say(signed_in(teammate), shown, "\u200b\u200b")
+    assert response.status_code == 400 and Comment.objects.count() == 1
+
+
 def test_comments_are_plain_text_with_no_clickable_links(owner, teammate, shown):
     say(signed_in(teammate), shown, "<b>bold</b> see https://evil.example/x @olivia")
     page = page_of(signed_in(owner), shown).content.decode()
