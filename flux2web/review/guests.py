@@ -6,6 +6,7 @@ an image it shows (this app stands below `links`)."""
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,11 +29,31 @@ REVIEWERS_CEILING = 200
 PICKS_PER_CLIENT, PICKS_WINDOW = 600, 10 * 60
 SEEN_EVERY = timedelta(minutes=1)
 
-# Letters of other scripts drawn like Latin ones: a Cyrillic O in "Olivia" is an O.
-LOOKALIKES = str.maketrans(
-    "аеорсухіјѕԁɡкмнтвΑΒΕΖΗΙΚΜΝΟΡΤΥΧαοριτυνκ0135",
-    "aeopcyxijsdgkmhtbabezhikmnoptyxaopitvvkoles",
+# Letters of other scripts drawn like Latin ones: a Cyrillic O in "Olivia" is an O. The
+# capitals are mapped before case folding (a Greek capital Mu folds to a mu, drawn like no
+# Latin letter), the small letters after.
+LOOKALIKE_CAPITALS = str.maketrans(
+    "АВЕКМНОРСТХЅІЈΑΒΕΖΗΙΚΜΝΟΡΤΥΧᎪᏴᏟᎬᎻᎫᏦᏞᎷᏒᏚᎢᏙᏔᏃᎠՕՍԼ",
+    "ABEKMHOPCTXSIJABEZHIKMNOPTYXABCEHJKLMRSTVWZDOUL",
 )
+LOOKALIKES = str.maketrans(
+    "аеорсухіјѕԁɡкмнтвαοριτυνκօսհոզ0135",
+    "aeopcyxijsdgkmhtbaopitvvkounhqoles",
+)
+# Characters that show nothing (or a blank) and are no format character either: Hangul
+# fillers, the grapheme joiner, variation selectors, Mongolian and Khmer invisibles, the
+# Braille blank. With the format characters (category Cf) they could make a teammate's
+# name look like a new one.
+INVISIBLE = frozenset(
+    "\u115f\u1160\u3164\uffa0\u034f\u17b4\u17b5\u180b\u180c\u180d\u180e\u180f\u2800"
+)
+# Scripts that share a word in real names (Japanese writes kanji and kana together,
+# Korean may write hanja with hangul).
+SCRIPTS_TOGETHER = ({"CJK", "HIRAGANA", "KATAKANA"}, {"CJK", "HANGUL"})
+# Where a name would read as an address in the owner's e-mail digest: a slash, an @,
+# "www." or a dot between letters followed by two letters or more ("evil.example").
+ADDRESS_LIKE = re.compile(r"[/@\\]|www\.|[^\W\d_]\s*[.\u3002\uff61]\s*[^\W\d_]{2}", re.IGNORECASE)
+WORD_EDGES = re.compile(r"[\s()\[\]{}<>\"“”‘’,;:!?.]+")
 
 
 class GuestError(ValueError):
@@ -51,40 +72,94 @@ def guest_label(name: str) -> str:
 # ---- Names. -----------------------------------------------------------------------------
 
 
+def _unsmall(c: str) -> str:
+    """A Latin small capital (ᴍ) as its letter (m)."""
+    name = unicodedata.name(c, "")
+    if name.startswith("LATIN LETTER SMALL CAPITAL ") and len(name) == 28:
+        return name[-1].lower()
+    return c
+
+
 def skeleton(text: str) -> str:
-    """What a name looks like, for telling look-alikes: NFKC, case folded, accents and
-    other scripts' look-alike letters to plain Latin, and nothing but letters and digits."""
-    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    """What a name looks like, for telling look-alikes: NFKC, look-alike capitals, case
+    folded, small capitals, accents and other scripts' look-alike letters to plain Latin,
+    and nothing but letters and digits."""
+    text = unicodedata.normalize("NFKC", text).translate(LOOKALIKE_CAPITALS).casefold()
+    text = unicodedata.normalize("NFKD", "".join(map(_unsmall, text)))
     text = "".join(c for c in text if not unicodedata.combining(c)).translate(LOOKALIKES)
     return "".join(c for c in text if c.isalnum())
 
 
-def _team_skeletons() -> set[str]:
-    names = set()
+def _script(c: str) -> str:
+    """The script of a letter, by its Unicode name's first word (LATIN, CYRILLIC, CJK…)."""
+    return unicodedata.name(c, "UNKNOWN").split(" ", 1)[0]
+
+
+def _mixes_scripts(word: str) -> bool:
+    scripts = {_script(c) for c in word if c.isalpha()} - {"MODIFIER"}
+    return len(scripts) > 1 and not any(scripts <= together for together in SCRIPTS_TOGETHER)
+
+
+def _words(name: str) -> list[str]:
+    return [w for w in WORD_EDGES.split(name) if w]
+
+
+def _team_skeletons() -> tuple[set[str], set[str]]:
+    """The team's names as skeletons: whole names, and single names (a username, a first
+    or last name, each word of them)."""
+    names, words = set(), set()
     users = get_user_model().objects.filter(is_active=True)
     for username, first, last in users.values_list("username", "first_name", "last_name"):
         names.update((username, first, last, f"{first} {last}", f"{first}{last}"))
-    return {s for s in map(skeleton, names) if s}
+        words.update((username, first, last, *_words(first), *_words(last)))
+    whole = {s for s in map(skeleton, names) if s}
+    return whole, {s for s in map(skeleton, words) if len(s) > 1}
 
 
-def clean_name(raw) -> str:
-    """The name a guest gave, ready to keep, or GuestError saying what is wrong with it."""
+def clean_name(raw, *, link=None) -> str:
+    """The name a guest gave, ready to keep, or GuestError saying what is wrong with it:
+    empty, long, unreadable, with invisible characters, mixing alphabets within a word,
+    like an address, a teammate's (or any word of it one of theirs), or, with `link`,
+    already used by another reviewer of the link."""
     name = unicodedata.normalize("NFKC", str(raw or "")).strip()
     if not name:
         raise GuestError("Type your name, so the team knows who picked and commented.")
     if len(name) > NAME_MAX:
         raise GuestError(f"Use at most {NAME_MAX} characters for your name.")
-    if any(unicodedata.category(c).startswith("C") for c in name):
-        raise GuestError("Use letters, digits, spaces and punctuation only in your name.")
+    if UNREADABLE in name:
+        raise GuestError(
+            "Your name could not be read (it was not sent as UTF-8 text); type it again."
+        )
+    if any(unicodedata.category(c).startswith("C") or c in INVISIBLE or _is_selector(c)
+           for c in name):  # fmt: skip
+        raise GuestError("Use visible letters, digits, spaces and punctuation only in your name.")
     shape = skeleton(name)
     if not shape:
         raise GuestError("Use at least one letter or digit in your name.")
-    if shape in _team_skeletons():
+    if ADDRESS_LIKE.search(name):
+        raise GuestError("A name cannot look like a web or e-mail address; type just your name.")
+    whole, single = _team_skeletons()
+    if shape in whole or any(skeleton(word) in single for word in _words(name)):
         raise GuestError(
             "That name is (or looks like) a team member's. Use your own name; guests are "
             "shown as guests."
         )
+    if link is not None and shape in {
+        skeleton(taken)
+        for taken in Reviewer.objects.filter(link=link).values_list("name", flat=True)
+    }:
+        raise GuestError("That name is already used on this link; add an initial.", status=409)
+    if any(_mixes_scripts(word) for word in name.split()):
+        raise GuestError(
+            "Write each word of your name in one alphabet (this one mixes letters of "
+            "different alphabets, such as Latin and Cyrillic)."
+        )
     return name
+
+
+def _is_selector(c: str) -> bool:
+    """A variation selector: it changes how the letter before it is drawn, invisibly."""
+    return "\ufe00" <= c <= "\ufe0f" or "\U000e0100" <= c <= "\U000e01ef"
 
 
 # Characters that turn the text after them around (overrides, embeddings, isolates): a
@@ -140,7 +215,7 @@ def reviewer_for(*, link, browser_secret: str | None) -> Reviewer | None:
 
 def reviewer_join(*, link, name, browser_secret: str, client: str) -> Reviewer:
     """A new reviewer of the link under `name`, found again by `browser_secret`."""
-    name = clean_name(name)
+    name = clean_name(name, link=link)
     if Reviewer.objects.filter(link=link).count() >= REVIEWERS_CEILING:
         raise GuestError("This link has as many reviewers as it can take.", status=429)
     if throttle.take(

@@ -69,7 +69,7 @@ def test_a_former_members_name_is_free(link, django_user_model):
 
 
 def test_a_second_browser_is_a_second_reviewer_and_the_browser_is_kept_hashed(link):
-    first, second = join(link, "Ana", "one"), join(link, "Ana", "two")
+    first, second = join(link, "Ana", "one"), join(link, "Bea", "two")
     assert first.pk != second.pk
     assert "one" not in first.browser and len(first.browser) == 64
     assert guests.reviewer_for(link=link, browser_secret="one") == first
@@ -293,3 +293,73 @@ def test_zero_width_characters_are_taken_out_of_a_comment_and_emoji_stay_whole(l
     comment = guests.comment_add(link=link, reviewer=reviewer, image=None, client="c", url=URL,
                                  body="Lo\u200bve\ufeff it\u2060 👩\u200d💻")  # fmt: skip
     assert comment.body == "Love it 👩\u200d💻"
+
+
+# ---- Names that pose as a teammate, hide, or point somewhere. ---------------------------
+
+
+@pytest.fixture
+def marc(django_user_model):
+    return django_user_model.objects.create_user("marc", first_name="Marc", last_name="Dubois")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Marc\u3164", "Marc\uffa0", "Marc\u115f", "Marc\u1160", "\u3164", "Marc\u034f",
+     "Marc\u180e", "Marc\u17b5", "Marc\u2062", "Marc\U000e0041", "Olivia\u2800",
+     "Ma\u200brc", "Ma\u200drc", "Marc\ufe0f"],
+)  # fmt: skip
+def test_a_name_with_invisible_characters_is_refused(link, marc, name):
+    with pytest.raises(guests.GuestError, match="visible"):
+        join(link, name)
+    assert not Reviewer.objects.exists()
+
+
+def test_an_unreadable_name_is_refused(link):
+    with pytest.raises(guests.GuestError, match="could not be read"):
+        join(link, "Ana\ufffd")
+
+
+@pytest.mark.parametrize(
+    "name", ["Μarc", "ᴍarc", "Ꮇarc", "Օlivia", "Mагс", "Marc (team)", "Marc D.", "Dubois",
+             "Marc\u0301", "ⓜarc", "Ｍａｒｃ", "marc_", "MarcDubois", "Ana Marc"],
+)  # fmt: skip
+def test_a_name_that_still_looks_like_a_members_is_refused(link, owner, marc, name):
+    owner.first_name, owner.last_name = "Olivia", "Stone"
+    owner.save()
+    with pytest.raises(guests.GuestError):
+        join(link, name)
+    assert not Reviewer.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["Bоb", "Аnnа Smith", "Jοhn"])  # one Cyrillic/Greek letter
+def test_a_word_mixing_alphabets_is_refused(link, name):
+    with pytest.raises(guests.GuestError, match="one alphabet"):
+        join(link, name)
+
+
+@pytest.mark.parametrize(
+    "name", ["Мария Иванова", "Νίκος Παππάς", "山田はなこ", "김민지", "Zoë O'Brien", "José-María",
+             "Anne-Marie D.", "Ana 2", "Marco", "Dana Marcus"],
+)  # fmt: skip
+def test_real_names_in_one_alphabet_each_are_welcome(link, marc, name):
+    assert join(link, name, browser=name).name == name
+
+
+@pytest.mark.parametrize(
+    "name", ["evil.example", "Ana www.evil", "ana@evil.example", "http://x", "a/b", "Go.To.Site",
+             "Visit evil。com"],
+)  # fmt: skip
+def test_a_name_like_a_web_or_email_address_is_refused(link, name):
+    with pytest.raises(guests.GuestError, match="address"):
+        join(link, name)
+
+
+def test_a_name_already_used_on_the_link_is_refused_and_free_on_another(link, owner, collection):
+    join(link, "Ana", "one")
+    for name in ("Ana", "ANA", "Аna"):
+        with pytest.raises(guests.GuestError, match="already used on this link; add an initial"):
+            join(link, name, "two")
+    assert join(link, "Ana B.", "two").name == "Ana B."
+    other = proof_link(owner, collection=collection)[0]
+    assert join(other, "Ana", "three").name == "Ana"
