@@ -70,8 +70,10 @@ def _comments(collection, viewer, items, want: int) -> list[Event]:
     comments = (
         Comment.objects.readable_by(viewer)
         .filter(
-            Q(image__in=items.values("image_id"))
-            | Q(image__isnull=True, reviewer__link__collection=collection)
+            # Teammates' comments on its images; guests' only through this collection's links
+            # (the owner's other links to the same images have their own reviews).
+            Q(reviewer__isnull=True, image__in=items.values("image_id"))
+            | Q(reviewer__link__collection=collection)
         )
         .select_related("author", "reviewer__link")
         .order_by("-created_at", "-id")[:want]
