@@ -115,6 +115,8 @@ def activity(request, pk):
     )
     page = min(parse_id(request.GET.get("page")) or 1, events.PAGES_AT_MOST) or 1
     shown, older = events.activity(collection=collection, viewer=request.user, page=page)
+    # The last page allowed offers no older one: asking for it would show this page again.
+    older = older and page < events.PAGES_AT_MOST
     context = {"collection": collection, "events": shown, "page": page,
                "older": page + 1 if older else None,
                "is_owner": collection.owner_id == request.user.pk}  # fmt: skip

@@ -77,6 +77,38 @@ def test_a_guest_s_comment_is_only_in_the_owner_s_activity(owner, teammate, imag
     assert "the blue one" not in activity(signed_in(teammate), collection).content.decode()
 
 
+def test_guests_of_the_owner_s_other_links_are_not_in_this_collection_s_activity(owner, images):
+    here = make_collection(owner, images[:2], title="Here")
+    elsewhere = make_collection(owner, images[:2], title="Elsewhere")
+    guest_comment(owner, here, images[0], name="Ana", body="said here", label="Link here")
+    guest_comment(owner, elsewhere, images[0], name="Bea", body="said elsewhere",
+                  label="Link elsewhere")  # fmt: skip
+    lone, _ = share(owner, image_ids=[images[1].pk], label="Just one")
+    guest = Reviewer.objects.create(link=lone, name="Cy", browser="c" * 64)
+    Comment.objects.create(image=images[1], reviewer=guest, body="said on a lone link")
+
+    page = activity(signed_in(owner), here).content.decode()
+    assert "said here" in page
+    assert "said elsewhere" not in page and "said on a lone link" not in page
+    assert "said elsewhere" in activity(signed_in(owner), elsewhere).content.decode()
+
+
+def test_the_last_page_offers_no_older_one(owner, teammate, images):
+    collection = team_add(owner, images[:1])
+    now = timezone.now()
+    Comment.objects.bulk_create(
+        Comment(image=images[0], author=teammate, body=f"note {n}",
+                created_at=now - timedelta(seconds=n))
+        for n in range(100 * 50 + 10)
+    )  # fmt: skip
+    ninety_nine = activity(signed_in(owner), collection, "?page=99").content.decode()
+    assert 'href="?page=100"' in ninety_nine
+    for query in ("?page=100", "?page=101"):
+        last = activity(signed_in(owner), collection, query).content.decode()
+        assert ">Older<" not in last and 'href="?page=101"' not in last
+        assert 'href="?page=99"' in last
+
+
 def test_fifty_a_page_with_an_older_link(owner, teammate, images):
     collection = team_add(owner, images)
     now = timezone.now()
