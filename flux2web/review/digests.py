@@ -29,6 +29,13 @@ QUIET_SECONDS = 15 * 60
 # Listed in one e-mail at most; the rest are counted and wait on the notifications page.
 LISTED = 50
 KINDS = dict(Notification.Kind.choices)
+# Each kind as the words after "Stop e-mails about …" and "Send me an e-mail about …".
+ABOUT = {
+    Notification.Kind.MENTION: "mentions of you",
+    Notification.Kind.IMAGE_COMMENT: "comments on your images",
+    Notification.Kind.SELECTION: "clients' confirmed selections",
+    Notification.Kind.LINK_COMMENT: "comments on your share links",
+}
 ALL = "all"  # the List-Unsubscribe header's token: every kind at once
 SALT = "flux2web.review.unsubscribe"
 
@@ -52,7 +59,12 @@ def read_token(token: str) -> tuple[int, str] | None:
 
 
 def kind_label(kind: str) -> str:
-    return "every kind of notification" if kind == ALL else KINDS[kind].lower()
+    return "every kind of notification" if kind == ALL else ABOUT[kind]
+
+
+def email_choices() -> list[tuple[str, str]]:
+    """The kinds as e-mail settings list them: "Comments on your images"."""
+    return [(kind, words[0].upper() + words[1:]) for kind, words in ABOUT.items()]
 
 
 def opt_out(*, user_id: int, kind: str) -> None:

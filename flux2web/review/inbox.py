@@ -49,7 +49,7 @@ def notifications_read(request):
 class EmailSettingsForm(forms.Form):
     kinds = forms.MultipleChoiceField(
         label="Send me an e-mail about",
-        choices=Notification.Kind.choices,
+        choices=digests.email_choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )

@@ -85,12 +85,12 @@ def test_email_settings_save_without_javascript_on_a_phone(browser, live_server,
 
     page.goto(live_server.url + reverse("review:notifications"))
     page.get_by_role("link", name="E-mail settings").click()
-    page.get_by_label("Someone mentions you").uncheck()
+    page.get_by_label("Mentions of you").uncheck()
     page.get_by_role("button", name="Save").click()
 
     expect(page.get_by_text("E-mail settings saved.")).to_be_visible()
-    expect(page.get_by_label("Someone mentions you")).not_to_be_checked()
-    expect(page.get_by_label("A comment on your image")).to_be_checked()
+    expect(page.get_by_label("Mentions of you")).not_to_be_checked()
+    expect(page.get_by_label("Comments on your images")).to_be_checked()
     fits(page)
 
 
@@ -104,7 +104,7 @@ def test_an_unsubscribe_link_works_in_a_fresh_browser_without_javascript(
     page.goto(live_server.url + reverse("review:unsubscribe", args=[token]))
     page.get_by_role("button", name="Unsubscribe").click()
 
-    expect(page.get_by_text("no more e-mails about a client confirms a selection")).to_be_visible()
+    expect(page.get_by_text("no more e-mails about clients' confirmed selections")).to_be_visible()
     assert list(EmailOptOut.objects.values_list("kind", flat=True)) == ["selection"]
     fits(page)
     context.close()

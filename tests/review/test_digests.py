@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.core import mail, signing
@@ -216,11 +217,11 @@ def test_each_kind_in_an_email_has_its_own_link_and_the_header_stops_all(ana, cl
     email = mail.outbox[0]
 
     links = links_in(email.body)
-    assert set(links) == {"Stop e-mails about someone mentions you",
-                          "Stop e-mails about a comment on your image"}  # fmt: skip
-    mention = links["Stop e-mails about someone mentions you"].removeprefix(SITE)
+    assert set(links) == {"Stop e-mails about mentions of you",
+                          "Stop e-mails about comments on your images"}  # fmt: skip
+    mention = links["Stop e-mails about mentions of you"].removeprefix(SITE)
     page = client.get(mention)
-    assert page.status_code == 200 and "Stop e-mails about someone mentions you?" in (
+    assert page.status_code == 200 and "Stop e-mails about mentions of you?" in (
         page.content.decode()
     )
     assert not EmailOptOut.objects.exists()  # asking is not doing
@@ -336,3 +337,25 @@ def test_email_is_printed_by_default_and_sent_by_smtp_when_a_server_is_named(tmp
     }  # fmt: skip
     starttls = email_settings_seen_with(tmp_path, FLUX2WEB_EMAIL_HOST="smtp.example.com")
     assert (starttls["port"], starttls["tls"], starttls["ssl"]) == (587, True, False)
+
+
+@pytest.mark.parametrize(
+    "kind, words",
+    [
+        ("mention", "mentions of you"),
+        ("image_comment", "comments on your images"),
+        ("selection", "clients' confirmed selections"),
+        ("link_comment", "comments on your share links"),
+    ],
+)
+def test_each_kind_reads_as_a_sentence_in_the_email_and_on_the_pages(ana, client, kind, words):
+    tell(ana, "Something", kind=kind)
+    digests.send_due()
+    assert f"Stop e-mails about {words}: {SITE}/" in mail.outbox[0].body
+    path = reverse(
+        "review:unsubscribe", args=[digests.unsubscribe_token(user_id=ana.pk, kind=kind)]
+    )
+    assert f"Stop e-mails about {words}?" in unescape(client.get(path).content.decode())
+    assert f"no more e-mails about {words}." in unescape(client.post(path).content.decode())
+    settings_page = unescape(signed_in(ana).get(reverse("review:email_settings")).content.decode())
+    assert f"> {words[0].upper()}{words[1:]}</label>" in settings_page
