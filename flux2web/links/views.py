@@ -403,22 +403,23 @@ def picks_csv(request, link_id):
     writer = csv.writer(out)
     writer.writerow(["file name", "stored file", "image id", "picks", "picked by", "comments"])
     for row in _review_of(request, link).picked:
+        # Only what people wrote (guests' names) is quoted; the file names are ours (a
+        # slug, a stored random name that may start with "-") and stay exact to find files by.
         writer.writerow(
-            _cell(value)
-            for value in (
+            [
                 _client_name(link, row.image),
                 row.image.file_name,
                 row.image.pk,
                 row.picks,
-                "; ".join(f"{r.name} (guest)" for r in row.picked_by),
+                _cell("; ".join(f"{r.name} (guest)" for r in row.picked_by)),
                 len(row.comments),
-            )
+            ]
         )
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     return _attachment(response, link, "csv")
 
 
-def _cell(value) -> str:
-    """A spreadsheet never runs a cell as a formula: text that starts like one is quoted."""
-    text = str(value)
+def _cell(text: str) -> str:
+    """A spreadsheet never runs a person's text as a formula: text that starts like one is
+    quoted."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -391,6 +391,20 @@ def test_the_csv_of_picks_cannot_run_a_formula(as_owner, owner, collection, imag
         assert cell[:1] not in "=+-@" or cell == ""
 
 
+def test_the_csv_keeps_a_stored_file_name_that_starts_with_a_dash_exact(
+    as_owner, owner, collection, images
+):
+    folder = images[0].original.name.rsplit("/", 1)[0]
+    images[0].original.name = f"{folder}/-Xy_4kQ.png"
+    images[0].save(update_fields=["original"])
+    link, _ = share(owner, collection=collection)
+    picks(guest(link, "-Ana"), images[:1])
+    response = as_owner.get(f"/links/{link.pk}/picks.csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[1][1] == "-Xy_4kQ.png"  # our own random name, to find the file by
+    assert rows[1][4] == "'-Ana (guest)"  # a person's text is still quoted
+
+
 def test_a_link_to_nothing_picked_lists_nothing(as_owner, owner, collection):
     link, _ = share(owner, collection=collection)
     assert as_owner.get(f"/links/{link.pk}/picks.txt").content == b""
