@@ -17,6 +17,7 @@ from django.utils.text import slugify
 
 from flux2web.accounts.models import TeamPolicy
 from flux2web.collections.models import Collection, CollectionItem
+from flux2web.collections.services import addable_images, collection_add, collection_create
 from flux2web.jobs.models import Image
 from flux2web.lib import crypto
 from flux2web.links.models import ShareLink, ShareLinkImage
@@ -479,3 +480,38 @@ def record_download(link: ShareLink) -> None:
 
 def record_failed_password(link: ShareLink) -> None:
     ShareLink.objects.filter(pk=link.pk).update(failed_passwords=F("failed_passwords") + 1)
+
+
+# ---- The owner's picks into a collection. ----------------------------------------------
+
+# A second "Add picks to a new collection" this soon after the first, with the same
+# picks, is a double submit: it opens the collection already made.
+PICKS_AGAIN_SECONDS = 10 * 60
+
+
+@dataclass(frozen=True)
+class PicksCollected:
+    collection: Collection
+    added: int  # images put in it now (0 when it was made before)
+    made: bool  # False: the same picks were made into it a moment ago
+
+
+def picks_collect(*, link: ShareLink, owner, image_ids: list[int]) -> PicksCollected | None:
+    """A new collection of `owner`'s holding the picked images they may add, in order;
+    None when there is none. The same picks collected again within PICKS_AGAIN_SECONDS
+    return the collection made the first time (two clicks, one collection); the link's
+    row is locked meanwhile so two requests at once make one too."""
+    addable = set(addable_images(user=owner, image_ids=image_ids).values_list("pk", flat=True))
+    if not addable:
+        return None
+    title = f"{link.title[:110]} — picks"
+    since = timezone.now() - timedelta(seconds=PICKS_AGAIN_SECONDS)
+    with transaction.atomic():
+        ShareLink.objects.select_for_update().filter(pk=link.pk).exists()
+        recent = Collection.objects.filter(owner=owner, title=title, created_at__gte=since)
+        for made in recent.order_by("-created_at", "-id").prefetch_related("items"):
+            if {item.image_id for item in made.items.all()} == addable:
+                return PicksCollected(collection=made, added=0, made=False)
+        collection = collection_create(owner=owner, title=title)
+        added, _shown = collection_add(collection=collection, user=owner, image_ids=image_ids)
+    return PicksCollected(collection=collection, added=added, made=True)

@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from flux2web.accounts.models import TeamPolicy
 from flux2web.collections.models import Collection
-from flux2web.collections.services import addable_images, collection_add, collection_create
 from flux2web.lib import crypto
 from flux2web.lib.access import admin_required
 from flux2web.lib.ids import parse_id, parse_ids
@@ -351,21 +350,22 @@ def picks_collect(request, link_id):
     in the link's order; its title can be changed later like any other."""
     link = _reviewed_link(request, link_id)
     picked = [row.image.pk for row in _review_of(request, link).picked]
-    addable = list(addable_images(user=request.user, image_ids=picked).values_list("pk", flat=True))
-    if not addable:
+    done = links.picks_collect(link=link, owner=request.user, image_ids=picked)
+    if done is None:
         messages.error(request, "Nothing to add: no guest has picked an image of yours yet.")
         return redirect("share:review", link.pk)
-    title = f"{link.title[:110]} — picks"
-    collection = collection_create(owner=request.user, title=title)
-    added, _shown = collection_add(collection=collection, user=request.user, image_ids=picked)
-    left = len(picked) - added
+    title = done.collection.title
+    if not done.made:
+        messages.info(request, f"You already made “{title}” with these picks; here it is.")
+        return redirect("sharing:collection", done.collection.pk)
+    left = len(picked) - done.added
     messages.success(
         request,
-        f"Made “{title}” with {added} picked image{'s' if added != 1 else ''}"
+        f"Made “{title}” with {done.added} picked image{'s' if done.added != 1 else ''}"
         + (f" ({left} not yours, left out)" if left else "")
         + ". Rename it under Edit.",
     )
-    return redirect("sharing:collection", collection.pk)
+    return redirect("sharing:collection", done.collection.pk)
 
 
 def _client_name(link: ShareLink, image: summary.Shown) -> str:

@@ -327,6 +327,21 @@ def test_the_picks_go_into_a_new_collection(as_owner, owner, collection, images)
     assert "with 2 picked images" in response.content.decode()
 
 
+def test_a_double_submit_makes_one_collection_of_the_picks(as_owner, owner, collection, images):
+    link, ana, _ben = reviewed_link(owner, collection, images)
+    as_owner.post(f"/links/{link.pk}/review/collect")
+    again = as_owner.post(f"/links/{link.pk}/review/collect", follow=True)
+    made = Collection.objects.exclude(pk=collection.pk).get()
+    assert again.redirect_chain[-1][0] == f"/collections/{made.pk}/"
+    assert "You already made “Spring campaign — round 2 — picks” with these picks" in (
+        again.content.decode()
+    )
+    # Other picks since: a new collection of them.
+    picks(ana, images[2:3])
+    as_owner.post(f"/links/{link.pk}/review/collect")
+    assert Collection.objects.exclude(pk=collection.pk).count() == 2
+
+
 def test_no_picks_no_collection(as_owner, owner, collection, images):
     link, _ = share(owner, collection=collection)
     say(guest(link, "Eve"), "nice", images[0])
