@@ -72,7 +72,7 @@ class LinkForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
         error_messages={"invalid": "Give the deadline as a date and a time."},
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="Empty: no deadline.",
+        help_text="Empty: no deadline.",  # with the time zone: see __init__
     )
     allow_comments = forms.BooleanField(
         label="Visitors comment on images and on the whole set", required=False
@@ -81,8 +81,11 @@ class LinkForm(forms.Form):
         label="Visitors see each other's names, picks and comments", required=False
     )
 
-    def __init__(self, *args, link: ShareLink | None = None, **kwargs):
+    def __init__(self, *args, link: ShareLink | None = None, shows: int | None = None, **kwargs):
+        """`shows`: how many images the link shows (or will, once made), which bounds the
+        minimum of picks; None: not checked."""
         self.link = link
+        self.shows = shows
         self.policy = TeamPolicy.current()
         if link is not None and not kwargs.get("data") and not (args and args[0]):
             kwargs["initial"] = initial_for(link)
@@ -100,6 +103,11 @@ class LinkForm(forms.Form):
             self.fields["password"].help_text = "Empty keeps the current password."
         if self.policy.link_password_required:
             self.fields["password"].help_text += " The team requires one."
+        # The deadline is read and shown in the site's time zone (there is no per-person
+        # one); say which, so an owner abroad does not close picking hours off.
+        self.fields["picks_deadline"].help_text = (
+            f"In the site's time zone, {timezone.get_current_timezone_name()}. Empty: no deadline."
+        )
         latest = links.latest_expiry(link.created_at if link else timezone.now(), self.policy)
         if latest:
             self.fields["expires_on"].widget.attrs["max"] = timezone.localtime(latest).date()
@@ -121,7 +129,19 @@ class LinkForm(forms.Form):
             )
         except links.LinkError as error:
             self.apply_error(error)
+        else:
+            self._check_min_shown(data.get("picks_min"))
         return data
+
+    def _check_min_shown(self, low: int | None) -> None:
+        if low is None or self.shows is None or low <= self.shows:
+            return
+        if self.shows == 0:
+            message = "This link shows no images yet; leave the minimum empty."
+        else:
+            images = f"{self.shows} image{'s' if self.shows != 1 else ''}"
+            message = f"This link shows {images}; the minimum can be at most {self.shows}."
+        self.add_error("picks_min", message)
 
     def settings(self) -> links.LinkSettings:
         data = self.cleaned_data

@@ -422,6 +422,21 @@ def _items(link: ShareLink):
     return ShareLinkImage.objects.filter(link=link, **alive).order_by("position", "id")
 
 
+def link_image_count(link: ShareLink) -> int:
+    """How many images the link shows now."""
+    return _items(link).count()
+
+
+def collection_shown_count(collection: Collection) -> int:
+    """How many images a new link to the collection would show: its owner's own, stored."""
+    return CollectionItem.objects.filter(
+        collection=collection,
+        image__owner_id=collection.owner_id,
+        image__status=Image.Status.MIRRORED,
+        image__job__deleted_at__isnull=True,
+    ).count()
+
+
 TILE_FIELDS = ["image_id", "image__width", "image__height"]
 
 

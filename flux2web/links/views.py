@@ -114,7 +114,11 @@ def collection_sharing(request, collection_id):
     policy = TeamPolicy.current()
     form = None
     if mine and policy.public_links_allowed:
-        form = LinkForm(request.POST or None, initial={"title": collection.title})
+        form = LinkForm(
+            request.POST or None,
+            initial={"title": collection.title},
+            shows=links.collection_shown_count(collection),
+        )
     if request.method == "POST":
         if form is None:
             # An admin looking at another's collection may revoke, never make a link.
@@ -168,7 +172,9 @@ def selection(request):
         messages.error(request, "Share links are turned off for this team.")
         return _back(request, "gallery:index")
     filled = "title" in request.POST
-    form = LinkForm(request.POST if filled else None, initial={"title": "Shared images"})
+    form = LinkForm(
+        request.POST if filled else None, initial={"title": "Shared images"}, shows=len(images)
+    )
     if filled and form.is_valid():
         try:
             link, _token = links.link_create(
@@ -200,7 +206,7 @@ def edit(request, link_id):
     if link.revoked_at:
         messages.error(request, "This link is revoked; make a new one instead.")
         return redirect(_home_of(link))
-    form = LinkForm(request.POST or None, link=link)
+    form = LinkForm(request.POST or None, link=link, shows=links.link_image_count(link))
     if request.method == "POST" and form.is_valid():
         try:
             links.link_update(link=link, settings=form.settings())

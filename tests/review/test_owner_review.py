@@ -5,6 +5,8 @@ image, filters), moving the picks into a new collection, and the list of picked 
 import csv
 import io
 from datetime import timedelta
+from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -99,6 +101,44 @@ def test_bad_proofing_settings_are_explained_and_nothing_is_made(
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not ShareLink.objects.exists()
+
+
+def test_a_minimum_above_the_images_the_link_shows_is_refused_on_making_and_editing(
+    as_owner, owner, collection, images
+):
+    made = as_owner.post(f"/collections/{collection.pk}/sharing",
+                         form(allow_picks="on", picks_min="4"))  # fmt: skip
+    assert made.status_code == 400
+    assert "This link shows 3 images; the minimum can be at most 3." in made.content.decode()
+    assert not ShareLink.objects.exists()
+
+    two = {"image": [images[0].pk, images[1].pk]}
+    chosen = as_owner.post("/links/share", {**two, **form(allow_picks="on", picks_min="3")})
+    assert chosen.status_code == 400
+    assert "This link shows 2 images; the minimum can be at most 2." in chosen.content.decode()
+    assert not ShareLink.objects.exists()
+
+    link, _ = share(owner, image_ids=[images[0].pk])
+    edited = as_owner.post(f"/links/{link.pk}/edit", form(allow_picks="on", picks_min="2"))
+    assert edited.status_code == 400
+    assert "This link shows 1 image; the minimum can be at most 1." in edited.content.decode()
+    assert ShareLink.objects.get().picks_min is None
+    fine = as_owner.post(f"/links/{link.pk}/edit", form(allow_picks="on", picks_min="1"))
+    assert fine.status_code == 302 and ShareLink.objects.get().picks_min == 1
+
+
+def test_the_form_says_in_which_time_zone_picking_closes(as_owner, owner, collection, settings):
+    settings.TIME_ZONE = "America/New_York"
+    page = as_owner.get(f"/collections/{collection.pk}/sharing").content.decode()
+    assert "In the site's time zone, America/New_York." in unescape(page)
+    deadline = timezone.now() + timedelta(days=2)
+    there = timezone.localtime(deadline, ZoneInfo("America/New_York"))
+    typed = there.strftime("%Y-%m-%dT%H:%M")
+    as_owner.post(
+        f"/collections/{collection.pk}/sharing", form(allow_picks="on", picks_deadline=typed)
+    )
+    saved = ShareLink.objects.get().picks_deadline
+    assert abs(saved - deadline) < timedelta(minutes=1)
 
 
 def test_editing_saves_proofing_and_asks_visitors_again(as_owner, owner, collection):
