@@ -118,7 +118,7 @@ def test_the_same_without_javascript(live_server, browser, owner, media, tmp_pat
 
 
 def test_the_proofing_switches_on_a_phone_without_javascript(live_server, browser, owner, media):
-    collection = make_collection(owner, [make_image(owner)])
+    collection = make_collection(owner, [make_image(owner) for _ in range(5)])
     context = browser.new_context(java_script_enabled=False, viewport=PHONE)
     try:
         page = context.new_page()
@@ -146,5 +146,29 @@ def test_the_proofing_switches_on_a_phone_without_javascript(live_server, browse
         assert (link.picks_min, link.picks_max) == (5, 8)
         assert abs(link.picks_deadline - deadline) < timedelta(minutes=1)
         fits(page, PHONE["width"])
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_link_form_s_checkboxes_and_counts_line_up_on_a_phone(
+    live_server, browser, owner, media, theme
+):
+    collection = make_collection(owner, [make_image(owner)])
+    context = browser.new_context(viewport=PHONE, color_scheme=theme)
+    try:
+        page = context.new_page()
+        use_session(page, live_server, Client(), owner)
+        page.goto(f"{live_server.url}/collections/{collection.pk}/sharing")
+        form = page.locator("form", has=page.get_by_text("Client proofing"))
+        # A two-line label does not squeeze its box: every box keeps its size.
+        sizes = {round(box.bounding_box()["width"]) for box in form.get_by_role("checkbox").all()}
+        assert len(sizes) == 1 and min(sizes) >= 13, sizes
+        low = page.get_by_label("At least").bounding_box()
+        high = page.get_by_label("At most").bounding_box()
+        assert abs(low["y"] - high["y"]) < 1 and abs(low["height"] - high["height"]) < 1
+        fits(page, PHONE["width"])
+        ARTIFACTS.mkdir(exist_ok=True)
+        form.screenshot(path=str(ARTIFACTS / f"link-form-390-{theme}.png"))
     finally:
         context.close()
