@@ -395,6 +395,8 @@ def proof(request, link, key, image_id):
     pk = parse_id(image_id)
     if not is_on(link) or not public.is_unlocked(request, link) or pk is None:
         return public.gone(request)
+    if elsewhere := public.canonical(request, link, key):
+        return elsewhere
     tiles = links.link_tiles(link)
     positions = {tile["image_id"]: n for n, tile in enumerate(tiles)}
     if pk not in positions:

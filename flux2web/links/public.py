@@ -88,6 +88,10 @@ def public(*methods):
             link = links.find_live(links.split_key(key))
             if link is None:
                 return gone(request)
+            if request.method == "POST":
+                # A form posted under another address of the link acts, and comes back to
+                # the link's own address (see `canonical`).
+                key = links.address_key(link)
             response = view(request, link, key, *args, **kwargs)
             if not response.has_header("Content-Security-Policy"):
                 share_headers(response, page=response.get("Content-Type", "").startswith("text"))
@@ -125,6 +129,20 @@ def counts(request, link: ShareLink) -> bool:
     return getattr(request.user, "pk", None) != link.owner_id
 
 
+def canonical(request, link: ShareLink, key: str) -> HttpResponse | None:
+    """A redirect to the link's own address (links.services.address_key) when a page was
+    reached under another: the slug is decoration and any slug finds the link, but the page
+    is kept (lib/kept.py) under its address, so a made-up slug, or a 3,000-character one,
+    must not make a kept grid and comments of its own. None when `key` is the address."""
+    address = links.address_key(link)
+    if key == address:
+        return None
+    rest = request.path_info.split("/", 3)[3] if request.path_info.count("/") >= 3 else ""
+    query = request.META.get("QUERY_STRING", "")
+    url = f"/s/{address}/{rest}" + (f"?{query}" if query else "")
+    return share_headers(redirect(url), page=True)
+
+
 def is_unlocked(request, link: ShareLink) -> bool:
     if not link.password_hash:
         return True
@@ -140,6 +158,8 @@ def page(request, link, key):
 
     if not is_unlocked(request, link):
         return _password_form(request, link, key)
+    if elsewhere := canonical(request, link, key):
+        return elsewhere
     tiles = links.link_tiles(link)
     if counts(request, link):
         day = timezone.localdate()

@@ -529,3 +529,36 @@ def test_a_same_origin_form_post_works_with_or_without_fetch_metadata(visitor, i
     assert visitor.pick(images[0], HTTP_SEC_FETCH_SITE="same-origin").status_code == 302
     assert visitor.pick(images[1]).status_code == 302  # an older browser sends no header
     assert Pick.objects.count() == 2
+
+
+# ---- One address per link: the page kept only under it. ---------------------------------
+
+
+def kept_entries() -> int:
+    return sum(1 for k in cache._cache if ":kept:" in k)  # LocMemCache, as in the tests
+
+
+def test_a_wrong_or_missing_slug_redirects_to_the_links_address_and_keeps_nothing(
+    visitor, proof, images
+):
+    _link, path = proof
+    token = path.strip("/")[-43:]
+    visitor.join()
+    visitor.comment("Warmer", images[0])
+    visitor.open()
+    visitor.open(f"{path}p/{images[0].pk}")
+    before = kept_entries()
+    assert before
+    for bogus in ("x" * 3000 + "-" + token, "other-slug-" + token, token):
+        page = visitor.client.get(f"/s/{bogus}/?mine=1")
+        assert page.status_code == 302 and page["Location"] == f"{path}?mine=1"
+        assert page["Referrer-Policy"] == "no-referrer"
+        one = visitor.client.get(f"/s/{bogus}/p/{images[0].pk}")
+        assert one.status_code == 302 and one["Location"] == f"{path}p/{images[0].pk}"
+    assert kept_entries() == before
+    # A form posted to such an address acts, and comes back to the link's own address.
+    picked = visitor.client.post(f"/s/{'x' * 3000}-{token}/p/{images[1].pk}/pick",
+                                 {"proof_token": visitor.token})  # fmt: skip
+    assert picked.status_code == 302 and picked["Location"] == f"{path}#i-{images[1].pk}"
+    assert kept_entries() == before
+    assert Pick.objects.get().image == images[1]
