@@ -8,9 +8,12 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from functools import wraps
 
 from django.conf import settings
+from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -52,6 +55,14 @@ FORM_EXPIRED = "This form has expired; reload the page and try again."
 ELSEWHERE = (
     "This form was sent from another site, so nothing was changed. Reload the page and try again."
 )
+UNREADABLE_FORM = (
+    "This form could not be read (too large, too many fields, or not UTF-8 text), so "
+    "nothing was changed. Reload the page and try again."
+)
+# What reading a malformed POST raises: Django's own answer would be its bare 400 page,
+# without the share headers, logged with a traceback.
+MALFORMED = (RequestDataTooBig, TooManyFieldsSent, BadRequest, MultiPartParserError,
+             UnicodeDecodeError)  # fmt: skip
 NAME_FIRST = "Give your name first (at the top of the page), then pick and comment."
 # Markers the kept grid carries for what differs per visitor (lib/kept.py).
 MARKS = {"token": kept.marker("proof_token"), "pick": kept.marker("proof_pick")}
@@ -290,7 +301,25 @@ def _image(link, image_id):
 # ---- Views. -----------------------------------------------------------------------------
 
 
-@public.public("POST")
+def _form(view):
+    """A proofing POST on the public side: its body read first, so that a malformed one
+    (too large, too many fields, not UTF-8) on a live, open link with proofing on gets the
+    share page's message, not Django's bare 400 logged with a traceback."""
+
+    @public.public("POST")
+    @wraps(view)
+    def wrapped(request, link, key, *args, **kwargs):
+        if is_on(link) and public.is_unlocked(request, link):
+            try:
+                request.POST  # noqa: B018 - read here, where a malformed body is answered
+            except MALFORMED:
+                return _refused(request, link, key, UNREADABLE_FORM, 400)
+        return view(request, link, key, *args, **kwargs)
+
+    return wrapped
+
+
+@_form
 def join(request, link, key):
     if refused := _guard(request, link, key, is_on(link)):
         return refused
@@ -320,7 +349,7 @@ def _as_reviewer(request, link, key, switch, back):
     return reviewer, None
 
 
-@public.public("POST")
+@_form
 def pick(request, link, key, image_id):
     if not link.allow_picks or (image := _image(link, image_id)) is None:
         return public.gone(request)
@@ -337,7 +366,7 @@ def pick(request, link, key, image_id):
     return _done(request, back, {"picked": picked, "status": status})
 
 
-@public.public("POST")
+@_form
 def confirm(request, link, key):
     back = _back(request, key, f"/s/{key}/#proof")
     reviewer, refused = _as_reviewer(request, link, key, link.allow_picks, back)
@@ -365,19 +394,19 @@ def _comment(request, link, key, image):
     return _done(request, back)
 
 
-@public.public("POST")
+@_form
 def comment_image(request, link, key, image_id):
     if not link.allow_comments or (image := _image(link, image_id)) is None:
         return public.gone(request)
     return _comment(request, link, key, image)
 
 
-@public.public("POST")
+@_form
 def comment_set(request, link, key):
     return _comment(request, link, key, None)
 
 
-@public.public("POST")
+@_form
 def uncomment(request, link, key, comment_id):
     pk = parse_id(comment_id)
     reviewer, refused = _as_reviewer(request, link, key, link.allow_comments, f"/s/{key}/")

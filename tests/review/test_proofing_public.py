@@ -562,3 +562,33 @@ def test_a_wrong_or_missing_slug_redirects_to_the_links_address_and_keeps_nothin
     assert picked.status_code == 302 and picked["Location"] == f"{path}#i-{images[1].pk}"
     assert kept_entries() == before
     assert Pick.objects.get().image == images[1]
+
+
+# ---- Malformed posts on a live link. ----------------------------------------------------
+
+
+@pytest.mark.parametrize("case", ["latin-1", "too big", "too many fields"])
+def test_a_malformed_post_gets_the_share_pages_message_not_a_bare_400(
+    visitor, images, settings, caplog, case
+):
+    visitor.join()
+    before = rows()
+    form = "application/x-www-form-urlencoded"
+    body = f"proof_token={visitor.token}&body=caf%E9"
+    if case == "latin-1":
+        form += "; charset=latin-1"
+    elif case == "too big":
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+        body += "x" * 2000
+    else:
+        settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+        body += "".join(f"&f{n}=1" for n in range(20))
+    caplog.clear()
+    for suffix in ("comment", f"p/{images[0].pk}/pick", "confirm", "reviewer"):
+        answer = visitor.client.generic("POST", visitor.path + suffix, body, content_type=form)
+        assert answer.status_code == 400, suffix
+        assert "could not be read" in answer.content.decode()
+        assert answer["Content-Security-Policy"] and answer["Referrer-Policy"] == "no-referrer"
+    assert rows() == before
+    # Django's usual one line per 4xx answer, and no traceback nor security alarm.
+    assert not [r for r in caplog.records if r.exc_info or r.name.startswith("django.security")]
