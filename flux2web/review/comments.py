@@ -100,7 +100,7 @@ def deletable_by(user):
     - a guest's, left through a link they own or a link to a collection they own.
     """
     readable = Comment.objects.readable_by(user).filter(
-        models.Q(image__owner=user)
+        models.Q(image__in=Image.objects.owned_by(user))
         | models.Q(
             image__in=CollectionItem.objects.filter(collection__owner=user).values("image_id")
         )
