@@ -193,7 +193,7 @@ def state_for(request, link, key, *, image_id=None, positions=None) -> Proof | N
                   new_secret=new_secret, mine=request.GET.get("mine") == "1",
                   secure=request.is_secure())  # fmt: skip
     if link.allow_picks:
-        proof.picks = guests.pick_state(link=link, reviewer=reviewer)
+        proof.picks = guests.pick_state(link=link, reviewer=reviewer, shown=positions)
     if link.allow_comments:
         proof.comments = _comments(proof, image_id=image_id, positions=positions or {})
     return proof
@@ -351,19 +351,44 @@ def _as_reviewer(request, link, key, switch, back):
 
 @_form
 def pick(request, link, key, image_id):
-    if not link.allow_picks or (image := _image(link, image_id)) is None:
+    pk = parse_id(image_id)
+    if not link.allow_picks or pk is None:
         return public.gone(request)
+    if (image := links.link_image(link, pk)) is None:
+        return _unpick_gone(request, link, key, pk)
     back = _back(request, key, f"/s/{key}/#i-{image.pk}")
     reviewer, refused = _as_reviewer(request, link, key, link.allow_picks, back)
     if refused:
         return refused
+    shown = _shown(link)
     try:
         picked = guests.pick_toggle(link=link, reviewer=reviewer, image=image,
-                                    client=_client(request))  # fmt: skip
+                                    client=_client(request), shown=shown)  # fmt: skip
     except guests.GuestError as error:
         return _refused(request, link, key, str(error), error.status, back=back)
-    status = guests.pick_state(link=link, reviewer=reviewer).status
+    status = guests.pick_state(link=link, reviewer=reviewer, shown=shown).status
     return _done(request, back, {"picked": picked, "status": status})
+
+
+def _shown(link) -> set[int]:
+    """The ids of the images the link shows now: the only picks that count."""
+    return {tile["image_id"] for tile in links.link_tiles(link)}
+
+
+def _unpick_gone(request, link, key, pk):
+    """A guest takes back their pick of an image since taken out of the link. Anything else
+    about an image the link does not show is the dead-link answer, token or not."""
+    back = _back(request, key, f"/s/{key}/#proof")
+    reviewer, refused = _as_reviewer(request, link, key, link.allow_picks, back)
+    if refused:
+        return public.gone(request)
+    try:
+        if not guests.unpick_gone(link=link, reviewer=reviewer, image_id=pk):
+            return public.gone(request)
+    except guests.GuestError as error:
+        return _refused(request, link, key, str(error), error.status, back=back)
+    status = guests.pick_state(link=link, reviewer=reviewer, shown=_shown(link)).status
+    return _done(request, back, {"picked": False, "status": status})
 
 
 @_form
@@ -372,11 +397,13 @@ def confirm(request, link, key):
     reviewer, refused = _as_reviewer(request, link, key, link.allow_picks, back)
     if refused:
         return refused
+    shown = _shown(link)
     try:
-        guests.picks_confirm(link=link, reviewer=reviewer, url=review_url(link))
+        guests.picks_confirm(link=link, reviewer=reviewer, url=review_url(link), shown=shown)
     except guests.GuestError as error:
         return _refused(request, link, key, str(error), error.status, back=back)
-    return _done(request, back, {"status": guests.pick_state(link=link, reviewer=reviewer).status})
+    status = guests.pick_state(link=link, reviewer=reviewer, shown=shown).status
+    return _done(request, back, {"status": status})
 
 
 def _comment(request, link, key, image):

@@ -278,7 +278,12 @@ class PickState:
         return " · ".join(parts)
 
 
-def pick_state(*, link, reviewer: Reviewer | None, now: datetime | None = None) -> PickState:
+def pick_state(
+    *, link, reviewer: Reviewer | None, shown=None, now: datetime | None = None
+) -> PickState:
+    """Where the reviewer's picks stand. With `shown` (the ids of the images the link shows
+    now), only picks of those count: a pick of an image since taken out of the link is
+    neither shown, nor counted against the maximum, nor confirmed."""
     now = now or timezone.now()
     deadline = link.picks_deadline
     state = PickState(
@@ -288,6 +293,8 @@ def pick_state(*, link, reviewer: Reviewer | None, now: datetime | None = None) 
     )
     if reviewer is not None:
         state.picked = set(reviewer.picks.values_list("image_id", flat=True))
+        if shown is not None:
+            state.picked &= set(shown)
         state.confirmed_at = reviewer.confirmed_at
         state.locked = bool(link.lock_on_confirm and reviewer.confirmed_at)
     return state
@@ -300,9 +307,10 @@ def _check_open(state: PickState) -> None:
         raise GuestError("Your picks are confirmed and locked.", status=403)
 
 
-def pick_toggle(*, link, reviewer: Reviewer, image, client: str) -> bool:
+def pick_toggle(*, link, reviewer: Reviewer, image, client: str, shown=None) -> bool:
     """Pick the image, or unpick it if picked. True when it is picked now. A change after
-    confirming (where the link allows one) asks for a new confirmation."""
+    confirming (where the link allows one) asks for a new confirmation. `shown`: as in
+    pick_state."""
     if throttle.take(
         f"guest:pick:{link.pk}:{client}", limit=PICKS_PER_CLIENT, seconds=PICKS_WINDOW
     ):
@@ -310,7 +318,7 @@ def pick_toggle(*, link, reviewer: Reviewer, image, client: str) -> bool:
     with transaction.atomic():
         # The reviewer's row, locked: two picks at once cannot both pass the maximum.
         reviewer = Reviewer.objects.select_for_update().get(pk=reviewer.pk)
-        state = pick_state(link=link, reviewer=reviewer)
+        state = pick_state(link=link, reviewer=reviewer, shown=shown)
         _check_open(state)
         if image.pk in state.picked:
             Pick.objects.filter(reviewer=reviewer, image=image).delete()
@@ -326,11 +334,25 @@ def pick_toggle(*, link, reviewer: Reviewer, image, client: str) -> bool:
     return picked
 
 
-def picks_confirm(*, link, reviewer: Reviewer, url: str) -> int:
-    """Confirm the reviewer's picks; tells the link's owner. Returns how many."""
+def unpick_gone(*, link, reviewer: Reviewer, image_id: int) -> bool:
+    """Take back the reviewer's pick of an image the link no longer shows (there is nothing
+    to show of it, but the pick is theirs). False when they have no such pick."""
     with transaction.atomic():
         reviewer = Reviewer.objects.select_for_update().get(pk=reviewer.pk)
-        state = pick_state(link=link, reviewer=reviewer)
+        mine = Pick.objects.filter(reviewer=reviewer, image_id=image_id)
+        if not mine.exists():
+            return False
+        _check_open(pick_state(link=link, reviewer=reviewer))
+        mine.delete()
+    return True
+
+
+def picks_confirm(*, link, reviewer: Reviewer, url: str, shown=None) -> int:
+    """Confirm the reviewer's picks (of the images `shown`, as in pick_state); tells the
+    link's owner. Returns how many."""
+    with transaction.atomic():
+        reviewer = Reviewer.objects.select_for_update().get(pk=reviewer.pk)
+        state = pick_state(link=link, reviewer=reviewer, shown=shown)
         _check_open(state)
         if not state.count:
             raise GuestError("Pick at least one image first.", status=409)

@@ -592,3 +592,39 @@ def test_a_malformed_post_gets_the_share_pages_message_not_a_bare_400(
     assert rows() == before
     # Django's usual one line per 4xx answer, and no traceback nor security alarm.
     assert not [r for r in caplog.records if r.exc_info or r.name.startswith("django.security")]
+
+
+# ---- Picks of images the link no longer shows. ------------------------------------------
+
+
+def test_picks_of_images_taken_out_of_the_link_neither_count_nor_strand_the_guest(
+    owner, collection, images, unknown
+):
+    from flux2web.collections.models import CollectionItem
+
+    _link, path = proof_link(owner, collection=collection, picks_max=2)
+    visitor = Visitor(path)
+    visitor.join()
+    visitor.pick(images[0])
+    visitor.pick(images[1])
+    CollectionItem.objects.filter(collection=collection, image=images[0]).delete()
+
+    html = visitor.open().content.decode()
+    assert "1 picked" in html and f"p/{images[0].pk}" not in html
+    assert (
+        visitor.pick(images[2], HTTP_ACCEPT="application/json")
+        .json()["status"]
+        .startswith("2 picked")
+    )
+    assert visitor.confirm().status_code == 302
+    assert "2 picked · confirmed" in visitor.open().content.decode()
+    # The guest may still take back their pick of the image that left the link...
+    taken = visitor.pick(images[0], HTTP_ACCEPT="application/json")
+    assert taken.status_code == 200 and taken.json()["picked"] is False
+    assert not Pick.objects.filter(image=images[0]).exists()
+    # ...but picks nothing outside the link, and nobody learns anything of it.
+    assert_gone(visitor.pick(images[0]), unknown)
+    other = Visitor(path)
+    other.join("Bea")
+    assert_gone(other.pick(images[0]), unknown)
+    assert Pick.objects.count() == 2
