@@ -206,7 +206,8 @@ def _comments(proof: Proof, *, image_id, positions) -> SafeString:
         "pk", "body", "created_at", "image_id", "reviewer_id", "reviewer__name"
     )
     if image_id is not None:
-        rows = list(shown.filter(image_id=image_id).order_by("id")[:IMAGE_COMMENTS])
+        # The newest (by id, made in that order), shown oldest first.
+        rows = list(shown.filter(image_id=image_id).order_by("-id")[:IMAGE_COMMENTS])[::-1]
     else:
         # Newest by id (made in that order): the primary key walked backwards, not a sort.
         rows = list(shown.order_by("-id")[:PAGE_COMMENTS])[::-1]
@@ -402,6 +403,7 @@ def confirm(request, link, key):
         guests.picks_confirm(link=link, reviewer=reviewer, url=review_url(link), shown=shown)
     except guests.GuestError as error:
         return _refused(request, link, key, str(error), error.status, back=back)
+    reviewer.refresh_from_db(fields=["confirmed_at"])  # confirmed just now
     status = guests.pick_state(link=link, reviewer=reviewer, shown=shown).status
     return _done(request, back, {"status": status})
 

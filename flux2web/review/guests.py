@@ -28,6 +28,7 @@ JOINS_PER_CLIENT, JOINS_WINDOW = 10, 60 * 60
 REVIEWERS_CEILING = 200
 PICKS_PER_CLIENT, PICKS_WINDOW = 600, 10 * 60
 SEEN_EVERY = timedelta(minutes=1)
+IDLE_AFTER = timedelta(days=1)  # a reviewer with no pick nor comment, unseen since
 
 # Letters of other scripts drawn like Latin ones: a Cyrillic O in "Olivia" is an O. The
 # capitals are mapped before case folding (a Greek capital Mu folds to a mu, drawn like no
@@ -217,7 +218,18 @@ def reviewer_join(*, link, name, browser_secret: str, client: str) -> Reviewer:
     """A new reviewer of the link under `name`, found again by `browser_secret`."""
     name = clean_name(name, link=link)
     if Reviewer.objects.filter(link=link).count() >= REVIEWERS_CEILING:
-        raise GuestError("This link has as many reviewers as it can take.", status=429)
+        # Names given and nothing done since, a day and more ago, make room: names alone
+        # (spam from many addresses) cannot lock the real client out.
+        idle = Reviewer.objects.filter(
+            link=link,
+            last_seen_at__lt=timezone.now() - IDLE_AFTER,
+            picks=None,
+            comments=None,
+            confirmed_at=None,
+        )
+        Reviewer.objects.filter(pk__in=list(idle.values_list("pk", flat=True))).delete()
+        if Reviewer.objects.filter(link=link).count() >= REVIEWERS_CEILING:
+            raise GuestError("This link has as many reviewers as it can take.", status=429)
     if throttle.take(
         f"guest:join:{link.pk}:{client}", limit=JOINS_PER_CLIENT, seconds=JOINS_WINDOW
     ):

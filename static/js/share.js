@@ -161,8 +161,16 @@
       headers: { Accept: "application/json" },
       credentials: "same-origin",
     }).then(function (response) {
-      return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+      return response.json().then(function (data) {
+        return { ok: response.ok, data: data };
+      }, function () {
+        // Not our JSON (a proxy's or an error page): the pick may or may not have been
+        // made, and posting it again could undo it. Show the page as it stands.
+        location.reload();
+        return null;
+      });
     }).then(function (answer) {
+      if (!answer) return;
       var status = document.querySelector("[data-proof-status]");
       if (!answer.ok) {
         say(answer.data.message);
@@ -175,7 +183,13 @@
       }
       if (status) status.textContent = answer.data.status;
       say(answer.data.status);
-    }).catch(function () { form.submit(); });
+    }).catch(function () {
+      // Not sent at all (offline): nothing changed; say so rather than post again.
+      var text = "Not sent: check the connection and try again.";
+      say(text);
+      var status = document.querySelector("[data-proof-status]");
+      if (!box.open && status) status.textContent = text;
+    });
   }
   grid.addEventListener("submit", function (e) {
     var form = e.target.closest("form[data-pick]");

@@ -138,3 +138,24 @@ def test_the_lightbox_keys_at_full_speed(new_page, address, owner):
     expect(page.locator(".proof-pick .pick-button")).to_have_attribute("aria-pressed", "true")
     assert Pick.objects.count() == 4
     assert not errors, errors
+
+
+def test_a_pick_answered_with_a_page_instead_of_json_is_not_sent_twice(new_page, address):
+    """A proxy's or the server's error page where JSON was expected: the page is reloaded to
+    show the true state; the pick is not posted again (a second post would unpick it)."""
+    page = new_page()
+    page.goto(address)
+    page.get_by_label("Give your name to pick and comment").fill("Ana")
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_text("Reviewing as Ana (guest)")).to_be_visible()
+    posts = []
+
+    def proxy_page(route):
+        posts.append(route.request.url)
+        route.fulfill(status=502, content_type="text/html", body="<h1>Bad gateway</h1>")
+
+    page.route("**/pick", proxy_page)
+    with page.expect_navigation():
+        page.locator("figure.tile .pick-button").first.click()
+    expect(page.get_by_text("Reviewing as Ana (guest)")).to_be_visible()  # the page again
+    assert len(posts) == 1

@@ -363,3 +363,16 @@ def test_a_name_already_used_on_the_link_is_refused_and_free_on_another(link, ow
     assert join(link, "Ana B.", "two").name == "Ana B."
     other = proof_link(owner, collection=collection)[0]
     assert join(other, "Ana", "three").name == "Ana"
+
+
+def test_reviewers_who_did_nothing_for_a_day_make_room_under_the_ceiling(link, images, monkeypatch):
+    monkeypatch.setattr(guests, "REVIEWERS_CEILING", 3)
+    idle, busy, commenter = join(link, "Idle", "1"), join(link, "Busy", "2"), join(link, "Cy", "3")
+    guests.pick_toggle(link=link, reviewer=busy, image=images[0], client="c")
+    guests.comment_add(link=link, reviewer=commenter, image=None, body="hi", client="c", url=URL)
+    Reviewer.objects.update(last_seen_at=timezone.now() - timedelta(days=2))
+    assert join(link, "Dee", "4").name == "Dee"  # the idle one made room
+    assert not Reviewer.objects.filter(pk=idle.pk).exists()
+    with pytest.raises(guests.GuestError, match="as many reviewers"):
+        join(link, "Eve", "5")  # the others picked, commented or were here today
+    assert Reviewer.objects.count() == 3

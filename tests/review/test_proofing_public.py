@@ -628,3 +628,27 @@ def test_picks_of_images_taken_out_of_the_link_neither_count_nor_strand_the_gues
     other.join("Bea")
     assert_gone(other.pick(images[0]), unknown)
     assert Pick.objects.count() == 2
+
+
+# ---- Small things. ----------------------------------------------------------------------
+
+
+def test_confirming_from_a_script_answers_the_confirmed_status(visitor, images):
+    visitor.join()
+    visitor.pick(images[0])
+    answer = visitor.post("confirm", HTTP_ACCEPT="application/json")
+    assert answer.status_code == 200 and answer.json()["status"] == "1 picked · confirmed"
+
+
+def test_an_images_page_shows_its_newest_comments_in_time_order(
+    visitor, proof, images, monkeypatch
+):
+    from flux2web.links import proofing
+
+    monkeypatch.setattr(proofing, "IMAGE_COMMENTS", 3)
+    visitor.join()
+    for n in range(5):
+        visitor.comment(f"note number {n}", images[0])
+    html = visitor.open(f"{proof[1]}p/{images[0].pk}").content.decode()
+    shown = re.findall(r"note number (\d)", html)
+    assert shown == ["2", "3", "4"]
