@@ -159,3 +159,35 @@ def test_a_pick_answered_with_a_page_instead_of_json_is_not_sent_twice(new_page,
         page.locator("figure.tile .pick-button").first.click()
     expect(page.get_by_text("Reviewing as Ana (guest)")).to_be_visible()  # the page again
     assert len(posts) == 1
+
+
+LONG_NAME = "Wolfeschlegelsteinhausenbergerdorffwelchevoralternwarengewis"  # 60, unbroken
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_a_long_unbroken_name_does_not_widen_the_phone_page(new_page, live_server, owner, media,
+                                                             theme):  # fmt: skip
+    images = [make_image(owner, size=(120, 90)) for _ in range(2)]
+    _, path = proof_link(owner, collection=make_collection(owner, images), show_reviewers=True)
+    page = new_page(viewport=PHONE)
+    page.emulate_media(color_scheme=theme)
+    page.goto(live_server.url + path)
+    page.get_by_label("Give your name to pick and comment").fill(LONG_NAME)
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_text(f"Reviewing as {LONG_NAME} (guest)")).to_be_visible()
+    page.get_by_label("A comment on the whole set").fill("Good " + "x" * 80)
+    page.get_by_role("button", name="Send comment").click()
+    expect(page.locator(".comment-meta strong")).to_have_text(f"{LONG_NAME} (guest)")
+    fits_the_phone(page)
+    page.goto(f"{live_server.url}{path}p/{images[0].pk}")
+    page.get_by_label("Your comment on this image").fill("Warmer")
+    page.get_by_role("button", name="Send comment").click()
+    expect(page.locator(".comment-body")).to_have_text("Warmer")
+    fits_the_phone(page)
+    # Another visitor reads the name too (the owner shows reviewers).
+    other = new_page(viewport=PHONE)
+    other.goto(live_server.url + path)
+    expect(other.locator(".comment-meta strong").first).to_have_text(f"{LONG_NAME} (guest)")
+    fits_the_phone(other)
+    other.goto(f"{live_server.url}{path}p/{images[0].pk}")
+    fits_the_phone(other)
