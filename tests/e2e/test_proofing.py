@@ -5,6 +5,7 @@ Escape closes where the grid was) pressed at full speed."""
 
 import re
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -191,3 +192,46 @@ def test_a_long_unbroken_name_does_not_widen_the_phone_page(new_page, live_serve
     fits_the_phone(other)
     other.goto(f"{live_server.url}{path}p/{images[0].pk}")
     fits_the_phone(other)
+
+
+def test_a_form_posted_from_another_port_of_the_host_is_refused(new_page, address):
+    """Cookie tossing from a sibling origin: a page on another port of the same host sets
+    the form cookie to a value whose token it read, then posts a comment in the named
+    guest's browser. Chromium says `Sec-Fetch-Site: same-site`, and nothing is written."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    tossed = "K" * 43
+    answer = httpx.get(address, cookies={"f2w_proof": tossed})
+    token = re.search(r'name="proof_token" value="([^"]+)"', answer.text)[1]
+    form = (
+        f'<form method="post" action="{address}comment"><input name="proof_token" '
+        f'value="{token}"><input name="body" value="forged"></form>'
+        "<script>document.forms[0].submit()</script>"
+    ).encode()
+
+    class Evil(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(form)
+
+        def log_message(self, *args):
+            pass
+
+    evil = ThreadingHTTPServer(("localhost", 0), Evil)
+    threading.Thread(target=evil.serve_forever, daemon=True).start()
+    try:
+        page = new_page()
+        page.goto(address)
+        page.get_by_label("Give your name to pick and comment").fill("Ana")
+        page.get_by_role("button", name="Start").click()
+        expect(page.get_by_text("Reviewing as Ana (guest)")).to_be_visible()
+        page.context.add_cookies([{"name": "f2w_proof", "value": tossed,
+                                   "url": address}])  # fmt: skip
+        page.goto(f"http://localhost:{evil.server_address[1]}/")
+        expect(page.get_by_text("sent from another site")).to_be_visible()
+        assert Comment.objects.count() == 0
+    finally:
+        evil.shutdown()
