@@ -255,6 +255,7 @@ class PickState:
     maximum: int | None = None
     confirmed_at: datetime | None = None
     closed_on: datetime | None = None  # the deadline, once passed
+    closes_on: datetime | None = None  # the deadline, while still ahead
     locked: bool = False  # confirmed, and the link locks at confirmation
 
     @property
@@ -275,6 +276,14 @@ class PickState:
         if high:
             return f"choose up to {high}"
         return ""
+
+    @property
+    def closing(self) -> str:
+        """When picking closes, while it is still open: a client plans by it."""
+        if self.closes_on is None or not self.can_pick:
+            return ""
+        when = self.closes_on
+        return f"Picking closes on {when:%Y-%m-%d} at {when:%H:%M} ({when:%Z})."
 
     @property
     def status(self) -> str:
@@ -302,6 +311,7 @@ def pick_state(
         minimum=link.picks_min or None,
         maximum=link.picks_max or None,
         closed_on=timezone.localtime(deadline) if deadline and deadline <= now else None,
+        closes_on=timezone.localtime(deadline) if deadline and deadline > now else None,
     )
     if reviewer is not None:
         state.picked = set(reviewer.picks.values_list("image_id", flat=True))
