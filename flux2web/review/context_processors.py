@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from flux2web.review.models import Notification
-from flux2web.review.notifications import BELL_CAP
-
-
-def unread_count(user) -> int:
-    """Unread notifications the person may read now (`for_reader`), up to BELL_CAP."""
-    unread = Notification.objects.for_reader(user).filter(read_at__isnull=True)
-    return unread.order_by()[:BELL_CAP].count()
+from flux2web.review.notifications import unread_count
 
 
 def notifications_bell(request):
