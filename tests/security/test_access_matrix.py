@@ -168,6 +168,12 @@ shown_image = {"image_id": lambda w: str(w.image.pk)}
 not_shown = lambda w: str(w.team_image.pk)  # noqa: E731 - the owner's, in another collection
 
 
+def own_comment(w):
+    """The owner's own comment on their team-visible image: theirs alone to delete."""
+    made = Comment.objects.create(image=w.team_image, author=w.owner, body="warmer, please")
+    return {"comment_id": made.pk}
+
+
 # The one table. Keyed by URL name; a tuple holds variants (other objects, other targets).
 ACCESS: dict[str, Route | tuple[Route, ...]] = {
     # The studio: everyone signed in has their own; a job is its owner's alone.
@@ -371,8 +377,7 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
         Route(expect(members=post_only(400)), lambda w: {"image_id": w.team_image.pk}, "team"),
     ),
     # The owner's own comment on their team-visible image: theirs alone to delete.
-    "review:comment_delete": Route(owner_only(302), lambda w: {"comment_id": Comment.objects.create(
-        image=w.team_image, author=w.owner, body="warmer, please").pk}),  # fmt: skip
+    "review:comment_delete": Route(owner_only(302), own_comment),
     "review:activity": (
         Route(owner_only(200, method="get"), collection, "private"),
         Route(expect(members=get_only(200)), team_collection, "team can view"),
