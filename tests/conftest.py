@@ -193,6 +193,7 @@ def sandbox(running_sandbox):
     running_sandbox.config.url_ttl = 3600
     # On, as KIE documents it: tests that send many KIE jobs pass because we pace them.
     running_sandbox.config.create_limit = KIE_CREATE_LIMIT
+    running_sandbox.set_profile(None)
     yield running_sandbox
     running_sandbox.reset()
 

@@ -23,7 +23,8 @@ is null" (code 422) about unknown tasks, refuse a key's 21st create in 10 s with
 - for the next calls, by POST /_sandbox/faults {"fault", "dialect", "on", "times",
   "retry_after"}; GET /_sandbox/stats counts calls; POST /_sandbox/config and
   /_sandbox/reset change timing and clear state; config `echo_key` makes every refused
-  key come back in the refusal.
+  key come back in the refusal;
+- per mount, by a profile (profile.py): its own speed, failure rate and class, and price.
 """
 
 from flux2web.providers.sandbox.render import render_png

@@ -30,6 +30,8 @@ class SandboxDialect:
     # Whether a refusal for too many requests says when to retry (Retry-After: 1 s unless
     # the injected fault says otherwise).
     sends_retry_after = True
+    # Whether the vendor's answers say what a task cost (a profile's `price` sets it).
+    reports_cost = False
 
     def __init__(self, mount: str = ""):
         self.mount = mount or self.dialect

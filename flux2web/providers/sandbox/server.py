@@ -35,6 +35,7 @@ from flux2web.providers.sandbox.faults import (
     TASK_FAULTS,
     echo_answer,
 )
+from flux2web.providers.sandbox.profile import Profile, parse_profile
 from flux2web.providers.sandbox.render import fit_auto, render_png
 from flux2web.providers.transport import ssl_context
 
@@ -71,6 +72,10 @@ class SandboxConfig:
     # Seconds before each API answer (create, status), as a real vendor's round trip
     # takes; bench/pipeline.py --scale-out uses it so workers, not the cores, set the pace.
     latency: float = 0.0
+    # Each mount's own speed, price and failure rate (profile.py); None: every mount takes
+    # `duration` and fails only when told to. `seed` makes its draws repeat.
+    profile: Profile | None = None
+    seed: int | None = None
 
 
 @dataclass
@@ -93,6 +98,8 @@ class Task:
     refs_checked: threading.Event = field(default_factory=threading.Event)
     png: bytes | None = None
     param_json: str = ""
+    # What the vendor reports it charged, where it reports it (None: its usual).
+    price: float | None = None
 
     @property
     def wire(self) -> SandboxDialect:
@@ -139,6 +146,9 @@ class Sandbox:
         self.url_secret = secrets.token_bytes(32)
         self._counter = 0
         self._timers: list[threading.Timer] = []
+        # One random sequence per mount, so a seeded profile draws the same for each
+        # provider whatever the others do.
+        self._draws: dict[str, random.Random] = {}
         self.server = _Server((host, port), _Handler)
         self.server.sandbox = self
         self._thread: threading.Thread | None = None
@@ -204,6 +214,34 @@ class Sandbox:
             self.faults.clear()
             self.stats.clear()
             self.recent_creates.clear()
+            self._draws.clear()
+
+    def set_profile(self, text: str | None, seed: int | None = None):
+        """Change every mount's behaviour (profile.py's format; ProfileError if bad)."""
+        profile = parse_profile(text)
+        with self.lock:
+            self.config.profile, self.config.seed = profile, seed
+            self._draws.clear()
+
+    def draw(self, mount: str) -> tuple[str | None, float | None, float | None]:
+        """(the failure the next task meets, its seconds to done, its price) as the
+        profile says for this mount; (None, None, None) without a profile."""
+        profile = self.config.profile
+        if profile is None:
+            return None, None, None
+        behaviour = profile.for_mount(mount)
+        with self.lock:
+            rng = self._draws.get(mount)
+            if rng is None:
+                seed = self.config.seed
+                # Not for secrets: a stand-in vendor's luck, repeatable under a seed.
+                rng = random.Random(f"{seed}:{mount}" if seed is not None else None)  # noqa: S311
+                self._draws[mount] = rng
+            roll, offset = rng.random(), rng.uniform(-1, 1)
+        fault = behaviour.fault_for(roll)
+        if fault:
+            self.count(f"profile_faults:{mount}")
+        return fault, behaviour.duration_for(offset), behaviour.price
 
     def snapshot(self) -> dict:
         with self.lock:
@@ -243,11 +281,29 @@ class Sandbox:
             self.stats[key] += 1
 
     # Tasks.
-    def new_task(self, mount: str, *, model, prompt, size, seed, refs, body, callback_url):
+    def new_task(
+        self,
+        mount: str,
+        *,
+        model,
+        prompt,
+        size,
+        seed,
+        refs,
+        body,
+        callback_url,
+        fault: str | None = None,
+        duration: float | None = None,
+        price: float | None = None,
+    ):
+        """A task as the prompt's tags say; `fault`, `duration` and `price` are what the
+        profile drew for it (a tag's duration still wins)."""
         faults = {m.group(1).lower() for m in FAULT_TAG.finditer(prompt)} & (
             set(CREATE_FAULTS) | TASK_FAULTS | ANSWER_FAULTS
         )
-        duration = self.config.duration
+        if fault:
+            faults.add(fault)
+        duration = self.config.duration if duration is None else duration
         for match in FAULT_TAG.finditer(prompt):
             if match.group(1).lower() == "duration" and match.group(2):
                 duration = float(match.group(2))
@@ -270,6 +326,7 @@ class Sandbox:
                 duration=duration,
                 faults=faults,
                 callback_url=callback_url or "",
+                price=price,
             )
             self.tasks[task_id] = task
             self.stats[f"tasks_created:{mount}"] += 1
@@ -491,6 +548,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.sandbox.count(f"invalid:{mount}")
             return self._json(*wire.error_answer(exc.status, exc.message))
         tagged = {m.group(1).lower() for m in FAULT_TAG.finditer(checked["prompt"])}
+        drawn, duration, price = self.sandbox.draw(mount)
+        if drawn:
+            tagged.add(drawn)
         for fault in TAGGED_BEFORE_CREATE:
             if fault in tagged and self._apply_fault(wire, fault):
                 return
@@ -507,6 +567,9 @@ class _Handler(BaseHTTPRequestHandler):
             refs=checked["refs"],
             body=body,
             callback_url=checked["callback"],
+            fault=drawn,
+            duration=duration,
+            price=price,
         )
         if "lost" in tagged:
             # The task exists and would be charged, but its answer never arrives.
@@ -575,6 +638,9 @@ class _Handler(BaseHTTPRequestHandler):
                     self.sandbox.config.create_limit = (
                         (int(limit[0]), float(limit[1])) if limit else None
                     )
+                if "profile" in body:  # profile.py's format, or null for none
+                    seed = body.get("seed")
+                    self.sandbox.set_profile(body["profile"], None if seed is None else int(seed))
             else:
                 return self._json(404, {"error": f"unknown control {action!r}"})
         except (KeyError, ValueError, TypeError, json.JSONDecodeError) as exc:

@@ -9,9 +9,10 @@ import threading
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from flux2web.credentials.services import register_sandbox
+from flux2web.providers.sandbox.profile import BUILT_IN, load
 
 STOP_GRACE_SECONDS = 20
 
@@ -36,10 +37,20 @@ class Command(BaseCommand):
             default=8001,
             help="Port of the built-in sandbox provider; 0 runs without it.",
         )
+        parser.add_argument(
+            "--sandbox-profile",
+            metavar="PROFILE",
+            help="Each sandbox provider's speed, failure rate and price (the sandbox "
+            "command's --profile; default: FLUX2WEB_SANDBOX_PROFILE, else a built-in one in "
+            "which the four differ; none: all alike and never failing).",
+        )
 
-    def processes(self, *, host, port, web_workers, sandbox_port):
+    def processes(self, *, host, port, web_workers, sandbox_port, sandbox_profile="none"):
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-        sandbox = [*manage, "sandbox", "--port", str(sandbox_port)] if sandbox_port else None
+        sandbox = None
+        if sandbox_port:
+            sandbox = [*manage, "sandbox", "--port", str(sandbox_port)]
+            sandbox += ["--profile", sandbox_profile]
         return {
             "web": [
                 sys.executable,
@@ -60,7 +71,16 @@ class Command(BaseCommand):
             **({"sandbox": sandbox} if sandbox else {}),
         }
 
-    def handle(self, *args, host, port, web_workers, sandbox_port, **options):
+    def handle(self, *args, host, port, web_workers, sandbox_port, sandbox_profile=None, **opts):
+        # Checked before anything starts: a bad profile stops here, naming its bad part.
+        profile = "none"
+        if sandbox_port:
+            try:
+                profile, _ = load(
+                    sandbox_profile, os.environ, default=BUILT_IN, option_name="--sandbox-profile"
+                )
+            except ValueError as exc:
+                raise CommandError(str(exc)) from None
         if sandbox_port:
             # A fresh install gets the sandbox as its providers, so the first generation
             # needs no key; any install that has providers keeps exactly those.
@@ -74,7 +94,11 @@ class Command(BaseCommand):
             env.setdefault("FLUX2WEB_ALLOW_PRIVATE_URLS", f"127.0.0.1:{sandbox_port}")
         children = {}
         plan = self.processes(
-            host=host, port=port, web_workers=web_workers, sandbox_port=sandbox_port
+            host=host,
+            port=port,
+            web_workers=web_workers,
+            sandbox_port=sandbox_port,
+            sandbox_profile=profile,
         )
         for name, argv in plan.items():
             # A session of their own: Ctrl+C reaches only this supervisor, which then stops

@@ -1,11 +1,13 @@
 """Run the sandbox provider: all four dialects on one local port, no key or money needed."""
 
+import os
 import signal
 
 from django.core.management.base import BaseCommand, CommandError
 
 from flux2web.credentials.services import register_sandbox
 from flux2web.providers.sandbox import DEFAULT_API_KEY, Sandbox, SandboxConfig
+from flux2web.providers.sandbox.profile import load
 
 
 class Command(BaseCommand):
@@ -28,6 +30,16 @@ class Command(BaseCommand):
             "limit by default); the rest are refused with 429.",
         )
         parser.add_argument(
+            "--profile",
+            metavar="PROFILE",
+            help="Each provider's speed, failure rate and price, e.g. "
+            "'kie:speed=8±2,fail=0.03/content; apixo:speed=14' (default: "
+            "FLUX2WEB_SANDBOX_PROFILE, else none: every one takes --duration and never fails).",
+        )
+        parser.add_argument(
+            "--seed", type=int, help="Make the profile's random draws repeat from run to run."
+        )
+        parser.add_argument(
             "--register",
             action="store_true",
             help="On a fresh install, add it as one provider per dialect.",
@@ -44,6 +56,8 @@ class Command(BaseCommand):
         hmac_key,
         register,
         create_limit,
+        profile=None,
+        seed=None,
         **opts,
     ):
         keys = frozenset(api_key or [DEFAULT_API_KEY])
@@ -53,6 +67,8 @@ class Command(BaseCommand):
             url_ttl=url_ttl,
             hmac_key=hmac_key,
             create_limit=self._limit(create_limit),
+            profile=self._profile(profile),
+            seed=seed,
         )
         try:
             sandbox = Sandbox(host, port, config)
@@ -62,6 +78,8 @@ class Command(BaseCommand):
             for credential in register_sandbox(sandbox.url, api_key=sorted(keys)[0]):
                 self.stdout.write(f"Registered {credential.name} at {credential.base_url}")
         self.stdout.write(f"Sandbox provider listening on {sandbox.url} (Ctrl+C stops it)")
+        if config.profile:
+            self.stdout.write(f"Sandbox profile: {config.profile.describe()}")
         # SIGTERM (from `up`, or a process manager) stops it like Ctrl+C. Calling
         # server.shutdown() here instead would wait forever for the loop this thread runs.
         signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -71,6 +89,12 @@ class Command(BaseCommand):
             pass
         finally:
             sandbox.server.server_close()
+
+    def _profile(self, option):
+        try:
+            return load(option, os.environ, default="none", option_name="--profile")[1]
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
 
     def _limit(self, text: str) -> tuple[int, float] | None:
         if text.strip().lower() in ("none", "0", "off"):

@@ -25,6 +25,8 @@ REF_FORMATS = ("JPEG", "PNG", "WEBP")
 REF_MAX_BYTES = 10 * 1024 * 1024
 # What KIE answers about a task it does not know (its Get Task Details page; also live).
 RECORD_INFO_NULL = {"code": 422, "msg": "recordInfo is null", "data": None}
+# What a task costs in KIE's credits unless the sandbox's profile sets a price.
+CREDITS_PER_IMAGE = 8
 
 
 class KieFamily(SandboxDialect):
@@ -102,6 +104,8 @@ class KieSandbox(KieFamily):
     dialect = "kie"
     create_limit = CREATE_LIMIT
     sends_retry_after = False  # KIE documents no Retry-After
+    # Its records carry creditsConsumed, its callbacks consumeCredits.
+    reports_cost = True
 
     def __init__(self, mount: str = "", *, strict: bool = False):
         super().__init__(mount)
@@ -130,7 +134,7 @@ class KieSandbox(KieFamily):
             # "sometimes progress": some records carry one, as a fraction in a string.
             data["progress"] = f"{min(fraction, 0.99):.2f}"
         elif phase == "success":
-            data["creditsConsumed"] = 8
+            data["creditsConsumed"] = credits(task)
         elif phase == "fail":
             # failCode "may be a number, a string or null".
             data["failCode"] = _code_as(data["failCode"], task.number % 3)
@@ -149,7 +153,7 @@ class KieSandbox(KieFamily):
         ok = data["state"] == "success"
         data.update(
             {
-                "consumeCredits": 8 if ok else 0,
+                "consumeCredits": credits(task) if ok else 0,
                 "remainedCredits": 1000 - task.number,
                 "costTime": ms(task.duration),
             }
@@ -166,6 +170,12 @@ class KieSandbox(KieFamily):
             data["callbackType"] = "task_completed" if ok else "task_failed"
             body["taskId"] = task.id
         return body
+
+
+def credits(task) -> int | float:
+    """What the task cost in credits: the profile's price, or KIE's usual."""
+    price = CREDITS_PER_IMAGE if task.price is None else task.price
+    return int(price) if float(price).is_integer() else price
 
 
 def _code_as(code: str, form: int):
