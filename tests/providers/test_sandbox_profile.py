@@ -192,6 +192,10 @@ def test_a_good_profile_reads_as_written():
     assert kie.fails == (("content_violation", 0.1), ("429", 0.02))
     assert (apixo.speed, apixo.spread, apixo.fails) == (14, 4, (("fail", 0.02),))
     assert apimart.speed == 9
+    # The providers `up` registers may be named as it names them.
+    named = parse_profile("Sandbox APIMart:speed=3; sandbox liangxin:fail=0.5")
+    assert named.for_mount("apimart").speed == 3
+    assert named.for_mount("liangxin").fails == (("fail", 0.5),)
     assert parse_profile("none") is None
     assert parse_profile("  ") is None
 

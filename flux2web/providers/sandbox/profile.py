@@ -160,7 +160,7 @@ def parse_profile(text: str | None) -> Profile | None:
         mount, colon, settings = (s.strip() for s in entry.partition(":"))
         if not colon:
             raise ProfileError(entry, f"each entry is MOUNT:SETTINGS, e.g. kie:speed=6 ({FORMAT})")
-        mount = mount.lower()
+        mount = _named().get(mount.lower(), mount.lower())
         if mount != EVERY and mount not in served:
             raise ProfileError(mount, f"no such mount; one of {', '.join([*served, EVERY])}")
         if mount in entries:
@@ -244,6 +244,18 @@ def _served() -> dict:
     from flux2web.providers.sandbox.server import mounts
 
     return mounts()
+
+
+def _named() -> dict[str, str]:
+    """The mount of each provider a fresh install gets on the sandbox, by its name
+    ("sandbox kie" -> kie)."""
+    from flux2web.providers import catalog
+
+    return {
+        d.sandbox_name.lower(): d.sandbox[0].mount
+        for d in catalog.DIALECTS.values()
+        if d.sandbox and d.sandbox_name
+    }
 
 
 def _num(value: float) -> str:
