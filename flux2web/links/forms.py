@@ -105,9 +105,8 @@ class LinkForm(forms.Form):
             self.fields["password"].help_text += " The team requires one."
         # The deadline is read and shown in the site's time zone (there is no per-person
         # one); say which, so an owner abroad does not close picking hours off.
-        self.fields["picks_deadline"].help_text = (
-            f"In the site's time zone, {timezone.get_current_timezone_name()}. Empty: no deadline."
-        )
+        zone = timezone.get_current_timezone_name()
+        self.fields["picks_deadline"].help_text = f"In the site's time zone, {zone}. Empty: none."
         latest = links.latest_expiry(link.created_at if link else timezone.now(), self.policy)
         if latest:
             self.fields["expires_on"].widget.attrs["max"] = timezone.localtime(latest).date()
