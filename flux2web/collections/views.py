@@ -660,6 +660,6 @@ def _team_tiles(images, viewer) -> str:
     def to_tile(row: dict) -> dict:
         says = f"{row['prompt'][:300]} — {row['who']} · {row['facts']}"
         return tile(row, media, who=row["who"], job=row["job"], team=True, says=says,
-                    actions=studio)  # fmt: skip
+                    actions=studio, pick=True)  # fmt: skip
 
     return render_tiles(f"team-tile:{media}:{studio}", rows, to_tile)

@@ -251,6 +251,10 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     "gallery:index": Route(expect(members=get_only(200))),
     "gallery:zip": Route(expect(members=post_only(302))),
     "gallery:delete": Route(expect(members=post_only(302))),
+    # Compare: with no images chosen, a 400 page that says to choose 2 to 4; the selection
+    # bars' POST sends the browser on (or back, with the same message).
+    "gallery:compare": Route(expect(members=get_only(400))),
+    "gallery:compare_chosen": Route(expect(members=post_only(302))),
     # Media: the owner and staff; the same 404 for everyone else as for a name never used.
     "gallery:media": (
         Route(
