@@ -112,3 +112,36 @@ def test_one_image_is_refused_with_the_reason(live_server, new_page, owner, prov
     page.get_by_label(f"Select image {image.pk}", exact=True).check()
     page.get_by_role("button", name="Compare", exact=True).click()
     expect(page.locator("#messages")).to_contain_text("Choose 2 to 4 images to compare")
+
+
+def test_the_team_gallery_and_a_collection_open_a_comparison_too(
+    live_server, new_page, owner, teammate, providers, media
+):
+    from flux2web.collections.services import collection_add_images, collection_create
+    from flux2web.jobs.models import Image
+
+    mine = stored_image(owner, "my harbour at dawn", (220, 90, 60))
+    theirs = stored_image(teammate, "their harbour at dusk", (60, 140, 220))
+    Image.objects.filter(pk__in=[mine.pk, theirs.pk]).update(team_visible=True)
+    page = new_page(viewport=PHONE)
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/gallery/team/")
+    for image in (mine, theirs):
+        page.get_by_label(f"Select image {image.pk}", exact=True).check()
+    page.get_by_role("button", name="Compare", exact=True).click()
+    expect(page.locator(".compare-pane")).to_have_count(2)
+    expect(page.locator(".compare-pane", has_text="their harbour")).to_contain_text(
+        f"by {teammate}"
+    )
+    expect(page.locator(".compare-pane", has_text="my harbour")).not_to_contain_text("by ")
+    no_sideways_scroll(page, PHONE["width"])
+
+    collection = collection_create(owner=owner, title="Harbours")
+    more = stored_image(owner, "my harbour at noon", (90, 180, 110))
+    collection_add_images(collection=collection, user=owner, image_ids=[mine.pk, more.pk])
+    page.goto(f"{live_server.url}/collections/{collection.pk}/")
+    page.get_by_label("Select image 1 to Compare").check()
+    page.get_by_label("Select image 2 to Compare").check()
+    page.get_by_role("button", name="Compare selected").click()
+    expect(page.locator(".compare-pane")).to_have_count(2)
+    expect(page.locator("[data-zoom-level]")).to_have_text("100%")
