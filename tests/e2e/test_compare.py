@@ -64,6 +64,17 @@ def test_two_images_zoom_pan_and_slide_together(
     expect(page.locator("[data-zoom-level]")).to_have_text("100%")
     page.get_by_role("button", name="Zoom in").click()  # the buttons do the same
     assert len(set(page.evaluate(TRANSFORMS))) == 1
+    view = page.locator("[data-view]").first.bounding_box()
+    x, y = view["x"] + view["width"] / 2, view["y"] + view["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.wheel(0, -100)  # the wheel zooms, a drag pans: every image alike
+    expect(page.locator("[data-zoom-level]")).to_have_text("156%")
+    before = page.evaluate(TRANSFORMS)
+    page.mouse.down()
+    page.mouse.move(x - 30, y - 20, steps=3)
+    page.mouse.up()
+    dragged = page.evaluate(TRANSFORMS)
+    assert dragged[0] == dragged[1] != before[0]
 
     page.get_by_role("button", name="Before / after slider").click()
     slider = page.get_by_label(re.compile("Before / after"))
