@@ -84,7 +84,7 @@
   views.forEach(function (view) {
     view.addEventListener("pointerdown", function (e) {
       if (e.pointerType === "mouse" && e.button !== 0) return;
-      view.setPointerCapture(e.pointerId);
+      try { view.setPointerCapture(e.pointerId); } catch (err) { /* a pointer already gone */ }
       pointers[e.pointerId] = { x: e.clientX, y: e.clientY };
       pinch = distance();
     });

@@ -156,3 +156,24 @@ def test_the_team_gallery_and_a_collection_open_a_comparison_too(
     page.get_by_role("button", name="Compare selected").click()
     expect(page.locator(".compare-pane")).to_have_count(2)
     expect(page.locator("[data-zoom-level]")).to_have_text("100%")
+
+
+PINCH = """() => {
+  const view = document.querySelector('[data-view]');
+  const at = (id, x) => ({pointerId: id, pointerType: 'touch', clientX: x, clientY: 150,
+                          bubbles: true, isPrimary: id === 1});
+  view.dispatchEvent(new PointerEvent('pointerdown', at(1, 150)));
+  view.dispatchEvent(new PointerEvent('pointerdown', at(2, 200)));
+  view.dispatchEvent(new PointerEvent('pointermove', at(2, 250)));
+  view.dispatchEvent(new PointerEvent('pointerup', at(2, 250)));
+  view.dispatchEvent(new PointerEvent('pointerup', at(1, 150)));
+}"""
+
+
+def test_two_fingers_pinch_every_image_on_a_phone(live_server, new_page, owner, providers, media):
+    page = new_page(viewport=PHONE)
+    choose_two_in_the_gallery(page, live_server, owner)
+    page.evaluate(PINCH)  # fingers 50 px apart, then 100: twice the size
+    expect(page.locator("[data-zoom-level]")).to_have_text("200%")
+    pinched = page.evaluate(TRANSFORMS)
+    assert pinched[0] == pinched[1] == "matrix(2, 0, 0, 2, 0, 0)"
