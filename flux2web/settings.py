@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "flux2web.core",
     "flux2web.credentials",
     "flux2web.billing",
+    "flux2web.scores",
     "flux2web.jobs",
     "flux2web.studio",
     "flux2web.gallery",

@@ -13,7 +13,7 @@ LAYERS: list[set[str]] = [
     {"accounts"},
     {"credentials"},
     {"core"},  # heartbeats, health, throttle windows, and `manage.py up`
-    {"billing"},  # quotas and the ledger; jobs calls it in its own transactions
+    {"billing", "scores"},  # quotas and the ledger; providers' record; jobs calls both
     {"jobs"},
     {"collections"},
     {"review"},  # comments, likes, guests' picks, notifications; links call it

@@ -84,6 +84,26 @@ class TeamPolicy(models.Model):
     )
     link_never_allowed = models.BooleanField("links that never expire allowed", default=False)
     link_password_required = models.BooleanField("a password on every link", default=False)
+
+    class Routing(models.TextChoices):
+        PRIORITY = "priority", "Priority"
+        CHEAPEST = "cheapest", "Cheapest that works"
+        FASTEST = "fastest", "Fastest that works"
+
+    # How Auto picks a provider (jobs/routing.py); every strategy skips unhealthy ones.
+    routing = models.CharField(
+        "Auto routing", max_length=10, choices=Routing.choices, default=Routing.PRIORITY
+    )
+    routing_min_jobs = models.PositiveIntegerField(
+        "jobs before a provider's figures are trusted",
+        default=5,
+        help_text="Fewer finished jobs over the last day: the provider's speed is not known yet.",
+    )
+    routing_health_percent = models.PositiveSmallIntegerField(
+        "skip a provider below this success rate (%)",
+        default=50,
+        help_text="Over its jobs of the last hour; 0 never skips.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):

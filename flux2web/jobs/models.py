@@ -198,6 +198,16 @@ class Job(models.Model):
         "Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="remixes"
     )
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # One request sent to several providers side by side (studio's "Compare providers").
+    comparison = models.ForeignKey(
+        "Comparison", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    # Why Auto sent it where it went ("fastest that works over the last day, 14 s median").
+    route_reason = models.CharField(max_length=200, blank=True)
+    # What the provider itself reported, where it does: its own time for the task, and
+    # what it says the task cost (KIE's costTime and creditsConsumed).
+    provider_seconds = models.FloatField(null=True, blank=True)
+    provider_credits = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -224,6 +234,8 @@ class Job(models.Model):
             models.Index(fields=["owner", "-created_at"], name="job_owner_recent"),
             models.Index(fields=["owner", "state"], name="job_owner_state"),
             models.Index(fields=["dispatched_at"], name="job_dispatched_recent"),
+            # A provider's latest outcomes (Auto's health check: the last hour's jobs).
+            models.Index(fields=["provider", "finished_at"], name="job_provider_finished"),
         ]
 
     def __str__(self):
@@ -397,6 +409,25 @@ class Job(models.Model):
 ASKED = tuple(
     f.name for f in dataclasses.fields(GenerationRequest) if f.name not in ("seed", "callback_url")
 )
+
+
+class Comparison(models.Model):
+    """One request sent to several providers at once: a job each, shown side by side on
+    one card; the person may keep one of them."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comparisons"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    kept = models.ForeignKey(
+        Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"comparison {self.pk}"
 
 
 class JobEvent(models.Model):
