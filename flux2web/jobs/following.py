@@ -214,6 +214,8 @@ def apply_outcome(outcome: Outcome, now, *, enqueue_mirror: bool = True) -> None
     if outcome.error is not None:
         return _poll_failed(job, outcome.error, caps, elapsed, now)
     status = outcome.status
+    if status.state.is_final:
+        _keep_reported(job, status)
     if status.state is TaskState.SUCCEEDED:
         return mirroring.start(job, status, now, enqueue=enqueue_mirror)
     if status.state is TaskState.FAILED:
@@ -253,6 +255,18 @@ def apply_outcome(outcome: Outcome, now, *, enqueue_mirror: bool = True) -> None
         updated_at=now,
     )
     return None
+
+
+def _keep_reported(job: Job, status) -> None:
+    """What the vendor says of its own time and cost for the task (KIE's costTime and
+    creditsConsumed), kept beside ours for the job page and the compare card."""
+    said = {
+        "provider_seconds": status.reported_seconds,
+        "provider_credits": status.reported_credits,
+    }
+    said = {name: value for name, value in said.items() if value is not None}
+    if said:
+        Job.objects.filter(pk=job.pk, state=State.RUNNING).update(**said)
 
 
 def _poll_failed(job: Job, error: ProviderError, caps, elapsed: float, now) -> None:

@@ -19,7 +19,7 @@ from flux2web.billing import ledger
 from flux2web.credentials import pacing
 from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
-from flux2web.jobs import actions
+from flux2web.jobs import actions, tallies
 from flux2web.jobs.models import Job, JobEvent, attempt_due
 from flux2web.jobs.routing import candidates
 from flux2web.jobs.transitions import add_note, call_events, hold, transition
@@ -234,6 +234,7 @@ def _try_provider(
 
 def _refused(job: Job, credential: ProviderCredential, exc: ProviderError) -> str | ProviderError:
     record_error(credential, exc)
+    tallies.refused(job, credential, exc)  # counted for this provider, wherever the job goes
     if exc.accepted_maybe:
         hold(
             job.pk,

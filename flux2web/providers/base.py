@@ -9,6 +9,7 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from flux2web.providers import catalog
@@ -165,6 +166,25 @@ def percent(value: Any) -> int | None:
     if 0 < number < 1 or (isinstance(value, str) and "." in value and number <= 1):
         number *= 100
     return max(0, min(100, int(number)))
+
+
+# Beyond this a vendor's reported time (a day) or cost is nonsense, not a figure.
+REPORTED_MAX = 86_400
+
+
+def reported(value: Any, *, scale: float = 1) -> Decimal | None:
+    """A figure a vendor reports of a task (its time, its credits), as a number or a
+    numeric string, divided by `scale`; None for anything else (negative, huge, text):
+    a report we cannot read is left out, never a reason to fail the answer."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = Decimal(str(value).strip()) / Decimal(str(scale))
+    except (ArithmeticError, ValueError):
+        return None
+    if not number.is_finite() or not 0 <= number <= REPORTED_MAX:
+        return None
+    return number
 
 
 # A proxy in front of the vendor lost the vendor's answer (502; Cloudflare's 520) or

@@ -6,6 +6,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 
@@ -247,6 +248,10 @@ class TaskStatus:
     message: str = ""
     error_class: ErrorClass | None = None
     finished_at: datetime | None = None
+    # What the vendor itself reports of the task, where it does: its own time for it
+    # (KIE's costTime, APIMart's actual_time) and what it cost in its credits.
+    reported_seconds: float | None = None
+    reported_credits: Decimal | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
 

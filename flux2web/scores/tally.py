@@ -62,7 +62,8 @@ def add(credential_id: int, model: str, outcome: Outcome, *, at=None, undo: bool
         }
         for s in (Span.HOUR, Span.DAY)
     ]
-    Tally.objects.bulk_create([Tally(**k) for k in keys], ignore_conflicts=True)
+    if not undo:
+        Tally.objects.bulk_create([Tally(**k) for k in keys], ignore_conflicts=True)
     counters = {"attempts": F("attempts") + sign, outcome.kind: F(outcome.kind) + sign}
     if outcome.rate_limited:
         counters["rate_limited"] = F("rate_limited") + sign
@@ -74,10 +75,14 @@ def add(credential_id: int, model: str, outcome: Outcome, *, at=None, undo: bool
         }
     for key in keys:
         rows = Tally.objects.filter(**key)
+        if undo:  # only what was counted is taken back: never a count below nothing
+            rows = rows.filter(attempts__gt=0, **{f"{outcome.kind}__gt": 0})
         if outcome.seconds is None:
             rows.update(**counters)
             continue
-        row = rows.select_for_update().get()  # the times are a whole value: read, then write
+        row = rows.select_for_update().first()  # the times are one value: read, then write
+        if row is None:
+            continue
         times = Counter(row.seconds)
         times[str(round(outcome.seconds))] += sign
         rows.update(**counters, seconds={k: n for k, n in times.items() if n > 0})

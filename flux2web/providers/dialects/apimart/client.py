@@ -13,6 +13,7 @@ from flux2web.providers.base import (
     json_body,
     missing_task_id,
     percent,
+    reported,
 )
 from flux2web.providers.transport import Response
 from flux2web.providers.types import (
@@ -104,6 +105,9 @@ class ApimartClient(DialectClient):
             "provider_state": provider_state,
             "raw": body,
         }
+        # Its own time for the task, in seconds, once done (estimated_time is a guess).
+        seconds = reported(data.get("actual_time"))
+        common["reported_seconds"] = None if seconds is None else float(seconds)
         if state in (TaskState.FAILED, TaskState.CANCELLED):
             code, message = _message(data.get("error"))
             message = message or (

@@ -20,6 +20,7 @@ from flux2web.providers.base import (
     missing_task_id,
     parse_json_bytes,
     percent,
+    reported,
     result_urls_from_json,
     valid_time,
 )
@@ -175,6 +176,14 @@ class KieClient(DialectClient):
         urls = result_urls_from_json(data.get("resultJson"))
         task_id = str(data.get("taskId") or data.get("task_id") or task_id)
         finished = from_millis(data.get("completeTime"))
+        # Its own figures: costTime in ms; creditsConsumed in records, consumeCredits in
+        # callbacks (providers.md).
+        seconds = reported(data.get("costTime"), scale=1000)
+        credits = reported(data.get("creditsConsumed", data.get("consumeCredits")))
+        said = {
+            "reported_seconds": None if seconds is None else float(seconds),
+            "reported_credits": credits,
+        }
         if state is TaskState.SUCCEEDED and not urls:
             return TaskStatus(
                 task_id=task_id,
@@ -184,6 +193,7 @@ class KieClient(DialectClient):
                 error_class=ErrorClass.GENERATION_FAILED,
                 finished_at=finished,
                 raw=raw,
+                **said,
             )
         if state is TaskState.FAILED:
             code = str(data.get("failCode") or "")
@@ -197,6 +207,7 @@ class KieClient(DialectClient):
                 error_class=failure_class(code, message),
                 finished_at=finished,
                 raw=raw,
+                **said,
             )
         return TaskStatus(
             task_id=task_id,
@@ -206,6 +217,7 @@ class KieClient(DialectClient):
             provider_state=provider_state,
             finished_at=finished if state.is_final else None,
             raw=raw,
+            **said,
         )
 
     def parse_callback(self, body, headers: Mapping[str, str]) -> TaskStatus:

@@ -1,0 +1,259 @@
+"""Counting each job in its provider's record (scores) once, as it ends at that provider,
+and each create a provider refused; and rebuilding the record from what the jobs kept.
+
+One rule decides what a job counts as, read off what the job row keeps (its state, its
+error class, whether a provider accepted it), so that the count made as a job moves and
+the count rebuilt later from the same rows agree.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
+
+from flux2web.billing.models import LedgerEntry
+from flux2web.credentials.models import ProviderCredential
+from flux2web.jobs.models import Image, Job, JobEvent
+from flux2web.jobs.states import State
+from flux2web.providers import catalog
+from flux2web.providers.types import ErrorClass, ProviderError
+from flux2web.scores import tally
+from flux2web.scores.models import Tally
+
+log = logging.getLogger(__name__)
+
+# What the transition decides on, and what the rebuild reads, of a job.
+COLUMNS = (
+    "state",
+    "error_class",
+    "provider_id",
+    "provider__dialect",
+    "model",
+    "resolution",
+    "price",
+    "submitted_at",
+    "mirrored_at",
+    "finished_at",
+)
+# The moves that can end a job at its provider (or take a "lost" back).
+COUNTED = (State.SUCCEEDED, State.FAILED, State.TIMED_OUT, State.CANCELLED, State.UNCERTAIN)
+
+
+def kind_of(state: str, error_class: str, *, accepted: bool) -> str | None:
+    """What a job in `state` counts as in its provider's record, or None (not counted).
+
+    A job never accepted (no submitted_at) failed or was cancelled before any provider took
+    it: each provider that refused it was counted at the refusal (`refused`), so the job's
+    own failure is not counted again. An uncertain job was sent, and its answer lost."""
+    if state == State.UNCERTAIN:
+        return "lost"
+    if not accepted:
+        return None
+    if state == State.SUCCEEDED:
+        return "succeeded"
+    if state == State.FAILED:
+        return "content" if error_class == ErrorClass.CONTENT_POLICY else "vendor_error"
+    if state == State.TIMED_OUT:
+        return "timed_out"
+    if state == State.CANCELLED:
+        return "cancelled"
+    return None
+
+
+def outcome_of(row: dict, kind: str, *, made: int = 0, charged=None) -> tally.Outcome:
+    """The Outcome of a job (a dict of COLUMNS) that counts as `kind`: for a success, its
+    time from submit to stored, the images made and what they cost (`charged`: the
+    ledger's settled amount, else the job's price for each image) against the list price."""
+    if kind != "succeeded":
+        return tally.Outcome(kind)
+    made = max(1, made)  # as the ledger charges: the provider charged for what it made
+    stored = row["mirrored_at"] or row["finished_at"]
+    seconds = None
+    if row["submitted_at"] and stored:
+        seconds = max(0.0, (stored - row["submitted_at"]).total_seconds())
+    caps = catalog.capabilities(row["provider__dialect"], row["model"])
+    listed = caps.price_for(row["resolution"]) * made if caps else Decimal(0)
+    if charged is None:
+        charged = Decimal(row["price"] or 0) * made
+    return tally.Outcome(
+        kind, seconds=seconds, images=made, charged=Decimal(charged), listed=listed
+    )
+
+
+def follow(job_id: int, from_state: str, to: str) -> None:
+    """Count the job in its provider's record if this move ended it there; called by
+    `transition()` in the move's transaction, after the ledger's entry. A slip here is
+    logged and never stops the move (tests, with JOB_TRANSITIONS_STRICT, see it raise)."""
+    if to not in COUNTED and not (from_state == State.UNCERTAIN and to == State.RUNNING):
+        return
+    try:
+        with transaction.atomic():
+            _follow(job_id, from_state, to)
+    except Exception:
+        if getattr(settings, "JOB_TRANSITIONS_STRICT", False):
+            raise
+        log.exception("job %s: not counted in its provider's record", job_id)
+
+
+def _follow(job_id: int, from_state: str, to: str) -> None:
+    row = Job.objects.filter(pk=job_id).values(*COLUMNS).first()
+    if row is None or row["provider_id"] is None:
+        return
+    if to == State.RUNNING:
+        # Found again after its answer was lost: the "lost" it counted is taken back, in
+        # the hour it was counted; it will count again when it ends.
+        lost_at = (
+            JobEvent.objects.filter(job_id=job_id, to_state=State.UNCERTAIN)
+            .order_by("-at", "-pk")
+            .values_list("at", flat=True)
+            .first()
+        )
+        if lost_at is not None:
+            lost = tally.Outcome("lost")
+            tally.add(row["provider_id"], row["model"], lost, at=lost_at, undo=True)
+        return
+    kind = kind_of(to, row["error_class"], accepted=row["submitted_at"] is not None)
+    if kind is None:
+        return
+    made = charged = None
+    if kind == "succeeded":
+        made = Image.objects.filter(job_id=job_id).count()
+        charged = (
+            LedgerEntry.objects.filter(job_id=job_id, kind=LedgerEntry.Kind.SETTLE)
+            .values_list("amount", flat=True)
+            .first()
+        )
+    outcome = outcome_of(row, kind, made=made or 0, charged=charged)
+    tally.add(row["provider_id"], row["model"], outcome, at=row["finished_at"])
+
+
+def refused(job: Job, credential: ProviderCredential, error: ProviderError) -> None:
+    """A provider turned a create away before accepting it: counted for that provider,
+    whatever becomes of the job (Auto may send it elsewhere). A create whose answer was
+    lost is not a refusal: the job goes uncertain, and counts as lost there."""
+    if error.accepted_maybe:
+        return
+    kind = "content" if error.error_class == ErrorClass.CONTENT_POLICY else "refused"
+    limited = error.error_class == ErrorClass.RATE_LIMITED
+    tally.add(credential.pk, job.model, tally.Outcome(kind, rate_limited=limited))
+
+
+# ---- Rebuilding the record from the jobs' rows (a migration, `manage.py scores rebuild`) ----
+
+# The note submitting writes for a refused create: "<provider> refused: <class>: <words>".
+REFUSAL_NOTE = re.compile(r"^(?P<name>.+?) refused: (?P<error_class>[a-z_]+): ")
+BATCH = 5000
+TOTALS = ("attempts", "rate_limited", "images")
+
+
+@dataclass
+class _Bucket:
+    counts: Counter = field(default_factory=Counter)
+    charged: Decimal = Decimal(0)
+    listed: Decimal = Decimal(0)
+    seconds: Counter = field(default_factory=Counter)
+
+    def add(self, outcome: tally.Outcome) -> None:
+        self.counts["attempts"] += 1
+        self.counts[outcome.kind] += 1
+        self.counts["rate_limited"] += int(outcome.rate_limited)
+        if outcome.kind == "succeeded":
+            self.counts["images"] += outcome.images
+            self.charged += outcome.charged
+            self.listed += outcome.listed
+            if outcome.seconds is not None:
+                self.seconds[str(round(outcome.seconds))] += 1
+
+
+def rebuild(*, batch: int = BATCH, models=None) -> int:
+    """Replace the providers' record with one counted afresh from every job's row and
+    every refusal note, reading the jobs `batch` at a time; returns the Tally rows written.
+    Run it with no workers moving jobs (a migration, or a quiet moment): a job ending
+    while it runs may be counted twice or not at all. `models` lets a migration pass its
+    historical models (a dict by name)."""
+    m = models or {
+        "Job": Job,
+        "JobEvent": JobEvent,
+        "LedgerEntry": LedgerEntry,
+        "ProviderCredential": ProviderCredential,
+        "Tally": Tally,
+    }
+    buckets: dict[tuple, _Bucket] = {}
+
+    def count(credential_id: int, model: str, at: datetime, outcome: tally.Outcome) -> None:
+        for span in (tally.Span.HOUR, tally.Span.DAY):
+            key = (credential_id, str(model), span, tally.bucket_start(span, at))
+            buckets.setdefault(key, _Bucket()).add(outcome)
+
+    settled = m["LedgerEntry"].objects.filter(job=OuterRef("pk"), kind="settle")
+    lost_at = m["JobEvent"].objects.filter(job=OuterRef("pk"), to_state=State.UNCERTAIN)
+    jobs = (
+        m["Job"]
+        .objects.filter(provider__isnull=False, state__in=COUNTED)
+        .annotate(
+            made=Count("images"),
+            charged=Subquery(settled.values("amount")[:1]),
+            lost_at=Subquery(lost_at.order_by("-at", "-pk").values("at")[:1]),
+        )
+        .order_by("pk")
+    )
+    last = 0
+    while True:
+        rows = list(
+            jobs.filter(pk__gt=last).values("pk", "made", "charged", "lost_at", *COLUMNS)[:batch]
+        )
+        if not rows:
+            break
+        last = rows[-1]["pk"]
+        for row in rows:
+            accepted = row["submitted_at"] is not None
+            kind = kind_of(row["state"], row["error_class"], accepted=accepted)
+            at = row["lost_at"] if kind == "lost" else row["finished_at"]
+            if kind is None or at is None:
+                continue
+            outcome = outcome_of(row, kind, made=row["made"], charged=row["charged"])
+            count(row["provider_id"], row["model"], at, outcome)
+
+    by_name = dict(m["ProviderCredential"].objects.values_list("name", "pk"))
+    notes = (
+        m["JobEvent"]
+        .objects.filter(kind="note", message__contains=" refused: ")
+        .values_list("message", "at", "job__model")
+        .order_by("pk")
+    )
+    for message, at, model in notes.iterator(chunk_size=batch):
+        found = REFUSAL_NOTE.match(message)
+        if found is None or found["name"] not in by_name:
+            continue  # a provider renamed since: its old refusals cannot be placed
+        kind = "content" if found["error_class"] == ErrorClass.CONTENT_POLICY else "refused"
+        limited = found["error_class"] == ErrorClass.RATE_LIMITED
+        count(by_name[found["name"]], model, at, tally.Outcome(kind, rate_limited=limited))
+
+    TallyModel = m["Tally"]
+    with transaction.atomic():
+        TallyModel.objects.all().delete()
+        TallyModel.objects.bulk_create(
+            (
+                TallyModel(
+                    credential_id=credential_id,
+                    model=model,
+                    span=span,
+                    start=start,
+                    charged=b.charged,
+                    listed=b.listed,
+                    seconds=dict(b.seconds),
+                    **{name: b.counts[name] for name in (*tally.OUTCOMES, *TOTALS)},
+                )
+                for (credential_id, model, span, start), b in buckets.items()
+            ),
+            batch_size=1000,
+        )
+    return len(buckets)
