@@ -12,22 +12,26 @@ from tests.e2e.helpers import ARTIFACTS, PHONE, console_errors, stored_image, us
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LAPTOP = {"width": 1366, "height": 800}
+# Each image's zoom and pan: as drawn, or for one hidden on a phone (one image at a time), as
+# it will be drawn when swiped to.
 TRANSFORMS = """() => [...document.querySelectorAll('[data-view] img')]
-  .map(i => getComputedStyle(i).transform)"""
+  .map(i => i.getClientRects().length ? getComputedStyle(i).transform
+                                      : new DOMMatrix(i.style.transform).toString())"""
 TOPS = """() => [...document.querySelectorAll('.compare-pane')]
   .map(p => p.getBoundingClientRect().top)"""
 
 
-def choose_two_in_the_gallery(page, live_server, owner):
+def choose_two_in_the_gallery(page, live_server, owner, count=2):
     images = [stored_image(owner, f"a lighthouse, take {n}", c) for n, c in
               enumerate([(220, 90, 60), (60, 140, 220), (90, 180, 110)])]  # fmt: skip
     use_session(page, live_server, Client(), owner)
     page.goto(live_server.url + "/gallery/")
-    for image in images[:2]:
+    for image in images[:count]:
         page.get_by_label(f"Select image {image.pk}", exact=True).check()
     page.get_by_role("button", name="Compare", exact=True).click()
-    expect(page).to_have_url(re.compile(rf"/compare\?image={images[1].pk}&image={images[0].pk}$"))
-    expect(page.locator(".compare-pane")).to_have_count(2)
+    chosen = "&".join(f"image={image.pk}" for image in reversed(images[:count]))  # newest first
+    expect(page).to_have_url(re.compile(rf"/compare\?{chosen}$"))
+    expect(page.locator(".compare-pane")).to_have_count(count)
     return images
 
 
@@ -45,10 +49,10 @@ def test_two_images_zoom_pan_and_slide_together(
     errors = console_errors(page)
     choose_two_in_the_gallery(page, live_server, owner)
     no_sideways_scroll(page, viewport["width"])
-    tops = page.evaluate(TOPS)
-    if viewport is PHONE:
-        assert tops[0] < tops[1]  # stacked
+    if viewport is PHONE:  # one at a time, swiped between (see below)
+        expect(page.locator(".compare-pane").nth(1)).to_be_hidden()
     else:
+        tops = page.evaluate(TOPS)
         assert tops[0] == tops[1]  # side by side
 
     page.keyboard.press("+")
@@ -107,6 +111,9 @@ def test_without_javascript_the_images_are_side_by_side_with_links(
     page.set_default_timeout(10_000)
     images = choose_two_in_the_gallery(page, live_server, owner)
     expect(page.get_by_role("button", name="Zoom in")).to_be_hidden()
+    expect(page.get_by_role("button", name="Next image")).to_be_hidden()
+    tops = page.evaluate(TOPS)
+    assert tops[0] < tops[1] if viewport is PHONE else tops[0] == tops[1]  # stacked on a phone
     expect(page.get_by_role("link", name="Full size")).to_have_count(2)
     expect(page.get_by_role("link", name="Full size").first).to_have_attribute(
         "href", f"/media/{images[1].original.name}"
@@ -177,3 +184,116 @@ def test_two_fingers_pinch_every_image_on_a_phone(live_server, new_page, owner, 
     expect(page.locator("[data-zoom-level]")).to_have_text("200%")
     pinched = page.evaluate(TRANSFORMS)
     assert pinched[0] == pinched[1] == "matrix(2, 0, 0, 2, 0, 0)"
+
+
+def fingers(page, request):
+    """Touches as a phone's screen sends them (through Chromium's own input, so the page's
+    touch-action decides what scrolls), each gesture taking a person's time at user speed."""
+    cdp = page.context.new_cdp_session(page)
+    pause = request.node.callspec.params["paced_browser"]
+
+    def send(kind, points):
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [
+            {"x": x, "y": y, "id": n} for n, (x, y) in enumerate(points)]})  # fmt: skip
+
+    def gesture(starts, ends, steps=8):
+        send("touchStart", starts)
+        for step in range(1, steps + 1):
+            page.wait_for_timeout(pause / steps) if pause else None
+            along = zip(starts, ends, strict=True)
+            send("touchMove", [(x0 + (x1 - x0) * step / steps, y0 + (y1 - y0) * step / steps)
+                               for (x0, y0), (x1, y1) in along])  # fmt: skip
+        send("touchEnd", [])
+
+    return gesture
+
+
+def middle_of(locator):
+    box = locator.bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def test_on_a_phone_a_swipe_moves_between_the_images_and_a_zoomed_drag_pans(
+    live_server, paced_browser, owner, providers, media, request
+):
+    context = paced_browser.new_context(viewport=PHONE, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors = console_errors(page)
+    choose_two_in_the_gallery(page, live_server, owner, count=3)
+    gesture = fingers(page, request)
+    panes, at = page.locator(".compare-pane"), page.locator("[data-swipe-at]")
+    expect(at).to_have_text("1 of 3")
+    expect(panes.nth(0)).to_be_visible()
+    expect(panes.nth(1)).to_be_hidden()
+    no_sideways_scroll(page, PHONE["width"])
+
+    x, y = middle_of(panes.nth(0).locator("[data-view]"))
+    gesture([(x + 100, y)], [(x - 100, y)])  # a swipe left: the next image
+    expect(at).to_have_text("2 of 3")
+    expect(panes.nth(1)).to_be_visible()
+    expect(panes.nth(0)).to_be_hidden()
+    gesture([(x - 100, y)], [(x + 100, y)])  # and right: back
+    expect(at).to_have_text("1 of 3")
+    gesture([(x + 10, y)], [(x - 10, y)])  # a nudge is not a swipe
+    expect(at).to_have_text("1 of 3")
+
+    page.get_by_role("button", name="Next image").click()
+    expect(at).to_have_text("2 of 3")
+    page.get_by_role("button", name="Next image").press("Enter")  # by keyboard too
+    expect(at).to_have_text("3 of 3")
+    page.get_by_role("button", name="Previous image").press("Enter")
+    expect(at).to_have_text("2 of 3")
+    page.keyboard.press("ArrowRight")  # not zoomed, the arrows move between images
+    expect(at).to_have_text("3 of 3")
+    page.keyboard.press("ArrowLeft")
+    expect(at).to_have_text("2 of 3")
+
+    gesture([(x - 25, y), (x + 25, y)], [(x - 50, y), (x + 50, y)])  # a pinch: twice the size
+    expect(page.locator("[data-zoom-level]")).to_have_text("200%")
+    zoomed = page.evaluate(TRANSFORMS)
+    gesture([(x + 40, y)], [(x - 40, y)])  # zoomed, the same swipe pans instead
+    panned = page.evaluate(TRANSFORMS)
+    expect(at).to_have_text("2 of 3")
+    assert panned[0] == panned[1] == panned[2] != zoomed[0]
+    gesture([(x + 150, y)], [(x - 150, y)])  # at the image's edge a swipe moves on
+    expect(at).to_have_text("3 of 3")
+    expect(page.locator("[data-zoom-level]")).to_have_text("200%")  # at the same zoom and pan
+    moved = page.evaluate(TRANSFORMS)
+    assert moved[0] == moved[1] == moved[2] != zoomed[0]
+    page.keyboard.press("0")
+    gesture([(x - 100, y)], [(x + 100, y)])
+    expect(at).to_have_text("2 of 3")
+    no_sideways_scroll(page, PHONE["width"])
+    page.screenshot(path=ARTIFACTS / "compare-swipe-390.png")
+    assert not errors
+    context.close()
+
+
+def test_on_a_phone_the_slider_is_dragged_not_swiped(
+    live_server, paced_browser, owner, providers, media, request
+):
+    context = paced_browser.new_context(viewport=PHONE, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    choose_two_in_the_gallery(page, live_server, owner)
+    gesture = fingers(page, request)
+    at = page.locator("[data-swipe-at]")
+    expect(at).to_have_text("1 of 2")
+    page.get_by_role("button", name="Before / after slider").click()
+    expect(at).to_be_hidden()  # both images in one place: nothing to swipe between
+    expect(page.locator(".compare-pane").nth(1)).to_be_visible()
+    slider = page.get_by_label(re.compile("Before / after"))
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    gesture([(box["x"] + box["width"] / 2, y)], [(box["x"] + box["width"] * 0.2, y)])
+    assert int(slider.input_value()) < 35
+    x, y = middle_of(page.locator("[data-view]").first)
+    gesture([(x + 100, y)], [(x - 100, y)])  # on the images: no swipe either
+    expect(page.locator(".compare-pane").nth(0)).to_be_visible()
+    expect(page.locator(".compare-pane").nth(1)).to_be_visible()
+    no_sideways_scroll(page, PHONE["width"])
+    page.get_by_role("button", name="Before / after slider").click()
+    expect(at).to_have_text("1 of 2")
+    expect(page.locator(".compare-pane").nth(1)).to_be_hidden()
+    context.close()
