@@ -184,6 +184,8 @@ CACHES = {
 ALLOW_PRIVATE_URLS, ALLOWED_PRIVATE_HOSTS = env.switch_or_hosts("FLUX2WEB_ALLOW_PRIVATE_URLS")
 # A provider answering 455 (maintenance) without Retry-After is left alone this long.
 MAINTENANCE_COOLDOWN_SECONDS = env.int("FLUX2WEB_MAINTENANCE_COOLDOWN", 600, minimum=1)
+# A provider Auto skips for failing lately gets one trial job after this many quiet seconds.
+ROUTING_TRIAL_SECONDS = env.int("FLUX2WEB_ROUTING_TRIAL_SECONDS", 60, minimum=1)
 MAX_IMAGE_BYTES = env.int("FLUX2WEB_MAX_IMAGE_MB", 50, minimum=1) * 1024 * 1024
 MAX_IMAGE_PIXELS = 64_000_000
 # How long a submit may be in progress before a crash is assumed and the job marked

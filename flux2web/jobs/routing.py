@@ -11,6 +11,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from flux2web.credentials.models import ProviderCredential
+
+# Auto's choice lives in auto.py; callers (submitting, the scoreboard) ask routing for it.
+from flux2web.jobs.auto import Choice, route
+from flux2web.jobs.auto import Health as Health
+from flux2web.jobs.auto import provider_health as provider_health
+from flux2web.jobs.auto import with_passed as with_passed
 from flux2web.lib.addresses import ReferenceRule, fetch_problem, reference_problem
 from flux2web.providers import catalog
 from flux2web.providers.types import GenerationRequest
@@ -58,15 +64,11 @@ class Attachments(Protocol):
         """Remove the files `store` wrote (their rows roll back with the transaction)."""
 
 
-def candidates(model: str, requested: ProviderCredential | None) -> list[ProviderCredential]:
-    """Providers to try, in order. A named provider is tried alone: the person chose it,
-    perhaps for its price, so we do not spend their money elsewhere. Auto fails over.
-    Switched-off and cooling-down accounts are skipped."""
-    now = timezone.now()
-    if requested is not None:
-        available = requested.enabled and not requested.cooling
-        return [requested] if available and requested.offers(model) else []
-    return [c for c in ProviderCredential.objects.available(now).by_priority() if c.offers(model)]
+def candidates(
+    model: str, requested: ProviderCredential | None, *, resolution: str | None = None
+) -> list[ProviderCredential]:
+    """Providers to try, in order (route() without the reasons)."""
+    return [choice.credential for choice in route(model, requested, resolution=resolution)]
 
 
 def check_spec(spec: JobSpec) -> list[catalog.Problem]:
@@ -152,7 +154,7 @@ def _offer_problems(spec: JobSpec) -> list[catalog.Problem]:
                 "or maintenance); choose Auto or wait.",
             )
         ]
-    options = candidates(request.model, named)
+    options = candidates(request.model, named, resolution=request.resolution)
     if not options:
         offered = "any available provider" if named is None else named.name
         return [catalog.Problem("model", f"FLUX.2 {request.model} is not offered by {offered}.")]
@@ -165,11 +167,18 @@ def _offer_problems(spec: JobSpec) -> list[catalog.Problem]:
     return list(first_problems)
 
 
+def chosen_route(spec: JobSpec) -> Choice | None:
+    """Where this request would go first, and why (the reason is empty for a provider
+    the person named)."""
+    request = spec.request
+    options = route(request.model, spec.provider, resolution=request.resolution)
+    return next((c for c in options if not catalog.validate(c.credential.dialect, request)), None)
+
+
 def chosen_provider(spec: JobSpec) -> ProviderCredential | None:
     """The provider this request would go to first."""
-    request = spec.request
-    options = candidates(request.model, spec.provider)
-    return next((c for c in options if not catalog.validate(c.dialect, request)), None)
+    choice = chosen_route(spec)
+    return choice.credential if choice else None
 
 
 def price_for(spec: JobSpec) -> Decimal:

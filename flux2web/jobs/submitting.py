@@ -21,7 +21,7 @@ from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import actions, tallies
 from flux2web.jobs.models import Job, JobEvent, attempt_due
-from flux2web.jobs.routing import candidates
+from flux2web.jobs.routing import route, with_passed
 from flux2web.jobs.transitions import add_note, call_events, hold, transition
 from flux2web.providers import catalog
 from flux2web.providers.transport import CallRecord
@@ -71,7 +71,7 @@ def _submit(job_id: int) -> str:
     ):
         return "not claimed"
     job = Job.objects.select_related("requested_provider").get(pk=job_id)
-    options = candidates(job.model, job.requested_provider)
+    options = route(job.model, job.requested_provider, resolution=job.resolution or None)
     if not options:
         resumes = _cooldown_ends(job)
         if resumes is not None:
@@ -101,8 +101,10 @@ def _submit(job_id: int) -> str:
     last_error: ProviderError | None = None
     skipped: list[tuple[str, str]] = []  # (error class, why), one per provider passed by
     full: list[tuple[float, ProviderCredential]] = []  # (seconds until room, provider)
-    for credential in options:
-        outcome = _try_provider(job, credential, skipped, full)
+    for n, choice in enumerate(options):
+        # Why Auto sent it here, kept on the job (empty for a provider the person named).
+        reason = with_passed(choice.reason, [c.credential.name for c in options[:n]])
+        outcome = _try_provider(job, choice.credential, skipped, full, reason=reason)
         if isinstance(outcome, str):
             for wait, busy in full:  # Auto went past a provider whose window was full
                 add_note(
@@ -164,6 +166,8 @@ def _try_provider(
     credential: ProviderCredential,
     skipped: list[tuple[str, str]],
     full: list[tuple[float, ProviderCredential]],
+    *,
+    reason: str = "",
 ):
     """Send the create to one provider. Returns a final outcome as a string, the refusal
     to remember, or None when this provider cannot take the request (at all, or now:
@@ -193,7 +197,7 @@ def _try_provider(
             # it went. Not if the person pressed Cancel meanwhile: then nothing is sent.
             ready = Job.objects.filter(
                 pk=job.pk, state=State.SUBMITTING, cancel_requested_at__isnull=True
-            ).update(provider=credential, price=price)
+            ).update(provider=credential, price=price, route_reason=reason)
             job.price = price
     if not too_dear and not ready:
         transition(
