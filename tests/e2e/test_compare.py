@@ -216,7 +216,7 @@ def middle_of(locator):
 def test_on_a_phone_a_swipe_moves_between_the_images_and_a_zoomed_drag_pans(
     live_server, paced_browser, owner, providers, media, request
 ):
-    context = paced_browser.new_context(viewport=PHONE, has_touch=True)
+    context = paced_browser.new_context(viewport=PHONE, has_touch=True, color_scheme="dark")
     page = context.new_page()
     page.set_default_timeout(10_000)
     errors = console_errors(page)
@@ -236,6 +236,7 @@ def test_on_a_phone_a_swipe_moves_between_the_images_and_a_zoomed_drag_pans(
     gesture([(x - 100, y)], [(x + 100, y)])  # and right: back
     expect(at).to_have_text("1 of 3")
     gesture([(x + 10, y)], [(x - 10, y)])  # a nudge is not a swipe
+    gesture([(x, y + 80)], [(x - 30, y - 80)])  # nor is scrolling the page
     expect(at).to_have_text("1 of 3")
 
     page.get_by_role("button", name="Next image").click()
