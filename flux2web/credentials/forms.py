@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
+from flux2web.accounts.models import TeamPolicy
 from flux2web.credentials.models import DIALECT_CHOICES, ProviderCredential, check_secret
 from flux2web.credentials.services import (
     MAX_CREATE_LIMIT,
@@ -173,3 +174,61 @@ class ProviderForm(KeysAndLimit, forms.Form):
 
 def price_field(model, resolution: str) -> str:
     return f"price__{model.value}__{resolution or 'any'}"
+
+
+class RoutingForm(forms.ModelForm):
+    """How Auto picks a provider (jobs/auto.py reads it), with what each strategy does."""
+
+    EXPLAINED = {
+        TeamPolicy.Routing.PRIORITY: "Lowest priority number first; the next one if it refuses.",
+        TeamPolicy.Routing.CHEAPEST: "Lowest price per image for the job's model and "
+        "resolution; ties by priority.",
+        TeamPolicy.Routing.FASTEST: "Shortest median time from submit to stored over the last "
+        "day, among providers with enough jobs; the others after them, by priority.",
+    }
+    SAID = {
+        TeamPolicy.Routing.PRIORITY: "the first provider by priority",
+        TeamPolicy.Routing.CHEAPEST: "the cheapest provider that works",
+        TeamPolicy.Routing.FASTEST: "the fastest provider that works",
+    }
+
+    class Meta:
+        model = TeamPolicy
+        fields = ["routing", "routing_min_jobs", "routing_health_percent"]
+        labels = {"routing": "Auto sends each job to"}
+        widgets = {"routing": forms.RadioSelect}
+        error_messages = {
+            "routing": {
+                "invalid_choice": "Choose priority, cheapest that works or fastest that works.",
+                "required": "Choose priority, cheapest that works or fastest that works.",
+            }
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        f = self.fields
+        f["routing"].choices = list(TeamPolicy.Routing.choices)
+        f["routing_min_jobs"] = forms.IntegerField(
+            label=f["routing_min_jobs"].label.capitalize(),
+            min_value=1,
+            max_value=1000,
+            help_text="Succeeded jobs over the last day before Fastest trusts a provider's "
+            "median; fewer: it goes after those with one, by priority.",
+        )
+        f["routing_health_percent"] = forms.IntegerField(
+            label=f["routing_health_percent"].label.capitalize(),
+            min_value=0,
+            max_value=100,
+            help_text="Over its last 10 jobs in the last hour (at least 5 of them); every "
+            "strategy skips it until a trial job finds it working. 0 never skips.",
+        )
+
+    @property
+    def strategies(self) -> list[tuple[str, str, str]]:
+        """(value, label, what it does) for each strategy, as the page lists them."""
+        return [
+            (value, label, self.EXPLAINED[value]) for value, label in TeamPolicy.Routing.choices
+        ]
+
+    def saved_words(self) -> str:
+        return f"Auto now sends each job to {self.SAID[self.instance.routing]}."

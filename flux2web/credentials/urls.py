@@ -7,6 +7,7 @@ app_name = "credentials"
 urlpatterns = [
     path("providers/", views.index, name="index"),
     path("providers/add", views.add, name="add"),
+    path("providers/routing", views.routing, name="routing"),
     path("providers/<int:credential_id>/", views.edit, name="edit"),
     path("providers/<int:credential_id>/test", views.test, name="test"),
     path("providers/<int:credential_id>/on", views.switch, {"on": True}, name="on"),

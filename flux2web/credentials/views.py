@@ -1,4 +1,5 @@
-"""Provider administration in the app: list with health, add, edit, test, switch on/off."""
+"""Provider administration in the app: list with health, add, edit, test, switch on/off,
+and how Auto routes among them."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from flux2web.accounts.models import TeamPolicy
 from flux2web.credentials import health
-from flux2web.credentials.forms import ProviderForm
+from flux2web.credentials.forms import ProviderForm, RoutingForm
 from flux2web.credentials.models import CredentialError, ProviderCredential
 from flux2web.credentials.services import check_credential
 from flux2web.lib.access import admin_required
@@ -22,6 +24,21 @@ HEALTH_WINDOW = timedelta(hours=24)
 @require_GET
 @admin_required
 def index(request):
+    return _index(request, RoutingForm(instance=TeamPolicy.current()))
+
+
+@require_POST
+@admin_required
+def routing(request):
+    form = RoutingForm(request.POST, instance=TeamPolicy.current())
+    if not form.is_valid():
+        return _index(request, form, status=400)
+    form.save()
+    messages.success(request, form.saved_words())
+    return redirect("credentials:index")
+
+
+def _index(request, routing_form: RoutingForm, *, status: int = 200):
     since = timezone.now() - HEALTH_WINDOW
     credentials = list(ProviderCredential.objects.by_priority())
     errors: dict[int, dict[str, int]] = {}
@@ -36,7 +53,8 @@ def index(request):
         # Through the reverse relation and the jobs' own verb, so this app need not
         # import the jobs app (which points at credentials); a team has a few providers.
         credential.in_flight = credential.jobs.in_flight().count()
-    return render(request, "credentials/index.html", {"credentials": credentials})
+    context = {"credentials": credentials, "routing_form": routing_form}
+    return render(request, "credentials/index.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -319,6 +319,7 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     "credentials:edit": Route(
         expect(members=get_post(403, 403), team_admin=get_post(200, 200)), credential
     ),
+    "credentials:routing": Route(admins_only(post_only, 400)),  # empty form: errors shown
     "credentials:test": Route(admins_only(post_only, 302), credential),
     "credentials:on": Route(admins_only(post_only, 302), credential),
     "credentials:off": Route(admins_only(post_only, 302), credential),
