@@ -1,4 +1,4 @@
-"""What a person does to their own jobs: cancel, delete, favourite."""
+"""What a person does to their own jobs: cancel, delete, favourite, keep one compared."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from flux2web.accounts.models import gallery_changed
 from flux2web.jobs import states
-from flux2web.jobs.models import Image, Job
+from flux2web.jobs.models import Comparison, Image, Job
 from flux2web.jobs.transitions import add_note, transition
 
 State = Job.State
@@ -101,6 +101,32 @@ def delete_images(*, owner, image_ids) -> int:
         gallery_changed(owner.pk)
     delete_files(images)
     return len(images)
+
+
+# ---- A comparison's choice. ----------------------------------------------------------
+
+
+def keep_compared(*, comparison_id: int, job_id: int) -> bool:
+    """Mark one job of a comparison as the one kept; the others stay."""
+    if not Job.objects.filter(pk=job_id, comparison_id=comparison_id).exists():
+        return False
+    return bool(Comparison.objects.filter(pk=comparison_id).update(kept_id=job_id))
+
+
+def keep_only_compared(*, comparison_id: int, job_id: int) -> tuple[int, int]:
+    """Keep one job of a comparison and delete the others: (deleted, still in flight).
+    One still being sent cannot be deleted yet; it is cancelled and stays until it ends."""
+    if not keep_compared(comparison_id=comparison_id, job_id=job_id):
+        return 0, 0
+    deleted = left = 0
+    others = Job.objects.visible().filter(comparison_id=comparison_id).exclude(pk=job_id)
+    for other in others.values_list("pk", flat=True):
+        cancel_job(job_id=other)
+        if delete_job(job_id=other):
+            deleted += 1
+        elif Job.objects.filter(pk=other, deleted_at__isnull=True).exists():
+            left += 1
+    return deleted, left
 
 
 def set_favourite(*, job_id: int, favourite: bool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 from datetime import timedelta
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from flux2web.billing import ledger
 from flux2web.jobs.dispatch import dispatch_submits
-from flux2web.jobs.models import Job, JobEvent
+from flux2web.jobs.models import Comparison, Job, JobEvent
 from flux2web.jobs.routing import (
     Attachments,
     JobRefused,
@@ -79,8 +80,36 @@ def create_batch(*, owner, specs: list[JobSpec], idempotency_key: str) -> list[J
     return _create(owner=owner, specs=specs, idempotency_key=idempotency_key)[0]
 
 
+def create_comparison(
+    *, owner, specs: list[JobSpec], idempotency_key: str, attachments: Attachments | None = None
+) -> tuple[list[Job], bool]:
+    """One request sent to several named providers side by side: a job each, all or
+    nothing, their price reserved together as one request, under one Comparison. Each
+    spec names its provider (a named provider is never failed over, so no provider is
+    asked twice and none is sent another's job); the references are stored once for all.
+    (jobs, True) when this call queued them; (the earlier jobs, False) for a repeated key.
+    Raises JobRefused."""
+    if len(specs) < 2 or any(spec.provider is None for spec in specs):
+        raise ValueError("A comparison names two or more providers.")
+    if len({spec.provider.pk for spec in specs}) != len(specs):
+        raise ValueError("A comparison asks each provider once.")
+    return _create(
+        owner=owner,
+        specs=specs,
+        idempotency_key=idempotency_key,
+        attachments=attachments,
+        comparison=True,
+    )
+
+
 def _create(
-    *, owner, specs, idempotency_key, attachments=None, repeat_seconds: float = 0
+    *,
+    owner,
+    specs,
+    idempotency_key,
+    attachments=None,
+    repeat_seconds: float = 0,
+    comparison: bool = False,
 ) -> tuple[list[Job], bool]:
     idempotency_key = _normal_key(idempotency_key)
     existing = existing_jobs(owner=owner, idempotency_key=idempotency_key)
@@ -110,11 +139,23 @@ def _create(
             )
             if over:
                 raise JobRefused(over)
-            if attachments is not None:
+            if comparison:
+                specs = _stored_once(specs, attachments)
+            elif attachments is not None:
                 specs = [attachments.store(spec) for spec in specs]
+            together = Comparison.objects.create(owner=owner) if comparison else None
+            batch = Job(owner=owner).batch_id if comparison else None
             jobs = []
             for spec, price in zip(specs, prices, strict=True):
-                jobs += _new_jobs(owner, spec, price, f"{idempotency_key}:", first=len(jobs))
+                jobs += _new_jobs(
+                    owner,
+                    spec,
+                    price,
+                    f"{idempotency_key}:",
+                    first=len(jobs),
+                    batch=batch,
+                    comparison=together,
+                )
             JobEvent.objects.bulk_create(
                 JobEvent(job=j, kind=JobEvent.Kind.STATE, to_state=State.QUEUED, message="queued")
                 for j in jobs
@@ -131,6 +172,22 @@ def _create(
             attachments.discard()
         raise
     return jobs, True
+
+
+def _stored_once(specs: list[JobSpec], attachments: Attachments | None) -> list[JobSpec]:
+    """The specs of a comparison with their uploads stored once, shared by every job."""
+    if attachments is None:
+        return specs
+    first = attachments.store(specs[0])
+    placeholders = set(specs[0].request.reference_urls) - set(first.request.reference_urls)
+    added = [u for u in first.request.reference_urls if u not in specs[0].request.reference_urls]
+    stored = [first]
+    for spec in specs[1:]:
+        kept = [u for u in spec.request.reference_urls if u not in placeholders]
+        request = dataclasses.replace(spec.request, reference_urls=(*kept, *added))
+        trusted = spec.trusted_references | frozenset(added)
+        stored.append(dataclasses.replace(spec, request=request, trusted_references=trusted))
+    return stored
 
 
 def _asked(spec: JobSpec) -> dict:
@@ -160,13 +217,17 @@ def _pressed_again(owner, specs: list[JobSpec], seconds: float) -> list[Job]:
     return batch if len(batch) == spec.count else []
 
 
-def _new_jobs(owner, spec: JobSpec, price: Decimal, key: str, *, first: int) -> list[Job]:
+def _new_jobs(
+    owner, spec: JobSpec, price: Decimal, key: str, *, first: int, batch=None, comparison=None
+) -> list[Job]:
     request = spec.request
-    batch = Job(owner=owner).batch_id
+    # A comparison's jobs share one batch, so the studio shows them as one card.
+    batch = batch or Job(owner=owner).batch_id
     return [
         Job.objects.create(
             owner=owner,
             batch_id=batch,
+            comparison=comparison,
             idempotency_key=f"{key}{first + n}",
             seed=secrets.randbelow(catalog.SEED_MAX + 1) if spec.random_seed else request.seed,
             price=price,

@@ -12,12 +12,15 @@ from flux2web.jobs.actions import (
     delete_files,
     delete_images,
     delete_job,
+    keep_compared,
+    keep_only_compared,
     set_favourite,
 )
 from flux2web.jobs.charges import resolve_uncertain, unresolved_uncertain, usage
 from flux2web.jobs.dispatch import broker_backlog, dispatch_submits, wait_for_slot
 from flux2web.jobs.job_requests import (
     create_batch,
+    create_comparison,
     create_jobs,
     create_or_get_jobs,
     existing_jobs,
@@ -60,6 +63,7 @@ __all__ = [
     "check_spec",
     "chosen_provider",
     "create_batch",
+    "create_comparison",
     "create_jobs",
     "create_or_get_jobs",
     "delete_files",
@@ -69,6 +73,8 @@ __all__ = [
     "existing_jobs",
     "fail_job",
     "fetch_references",
+    "keep_compared",
+    "keep_only_compared",
     "poll_delay",
     "price_for",
     "reference_problems",

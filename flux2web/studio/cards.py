@@ -43,7 +43,9 @@ def _card_shows(job, user, oob) -> tuple:
     moment = "" if job.is_final else int(time.time() // IN_FLIGHT_SECONDS)
     provider = job.provider.name if job.provider_id else ""
     images = [_fields(image) for image in job.images_in_order]
-    return moment, user.pk, user.is_admin, provider, oob, _fields(job), images
+    # A comparison's card marks the one kept, a choice stored on the comparison.
+    kept = job.comparison.kept_id if job.comparison_id else None
+    return moment, user.pk, user.is_admin, provider, oob, _fields(job), images, kept
 
 
 def render_card(request, job, *, oob=None) -> SafeString:

@@ -20,7 +20,7 @@ from flux2web.jobs.remix import initial_from_job as initial_from_job  # views im
 from flux2web.lib.addresses import url_syntax_problem
 from flux2web.providers import catalog
 from flux2web.providers.types import SHARED_FIELDS, GenerationRequest, Model, Shared
-from flux2web.studio import references
+from flux2web.studio import comparing, references
 
 MAX_COUNT = 4
 # Stand-ins for uploads while validating: counted against the provider's limit, replaced
@@ -154,11 +154,26 @@ class GenerateForm(SharedFields):
         label="Carried reference images", required=False, widget=forms.MultipleHiddenInput
     )
     count = forms.IntegerField(label="Images", min_value=1, max_value=MAX_COUNT, initial=1)
+    # Compare providers: the same request to each chosen one (studio/comparing.py).
+    compare = forms.MultipleChoiceField(
+        label="Providers to compare", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    compare_all = forms.BooleanField(label="Every enabled provider that can do it", required=False)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
 
-    def __init__(self, *args, options: Options, owner=None, base_url: str = "", **kwargs):
+    def __init__(
+        self,
+        *args,
+        options: Options,
+        owner=None,
+        base_url: str = "",
+        comparing: bool = False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.options = options
+        # Compare providers: no one provider need take it all (each is checked on its own).
+        self.comparing = comparing
         # Who submits, and where this site is: our own upload links among the pasted
         # references are recognised (and the owner's re-signed) by them.
         self.owner, self.base_url = owner, base_url
@@ -168,6 +183,7 @@ class GenerateForm(SharedFields):
             (Model.PRO.value, "FLUX.2 [pro]")
         ]
         f["provider"].choices = [("", "Auto")] + [(str(c.pk), c.name) for c in options.credentials]
+        f["compare"].choices = [(str(c.pk), c.name) for c in options.credentials]
         if not options.auto and options.credential:  # the help follows the choice
             f[
                 "provider"
@@ -215,7 +231,7 @@ class GenerateForm(SharedFields):
         POST) is said without a link to it (templatetags/studio.py submit_errors)."""
         caps = self.options.caps
         shown = {"prompt", "model", "provider", "count", "reference_urls", "reference_files"}
-        shown |= {"reference_ids"}
+        shown |= {"reference_ids", "compare", "compare_all"}
         if caps:
             shown |= {spec.name for spec in SHARED_FIELDS if spec.taken(caps)}
             shown |= {option.name for option in caps.options}
@@ -245,9 +261,59 @@ class GenerateForm(SharedFields):
         """The form with what a page shows of it worked out now (which fields show, the
         vendor options, the estimate, the carried references), so that rendering it reads
         values and asks the form nothing more."""
-        for name in ("shown_fields", "option_fields", "estimate", "reference_tiles"):
+        for name in ("shown_fields", "option_fields", "estimate", "reference_tiles", "plan"):
             getattr(self, name)
         return self
+
+    @cached_property
+    def plan(self) -> comparing.Plan | None:
+        """Compare providers as the form stands: each provider's price, or why it cannot
+        take the request; None where fewer than two providers are enabled."""
+        if len(self.options.credentials) < comparing.MIN_PROVIDERS:
+            return None
+        chosen = {str(v) for v in self["compare"].value() or []}
+        every = self["compare_all"].value() in (True, "on", "true", "1")
+        request = self.draft_request()
+        uploads = frozenset(
+            u for u in request.reference_urls if u.startswith(UPLOAD_PLACEHOLDER[:-2])
+        )
+        return comparing.plan_for(
+            request,
+            credentials=self.options.credentials,
+            chosen=chosen,
+            every=every,
+            trusted=uploads,
+            blank_prompt_ok=True,
+        )
+
+    def draft_request(self) -> GenerationRequest:
+        """The request as typed so far, read without validating (the compare list's
+        preview); a value that does not read is left out, and the press names it."""
+        values = {}
+        for spec in SHARED_FIELDS:
+            value = self[spec.name].value()
+            if spec.kind == "switch":
+                values[spec.name] = value in (True, "on", "true", "1")
+            elif spec.kind == "number":
+                text = str(value if value is not None else "").strip()
+                values[spec.name] = int(text) if text.isascii() and text.isdigit() else None
+            else:
+                values[spec.name] = spec.tidy(value) or None
+        urls = [u.strip() for u in (self["reference_urls"].value() or "").splitlines()]
+        carried = self["reference_ids"].value() or []
+        placeholders = [UPLOAD_PLACEHOLDER.format(i) for i in range(len(carried))]
+        return GenerationRequest(
+            model=self.options.model,
+            prompt=self["prompt"].value() or "",
+            **values,
+            options={
+                name: value
+                for name, option in catalog.every_option().items()
+                if (value := option.parse(self[name].value()))
+            },
+            reference_urls=tuple(u for u in urls if u and not url_syntax_problem(u))
+            + tuple(placeholders),
+        )
 
     # ---- What applies, for re-rendering after provider or model changed. ------------
 
@@ -264,6 +330,10 @@ class GenerateForm(SharedFields):
             if hasattr(data, "getlist")
             else list(data.get("reference_ids") or []),
             "count": data.get("count") or 1,
+            "compare": data.getlist("compare")
+            if hasattr(data, "getlist")
+            else list(data.get("compare") or []),
+            "compare_all": data.get("compare_all") in (True, "on", "true", "1"),
             "idempotency_key": data.get("idempotency_key") or uuid.uuid4().hex,
         }
         if caps is None:
@@ -374,7 +444,10 @@ class GenerateForm(SharedFields):
             random_seed=bool(options.caps.seed and not options.auto and request.seed is None),
             trusted_references=frozenset(trusted),
         )
-        problems = services.check_spec(spec)
+        if self.comparing:  # each provider is checked on its own (studio/comparing.py)
+            problems = services.reference_problems(spec)
+        else:
+            problems = services.check_spec(spec)
         if not problems and not self.errors:
             # Pasted references are fetched once, here, and not again when the jobs are made.
             problems = services.fetch_references(spec)

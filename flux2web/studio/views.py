@@ -23,12 +23,12 @@ from flux2web.collections import services as sharing
 from flux2web.collections.studio import StudioExtras, family, studio_part
 from flux2web.core.models import Heartbeat
 from flux2web.jobs import services
-from flux2web.jobs.models import Image, Job
+from flux2web.jobs.models import Comparison, Image, Job
 from flux2web.lib.headers import stored_file
 from flux2web.lib.htmx import no_change, render_page
 from flux2web.lib.ids import parse_id
 from flux2web.lib.redirects import redirect_back
-from flux2web.studio import again, references
+from flux2web.studio import again, comparing, references
 from flux2web.studio.cards import render_page_parts
 from flux2web.studio.forms import (
     GenerateForm,
@@ -58,12 +58,7 @@ def _get_job_for_user(request, job_id) -> Job:
 
 
 def _cards(user, *, before=None):
-    jobs = (
-        Job.objects.visible()
-        .filter(owner=user)
-        .select_related("provider", "requested_provider")
-        .prefetch_related("images")
-    )
+    jobs = _card_jobs(Job.objects.visible().filter(owner=user))
     if before:
         jobs = jobs.filter(pk__lt=before)
     return list(jobs.order_by("-id")[: CARDS_PER_PAGE + 1])
@@ -76,7 +71,7 @@ CARD_FIELDS = (
     "resolution", "seed", "state", "progress", "error_class", "error_message", "attempts",
     "next_attempt_at", "cancel_requested_at", "favourite", "created_at", "submitted_at",
     "finished_at", "updated_at", "provider__name", "provider__dialect",
-    "requested_provider__name",
+    "requested_provider__name", "price", "mirrored_at", "provider_seconds", "comparison__kept",
 )  # fmt: skip
 
 
@@ -98,7 +93,7 @@ def _cards_and_in_flight(user, *, before=None) -> tuple[list[Job], dict[int, str
     )
     rows = list(
         Job.objects.filter(pk__in=both)
-        .select_related("provider", "requested_provider")
+        .select_related("provider", "requested_provider", "comparison")
         .only(*CARD_FIELDS)
         .order_by("-id")
     )
@@ -281,6 +276,8 @@ def options(request):
 
 @require_POST
 def generate(request):
+    if request.POST.get("action") == "compare":
+        return _compare(request)
     options = resolve_options(request.POST.get("provider"), request.POST.get("model"))
     base = _site_base(request)
     data, dropped = drop_unsupported(request.POST, options)
@@ -330,15 +327,147 @@ def generate(request):
         return render(request, "studio/home.html", context)
     context = {
         **_compose_context(request, form, extras),
-        "new_jobs": Job.objects.filter(pk__in=[j.pk for j in jobs])
-        .select_related("provider", "requested_provider")
-        .prefetch_related("images")
-        .order_by("-id"),
+        "new_jobs": _card_jobs(Job.objects.filter(pk__in=[j.pk for j in jobs])).order_by("-id"),
         "refresher": _refresher(request.user) if jobs else None,
         "generated": not form.is_bound,  # queued: the form starts afresh
         "references_cleared": cleared,
     }
     return render(request, "studio/home.html#generated", context)
+
+
+def _compare(request):
+    """Compare providers: the form's request to each chosen provider (or every one that
+    can take it), reserved as one request; answered as Generate is."""
+    options = resolve_options("", request.POST.get("model"))
+    base = _site_base(request)
+    form = GenerateForm(
+        request.POST, request.FILES, options=options, owner=request.user, base_url=base,
+        comparing=True,
+    )  # fmt: skip
+    extras = StudioExtras(request.POST, user=request.user)
+    jobs, created = [], False
+    if all([form.is_valid(), extras.is_valid()]):
+        spec = dataclasses.replace(form.spec, **extras.spec_changes())
+        plan = comparing.plan_for(
+            spec.request,
+            chosen=set(form.cleaned_data["compare"]),
+            every=form.cleaned_data["compare_all"],
+            trusted=spec.trusted_references,
+            fetched=spec.fetched_references,
+        )
+        form.plan = plan  # shown again with the answer, as checked now
+        for problem in plan.problems:
+            form.add_error("compare", problem)
+        if not form.errors:
+            try:
+                jobs, created = services.create_comparison(
+                    owner=request.user,
+                    specs=comparing.specs_for(plan, spec),
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                    attachments=form.uploads(owner=request.user, base_url=base),
+                )
+            except services.JobRefused as refused:
+                for problem in refused.problems:
+                    field = problem.field if problem.field in form.fields else None
+                    form.add_error(field, problem.message)
+            else:
+                if created and extras.cleaned_data["collection"]:
+                    sharing.pending_add(
+                        jobs=jobs, collection=extras.cleaned_data["collection"], user=request.user
+                    )
+                if not request.htmx:
+                    if created:
+                        messages.success(request, f"Comparing {len(jobs)} providers.")
+                    return redirect("studio:home")
+                jobs = jobs if created else []
+                kept = {
+                    **request.POST.dict(),
+                    "reference_ids": request.POST.getlist("reference_ids"),
+                }
+                kept["compare"] = request.POST.getlist("compare")
+                form = _studio_form(request, {**kept, "idempotency_key": ""})
+                extras = extras.carried_over()
+    if not request.htmx:
+        context = {
+            **_compose_context(request, form, extras),
+            "jobs": _cards(request.user)[:CARDS_PER_PAGE],
+            "refresher": _refresher(request.user),
+        }
+        return render(request, "studio/home.html", context)
+    context = {
+        **_compose_context(request, form, extras),
+        "new_jobs": _card_jobs(Job.objects.filter(pk__in=[j.pk for j in jobs])).order_by("-id"),
+        "refresher": _refresher(request.user) if jobs else None,
+        "generated": not form.is_bound,
+    }
+    return render(request, "studio/home.html#generated", context)
+
+
+def _card_jobs(jobs):
+    return jobs.select_related("provider", "requested_provider", "comparison").prefetch_related(
+        "images"
+    )
+
+
+def _get_comparison_for_user(request, comparison_id) -> Comparison:
+    return get_object_or_404(Comparison, pk=comparison_id, owner=request.user)
+
+
+def _comparison_jobs(comparison: Comparison) -> list[Job]:
+    return list(_card_jobs(comparison.jobs.visible()).order_by("-id"))
+
+
+@require_GET
+def comparison(request, comparison_id):
+    """A comparison on its own page: its card, with each provider's image, time and cost."""
+    compared = _get_comparison_for_user(request, comparison_id)
+    jobs = _comparison_jobs(compared)
+    in_flight = {job.pk: _fingerprint(job) for job in jobs if job.in_flight}
+    context = {
+        "comparison": compared,
+        "jobs": jobs,
+        "refresher": _refresher(request.user, in_flight),
+    }
+    return render(request, "studio/comparison.html", context)
+
+
+def _after_keep(request, compared: Comparison):
+    if not request.htmx:
+        return redirect_back(request, "studio:comparison", compared.pk)
+    return render(request, "studio/home.html#batches", {"batch_jobs": _comparison_jobs(compared)})
+
+
+def _compared_job(request, compared: Comparison) -> Job:
+    job_id = parse_id(request.POST.get("job"))
+    job = compared.jobs.visible().filter(pk=job_id).first() if job_id is not None else None
+    if job is None:
+        raise Http404("No such job in this comparison.")
+    return job
+
+
+@require_POST
+def keep(request, comparison_id):
+    """Mark one provider's result as the one kept; the others stay."""
+    compared = _get_comparison_for_user(request, comparison_id)
+    job = _compared_job(request, compared)
+    services.keep_compared(comparison_id=compared.pk, job_id=job.pk)
+    messages.success(
+        request, f"Kept {job.provider.name if job.provider_id else 'this one'}'s image."
+    )
+    return _after_keep(request, compared)
+
+
+@require_POST
+def keep_only(request, comparison_id):
+    """Keep one provider's result and delete the others in one go."""
+    compared = _get_comparison_for_user(request, comparison_id)
+    job = _compared_job(request, compared)
+    deleted, left = services.keep_only_compared(comparison_id=compared.pk, job_id=job.pk)
+    said = f"Kept this one and deleted {deleted} other{'s' if deleted != 1 else ''}."
+    if left:
+        said += f" {left} still being sent cannot be deleted yet; it was cancelled."
+    messages.success(request, said)
+    return _after_keep(request, compared)
 
 
 @require_GET
@@ -354,11 +483,7 @@ def updates(request):
     changed = [pk for pk, fp in current.items() if shown.get(pk) != fp]
     if not changed:
         return no_change()
-    cards = list(
-        Job.objects.filter(pk__in=changed)
-        .select_related("provider", "requested_provider")
-        .prefetch_related("images")
-    )
+    cards = list(_card_jobs(Job.objects.filter(pk__in=changed)))
     # A worker may have moved a job on since the first read: follow what the cards now
     # show, or a card shown finished would still be polled as in flight.
     current.update((card.pk, _fingerprint(card)) for card in cards)
@@ -390,11 +515,7 @@ def _after_action(request, job: Job, *, new_jobs=()):
     if not request.htmx:
         default = reverse("studio:job", args=[job.pk]) if job.deleted_at is None else "/"
         return redirect_back(request, default)
-    job = (
-        Job.objects.select_related("provider", "requested_provider")
-        .prefetch_related("images")
-        .get(pk=job.pk)
-    )
+    job = _card_jobs(Job.objects.all()).get(pk=job.pk)
     context = {
         "job": job,
         "new_jobs": new_jobs,

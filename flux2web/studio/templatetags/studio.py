@@ -164,3 +164,36 @@ def nav_links(context):
             links.append(f'<a href="{reverse(name)}"{current}>{label}</a>')
         html = request._nav_links = mark_safe("".join(links))  # noqa: S308 - fixed labels
     return html
+
+
+# ---- Compare providers: what a comparison's card says of each provider's job. ----------
+
+
+@register.filter
+def stored_in(job) -> str:
+    """The time from its submit to its images stored, as a comparison's card shows it."""
+    end = job.mirrored_at or (job.finished_at if job.is_succeeded else None)
+    if not job.submitted_at or not end:
+        return ""
+    return f"{max(0.0, (end - job.submitted_at).total_seconds()):.1f} s"
+
+
+@register.filter
+def cost_words(job) -> str:
+    """What the job costs its owner: the price settled, held, reserved or refunded."""
+    if job.is_succeeded:
+        return usd(job.price)
+    if job.state == job.State.UNCERTAIN:
+        return f"{usd(job.price)} held until an admin decides"
+    if job.is_final:
+        return "refunded"
+    return f"{usd(job.price)} reserved"
+
+
+@register.filter
+def compared_images(jobs) -> str:
+    """The query of the compare page for a comparison's stored images (at most four)."""
+    ordered = sorted(jobs, key=lambda job: job.pk)  # in the order they were asked
+    stored = [i.pk for job in ordered for i in job.images_in_order if i.status == "mirrored"]
+    ids = stored[:4]
+    return "&".join(f"image={pk}" for pk in ids) if len(ids) > 1 else ""

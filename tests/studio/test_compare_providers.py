@@ -1,0 +1,305 @@
+"""Compare providers: one request to several providers side by side, priced and reserved
+as one request, each job charged or refunded on its own, shown on one card."""
+
+from datetime import timedelta
+from decimal import Decimal
+from html import unescape
+
+import pytest
+from django.utils import timezone
+
+from flux2web.billing.models import LedgerEntry
+from flux2web.collections.models import Collection
+from flux2web.jobs.models import Comparison, Image, Job
+from tests.jobs.factories import finish, run_to_the_end
+
+pytestmark = pytest.mark.django_db
+
+FOUR = ("LiangXin", "KIE.ai", "Apixo", "APIMart")
+
+
+def compare_data(providers, names=FOUR, **overrides):
+    data = {
+        "prompt": "a red fox asleep in fresh snow",
+        "model": "pro",
+        "provider": "",
+        "count": "1",
+        "aspect_ratio": "1:1",
+        "idempotency_key": "compare-1",
+        "action": "compare",
+        "compare": [str(providers[name].pk) for name in names],
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def compared(owner) -> Comparison:
+    return Comparison.objects.get(owner=owner)
+
+
+def test_the_studio_offers_to_compare_each_enabled_provider_at_its_price(signed_in, providers):
+    html = unescape(signed_in.get("/").content.decode())
+    assert "Compare providers" in html
+    for name, credential in providers.items():
+        assert f'name="compare" value="{credential.pk}"' in html
+        assert name in html
+    assert 'name="compare_all"' in html
+    assert 'name="action" value="compare"' in html
+
+
+def test_ticking_providers_shows_the_total_before_anything_is_spent(signed_in, providers):
+    data = compare_data(providers, names=("LiangXin", "Apixo"))
+    html = unescape(signed_in.post("/generate/options", data).content.decode())
+    each = [providers[n].price_for("pro", "1K") for n in ("LiangXin", "Apixo")]
+    assert f"2 providers, one image each: <strong>${sum(each):,.2f}</strong>" in html
+    assert not Job.objects.exists()
+
+
+def test_providers_that_cannot_take_it_are_listed_with_the_reason(signed_in, providers):
+    providers["Apixo"].cooldown_until = timezone.now() + timedelta(minutes=5)
+    providers["Apixo"].save()
+    providers["APIMart"].models_offered = ["flex"]
+    providers["APIMart"].save()
+    data = compare_data(providers, seed="42")
+    html = unescape(signed_in.post("/generate/options", data).content.decode())
+    assert "Apixo is paused until" in html
+    assert "FLUX.2 pro is not offered by APIMart" in html
+    # A seed goes only where it is taken: KIE takes none, and is not refused for it.
+    assert "takes no seed" not in html
+
+
+def test_compare_sends_one_job_to_each_provider_under_one_comparison(signed_in, providers, owner):
+    response = signed_in.post("/generate", compare_data(providers, seed=""))
+    assert response.status_code == 302
+    jobs = list(Job.objects.order_by("pk"))
+    assert [j.requested_provider.name for j in jobs] == list(FOUR)
+    assert {j.comparison_id for j in jobs} == {compared(owner).pk}
+    assert len({j.batch_id for j in jobs}) == 1
+    # A seed drawn for the comparison, sent where the provider takes one (LiangXin only).
+    seeds = {j.requested_provider.name: j.seed for j in jobs}
+    assert seeds["LiangXin"] is not None
+    assert {seeds[n] for n in ("KIE.ai", "Apixo", "APIMart")} == {None}
+    assert all(j.price == j.requested_provider.price_for("pro", j.resolution) for j in jobs)
+
+
+def test_the_whole_comparison_is_reserved_as_one_request(signed_in, providers, owner):
+    from flux2web.billing.models import Quota
+
+    prices = [providers[n].price_for("pro", "1K") for n in FOUR]
+    Quota.objects.update_or_create(user=owner, defaults={"monthly_usd": sum(prices[:3])})
+    html = unescape(signed_in.post("/generate", compare_data(providers)).content.decode())
+    assert "Over your monthly limit" in html
+    assert not Job.objects.exists() and not Comparison.objects.exists()
+    Quota.objects.filter(user=owner).update(monthly_usd=sum(prices))
+    signed_in.post("/generate", compare_data(providers))
+    reserved = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.RESERVE)
+    assert sorted(e.amount for e in reserved) == sorted(prices)
+
+
+def test_the_persons_seed_goes_to_each_provider_that_takes_one(signed_in, providers):
+    signed_in.post("/generate", compare_data(providers, seed="4242"))
+    seeds = dict(Job.objects.values_list("requested_provider__name", "seed"))
+    assert seeds == {"LiangXin": 4242, "KIE.ai": None, "Apixo": None, "APIMart": None}
+
+
+def test_a_double_submit_makes_one_comparison(signed_in, providers):
+    signed_in.post("/generate", compare_data(providers))
+    signed_in.post("/generate", compare_data(providers), HTTP_HX_REQUEST="true")
+    assert Comparison.objects.count() == 1
+    assert Job.objects.count() == 4
+
+
+def test_a_ticked_provider_that_cannot_take_it_stops_the_press_with_why(signed_in, providers):
+    providers["Apixo"].cooldown_until = timezone.now() + timedelta(minutes=5)
+    providers["Apixo"].save()
+    html = unescape(signed_in.post("/generate", compare_data(providers)).content.decode())
+    assert "Apixo cannot take it: Apixo is paused until" in html
+    assert not Job.objects.exists()
+
+
+def test_one_provider_is_not_a_comparison(signed_in, providers):
+    html = unescape(
+        signed_in.post("/generate", compare_data(providers, names=("KIE.ai",))).content.decode()
+    )
+    assert "Choose at least two providers" in html
+    assert not Job.objects.exists()
+
+
+def test_more_than_five_cannot_be_ticked(signed_in, providers, owner):
+    from flux2web.credentials.services import add_credential
+
+    extra = add_credential(
+        name="Spare", dialect="kie", base_url=providers["KIE.ai"].base_url, api_key="k"
+    )
+    names = tuple(providers)
+    data = compare_data(providers, names=names)
+    data["compare"].append(str(extra.pk))
+    html = unescape(signed_in.post("/generate", data).content.decode())
+    assert "Compare at most 5 providers at once." in html
+    assert not Job.objects.exists()
+
+
+def test_every_enabled_provider_that_can_do_it(signed_in, providers, owner):
+    providers["APIMart"].models_offered = ["flex"]
+    providers["APIMart"].save()
+    providers["Apikley"].enabled = False
+    providers["Apikley"].save()
+    data = compare_data(providers, names=(), compare_all="on")
+    signed_in.post("/generate", data)
+    names = set(Job.objects.values_list("requested_provider__name", flat=True))
+    assert names == {"LiangXin", "KIE.ai", "Apixo"}
+
+
+def test_the_htmx_press_answers_the_form_and_one_comparison_card(signed_in, providers, owner):
+    response = signed_in.post("/generate", compare_data(providers), HTTP_HX_REQUEST="true")
+    html = unescape(response.content.decode())
+    assert f'id="comparison-{compared(owner).pk}"' in html
+    assert html.count('class="compared-who"') == 4
+    assert "Comparing 4 providers" in html
+    assert "reserved" in html  # each column's cost while in flight
+
+
+def test_each_job_is_charged_or_refunded_on_its_own(signed_in, providers, owner, sandbox, settings):
+    settings.ALLOWED_PRIVATE_HOSTS = frozenset({sandbox.url.removeprefix("http://")})
+    sandbox.set_profile("apixo:fail=1/error")
+    signed_in.post("/generate", compare_data(providers))
+    jobs = {j.requested_provider.name: j for j in Job.objects.all()}
+    for job in jobs.values():
+        run_to_the_end(job)
+    states = dict(Job.objects.values_list("requested_provider__name", "state"))
+    assert states == {"LiangXin": "succeeded", "KIE.ai": "succeeded", "Apixo": "failed",
+                      "APIMart": "succeeded"}  # fmt: skip
+    kinds = dict(LedgerEntry.objects.exclude(kind="reserve").values_list("job__pk", "kind"))
+    assert kinds[jobs["Apixo"].pk] == "refund"
+    assert {kinds[jobs[n].pk] for n in ("LiangXin", "KIE.ai", "APIMart")} == {"settle"}
+    # Nobody was asked twice, and nobody was asked for another's job.
+    asked = sorted(task.mount for task in sandbox.tasks.values())
+    assert asked == ["apimart", "apixo", "kie", "liangxin"]
+
+    html = unescape(signed_in.get("/").content.decode())
+    card = html[html.index('class="batch comparison"') :]
+    assert card.count("Submit to stored") == 4
+    assert "The provider could not make this image." in card
+    assert "refunded" in card
+    settled = jobs["LiangXin"].price
+    assert f"<dd>${settled:,.2f}</dd>" in card
+    assert "Compare the images" in card
+
+
+def _finished_comparison(client, providers, owner, names=FOUR):
+    client.post("/generate", compare_data(providers, names=names))
+    jobs = list(Job.objects.order_by("pk"))
+    now = timezone.now()
+    for n, job in enumerate(jobs):
+        finish(job)
+        Job.objects.filter(pk=job.pk).update(
+            submitted_at=now - timedelta(seconds=20), mirrored_at=now - timedelta(seconds=n),
+            provider_seconds=12.5 if n == 1 else None,
+        )  # fmt: skip
+    return compared(owner), jobs
+
+
+def test_the_card_shows_each_providers_time_and_cost(signed_in, providers, owner):
+    _comparison, jobs = _finished_comparison(signed_in, providers, owner)
+    html = unescape(signed_in.get("/").content.decode())
+    assert "<dd>20.0 s</dd>" in html and "<dd>17.0 s</dd>" in html
+    assert "KIE.ai's own time</dt><dd>12.5 s</dd>" in html
+    assert html.count("own time</dt>") == 1  # only where the provider reports one
+    ids = [j.images.get().pk for j in jobs]
+    assert f"/compare?image={ids[0]}&amp;image={ids[1]}".replace("&amp;", "&") in html
+
+
+def test_keep_marks_one_and_the_others_stay(signed_in, providers, owner):
+    comparison, jobs = _finished_comparison(signed_in, providers, owner)
+    response = signed_in.post(f"/comparisons/{comparison.pk}/keep", {"job": jobs[2].pk})
+    assert response.status_code == 302
+    comparison.refresh_from_db()
+    assert comparison.kept_id == jobs[2].pk
+    assert Job.objects.visible().count() == 4
+    html = unescape(signed_in.get("/").content.decode())
+    assert html.count("★ Kept") == 1
+    assert "Keep Apixo's image\"" not in html  # the kept one offers no Keep again
+
+
+def test_keep_answers_htmx_with_the_comparison_card(signed_in, providers, owner):
+    comparison, jobs = _finished_comparison(signed_in, providers, owner)
+    response = signed_in.post(
+        f"/comparisons/{comparison.pk}/keep", {"job": jobs[0].pk}, HTTP_HX_REQUEST="true"
+    )
+    html = unescape(response.content.decode())
+    assert html.lstrip().startswith('<section class="batch comparison"')
+    assert "★ Kept" in html
+
+
+def test_keep_this_delete_the_others_deletes_the_others_in_one_go(signed_in, providers, owner):
+    comparison, jobs = _finished_comparison(signed_in, providers, owner)
+    signed_in.post(f"/comparisons/{comparison.pk}/keep-only", {"job": jobs[1].pk})
+    assert list(Job.objects.visible().values_list("pk", flat=True)) == [jobs[1].pk]
+    assert Image.objects.filter(job__in=jobs).count() == 1
+    comparison.refresh_from_db()
+    assert comparison.kept_id == jobs[1].pk
+
+
+def test_keep_only_cancels_one_still_in_flight(signed_in, providers, owner):
+    signed_in.post("/generate", compare_data(providers, names=("LiangXin", "Apixo")))
+    first, second = Job.objects.order_by("pk")
+    finish(first)
+    comparison = compared(owner)
+    signed_in.post(f"/comparisons/{comparison.pk}/keep-only", {"job": first.pk})
+    second.refresh_from_db()
+    assert second.state == "cancelled" and second.deleted_at is not None
+
+
+def test_a_job_of_another_comparison_or_junk_is_404(signed_in, providers, owner):
+    comparison, _jobs = _finished_comparison(signed_in, providers, owner, names=FOUR[:2])
+    other = Job.objects.create(owner=owner, prompt="x", model="pro", idempotency_key="z:0")
+    for value in (other.pk, "junk", ""):
+        url = f"/comparisons/{comparison.pk}/keep"
+        assert signed_in.post(url, {"job": value}).status_code == 404
+    comparison.refresh_from_db()
+    assert comparison.kept_id is None
+
+
+def test_someone_elses_comparison_is_404(client, signed_in, providers, owner, outsider):
+    comparison, jobs = _finished_comparison(signed_in, providers, owner, names=FOUR[:2])
+    client.force_login(outsider)
+    assert client.get(f"/comparisons/{comparison.pk}/").status_code == 404
+    assert client.post(f"/comparisons/{comparison.pk}/keep", {"job": jobs[0].pk}).status_code == 404
+    url = f"/comparisons/{comparison.pk}/keep-only"
+    assert client.post(url, {"job": jobs[0].pk}).status_code == 404
+    assert Job.objects.visible().count() == 2
+
+
+def test_keep_takes_only_post(signed_in, providers, owner):
+    comparison, _ = _finished_comparison(signed_in, providers, owner, names=FOUR[:2])
+    assert signed_in.get(f"/comparisons/{comparison.pk}/keep").status_code == 405
+    assert signed_in.get(f"/comparisons/{comparison.pk}/keep-only").status_code == 405
+
+
+def test_the_comparison_page_shows_its_card(signed_in, providers, owner):
+    comparison, _jobs = _finished_comparison(signed_in, providers, owner)
+    html = unescape(signed_in.get(f"/comparisons/{comparison.pk}/").content.decode())
+    assert f'id="comparison-{comparison.pk}"' in html
+    assert html.count('class="compared-who"') == 4
+
+
+def test_the_job_page_links_back_to_its_comparison(signed_in, providers, owner):
+    comparison, jobs = _finished_comparison(signed_in, providers, owner, names=FOUR[:2])
+    html = signed_in.get(f"/jobs/{jobs[0].pk}/").content.decode()
+    assert f'href="/comparisons/{comparison.pk}/"' in html
+
+
+def test_the_compared_images_are_in_the_gallery_and_go_into_collections(
+    signed_in, providers, owner
+):
+    _comparison, jobs = _finished_comparison(signed_in, providers, owner)
+    html = signed_in.get("/gallery/").content.decode()
+    ids = [j.images.get().pk for j in jobs]
+    for pk in ids:
+        assert f'data-image-id="{pk}"' in html
+    collection = Collection.objects.create(owner=owner, title="Foxes")
+    from flux2web.collections import services as sharing
+
+    sharing.collection_add_images(collection=collection, user=owner, image_ids=ids[:2])
+    assert collection.items.count() == 2
+    assert Decimal(0) <= jobs[0].price
