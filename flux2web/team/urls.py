@@ -1,6 +1,6 @@
 from django.urls import path
 
-from flux2web.team import views
+from flux2web.team import scoreboard, views
 
 app_name = "team"
 
@@ -18,4 +18,6 @@ urlpatterns = [
     path("team/usage.csv", views.usage_csv, name="usage_csv"),
     path("team/uncertain/<int:job_id>", views.resolve, name="resolve"),
     path("usage/", views.my_usage, name="usage"),
+    path("scoreboard/", scoreboard.scoreboard, name="scoreboard"),
+    path("scoreboard.csv", scoreboard.scoreboard_csv, name="scoreboard_csv"),
 ]

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from flux2web.jobs.models import Comparison, Job
 from flux2web.links import services as links
 from flux2web.links.models import ShareLink
 from flux2web.review import digests
@@ -80,6 +81,13 @@ class Route:
 
 job = lambda w: {"job_id": w.job.pk}  # noqa: E731
 credential = lambda w: {"credential_id": w.credential.pk}  # noqa: E731
+
+
+def compared(w):
+    """The owner's job as one of a comparison of theirs."""
+    comparison = Comparison.objects.create(owner=w.owner)
+    Job.objects.filter(pk=w.job.pk).update(comparison=comparison)
+    return {"comparison_id": comparison.pk}
 
 
 def everyone(shape):
@@ -188,6 +196,10 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     "studio:delete": Route(owner_only(302), job),
     "studio:favourite": Route(owner_only(302), job),
     "studio:theme": Route(expect(members=post_only(400))),  # no theme chosen: said so
+    # A comparison is its owner's alone; keeping without naming a job is said, not done.
+    "studio:comparison": Route(owner_only(200, method="get"), lambda w: compared(w)),
+    "studio:keep": Route(owner_only(302), lambda w: compared(w)),
+    "studio:keep_only": Route(owner_only(302), lambda w: compared(w)),
     # An image one may see, by id in the body; none named is the same 404 as one not seen.
     "studio:use_as_reference": Route(expect(members=post_only(404))),
     # Providers fetch references by a signed link, signed in or not; a forged one is 404.
@@ -313,6 +325,8 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     "team:usage_csv": Route(admins_only(get_only, 200)),
     "team:resolve": Route(admins_only(post_only, 302), job),
     "team:usage": Route(expect(members=get_only(200))),
+    "team:scoreboard": Route(expect(members=get_only(200))),
+    "team:scoreboard_csv": Route(expect(members=get_only(200))),
     # Providers: team admins only.
     "credentials:index": Route(admins_only(get_only, 200)),
     "credentials:add": Route(expect(members=get_post(403, 403), team_admin=get_post(200, 200))),

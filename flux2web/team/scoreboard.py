@@ -1,0 +1,263 @@
+"""The providers' scoreboard: what each provider's jobs did per model over the last 24 hours,
+7 or 30 days, read from the record jobs keep as they end (scores), as a page and a CSV.
+
+The page reads the window's Tally rows once (at most a row per provider, model and hour or
+day: 8 providers' models over 30 days are 240 rows, however many jobs there were), and the
+providers once; an admin's page also their create windows. Its query count does not grow.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from flux2web.credentials.models import CreateWindow, ProviderCredential
+from flux2web.credentials.pacing import MARGIN_SECONDS
+from flux2web.lib.charts import stacked_chart
+from flux2web.scores import tally
+from flux2web.team.views import _csv_safe
+
+DEFAULT_WINDOW = "24h"
+# What a failure column says, in the record's own names (scores/models.Tally).
+FAILURES = (
+    ("refused", "Refused before spending"),
+    ("content", "Content rules"),
+    ("vendor_error", "Vendor error"),
+    ("timed_out", "Timed out"),
+    ("lost", "Lost / uncertain"),
+)
+
+
+@dataclass
+class Line:
+    """One provider's record for one model over the window, as the page says it."""
+
+    credential_id: int
+    name: str
+    model: str
+    figures: tally.Figures
+    skipped: str = ""  # why Auto passes this provider by now, if it does
+
+    @property
+    def success(self) -> str:
+        rate = self.figures.success_rate
+        return "–" if rate is None else f"{rate:.0%}"
+
+    @property
+    def failures(self) -> list[tuple[str, str, int]]:
+        return [(name, label, self.figures.counts[name]) for name, label in FAILURES]
+
+    @property
+    def median(self) -> str:
+        return seconds(self.figures.median_seconds)
+
+    @property
+    def p95(self) -> str:
+        return seconds(self.figures.p95_seconds)
+
+    @property
+    def cost(self) -> str:
+        return money(self.figures.cost_per_image)
+
+    @property
+    def listed(self) -> str:
+        return money(self.figures.list_per_image)
+
+    @property
+    def against_list(self) -> str:
+        """How far the cost per image stands from the list price: "+40%", "at list price"."""
+        cost, listed = self.figures.cost_per_image, self.figures.list_per_image
+        if cost is None or not listed:
+            return ""
+        change = (cost - listed) / listed
+        if abs(change) < Decimal("0.005"):
+            return "at list price"
+        return f"{'+' if change > 0 else '−'}{abs(change):.0%} against list"
+
+
+def seconds(value: int | None) -> str:
+    return "–" if value is None else f"{value} s"
+
+
+def money(value: Decimal | None) -> str:
+    """Per-image prices run to fractions of a cent ($0.035): up to 4 places, at least 2."""
+    if value is None:
+        return "–"
+    text = f"{value:.4f}".rstrip("0")
+    whole, _, cents = text.partition(".")
+    return f"${whole}.{cents.ljust(2, '0')}"
+
+
+def window_of(request) -> tuple[str, bool]:
+    """(the window asked for, or the default; whether what was asked is one we have)."""
+    asked = request.GET.get("window", DEFAULT_WINDOW)
+    return (asked, True) if asked in tally.WINDOWS else (DEFAULT_WINDOW, False)
+
+
+def buckets(window: str, now) -> list:
+    """The starts of the window's hours or days, oldest first (as window_rows reads them)."""
+    span, count, _ = tally.WINDOWS[window]
+    latest = tally.bucket_start(span, now)
+    step = timedelta(days=1) if span == tally.Span.DAY else timedelta(hours=1)
+    return [latest - step * n for n in range(count - 1, -1, -1)]
+
+
+def board(window: str, *, now=None) -> dict:
+    """The window's lines and charts from one read of its Tally rows."""
+    now = now or timezone.now()
+    span = tally.WINDOWS[window][0]
+    providers = {c.pk: c for c in ProviderCredential.objects.order_by("priority", "name")}
+    found: dict[tuple[int, str], tally.Figures] = {}
+    tried: dict = {}  # bucket start: {series: attempts}
+    failed: dict = {}
+    for row in tally.window_rows(window, now=now):
+        key = (row.credential_id, row.model)
+        found.setdefault(key, tally.Figures(*key)).take(row)
+        name = providers[row.credential_id].name if row.credential_id in providers else "?"
+        series = f"{name} {row.model}"
+        bad = sum(getattr(row, kind) for kind, _ in FAILURES)
+        tried.setdefault(row.start, Counter())[series] += row.attempts
+        failed.setdefault(row.start, Counter())[series] += bad
+    order = {pk: n for n, pk in enumerate(providers)}
+    lines = [
+        Line(pk, providers[pk].name if pk in providers else "?", model, figures)
+        for (pk, model), figures in sorted(found.items(), key=lambda i: (order.get(i[0][0]), i[0]))
+    ]
+    starts = buckets(window, now)
+    unit = "hour" if span == tally.Span.HOUR else "day"
+
+    def label(start) -> str:
+        local = timezone.localtime(start)
+        return f"{local:%H}h" if span == tally.Span.HOUR else f"{start:%-d %b}"
+
+    return {
+        "lines": lines,
+        "providers": providers,
+        "found": found,
+        "attempts_chart": stacked_chart(
+            f"Jobs per {unit}, by provider", [(label(s), tried.get(s, {})) for s in starts]
+        ),
+        "failures_chart": stacked_chart(
+            f"Failed or refused per {unit}, by provider",
+            [(label(s), failed.get(s, {})) for s in starts],
+        ),
+    }
+
+
+@dataclass
+class Pacing:
+    """A provider's create limit, how full its window is now, and its 429s in the window."""
+
+    name: str
+    limit: str
+    sent: int
+    room_in: float
+    rate_limited: int
+
+
+def pacing(providers: dict, found: dict, *, now: float | None = None) -> list[Pacing]:
+    """Every provider's pacing from one read of the create windows (credentials/pacing.py)."""
+    now = time.time() if now is None else now
+    windows = dict(CreateWindow.objects.values_list("credential_id", "sent"))
+    limited = Counter()
+    for (pk, _), figures in found.items():
+        limited[pk] += figures.rate_limited
+    rows = []
+    for pk, credential in providers.items():
+        limit = credential.create_limit
+        sent, wait = 0, 0.0
+        if limit:
+            count, span = limit[0], limit[1] + MARGIN_SECONDS
+            recent = sorted(
+                t for t in windows.get(pk) or [] if isinstance(t, int | float) and t > now - span
+            )
+            sent = len(recent)
+            wait = recent[-count] + span - now if len(recent) >= count else 0.0
+        rows.append(Pacing(credential.name, credential.create_limit_words, sent, wait, limited[pk]))
+    return rows
+
+
+def auto_skips() -> dict[int, str]:
+    """{provider id: why} for the providers Auto passes by as unhealthy now."""
+    from flux2web.jobs import routing
+
+    health = getattr(routing, "provider_health", None)
+    if health is None:
+        return {}
+    return {pk: why for pk, why in _skipped(health()).items()}
+
+
+def _skipped(health) -> dict[int, str]:
+    # provider_health() answers per provider; only the ones Auto skips are named here.
+    found = {}
+    items = health.items() if isinstance(health, dict) else enumerate(health)
+    for key, state in items:
+        pk = getattr(state, "credential_id", key)
+        if getattr(state, "skipped", getattr(state, "unhealthy", False)):
+            found[pk] = getattr(state, "reason", "") or "Auto skips it as unhealthy."
+    return found
+
+
+@require_GET
+def scoreboard(request):
+    window, known = window_of(request)
+    context = board(window)
+    skipped, named = auto_skips(), context["providers"]
+    for line in context["lines"]:
+        line.skipped = skipped.get(line.credential_id, "")
+    context.update(
+        window=window,
+        window_words=tally.WINDOWS[window][2],
+        windows=[(key, words) for key, (_, _, words) in tally.WINDOWS.items()],
+        unknown_window=not known,
+        failure_columns=FAILURES,
+        skipped=[(named[pk].name, why) for pk, why in skipped.items() if pk in named],
+    )
+    if request.user.is_admin:
+        context["pacing"] = pacing(context["providers"], context["found"])
+    return render(request, "team/scoreboard.html", context)
+
+
+CSV_COLUMNS = (
+    "window", "provider", "model", "attempts", "succeeded", "success_rate", "refused",
+    "rate_limited", "content", "vendor_error", "timed_out", "lost", "cancelled",
+    "median_seconds", "p95_seconds", "images", "cost_per_image_usd", "list_per_image_usd",
+)  # fmt: skip
+
+
+@require_GET
+def scoreboard_csv(request):
+    window, known = window_of(request)
+    if not known:  # a download of another window than asked for would mislead
+        return HttpResponseBadRequest(
+            "Choose a window of 24h, 7d or 30d.", content_type="text/plain; charset=utf-8"
+        )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = f"{timezone.localtime():%Y-%m-%d}"
+    response["Content-Disposition"] = f'attachment; filename="scoreboard-{window}-{stamp}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for line in board(window)["lines"]:
+        f = line.figures
+        rate = f.success_rate
+        writer.writerow(
+            [
+                window, _csv_safe(line.name), line.model, f.attempts, f.succeeded,
+                "" if rate is None else f"{rate:.4f}", f.refused, f.rate_limited, f.content,
+                f.vendor_error, f.timed_out, f.lost, f.cancelled,
+                "" if f.median_seconds is None else f.median_seconds,
+                "" if f.p95_seconds is None else f.p95_seconds, f.images,
+                "" if f.cost_per_image is None else f"{f.cost_per_image:.4f}",
+                "" if f.list_per_image is None else f"{f.list_per_image:.4f}",
+            ]
+        )  # fmt: skip
+    return response

@@ -1,0 +1,163 @@
+"""The providers' scoreboard: what a member reads per provider and model over a window, the
+CSV of the same figures, and the pacing block only admins see."""
+
+import csv
+import html
+import io
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from flux2web.credentials.models import CreateWindow, ProviderCredential
+from flux2web.scores import tally
+from tests.helpers import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin(django_user_model):
+    return django_user_model.objects.create_user("ada", password=PASSWORD, is_team_admin=True)
+
+
+@pytest.fixture
+def kie():
+    return ProviderCredential.objects.create(
+        name="KIE one", dialect="kie", base_url="http://x", priority=10
+    )
+
+
+@pytest.fixture
+def apixo():
+    return ProviderCredential.objects.create(
+        name="=Apixo", dialect="apixo", base_url="http://y", priority=20
+    )
+
+
+def ok(seconds, charged="0.07", listed="0.05"):
+    return tally.Outcome("succeeded", seconds=seconds, images=1, charged=Decimal(charged),
+                         listed=Decimal(listed))  # fmt: skip
+
+
+@pytest.fixture
+def record(kie, apixo):
+    now = timezone.now()
+    for s in (10, 12, 14, 40):
+        tally.add(kie.pk, "pro", ok(s), at=now)
+    tally.add(kie.pk, "pro", tally.Outcome("refused", rate_limited=True), at=now)
+    tally.add(kie.pk, "pro", tally.Outcome("content"), at=now)
+    tally.add(kie.pk, "pro", tally.Outcome("lost"), at=now - timedelta(days=3))
+    tally.add(apixo.pk, "flex", ok(20, charged="0.03", listed="0.03"), at=now)
+    tally.add(apixo.pk, "flex", tally.Outcome("timed_out"), at=now)
+    return now
+
+
+def row(page: str, name: str, model: str) -> str:
+    found = re.search(
+        rf'<tr data-provider="{re.escape(name)}" data-model="{model}">(.*?)</tr>', page, re.S
+    )
+    assert found, f"no row for {name} {model}"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1))).strip()
+
+
+def test_a_member_reads_each_providers_figures_over_the_last_day(client, owner, record):
+    client.force_login(owner)
+    response = client.get("/scoreboard/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    # Jobs, success, refused (one a 429), content, vendor error, timed out, lost, median,
+    # p95, cost per image against the list price.
+    assert row(page, "KIE one", "pro") == (
+        "KIE one FLUX.2 pro 6 67% 1 (1 × 429) 1 0 0 0 12 s 40 s $0.07 +40% against list $0.05"
+    )
+    assert row(page, "=Apixo", "flex") == (
+        "=Apixo FLUX.2 flex 2 50% 0 0 0 1 0 20 s 20 s $0.03 at list price $0.03"
+    )
+    assert "Jobs per hour, by provider" in page
+    assert '<svg width="100%"' in page
+    assert "Pacing" not in page  # admins only
+
+
+def test_a_longer_window_reads_the_days_before(client, owner, record):
+    client.force_login(owner)
+    page = client.get("/scoreboard/?window=7d").content.decode()
+    assert row(page, "KIE one", "pro").startswith("KIE one FLUX.2 pro 7 57% 1 (1 × 429) 1 0 0 1")
+    assert 'href="?window=7d" aria-current="page"' in page
+    assert "Jobs per day, by provider" in page
+
+
+def test_an_unknown_window_shows_the_last_day_and_says_so(client, owner, record):
+    client.force_login(owner)
+    response = client.get("/scoreboard/?window=%00<script>")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "There is no such window; showing the last 24 hours." in page
+    assert 'href="?window=24h" aria-current="page"' in page
+
+
+def test_no_jobs_yet_is_explained(client, owner):
+    client.force_login(owner)
+    page = client.get("/scoreboard/").content.decode()
+    assert "No job has ended at any provider in the last 24 hours." in page
+    assert "<table" not in page
+
+
+def test_the_csv_holds_the_same_figures_safe_for_a_spreadsheet(client, owner, record):
+    client.force_login(owner)
+    response = client.get("/scoreboard.csv?window=24h")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert 'filename="scoreboard-24h-' in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    kie = next(r for r in rows if r["provider"] == "KIE one")
+    assert (kie["attempts"], kie["succeeded"], kie["success_rate"]) == ("6", "4", "0.6667")
+    assert (kie["refused"], kie["rate_limited"], kie["content"]) == ("1", "1", "1")
+    assert (kie["median_seconds"], kie["p95_seconds"]) == ("12", "40")
+    assert (kie["cost_per_image_usd"], kie["list_per_image_usd"]) == ("0.0700", "0.0500")
+    # A provider named like a formula is text in a spreadsheet.
+    assert any(r["provider"] == "'=Apixo" for r in rows)
+    assert client.get("/scoreboard.csv?window=1y").status_code == 400
+
+
+def test_admins_see_each_providers_pacing_and_its_429s(client, admin, owner, record, kie):
+    CreateWindow.objects.create(credential=kie, sent=[timezone.now().timestamp() - 1] * 20)
+    client.force_login(admin)
+    page = client.get("/scoreboard/").content.decode()
+    assert "Pacing" in page
+    pacing = re.search(r'<tr data-pacing="KIE one">(.*?)</tr>', page, re.S).group(1)
+    text = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", pacing)).strip())
+    assert text.startswith(
+        "KIE one 20 new tasks per 10 s (the vendor's documented limit) 20 full for"
+    )
+    assert text.endswith(" 1")  # its one 429 in the window
+    client.force_login(owner)
+    assert "data-pacing" not in client.get("/scoreboard/").content.decode()
+
+
+def test_the_page_reads_a_fixed_number_of_queries_however_big_the_record(client, admin, kie, apixo):
+    client.force_login(admin)
+    client.get("/scoreboard/?window=30d")
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/scoreboard/?window=30d").status_code == 200
+        return len(queries)
+
+    small = count()
+    now = timezone.now()
+    for day in range(30):
+        for credential in (kie, apixo):
+            for model in ("pro", "flex"):
+                tally.add(credential.pk, model, ok(10 + day), at=now - timedelta(days=day))
+    assert count() == small
+
+
+def test_the_scoreboard_is_in_the_account_menu(client, owner):
+    client.force_login(owner)
+    page = client.get("/usage/").content.decode()
+    assert 'href="/scoreboard/">Provider scoreboard</a>' in page
