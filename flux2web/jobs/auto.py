@@ -9,6 +9,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from flux2web.accounts.models import TeamPolicy
@@ -58,38 +60,46 @@ def provider_health(now=None, *, credentials=None, policy=None) -> dict[int, Hea
     policy = policy or TeamPolicy.current()
     if credentials is None:
         credentials = ProviderCredential.objects.all()
-    trial_after = timedelta(seconds=settings.ROUTING_TRIAL_SECONDS)
-    found = {}
-    for credential in credentials:
-        # The index job_provider_finished (provider, finished_at) answers this directly.
-        latest = list(
-            Job.objects.filter(provider_id=credential.pk, finished_at__gte=now - HEALTH_WINDOW)
-            .exclude(state=Job.State.CANCELLED)
-            .order_by("-finished_at", "-pk")
-            .values_list("state", "finished_at")[:HEALTH_SAMPLE]
+    ids = [c.pk for c in credentials]
+    # Each provider's latest outcomes in one query, read off the index job_provider_finished
+    # (provider, finished_at): an hour of jobs at most, whatever the table holds.
+    newest_first = [F("finished_at").desc(), F("pk").desc()]
+    rows = (
+        Job.objects.filter(provider_id__in=ids, finished_at__gte=now - HEALTH_WINDOW)
+        .exclude(state=Job.State.CANCELLED)
+        .annotate(n=Window(RowNumber(), partition_by=F("provider_id"), order_by=newest_first))
+        .filter(n__lte=HEALTH_SAMPLE)
+        .values_list("provider_id", "n", "state", "finished_at")
+    )
+    latest: dict[int, list] = {pk: [] for pk in ids}
+    for provider_id, _, state, finished_at in sorted(rows, key=lambda r: r[:2]):
+        latest[provider_id].append((state, finished_at))
+    found = {pk: _verdict(pk, latest[pk], policy) for pk in ids}
+    skipped = [pk for pk, health in found.items() if health.skipped]
+    if skipped:
+        quiet_since = now - timedelta(seconds=settings.ROUTING_TRIAL_SECONDS)
+        busy = set(
+            Job.objects.filter(provider_id__in=skipped, finished_at__isnull=True)
+            .filter(state__in=Job.IN_FLIGHT)
+            .values_list("provider_id", flat=True)
         )
-        found[credential.pk] = _verdict(credential, latest, policy, now, trial_after)
+        for pk in skipped:
+            due = pk not in busy and latest[pk][0][1] <= quiet_since
+            found[pk] = replace(found[pk], trial_due=due)
     return found
 
 
-def _verdict(credential, latest, policy, now, trial_after) -> Health:
+def _verdict(credential_id: int, latest: list, policy) -> Health:
     finished = len(latest)
     ok = [state == Job.State.SUCCEEDED for state, _ in latest]
     succeeded = sum(ok)
     recovered = len(ok) >= RECOVERY_STREAK and all(ok[:RECOVERY_STREAK])
     low = finished and succeeded * 100 < policy.routing_health_percent * finished
     skipped = bool(finished >= HEALTH_MIN_FINISHED and low and not recovered)
-    health = Health(credential.pk, finished, succeeded, skipped, False, "")
+    health = Health(credential_id, finished, succeeded, skipped, False, "")
     if skipped:
-        quiet = latest[0][1] <= now - trial_after
-        busy = (
-            Job.objects.filter(provider_id=credential.pk, finished_at__isnull=True)
-            .filter(state__in=Job.IN_FLIGHT)
-            .exists()
-        )
         words = f"skipped by Auto: {health.rate_words}"
-        return replace(health, trial_due=quiet and not busy, words=words)
-    if finished >= HEALTH_MIN_FINISHED and low:
+    elif finished >= HEALTH_MIN_FINISHED and low:
         words = (
             f"back in Auto: its last {RECOVERY_STREAK} jobs succeeded "
             f"({succeeded} of its last {finished} in the last hour)"

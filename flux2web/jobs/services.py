@@ -34,8 +34,10 @@ from flux2web.jobs.routing import (
     chosen_provider,
     fetch_references,
     price_for,
+    provider_health,
     reference_problems,
     reference_rule,
+    route,
 )
 from flux2web.jobs.submitting import (
     SUBMIT_ROUNDS,
@@ -77,9 +79,11 @@ __all__ = [
     "keep_only_compared",
     "poll_delay",
     "price_for",
+    "provider_health",
     "reference_problems",
     "reference_rule",
     "resolve_uncertain",
+    "route",
     "set_favourite",
     "submit_job",
     "transition",
