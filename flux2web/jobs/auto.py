@@ -45,6 +45,18 @@ class Health:
     def rate_words(self) -> str:
         return f"{self.succeeded} of its last {self.finished} jobs succeeded in the last hour"
 
+    @property
+    def reason(self) -> str:
+        """Why Auto skips it, for a list headed by that (the scoreboard's); else empty."""
+        if not self.skipped:
+            return ""
+        trial = (
+            "one job goes to it now as a trial"
+            if self.trial_due
+            else ("a trial job goes to it once it has been quiet a while")
+        )
+        return f"{self.rate_words}; {trial}"
+
 
 @dataclass(frozen=True)
 class Choice:
