@@ -437,9 +437,14 @@ def _after_keep(request, compared: Comparison):
     return render(request, "studio/home.html#batches", {"batch_jobs": _comparison_jobs(compared)})
 
 
-def _compared_job(request, compared: Comparison) -> Job:
+def _compared_job(request, compared: Comparison) -> Job | None:
+    """The job of this comparison the form names; None when it names none (said to the
+    person); 404 for a job that is not one of this comparison's."""
     job_id = parse_id(request.POST.get("job"))
-    job = compared.jobs.visible().filter(pk=job_id).first() if job_id is not None else None
+    if job_id is None:
+        messages.error(request, "Choose which provider's image to keep.")
+        return None
+    job = compared.jobs.visible().filter(pk=job_id).first()
     if job is None:
         raise Http404("No such job in this comparison.")
     return job
@@ -450,6 +455,8 @@ def keep(request, comparison_id):
     """Mark one provider's result as the one kept; the others stay."""
     compared = _get_comparison_for_user(request, comparison_id)
     job = _compared_job(request, compared)
+    if job is None:
+        return _after_keep(request, compared)
     services.keep_compared(comparison_id=compared.pk, job_id=job.pk)
     messages.success(
         request, f"Kept {job.provider.name if job.provider_id else 'this one'}'s image."
@@ -462,6 +469,8 @@ def keep_only(request, comparison_id):
     """Keep one provider's result and delete the others in one go."""
     compared = _get_comparison_for_user(request, comparison_id)
     job = _compared_job(request, compared)
+    if job is None:
+        return _after_keep(request, compared)
     deleted, left = services.keep_only_compared(comparison_id=compared.pk, job_id=job.pk)
     said = f"Kept this one and deleted {deleted} other{'s' if deleted != 1 else ''}."
     if left:

@@ -197,9 +197,9 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     "studio:favourite": Route(owner_only(302), job),
     "studio:theme": Route(expect(members=post_only(400))),  # no theme chosen: said so
     # A comparison is its owner's alone; keeping without naming a job is said, not done.
-    "studio:comparison": Route(owner_only(200, method="get"), lambda w: compared(w)),
-    "studio:keep": Route(owner_only(302), lambda w: compared(w)),
-    "studio:keep_only": Route(owner_only(302), lambda w: compared(w)),
+    "studio:comparison": Route(owner_only(200, method="get"), compared),
+    "studio:keep": Route(owner_only(302), compared),
+    "studio:keep_only": Route(owner_only(302), compared),
     # An image one may see, by id in the body; none named is the same 404 as one not seen.
     "studio:use_as_reference": Route(expect(members=post_only(404))),
     # Providers fetch references by a signed link, signed in or not; a forged one is 404.

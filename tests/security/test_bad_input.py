@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from flux2web.billing.models import Quota
 from flux2web.credentials.forms import ProviderForm
-from flux2web.jobs.models import Job
+from flux2web.jobs.models import Comparison, Job
 from tests.security.helpers import png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +79,20 @@ def generate_data(w):
             "idempotency_key": uuid.uuid4().hex}  # fmt: skip
 
 
+def compare_data(w):
+    """Compare providers (the world has one provider: refused with a message, no write)."""
+    return {**generate_data(w), "action": "compare", "compare": [str(w.credential.pk)]}
+
+
+def comparison_url(name):
+    def url(w):
+        comparison = Comparison.objects.create(owner=w.owner)
+        Job.objects.filter(pk=w.job.pk).update(comparison=comparison)
+        return reverse(name, args=[comparison.pk])
+
+    return url
+
+
 def edit_provider_data(w):
     form = ProviderForm(instance=w.credential)
     data = {name: form[name].value() for name in form.fields if name != "dialect"}
@@ -116,6 +130,12 @@ ENDPOINTS = {
     "generate": Endpoint("owner", lambda w: reverse("studio:generate"), generate_data,
                          writes=True),
     "options": Endpoint("owner", lambda w: reverse("studio:options"), generate_data),
+    "compare providers": Endpoint("owner", lambda w: reverse("studio:generate"),
+                                  compare_data),
+    "keep": Endpoint("owner", comparison_url("studio:keep"),
+                     lambda w: {"job": str(w.job.pk)}, acts=True),
+    "keep only": Endpoint("owner", comparison_url("studio:keep_only"),
+                          lambda w: {"job": str(w.job.pk)}, acts=True),
     "home": Endpoint("owner", lambda w: reverse("studio:home"), method="get"),
     "updates": Endpoint("owner", lambda w: reverse("studio:updates"), method="get"),
     "gallery": Endpoint("owner", lambda w: reverse("gallery:index"), method="get"),
@@ -262,6 +282,14 @@ SWEEP: dict[tuple[str, str], list] = {
     ("generate", "reference_urls (oversized or no valid host)"): NO_VALID_HOST,
     ("generate", "reference_urls (private addresses)"): PRIVATE_URLS,
     ("generate", "idempotency_key"): TEXT,
+    ("compare providers", "compare"): IDS + STRINGS,
+    ("compare providers", "compare_all"): STRINGS,
+    ("compare providers", "seed"): NUMBERS,
+    ("compare providers", "prompt"): TEXT,
+    ("keep", "job"): IDS + STRINGS,
+    ("keep", "next"): REDIRECTS,
+    ("keep only", "job"): IDS + STRINGS,
+    ("keep only", "next"): REDIRECTS,
     ("options", "provider"): IDS + STRINGS,
     ("options", "model"): STRINGS,
     ("options", "count"): NUMBERS,

@@ -250,12 +250,14 @@ def test_keep_only_cancels_one_still_in_flight(signed_in, providers, owner):
     assert second.state == "cancelled" and second.deleted_at is not None
 
 
-def test_a_job_of_another_comparison_or_junk_is_404(signed_in, providers, owner):
+def test_a_job_of_another_comparison_is_404_and_junk_is_said(signed_in, providers, owner):
     comparison, _jobs = _finished_comparison(signed_in, providers, owner, names=FOUR[:2])
     other = Job.objects.create(owner=owner, prompt="x", model="pro", idempotency_key="z:0")
-    for value in (other.pk, "junk", ""):
-        url = f"/comparisons/{comparison.pk}/keep"
-        assert signed_in.post(url, {"job": value}).status_code == 404
+    url = f"/comparisons/{comparison.pk}/keep"
+    assert signed_in.post(url, {"job": other.pk}).status_code == 404
+    for value in ("junk", ""):
+        response = signed_in.post(url, {"job": value}, follow=True)
+        assert "Choose which provider&#x27;s image to keep." in response.content.decode()
     comparison.refresh_from_db()
     assert comparison.kept_id is None
 
