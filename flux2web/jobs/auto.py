@@ -79,6 +79,8 @@ def provider_health(now=None, *, credentials=None, policy=None) -> dict[int, Hea
     rows = (
         Job.objects.filter(provider_id__in=ids, finished_at__gte=now - HEALTH_WINDOW)
         .exclude(state=Job.State.CANCELLED)
+        # One it never accepted failed before reaching it (its refusal is Auto's to pass).
+        .exclude(submitted_at__isnull=True)
         .annotate(n=Window(RowNumber(), partition_by=F("provider_id"), order_by=newest_first))
         .filter(n__lte=HEALTH_SAMPLE)
         .values_list("provider_id", "n", "state", "finished_at")

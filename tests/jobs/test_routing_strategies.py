@@ -46,6 +46,7 @@ def ended(credential, owner, states, *, ago=timedelta(seconds=5)):
             prompt="an ended job",
             provider=credential,
             state=state,
+            submitted_at=now - ago - timedelta(seconds=n + 10),
             finished_at=now - ago - timedelta(seconds=n),
         )
 
@@ -196,6 +197,9 @@ def test_a_few_failures_cancelled_jobs_and_older_ones_do_not_drop_a_provider(pro
     ended(liangxin, owner, [S.FAILED] * 4)  # too few to judge
     ended(liangxin, owner, [S.CANCELLED] * 6)  # the person's doing, not the vendor's
     ended(liangxin, owner, [S.FAILED] * 10, ago=timedelta(hours=2))
+    ended(liangxin, owner, [S.FAILED] * 4)  # failed before it accepted them: not its doing
+    never_sent = Job.objects.filter(provider=liangxin).order_by("-pk")[:4]
+    Job.objects.filter(pk__in=[j.pk for j in never_sent]).update(submitted_at=None)
 
     assert names(routing.route("pro", None))[0] == "LiangXin"
     assert not routing.provider_health()[liangxin.pk].skipped
@@ -234,7 +238,9 @@ def test_a_skipped_provider_gets_one_trial_job_once_it_has_been_quiet_a_while(
 
     # While the trial is out, nothing else goes there.
     (trial,) = make_jobs(owner, prompt="the trial")
-    Job.objects.filter(pk=trial.pk).update(provider=apixo, state=S.RUNNING)
+    Job.objects.filter(pk=trial.pk).update(
+        provider=apixo, state=S.RUNNING, submitted_at=timezone.now()
+    )
     assert "Apixo" not in names(routing.route("pro", None))
 
     # Failed: quiet again for the interval before the next trial.

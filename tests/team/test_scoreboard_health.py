@@ -18,6 +18,7 @@ def test_the_scoreboard_names_a_provider_auto_skips_and_why(client, owner, provi
     for n in range(6):
         Job.objects.create(owner=owner, idempotency_key=f"k{n}", model="pro", prompt="x",
                            provider=apixo, state=Job.State.FAILED,
+                           submitted_at=now - timedelta(minutes=5),
                            finished_at=now - timedelta(seconds=n + 90))  # fmt: skip
     client.force_login(owner)
 
