@@ -1,0 +1,128 @@
+"""Compare providers in Chromium against a live server, a real qcluster and the sandbox: a
+person sends one prompt to four providers, sees each one's picture, time and cost on one
+card, and keeps the best; with and without JavaScript, on a desktop and on a phone."""
+
+import re
+
+import pytest
+from django.test import Client
+from playwright.sync_api import expect
+
+from flux2web.jobs.models import Comparison, Job
+from tests.e2e.conftest import DESKTOP
+from tests.e2e.helpers import ARTIFACTS, PHONE, console_errors, use_session
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FOUR = ("LiangXin", "KIE.ai", "Apixo", "APIMart")
+PROMPT = "a red fox asleep in fresh snow, morning light"
+
+
+def column(page, name):
+    """One provider's column of the comparison card."""
+    card = page.locator("section.comparison")
+    return card.locator(".job-card", has=page.get_by_role("heading", name=re.compile(name)))
+
+
+def choose_four(page, *, javascript=True):
+    page.get_by_label("Prompt", exact=True).fill(PROMPT)
+    page.locator("#compare-providers summary").click()
+    for name in FOUR:
+        page.get_by_label(name, exact=True).check()
+        if javascript:  # each tick asks for the list again, with the total
+            expect(page.locator("#compare-providers")).to_have_attribute("open", "")
+    for name in FOUR:
+        expect(page.get_by_label(name, exact=True)).to_be_checked()
+
+
+def test_a_person_compares_four_providers_and_keeps_the_best(
+    live_server, paced_browser, owner, providers, sandbox, cluster
+):
+    sandbox.config.duration = 1
+    context = paced_browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors = console_errors(page)
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/")
+
+    choose_four(page)
+    # The price of all of it before anything is spent.
+    total = sum(providers[n].price_for("pro", None) for n in FOUR)
+    expect(page.locator("#compare-total")).to_contain_text(
+        f"4 providers, one image each: ${total:,.2f} in all"
+    )
+    assert not Job.objects.exists()
+    page.get_by_role("button", name="Compare 4 providers").click()
+
+    card = page.locator("section.comparison")
+    expect(card.locator(".job-card")).to_have_count(4)
+    expect(card).to_contain_text("Comparing 4 providers")
+    cluster().ready()
+    expect(card.locator(".job-card .thumb img")).to_have_count(4, timeout=40_000)
+    for name in FOUR:
+        cell = column(page, name)
+        expect(cell.locator(".badge")).to_have_text("Done")
+        price = providers[name].price_for("pro", None)
+        expect(cell.locator(".compared-facts")).to_contain_text(f"Cost${price:,.2f}")
+        expect(cell.locator(".compared-facts")).to_contain_text(re.compile(r"stored\d+\.\d s"))
+    assert Comparison.objects.get().jobs.count() == 4
+    card.screenshot(path=ARTIFACTS / "comparison-card.png")
+
+    column(page, "Apixo").get_by_role("button", name="Keep Apixo's image", exact=True).click()
+    expect(column(page, "Apixo")).to_contain_text("★ Kept")
+    expect(page.locator("section.comparison .job-card")).to_have_count(4)  # the others stay
+    assert Comparison.objects.get().kept.requested_provider.name == "Apixo"
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    column(page, "Apixo").get_by_role(
+        "button", name="Keep Apixo's image, delete the others"
+    ).click()
+    expect(page.locator("section.comparison .job-card")).to_have_count(1)
+    expect(column(page, "Apixo")).to_contain_text("★ Kept")
+    assert Job.objects.visible().count() == 1
+
+    page.goto(live_server.url + "/gallery/")
+    expect(page.locator("[data-image-id]")).to_have_count(1)
+    assert not errors, errors
+    context.close()
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "js"])
+def test_compare_on_a_phone(live_server, browser, owner, providers, sandbox, cluster, javascript):
+    sandbox.config.duration = 1
+    context = browser.new_context(viewport=PHONE, java_script_enabled=javascript)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/")
+    choose_four(page, javascript=javascript)
+    name = "Compare 4 providers" if javascript else "Compare providers"
+    page.get_by_role("button", name=name, exact=True).click()
+    if not javascript:
+        expect(page.get_by_text("Comparing 4 providers.")).to_be_visible()
+    expect(page.locator("section.comparison .job-card")).to_have_count(4)
+
+    cluster().ready()
+    images = page.locator("section.comparison .job-card .thumb img")
+    if javascript:
+        expect(images).to_have_count(4, timeout=40_000)
+    else:  # the page reloads itself while jobs are in flight; here it is asked again
+        for _ in range(80):
+            if images.count() == 4:
+                break
+            page.wait_for_timeout(500)
+            page.reload()
+        expect(images).to_have_count(4)
+
+    # A column per provider, stacked on a phone, nothing wider than the screen.
+    lefts = {round(box["x"]) for box in (c.bounding_box() for c in images.all())}
+    assert len(lefts) == 1, lefts
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=ARTIFACTS / f"comparison-phone-{javascript}.png", full_page=True)
+
+    column(page, "KIE.ai").get_by_role("button", name="Keep KIE.ai's image", exact=True).click()
+    expect(column(page, "KIE.ai")).to_contain_text("★ Kept")
+    expect(page.locator("section.comparison .job-card")).to_have_count(4)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    context.close()
