@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
+from django.utils import timezone
 
 from flux2web.billing.models import LedgerEntry
 from flux2web.credentials.models import ProviderCredential
@@ -238,6 +239,7 @@ def rebuild(*, batch: int = BATCH, models=None) -> int:
         count(by_name[found["name"]], model, at, tally.Outcome(kind, rate_limited=limited))
 
     TallyModel = m["Tally"]
+    now = timezone.now()
     with transaction.atomic():
         TallyModel.objects.all().delete()
         TallyModel.objects.bulk_create(
@@ -250,6 +252,7 @@ def rebuild(*, batch: int = BATCH, models=None) -> int:
                     charged=b.charged,
                     listed=b.listed,
                     seconds=dict(b.seconds),
+                    changed_at=now,
                     **{name: b.counts[name] for name in (*tally.OUTCOMES, *TOTALS)},
                 )
                 for (credential_id, model, span, start), b in buckets.items()

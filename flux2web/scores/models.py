@@ -36,6 +36,9 @@ class Tally(models.Model):
     listed = models.DecimalField(max_digits=14, decimal_places=4, default=0)
     # Time from submit to stored of each succeeded job, in whole seconds: {"14": 3, ...}.
     seconds = models.JSONField(default=dict)
+    # When this row last changed: the scoreboard keeps its rendering under the latest of
+    # its window's rows (team/scoreboard.py).
+    changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -64,7 +64,11 @@ def add(credential_id: int, model: str, outcome: Outcome, *, at=None, undo: bool
     ]
     if not undo:
         Tally.objects.bulk_create([Tally(**k) for k in keys], ignore_conflicts=True)
-    counters = {"attempts": F("attempts") + sign, outcome.kind: F(outcome.kind) + sign}
+    counters = {
+        "attempts": F("attempts") + sign,
+        outcome.kind: F(outcome.kind) + sign,
+        "changed_at": timezone.now(),
+    }
     if outcome.rate_limited:
         counters["rate_limited"] = F("rate_limited") + sign
     if outcome.kind == "succeeded":
@@ -151,12 +155,18 @@ class Figures:
         self.times.update({k: int(n) for k, n in row.seconds.items()})
 
 
-def window_rows(window: str, *, now=None):
-    """The Tally rows of a window (a key of WINDOWS), oldest first."""
+def window_start(window: str, now=None) -> datetime:
+    """The window's rows start after this (a key of WINDOWS)."""
     span, count, _ = WINDOWS[window]
     latest = bucket_start(span, now or timezone.now())
     step = timedelta(days=1) if span == Span.DAY else timedelta(hours=1)
-    return Tally.objects.filter(span=span, start__gt=latest - count * step).order_by("start")
+    return latest - count * step
+
+
+def window_rows(window: str, *, now=None):
+    """The Tally rows of a window (a key of WINDOWS), oldest first."""
+    span = WINDOWS[window][0]
+    return Tally.objects.filter(span=span, start__gt=window_start(window, now)).order_by("start")
 
 
 def figures(window: str, *, model: str | None = None, credential_ids=None, now=None):

@@ -1,9 +1,11 @@
 """The providers' scoreboard: what each provider's jobs did per model over the last 24 hours,
 7 or 30 days, read from the record jobs keep as they end (scores), as a page and a CSV.
 
-The page reads the window's Tally rows once (at most a row per provider, model and hour or
-day: 8 providers' models over 30 days are 240 rows, however many jobs there were), and the
-providers once; an admin's page also their create windows. Its query count does not grow.
+The page reads the window's Tally rows (at most a row per provider, model and hour or day:
+8 providers' models over 30 days are 240 rows, however many jobs there were) and the
+providers; its record part is kept HTML (lib/kept.py) under the sums of those rows, so a
+view with no job ended since reads one aggregate instead of the rows. An admin's page adds
+the create windows and the 429s per provider. Its query count does not grow.
 """
 
 from __future__ import annotations
@@ -15,15 +17,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from django.db import connection
+from django.db.models import Sum
 from django.http import HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from flux2web.credentials.models import CreateWindow, ProviderCredential
 from flux2web.credentials.pacing import MARGIN_SECONDS
-from flux2web.lib.charts import stacked_chart
+from flux2web.lib.charts import bar_chart, stacked_chart
+from flux2web.lib.kept import kept
+from flux2web.lib.shells import render_with_shell
 from flux2web.scores import tally
+from flux2web.scores.models import Tally
 from flux2web.team.views import _csv_safe
 
 DEFAULT_WINDOW = "24h"
@@ -111,11 +118,11 @@ def buckets(window: str, now) -> list:
     return [latest - step * n for n in range(count - 1, -1, -1)]
 
 
-def board(window: str, *, now=None) -> dict:
+def board(window: str, *, now=None, providers=None) -> dict:
     """The window's lines and charts from one read of its Tally rows."""
     now = now or timezone.now()
     span = tally.WINDOWS[window][0]
-    providers = {c.pk: c for c in ProviderCredential.objects.order_by("priority", "name")}
+    providers = _providers() if providers is None else providers
     found: dict[tuple[int, str], tally.Figures] = {}
     tried: dict = {}  # bucket start: {series: attempts}
     failed: dict = {}
@@ -123,10 +130,8 @@ def board(window: str, *, now=None) -> dict:
         key = (row.credential_id, row.model)
         found.setdefault(key, tally.Figures(*key)).take(row)
         name = providers[row.credential_id].name if row.credential_id in providers else "?"
-        series = f"{name} {row.model}"
-        bad = sum(getattr(row, kind) for kind, _ in FAILURES)
-        tried.setdefault(row.start, Counter())[series] += row.attempts
-        failed.setdefault(row.start, Counter())[series] += bad
+        tried.setdefault(row.start, Counter())[name] += row.attempts
+        failed[row.start] = failed.get(row.start, 0) + sum(getattr(row, k) for k, _ in FAILURES)
     order = {pk: n for n, pk in enumerate(providers)}
     lines = [
         Line(pk, providers[pk].name if pk in providers else "?", model, figures)
@@ -141,14 +146,11 @@ def board(window: str, *, now=None) -> dict:
 
     return {
         "lines": lines,
-        "providers": providers,
-        "found": found,
         "attempts_chart": stacked_chart(
             f"Jobs per {unit}, by provider", [(label(s), tried.get(s, {})) for s in starts]
         ),
-        "failures_chart": stacked_chart(
-            f"Failed or refused per {unit}, by provider",
-            [(label(s), failed.get(s, {})) for s in starts],
+        "failures_chart": bar_chart(
+            f"Failed or refused per {unit}", [(label(s), failed.get(s, 0)) for s in starts]
         ),
     }
 
@@ -164,13 +166,11 @@ class Pacing:
     rate_limited: int
 
 
-def pacing(providers: dict, found: dict, *, now: float | None = None) -> list[Pacing]:
-    """Every provider's pacing from one read of the create windows (credentials/pacing.py)."""
+def pacing(providers: dict, limited: dict, *, now: float | None = None) -> list[Pacing]:
+    """Every provider's pacing from one read of the create windows (credentials/pacing.py);
+    `limited`: {provider id: its 429s in the window}."""
     now = time.time() if now is None else now
     windows = dict(CreateWindow.objects.values_list("credential_id", "sent"))
-    limited = Counter()
-    for (pk, _), figures in found.items():
-        limited[pk] += figures.rate_limited
     rows = []
     for pk, credential in providers.items():
         limit = credential.create_limit
@@ -182,49 +182,91 @@ def pacing(providers: dict, found: dict, *, now: float | None = None) -> list[Pa
             )
             sent = len(recent)
             wait = recent[-count] + span - now if len(recent) >= count else 0.0
-        rows.append(Pacing(credential.name, credential.create_limit_words, sent, wait, limited[pk]))
+        words = credential.create_limit_words
+        rows.append(Pacing(credential.name, words, sent, wait, limited.get(pk) or 0))
     return rows
 
 
-def auto_skips() -> dict[int, str]:
-    """{provider id: why} for the providers Auto passes by as unhealthy now."""
+def auto_skips(providers: dict) -> dict[int, str]:
+    """{provider id: why} for the providers Auto passes by as failing lately."""
     from flux2web.jobs import routing
 
-    health = getattr(routing, "provider_health", None)
-    if health is None:
-        return {}
-    return {pk: why for pk, why in _skipped(health()).items()}
+    health = routing.provider_health(credentials=list(providers.values()))
+    return {pk: found.reason for pk, found in health.items() if found.skipped}
 
 
-def _skipped(health) -> dict[int, str]:
-    # provider_health() answers per provider; only the ones Auto skips are named here.
-    found = {}
-    items = health.items() if isinstance(health, dict) else enumerate(health)
-    for key, state in items:
-        pk = getattr(state, "credential_id", key)
-        if getattr(state, "skipped", getattr(state, "unhealthy", False)):
-            found[pk] = getattr(state, "reason", "") or "Auto skips it as unhealthy."
-    return found
+def _providers() -> dict[int, ProviderCredential]:
+    return {c.pk: c for c in ProviderCredential.objects.order_by("priority", "name")}
+
+
+# Auto's verdicts follow the clock as well as the record (its last hour slides, a quiet
+# provider's trial comes due): the kept record is drawn afresh at least this often.
+HEALTH_SECONDS = 60
+
+
+def record_shows(window: str, now) -> tuple:
+    """What the record's part of the page shows, for its kept HTML, in one query: the
+    window, where it ends, the time zone of its labels, when its rows last changed (every
+    count and take-back stamps its rows; a rebuild writes new ones), and when the providers
+    last changed (their names and order); Auto's verdicts by the minute."""
+    span = tally.WINDOWS[window][0]
+    quote = connection.ops.quote_name
+    rows, providers = (quote(m._meta.db_table) for m in (Tally, ProviderCredential))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*), MAX(id), MAX(changed_at), "  # noqa: S608 - our table names
+            f"(SELECT MAX(updated_at) FROM {providers}), (SELECT COUNT(*) FROM {providers}) "
+            f"FROM {rows} WHERE span = %s AND start > %s",
+            [span, tally.window_start(window, now)],
+        )
+        found = cursor.fetchone()
+    return (
+        window,
+        tally.bucket_start(span, now).isoformat(),
+        int(now.timestamp()) // HEALTH_SECONDS,
+        timezone.get_current_timezone_name(),
+        tuple(str(value) for value in found),
+    )
+
+
+def _record_html(window: str, now) -> str:
+    providers = _providers()
+    skipped = auto_skips(providers)
+    context = board(window, now=now, providers=providers)
+    for line in context["lines"]:
+        line.skipped = skipped.get(line.credential_id, "")
+    context.update(
+        window_words=tally.WINDOWS[window][2],
+        failure_columns=FAILURES,
+        skipped=[(providers[pk].name, why) for pk, why in skipped.items() if pk in providers],
+    )
+    return render_to_string("team/scoreboard.html#record", context)
 
 
 @require_GET
 def scoreboard(request):
     window, known = window_of(request)
-    context = board(window)
-    skipped, named = auto_skips(), context["providers"]
-    for line in context["lines"]:
-        line.skipped = skipped.get(line.credential_id, "")
-    context.update(
-        window=window,
-        window_words=tally.WINDOWS[window][2],
-        windows=[(key, words) for key, (_, _, words) in tally.WINDOWS.items()],
-        unknown_window=not known,
-        failure_columns=FAILURES,
-        skipped=[(named[pk].name, why) for pk, why in skipped.items() if pk in named],
-    )
+    now = timezone.now()
+    record = kept("scoreboard", record_shows(window, now), lambda: _record_html(window, now))
+    context = {
+        "window": window,
+        "window_words": tally.WINDOWS[window][2],
+        "windows": [(key, words) for key, (_, _, words) in tally.WINDOWS.items()],
+        "unknown_window": not known,
+    }
     if request.user.is_admin:
-        context["pacing"] = pacing(context["providers"], context["found"])
-    return render(request, "team/scoreboard.html", context)
+        limited = dict(
+            tally.window_rows(window, now=now)
+            .order_by()
+            .values("credential_id")
+            .annotate(n=Sum("rate_limited"))
+            .values_list("credential_id", "n")
+        )
+        context["pacing"] = pacing(_providers(), limited)
+    # A member's page around the record is kept too (lib/shells.py); an admin's is drawn.
+    return render_with_shell(
+        request, "team/scoreboard.html", context, slots={"record": record}, partials={}
+    )
 
 
 CSV_COLUMNS = (

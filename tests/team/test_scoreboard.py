@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -144,6 +145,7 @@ def test_the_page_reads_a_fixed_number_of_queries_however_big_the_record(client,
     client.get("/scoreboard/?window=30d")
 
     def count():
+        cache.clear()  # the record's part rendered afresh each time (it is kept HTML)
         with CaptureQueriesContext(connection) as queries:
             assert client.get("/scoreboard/?window=30d").status_code == 200
         return len(queries)
@@ -155,6 +157,23 @@ def test_the_page_reads_a_fixed_number_of_queries_however_big_the_record(client,
             for model in ("pro", "flex"):
                 tally.add(credential.pk, model, ok(10 + day), at=now - timedelta(days=day))
     assert count() == small
+
+
+def test_the_kept_record_follows_every_job_that_ends_and_every_lost_one_found(client, owner, kie):
+    client.force_login(owner)
+    tally.add(kie.pk, "pro", ok(10))
+    assert row(client.get("/scoreboard/").content.decode(), "KIE one", "pro").startswith(
+        "KIE one FLUX.2 pro 1 100%"
+    )
+    tally.add(kie.pk, "pro", tally.Outcome("lost"))
+    assert row(client.get("/scoreboard/").content.decode(), "KIE one", "pro").startswith(
+        "KIE one FLUX.2 pro 2 50% 0 0 0 0 1"
+    )
+    tally.add(kie.pk, "pro", tally.Outcome("lost"), undo=True)
+    tally.add(kie.pk, "pro", ok(30))
+    assert row(client.get("/scoreboard/").content.decode(), "KIE one", "pro").startswith(
+        "KIE one FLUX.2 pro 2 100% 0 0 0 0 0 10 s 30 s"
+    )
 
 
 def test_the_scoreboard_is_in_the_account_menu(client, owner):

@@ -19,7 +19,7 @@ def rebuild(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("scores", "0001_initial"),
+        ("scores", "0002_changed_at"),
         ("jobs", "0014_comparison_route_reason_reported"),
         ("billing", "0001_initial"),
     ]
