@@ -496,12 +496,27 @@ def updates(request):
     # A worker may have moved a job on since the first read: follow what the cards now
     # show, or a card shown finished would still be polled as in flight.
     current.update((card.pk, _fingerprint(card)) for card in cards)
+    changed_cards = [c for c in cards if c.pk in shown]
     context = {
-        "changed": [c for c in cards if c.pk in shown],
+        "changed": changed_cards,
         "appeared": sorted((c for c in cards if c.pk not in shown), key=lambda j: -j.pk),
         "refresher": _refresher(request.user, current),
+        "compared": _finished_comparisons(changed_cards),
     }
     return render(request, "studio/home.html#updates", context)
+
+
+def _finished_comparisons(cards) -> list[list[Job]]:
+    """The jobs of each comparison one of these cards just finished in, newest first, for
+    its card's head (whose "Compare the images" needs their stored images)."""
+    ids = {card.comparison_id for card in cards if card.comparison_id and card.is_final}
+    if not ids:
+        return []
+    jobs = _card_jobs(Job.objects.visible().filter(comparison_id__in=ids)).order_by("-id")
+    by_comparison: dict[int, list[Job]] = {}
+    for job in jobs:
+        by_comparison.setdefault(job.comparison_id, []).append(job)
+    return list(by_comparison.values())
 
 
 @require_GET

@@ -69,6 +69,13 @@ def test_a_person_compares_four_providers_and_keeps_the_best(
     assert Comparison.objects.get().jobs.count() == 4
     card.screenshot(path=ARTIFACTS / "comparison-card.png")
 
+    # The pictures side by side at one zoom, on the compare page.
+    card.get_by_role("link", name="Compare the images").click()
+    expect(page).to_have_url(re.compile(r"/compare\?image=\d+(&image=\d+){3}$"))
+    expect(page.locator(".compare-pane")).to_have_count(4)
+    page.go_back()
+    expect(page.locator("section.comparison .job-card .thumb img")).to_have_count(4)
+
     column(page, "Apixo").get_by_role("button", name="Keep Apixo's image", exact=True).click()
     expect(column(page, "Apixo")).to_contain_text("★ Kept")
     expect(page.locator("section.comparison .job-card")).to_have_count(4)  # the others stay

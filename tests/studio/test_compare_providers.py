@@ -335,3 +335,17 @@ def test_comparing_five_providers_sends_each_one_create_at_once(
     # Within a second of the press on a quiet machine (bench/compare.py measures it);
     # the margin here is for a test run sharing its cores.
     assert last < 3, f"the last create came {last:.2f} s after the press"
+
+
+def test_the_card_head_offers_to_compare_the_images_as_they_finish(signed_in, providers, owner):
+    signed_in.post("/generate", compare_data(providers, names=FOUR[:2]))
+    first, second = Job.objects.order_by("pk")
+    finish(first)
+    finish(second)
+    shown = f"{first.pk}:queued--0,{second.pk}:queued--0"
+    response = signed_in.get("/updates", {"cards": shown}, HTTP_HX_REQUEST="true")
+    html = unescape(response.content.decode())
+    head = f'id="comparison-head-{compared(owner).pk}" hx-swap-oob="true"'
+    assert html.count(head) == 1
+    ids = [first.images.get().pk, second.images.get().pk]
+    assert f"/compare?image={ids[0]}&image={ids[1]}" in html
