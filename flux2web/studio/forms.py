@@ -185,7 +185,7 @@ class GenerateForm(SharedFields):
     compare = forms.MultipleChoiceField(
         label="Providers to compare", required=False, widget=forms.CheckboxSelectMultiple
     )
-    compare_all = forms.BooleanField(label="Every enabled provider that can do it", required=False)
+    compare_all = forms.BooleanField(label="Every enabled one that can do it", required=False)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
 
     def __init__(
