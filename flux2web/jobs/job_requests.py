@@ -81,13 +81,20 @@ def create_batch(*, owner, specs: list[JobSpec], idempotency_key: str) -> list[J
 
 
 def create_comparison(
-    *, owner, specs: list[JobSpec], idempotency_key: str, attachments: Attachments | None = None
+    *,
+    owner,
+    specs: list[JobSpec],
+    idempotency_key: str,
+    attachments: Attachments | None = None,
+    repeat_seconds: float = 0,
 ) -> tuple[list[Job], bool]:
     """One request sent to several named providers side by side: a job each, all or
     nothing, their price reserved together as one request, under one Comparison. Each
     spec names its provider (a named provider is never failed over, so no provider is
     asked twice and none is sent another's job); the references are stored once for all.
     (jobs, True) when this call queued them; (the earlier jobs, False) for a repeated key.
+    A press that asks the same of the same providers within `repeat_seconds` of the
+    person's last comparison is that comparison again (as for create_or_get_jobs).
     Raises JobRefused."""
     if len(specs) < 2 or any(spec.provider is None for spec in specs):
         raise ValueError("A comparison names two or more providers.")
@@ -98,6 +105,7 @@ def create_comparison(
         specs=specs,
         idempotency_key=idempotency_key,
         attachments=attachments,
+        repeat_seconds=repeat_seconds,
         comparison=True,
     )
 
@@ -128,7 +136,8 @@ def _create(
         with transaction.atomic():
             # Locked first, so simultaneous submissions see each other's reservations.
             ledger.lock_person(owner)
-            if repeat_seconds and (earlier := _pressed_again(owner, specs, repeat_seconds)):
+            again = _compared_again if comparison else _pressed_again
+            if repeat_seconds and (earlier := again(owner, specs, repeat_seconds)):
                 return earlier, False
             over = ledger.over_quota(
                 owner,
@@ -215,6 +224,26 @@ def _pressed_again(owner, specs: list[JobSpec], seconds: float) -> list[Job]:
         return []
     batch = list(Job.objects.filter(owner=owner, batch_id=last.batch_id).order_by("pk"))
     return batch if len(batch) == spec.count else []
+
+
+def _compared_again(owner, specs: list[JobSpec], seconds: float) -> list[Job]:
+    """The person's last comparison, when it asked the same of the same providers less than
+    `seconds` ago (its seed aside: drawn per press when the person left it random)."""
+    since = timezone.now() - timedelta(seconds=seconds)
+    last = (
+        Job.objects.filter(owner=owner, created_at__gte=since, comparison__isnull=False)
+        .order_by("-pk")
+        .first()
+    )
+    if last is None:
+        return []
+    earlier = list(Job.objects.filter(comparison_id=last.comparison_id).order_by("pk"))
+    if len(earlier) != len(specs):
+        return []
+    for job, spec in zip(earlier, specs, strict=True):
+        if any(getattr(job, name) != value for name, value in _asked(spec).items()):
+            return []
+    return earlier
 
 
 def _new_jobs(

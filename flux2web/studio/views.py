@@ -365,6 +365,7 @@ def _compare(request):
                     specs=comparing.specs_for(plan, spec),
                     idempotency_key=form.cleaned_data["idempotency_key"],
                     attachments=form.uploads(owner=request.user, base_url=base),
+                    repeat_seconds=PRESSED_AGAIN_SECONDS,
                 )
             except services.JobRefused as refused:
                 for problem in refused.problems:

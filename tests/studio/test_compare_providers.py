@@ -111,6 +111,21 @@ def test_a_double_submit_makes_one_comparison(signed_in, providers):
     assert Job.objects.count() == 4
 
 
+def test_compare_pressed_again_within_a_second_on_the_new_form_makes_no_second(
+    signed_in, providers
+):
+    signed_in.post("/generate", compare_data(providers), HTTP_HX_REQUEST="true")
+    again = compare_data(providers, idempotency_key="compare-2")
+    response = signed_in.post("/generate", again, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert Comparison.objects.count() == 1
+    assert Job.objects.count() == 4
+    # Another choice of providers is another comparison.
+    other = compare_data(providers, names=FOUR[:2], idempotency_key="compare-3")
+    signed_in.post("/generate", other, HTTP_HX_REQUEST="true")
+    assert Comparison.objects.count() == 2
+
+
 def test_a_ticked_provider_that_cannot_take_it_stops_the_press_with_why(signed_in, providers):
     providers["Apixo"].cooldown_until = timezone.now() + timedelta(minutes=5)
     providers["Apixo"].save()
