@@ -107,10 +107,9 @@ def plan_for(
         reasons = tuple(dict.fromkeys(p.message for p in problems))
         offered = credential.enabled and credential.offers(request.model)
         price = credential.price_for(request.model, request.resolution) if offered else None
-        picked = (not reasons) if every else str(credential.pk) in chosen
-        entries.append(
-            Entry(credential, price, reasons, credential.enabled and picked, not reasons)
-        )
+        # Every: those that can; else each one ticked, a switched-off one too (to say why).
+        picked = credential.enabled and not reasons if every else str(credential.pk) in chosen
+        entries.append(Entry(credential, price, reasons, picked, not reasons))
     return _plan(entries, every)
 
 

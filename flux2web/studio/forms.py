@@ -126,6 +126,14 @@ class MultipleFileField(forms.FileField):
         return [single(f, initial) for f in files]
 
 
+class ProviderIds(forms.MultipleChoiceField):
+    """Providers ticked to compare. One ticked and since switched off is no error of the
+    form (a Generate press ignores the ticks): the compare list says why it cannot go."""
+
+    def valid_value(self, value) -> bool:
+        return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10
+
+
 def _shared_field(spec: Shared) -> forms.Field:
     """The form's field for one of the request's shared fields (providers/types.py)."""
     if spec.kind == "switch":
@@ -182,7 +190,7 @@ class GenerateForm(SharedFields):
     )
     count = forms.IntegerField(label="Images", min_value=1, max_value=MAX_COUNT, initial=1)
     # Compare providers: the same request to each chosen one (studio/comparing.py).
-    compare = forms.MultipleChoiceField(
+    compare = ProviderIds(
         label="Providers to compare", required=False, widget=forms.CheckboxSelectMultiple
     )
     compare_all = forms.BooleanField(label="Every enabled one that can do it", required=False)

@@ -134,6 +134,30 @@ def test_a_ticked_provider_that_cannot_take_it_stops_the_press_with_why(signed_i
     assert not Job.objects.exists()
 
 
+def test_a_ticked_provider_switched_off_since_is_named_and_generate_still_works(
+    signed_in, providers
+):
+    providers["Apixo"].enabled = False
+    providers["Apixo"].save()
+    html = unescape(signed_in.post("/generate", compare_data(providers)).content.decode())
+    assert "Apixo cannot take it: Apixo is disabled." in html
+    assert not Job.objects.exists()
+    # Generate (not Compare) with the boxes still ticked queues its one job.
+    data = {**compare_data(providers), "action": "", "idempotency_key": "generate-1"}
+    assert signed_in.post("/generate", data).status_code == 302
+    assert Job.objects.count() == 1 and not Comparison.objects.exists()
+
+
+def test_a_refused_htmx_press_answers_the_form_with_why_and_no_card(signed_in, providers):
+    response = signed_in.post(
+        "/generate", compare_data(providers, names=("KIE.ai",)), HTTP_HX_REQUEST="true"
+    )
+    html = unescape(response.content.decode())
+    assert "Choose at least two providers" in html
+    assert 'class="batch comparison"' not in html
+    assert '<details class="compare-providers" id="compare-providers" open>' in html
+
+
 def test_one_provider_is_not_a_comparison(signed_in, providers):
     html = unescape(
         signed_in.post("/generate", compare_data(providers, names=("KIE.ai",))).content.decode()
