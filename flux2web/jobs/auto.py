@@ -62,6 +62,9 @@ class Health:
 class Choice:
     credential: ProviderCredential
     reason: str  # in plain words; empty for a provider the person named
+    # A provider Auto skips, sent this job to see whether it works again: one at a time
+    # (claim_trial, in the transaction that records where the job goes).
+    trial: bool = False
 
 
 def provider_health(now=None, *, credentials=None, policy=None) -> dict[int, Health]:
@@ -157,7 +160,7 @@ def route(
         ranked = [r for r in ranked if r[0] in trials] + [r for r in ranked if r[0] not in trials]
     choices = [
         Choice(c, _clip(f"{c.name}: a trial job, to see whether it works again "
-                        f"({health[c.pk].rate_words})"))
+                        f"({health[c.pk].rate_words})"), trial=True)
         for c in trials if not everyone_sick
     ]  # fmt: skip
     passed = "; ".join(f"{c.name} skipped: {health[c.pk].rate_words}" for c in sick)
@@ -168,6 +171,16 @@ def route(
             reason = f"{standing} ({passed})" if passed else standing
         choices.append(Choice(credential, _clip(f"{credential.name}: {reason}")))
     return choices
+
+
+def claim_trial(credential: ProviderCredential, job_id: int) -> bool:
+    """Whether this job may be the trial sent to a provider Auto skips: none other is in
+    flight there. Call it in the transaction that records where the job goes: the
+    provider's row is locked (SQLite's IMMEDIATE transactions lock anyway), so workers
+    sending a batch at once cannot each send one."""
+    ProviderCredential.objects.select_for_update().filter(pk=credential.pk).exists()
+    others = Job.objects.filter(provider_id=credential.pk, finished_at__isnull=True)
+    return not others.filter(state__in=Job.IN_FLIGHT).exclude(pk=job_id).exists()
 
 
 def with_passed(reason: str, passed: list[str]) -> str:

@@ -15,6 +15,7 @@ from flux2web.credentials.models import ProviderCredential
 # Auto's choice lives in auto.py; callers (submitting, the scoreboard) ask routing for it.
 from flux2web.jobs.auto import Choice, route
 from flux2web.jobs.auto import Health as Health
+from flux2web.jobs.auto import claim_trial as claim_trial
 from flux2web.jobs.auto import provider_health as provider_health
 from flux2web.jobs.auto import with_passed as with_passed
 from flux2web.lib.addresses import ReferenceRule, fetch_problem, reference_problem

@@ -21,7 +21,7 @@ from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import actions, tallies
 from flux2web.jobs.models import Job, JobEvent, attempt_due
-from flux2web.jobs.routing import route, with_passed
+from flux2web.jobs.routing import claim_trial, route, with_passed
 from flux2web.jobs.transitions import add_note, call_events, hold, transition
 from flux2web.providers import catalog
 from flux2web.providers.transport import CallRecord
@@ -104,7 +104,9 @@ def _submit(job_id: int) -> str:
     for n, choice in enumerate(options):
         # Why Auto sent it here, kept on the job (empty for a provider the person named).
         reason = with_passed(choice.reason, [c.credential.name for c in options[:n]])
-        outcome = _try_provider(job, choice.credential, skipped, full, reason=reason)
+        outcome = _try_provider(
+            job, choice.credential, skipped, full, reason=reason, trial=choice.trial
+        )
         if isinstance(outcome, str):
             for wait, busy in full:  # Auto went past a provider whose window was full
                 add_note(
@@ -168,6 +170,7 @@ def _try_provider(
     full: list[tuple[float, ProviderCredential]],
     *,
     reason: str = "",
+    trial: bool = False,
 ):
     """Send the create to one provider. Returns a final outcome as a string, the refusal
     to remember, or None when this provider cannot take the request (at all, or now:
@@ -188,6 +191,10 @@ def _try_provider(
         return None
     price = credential.price_for(job.model, request.resolution)
     with transaction.atomic():
+        if trial and not claim_trial(credential, job.pk):
+            # Another job is already this failing provider's trial: one at a time.
+            add_note(job.pk, f"Skipped {credential.name}: its trial job is already out.")
+            return None
         # A job's price is what is reserved for it. At another price, the person's row is
         # locked and the reservation moved in one go, so a dearer failover cannot take
         # anyone past their limit.

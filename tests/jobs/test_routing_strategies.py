@@ -3,6 +3,7 @@ record), each skipping a provider failing lately until a trial job finds it work
 and saying why it chose. Run through the sandbox, no job is sent to a provider twice."""
 
 import itertools
+import threading
 import time
 from collections import Counter
 from datetime import timedelta
@@ -10,6 +11,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from flux2web.accounts.models import TeamPolicy
@@ -395,3 +397,39 @@ def test_a_provider_refusing_every_create_costs_no_job_a_second_send(
     tasks = Counter(task.prompt for task in private_sandbox.tasks.values())
     assert sorted(tasks.values()) == [1, 1, 1, 1]
     assert private_sandbox.snapshot()["create_requests:liangxin"] == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_sent_at_once_gives_a_skipped_provider_one_trial_job_not_four(
+    providers, owner, private_sandbox, settings
+):
+    """Four workers sending a batch's four jobs at the same moment each find the trial
+    due; only the first to record where its job goes takes it, the others move on."""
+    settings.ROUTING_TRIAL_SECONDS = 60
+    use("priority")
+    apixo = providers["Apixo"]
+    apixo.priority = 1
+    apixo.save()
+    ended(apixo, owner, FAILING, ago=timedelta(seconds=90))
+    batch = make_jobs(owner, prompt="a batch at once", count=4, aspect_ratio="1:1")
+    start = threading.Barrier(len(batch))
+
+    def send(job_id):
+        start.wait()
+        try:
+            services.submit_job(job_id=job_id)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(j.pk,)) for j in batch]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    went = Counter(
+        Job.objects.filter(pk__in=[j.pk for j in batch]).values_list("provider__name", flat=True)
+    )
+    assert went == {"Apixo": 1, "LiangXin": 3}
+    tasks = Counter(task.mount for task in private_sandbox.tasks.values())
+    assert tasks == {"apixo": 1, "liangxin": 3}
