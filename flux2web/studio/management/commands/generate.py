@@ -32,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--prompt", help="The prompt (or use --from-file).")
         parser.add_argument("--from-file", help="One prompt per line; # starts a comment.")
         parser.add_argument("--model", choices=[m.value for m in Model], default="pro")
-        parser.add_argument("--provider", help="A provider's name; default: Auto by priority.")
+        parser.add_argument("--provider", help="A provider's name; default: Auto (team routing).")
         for spec in SHARED_FIELDS:  # every dialect's, each under the request's own name
             if spec.kind == "switch":
                 kind = {"action": "store_true"}
