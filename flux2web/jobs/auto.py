@@ -50,12 +50,9 @@ class Health:
         """Why Auto skips it, for a list headed by that (the scoreboard's); else empty."""
         if not self.skipped:
             return ""
-        trial = (
-            "one job goes to it now as a trial"
-            if self.trial_due
-            else ("a trial job goes to it once it has been quiet a while")
-        )
-        return f"{self.rate_words}; {trial}"
+        if self.trial_due:
+            return f"{self.rate_words}; one job goes to it now as a trial"
+        return f"{self.rate_words}; a trial job goes to it once it has been quiet a while"
 
 
 @dataclass(frozen=True)
@@ -158,11 +155,10 @@ def route(
     trials = [c for c in sick if health[c.pk].trial_due]
     if everyone_sick:
         ranked = [r for r in ranked if r[0] in trials] + [r for r in ranked if r[0] not in trials]
-    choices = [
-        Choice(c, _clip(f"{c.name}: a trial job, to see whether it works again "
-                        f"({health[c.pk].rate_words})"), trial=True)
-        for c in trials if not everyone_sick
-    ]  # fmt: skip
+    choices = []
+    for credential in [] if everyone_sick else trials:
+        why = f"a trial job, to see whether it works again ({health[credential.pk].rate_words})"
+        choices.append(Choice(credential, _clip(f"{credential.name}: {why}"), trial=True))
     passed = "; ".join(f"{c.name} skipped: {health[c.pk].rate_words}" for c in sick)
     for credential, standing in ranked:
         if everyone_sick:
