@@ -126,12 +126,13 @@ def board(window: str, *, now=None, providers=None) -> dict:
     found: dict[tuple[int, str], tally.Figures] = {}
     tried: dict = {}  # bucket start: {series: attempts}
     failed: dict = {}
-    for row in tally.window_rows(window, now=now):
-        key = (row.credential_id, row.model)
+    for row in tally.window_values(window, now=now):
+        pk, start = row["credential_id"], row["start"]
+        key = (pk, row["model"])
         found.setdefault(key, tally.Figures(*key)).take(row)
-        name = providers[row.credential_id].name if row.credential_id in providers else "?"
-        tried.setdefault(row.start, Counter())[name] += row.attempts
-        failed[row.start] = failed.get(row.start, 0) + sum(getattr(row, k) for k, _ in FAILURES)
+        name = providers[pk].name if pk in providers else "?"
+        tried.setdefault(start, Counter())[name] += row["attempts"]
+        failed[start] = failed.get(start, 0) + sum(row[k] for k, _ in FAILURES)
     order = {pk: n for n, pk in enumerate(providers)}
     lines = [
         Line(pk, providers[pk].name if pk in providers else "?", model, figures)
