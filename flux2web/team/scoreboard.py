@@ -218,7 +218,7 @@ def record_shows(window: str, now) -> tuple:
             f"SELECT COUNT(*), MAX(id), MAX(changed_at), "  # noqa: S608 - our table names
             f"(SELECT MAX(updated_at) FROM {providers}), (SELECT COUNT(*) FROM {providers}) "
             f"FROM {rows} WHERE span = %s AND start > %s",
-            [span, tally.window_start(window, now)],
+            [span, connection.ops.adapt_datetimefield_value(tally.window_start(window, now))],
         )
         found = cursor.fetchone()
     return (
