@@ -161,3 +161,13 @@ def test_the_rebuilt_record_is_the_one_counted_as_jobs_ended(owner, providers, s
     assert rows() == counted
     assert tallies.rebuild() == len(counted)  # run again: replaced, not added to
     assert rows() == counted
+
+
+def test_a_create_refused_under_the_content_rules_counts_as_content_once(owner, providers, sandbox):
+    apixo = providers["Apixo"]
+    (job,) = make_jobs(owner, prompt="a fox [sandbox:403_content]", provider=apixo)
+
+    assert services.submit_job(job_id=job.pk) == "failed"
+
+    seen = record(apixo)
+    assert (seen.attempts, seen.content, seen.refused) == (1, 1, 0)
