@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
-from flux2web.jobs import mirroring
+from flux2web.jobs import mirroring, tallies
 from flux2web.jobs.models import Job, JobEvent
 from flux2web.jobs.submitting import fail_job, poll_delay
 from flux2web.jobs.transitions import add_note, call_events, hold, transition
@@ -215,7 +215,7 @@ def apply_outcome(outcome: Outcome, now, *, enqueue_mirror: bool = True) -> None
         return _poll_failed(job, outcome.error, caps, elapsed, now)
     status = outcome.status
     if status.state.is_final:
-        _keep_reported(job, status)
+        tallies.keep_reported(job.pk, status)
     if status.state is TaskState.SUCCEEDED:
         return mirroring.start(job, status, now, enqueue=enqueue_mirror)
     if status.state is TaskState.FAILED:
@@ -255,18 +255,6 @@ def apply_outcome(outcome: Outcome, now, *, enqueue_mirror: bool = True) -> None
         updated_at=now,
     )
     return None
-
-
-def _keep_reported(job: Job, status) -> None:
-    """What the vendor says of its own time and cost for the task (KIE's costTime and
-    creditsConsumed), kept beside ours for the job page and the compare card."""
-    said = {
-        "provider_seconds": status.reported_seconds,
-        "provider_credits": status.reported_credits,
-    }
-    said = {name: value for name, value in said.items() if value is not None}
-    if said:
-        Job.objects.filter(pk=job.pk, state=State.RUNNING).update(**said)
 
 
 def _poll_failed(job: Job, error: ProviderError, caps, elapsed: float, now) -> None:

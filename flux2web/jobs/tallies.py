@@ -260,3 +260,14 @@ def rebuild(*, batch: int = BATCH, models=None) -> int:
             batch_size=1000,
         )
     return len(buckets)
+
+
+def keep_reported(job_id: int, status) -> None:
+    """What the vendor says of its own time and cost for a task (KIE's costTime and
+    creditsConsumed), kept on the job beside ours for the job page and the compare card."""
+    said = {
+        "provider_seconds": status.reported_seconds,
+        "provider_credits": status.reported_credits,
+    }
+    if said := {name: value for name, value in said.items() if value is not None}:
+        Job.objects.filter(pk=job_id, state=State.RUNNING).update(**said)

@@ -137,9 +137,9 @@ def test_the_help_follows_the_chosen_provider_and_options_log_no_error(
     errors = console_errors(page)
     open_studio(page, live_server, owner)
     compose = page.locator("#compose")
-    expect(compose).to_contain_text("Auto tries enabled providers")
+    expect(compose).to_contain_text("Auto follows the team's routing")
     page.get_by_label("Provider").select_option(label="KIE.ai")
-    expect(compose).not_to_contain_text("Auto tries enabled providers")
+    expect(compose).not_to_contain_text("Auto follows the team's routing")
     expect(compose).to_contain_text("Only KIE.ai")
     page.get_by_label("Model").select_option("flex")
     page.get_by_label("Aspect ratio").select_option("16:9")
@@ -147,7 +147,7 @@ def test_the_help_follows_the_chosen_provider_and_options_log_no_error(
     page.get_by_role("spinbutton", name="Images").fill("2")
     page.get_by_role("spinbutton", name="Images").press("Tab")
     page.get_by_label("Provider").select_option(label="Auto")
-    expect(compose).to_contain_text("Auto tries enabled providers")
+    expect(compose).to_contain_text("Auto follows the team's routing")
     page.wait_for_timeout(300)
     assert errors == []
 
