@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import secrets
 
+from datetime import datetime
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 
 
 def new_token() -> str:
@@ -113,3 +117,65 @@ class TeamPolicy(models.Model):
     def current(cls) -> TeamPolicy:
         policy, _ = cls.objects.get_or_create(pk=1)
         return policy
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def for_user(self, user) -> ApiTokenQuerySet:
+        return self.filter(owner=user)
+
+    def active(self, now: datetime | None = None) -> ApiTokenQuerySet:
+        """Neither revoked nor expired (whether the owner may still sign in is theirs)."""
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+    def revoke(self, now: datetime | None = None) -> int:
+        """Dead at once and for good: nothing sets `revoked_at` back."""
+        return self.filter(revoked_at__isnull=True).update(revoked_at=now or timezone.now())
+
+
+class ApiToken(models.Model):
+    """A person's key to the API (/v1/), sent as `Authorization: Bearer <token>`.
+
+    Only the token's SHA-256 is kept (`lib.crypto.token_digest`, as share links'): the token
+    is shown once, when it is made, and never again. `prefix` (its first characters, not
+    enough to guess the rest) lets a person tell their tokens apart. Made and found by
+    `accounts/api_tokens.py`."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=80)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=12, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Written at most once a minute per token, not on every request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never.")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A name tells a person's live tokens apart; a revoked one gives its name back
+            # (an expired one is revoked when its name is taken again).
+            models.UniqueConstraint(
+                fields=["owner", "name"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="api_token_name_once",
+            )
+        ]
+
+    def __str__(self):
+        return f"API token {self.name} ({self.prefix}…)"
+
+    def status(self, now: datetime | None = None) -> str:
+        now = now or timezone.now()
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at and self.expires_at <= now:
+            return "expired"
+        return "active"

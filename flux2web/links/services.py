@@ -3,7 +3,6 @@ the images a link shows. Views and the public page call these; nothing here rend
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -73,7 +72,7 @@ def new_token() -> str:
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return crypto.token_digest(token)
 
 
 def split_key(key: str) -> str:
