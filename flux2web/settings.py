@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "flux2web.collections",
     "flux2web.review",
     "flux2web.links",
+    "flux2web.api",
 ]
 
 MIDDLEWARE = [

@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("flux2web.team.urls")),
     path("", include("flux2web.credentials.urls")),
     path("", include("flux2web.links.urls")),
+    path("", include("flux2web.api.urls")),
     path("admin/", admin.site.urls),
 ]

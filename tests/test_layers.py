@@ -20,6 +20,7 @@ LAYERS: list[set[str]] = [
     {"links"},  # a link shows a collection
     {"studio", "team"},
     {"gallery"},
+    {"api"},  # API tokens and the OpenAI-compatible API; reads everything below
 ]
 LEVEL = {app: n for n, layer in enumerate(LAYERS) for app in layer}
 

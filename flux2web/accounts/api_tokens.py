@@ -43,7 +43,7 @@ def clean_name(name: str) -> str:
 
 def clean_days(days: int | None) -> int | None:
     if days is not None and not 1 <= days <= DAYS_MAX:
-        raise TokenError(f"A token expires after 1 to {DAYS_MAX} days, or never (leave days empty).")
+        raise TokenError(f"A token expires after 1 to {DAYS_MAX} days, or never (no days).")
     return days
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-
 from datetime import datetime
 
 from django.conf import settings

@@ -21,6 +21,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from flux2web.accounts.models import ApiToken
 from flux2web.billing import ledger
 from flux2web.billing.models import LedgerEntry, Quota
 from flux2web.jobs import services
@@ -155,9 +156,18 @@ def member(request, user_id):
         **_job_lines(person, usage.period),
         "may_manage": request.user.may_manage(person),
         "is_self": person.pk == request.user.pk,
+        "api_tokens": _api_tokens(person),
         "outranked": OUTRANKED,
     }
     return render(request, "team/member.html", context)
+
+
+def _api_tokens(person) -> list[ApiToken]:
+    now = timezone.now()
+    tokens = list(ApiToken.objects.for_user(person).select_related("owner"))
+    for token in tokens:
+        token.state = token.status(now)
+    return tokens
 
 
 def _job_lines(person, period) -> dict:

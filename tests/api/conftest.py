@@ -13,7 +13,17 @@ def admin(django_user_model):
 
 @pytest.fixture
 def make_token():
-    def make(user, name="script", days=None):
+    def make(user, name="my-script-token", days=None):
         return api_tokens.token_create(owner=user, name=name, days=days)
 
     return make
+
+
+@pytest.fixture
+def provider(sandbox):
+    """One enabled provider (KIE's dialect, on the sandbox) offering both models."""
+    from flux2web.credentials.services import add_credential
+
+    return add_credential(
+        name="KIE.ai", dialect="kie", base_url=sandbox.base_url("kie"), api_key="sandbox-key"
+    )
