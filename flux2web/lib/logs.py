@@ -5,7 +5,12 @@ reference upload's signed link serves a private file, a callback address carries
 secret that lets a provider report on a job. Django logs the path of every 4xx/5xx answer
 (django.request) and, under runserver, every request (django.server); gunicorn's access
 and error logs write every path too. All of them go through `redact`, which puts
-"<token>" in place of the secret part."""
+"<token>" in place of the secret part.
+
+API tokens travel in a header that none of these logs writes (gunicorn's access line
+names only a Basic user; Django's error pages hide HTTP_AUTHORIZATION), but one pasted
+into an address, or a header some later log line writes, is caught too: whatever follows
+"Bearer", and anything shaped like our tokens."""
 
 from __future__ import annotations
 
@@ -20,12 +25,20 @@ SECRET_IN_PATH = re.compile(
     r"|/notifications/unsubscribe/)[^/\n]+"
 )
 MARKERS = ("/s/", "/refs/", "/callbacks/", "/set-password/", "/unsubscribe/")
+# An `Authorization: Bearer` value, ours or anyone's, and our API tokens' shape
+# (accounts/api_tokens.py PREFIX) even cut short.
+BEARER = re.compile(r"(?i)(\bbearer\s+)[^\s\"',;]+")
+API_TOKEN = re.compile(r"\bf2w_[A-Za-z0-9_-]+")
 
 
 def redact(text: str) -> str:
-    if not any(marker in text for marker in MARKERS):
-        return text
-    return SECRET_IN_PATH.sub(r"\1<token>", text)
+    if any(marker in text for marker in MARKERS):
+        text = SECRET_IN_PATH.sub(r"\1<token>", text)
+    if "f2w_" in text:
+        text = API_TOKEN.sub("f2w_<token>", text)
+    if "earer" in text or "EARER" in text:
+        text = BEARER.sub(r"\1<token>", text)
+    return text
 
 
 class RedactSecrets(logging.Filter):

@@ -56,3 +56,29 @@ def test_the_filter_rewrites_what_any_logger_would_write():
 def test_addresses_without_a_secret_are_left_as_they_are():
     for line in ("GET /jobs/12/ HTTP/1.1", "GET /accounts/set-password/done/ HTTP/1.1"):
         assert redact(line) == line
+
+
+API_TOKEN = "f2w_" + "Zq9-SECRET_0f3c1b2a7d" * 2 + "x"
+
+
+def test_an_api_token_is_never_written_wherever_it_appears():
+    lines = [
+        f"Authorization: Bearer {API_TOKEN}",
+        f"authorization: bearer {API_TOKEN}",
+        f"{{'HTTP_AUTHORIZATION': 'Bearer {API_TOKEN}'}}",
+        f'127.0.0.1 - - "GET /v1/models?key={API_TOKEN} HTTP/1.1" 401 12 "-" "curl"',
+        f"a pasted token {API_TOKEN[:20]}",
+        f"Bearer sk-somebody-elses-{SECRET}",
+    ]
+    for line in lines:
+        redacted = redact(line)
+        assert SECRET not in redacted and API_TOKEN[4:12] not in redacted, line
+        assert "<token>" in redacted, line
+
+
+def test_the_filter_redacts_a_bearer_token_in_a_records_arguments():
+    record = logging.LogRecord(
+        "flux2web.api", logging.ERROR, __file__, 1, "header %s", (f"Bearer {API_TOKEN}",), None
+    )
+    assert RedactSecrets().filter(record)
+    assert record.getMessage() == "header Bearer <token>"
