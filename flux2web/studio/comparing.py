@@ -28,6 +28,9 @@ class Entry:
     reasons: tuple[str, ...]
     chosen: bool
     can: bool
+    # What of the request this provider does not take, left out for it alone ("LiangXin: no
+    # resolution setting; sent at 1:1"); empty when it is sent as asked.
+    left_out: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,13 +69,55 @@ def _plan(entries: list[Entry], every: bool) -> Plan:
 
 
 def request_for(request: GenerationRequest, credential: ProviderCredential) -> GenerationRequest:
-    """The request as this provider is sent it: the seed only where it takes one, and a
-    vendor's own options only where it offers them; everything else as asked."""
+    """The request as this provider is sent it: see `fitted`."""
+    return fitted(request, credential)[0]
+
+
+def fitted(request: GenerationRequest, credential: ProviderCredential):
+    """(the request as this provider is sent it, what was left out for it, in words).
+
+    A setting the provider does not take (a resolution, a seed, a custom size, a ratio it
+    does not offer, upsampling, another vendor's option) is left out for it alone, as the
+    comparison is of the providers, not of whether each takes every setting."""
     caps = catalog.capabilities(credential.dialect, request.model)
     if caps is None:
-        return request
+        return request, ""
+    changes: dict = {}
+    notes: list[str] = []
+    sized = False
+    if request.resolution and request.resolution.upper() not in caps.resolutions:
+        if caps.resolutions:
+            changes["resolution"] = caps.resolutions[0]
+            notes.append(f"no {request.resolution}")
+        else:
+            changes["resolution"] = None
+            notes.append("no resolution setting")
+        sized = True
+    if request.aspect_ratio and request.aspect_ratio not in caps.aspect_ratios:
+        changes["aspect_ratio"] = caps.default_ratio if not caps.size_range else None
+        notes.append(f"no {request.aspect_ratio} ratio")
+        sized = True
+    if (request.width or request.height) and not caps.size_range:
+        changes.update(width=None, height=None)
+        notes.append("no custom size")
+        sized = True
+    if request.seed is not None and not caps.seed:
+        changes["seed"] = None
+        notes.append("no seed")
+    if request.prompt_upsampling and not caps.upsampling:
+        changes["prompt_upsampling"] = False
+        notes.append("no prompt upsampling")
     options = {k: v for k, v in request.options.items() if caps.option(k) is not None}
-    return dataclasses.replace(request, seed=request.seed if caps.seed else None, options=options)
+    sent = dataclasses.replace(request, options=options, **changes)
+    if not notes:
+        return sent, ""
+    if sized:
+        size = sent.aspect_ratio or (
+            f"{sent.width}×{sent.height}" if sent.width and sent.height else "its default size"
+        )
+        size = f"{size}, {sent.resolution}" if sent.resolution else size
+        notes.append(f"sent at {size}")
+    return sent, f"{credential.name}: {'; '.join(notes)}"
 
 
 def plan_for(
@@ -95,8 +140,9 @@ def plan_for(
         credentials = ProviderCredential.objects.filter(Q(enabled=True) | Q(pk__in=named))
         credentials = list(credentials.by_priority())
     for credential in credentials:
+        sent, left_out = fitted(request, credential)
         spec = services.JobSpec(
-            request=request_for(request, credential),
+            request=sent,
             provider=credential,
             trusted_references=trusted,
             fetched_references=fetched,
@@ -106,10 +152,10 @@ def plan_for(
             problems = [p for p in problems if p.field != "prompt"]
         reasons = tuple(dict.fromkeys(p.message for p in problems))
         offered = credential.enabled and credential.offers(request.model)
-        price = credential.price_for(request.model, request.resolution) if offered else None
+        price = credential.price_for(sent.model, sent.resolution) if offered else None
         # Every: those that can; else each one ticked, a switched-off one too (to say why).
         picked = credential.enabled and not reasons if every else str(credential.pk) in chosen
-        entries.append(Entry(credential, price, reasons, picked, not reasons))
+        entries.append(Entry(credential, price, reasons, picked, not reasons, left_out))
     return _plan(entries, every)
 
 

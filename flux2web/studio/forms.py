@@ -373,6 +373,8 @@ class GenerateForm(SharedFields):
         }
         if caps is None:
             return keep
+        # The compare list's seed, for the providers that take one, whoever is shown above.
+        keep["seed"] = data.get("seed", "")
         for spec in SHARED_FIELDS:
             if not spec.taken(caps) or (spec.only_without and keep.get(spec.only_without)):
                 continue

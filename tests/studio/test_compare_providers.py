@@ -388,3 +388,33 @@ def test_the_card_head_offers_to_compare_the_images_as_they_finish(signed_in, pr
     assert html.count(head) == 1
     ids = [first.images.get().pk, second.images.get().pk]
     assert f"/compare?image={ids[0]}&image={ids[1]}" in html
+
+
+# ---- What a review found. ---------------------------------------------------------------
+
+
+def _liangxin_not_first(providers):
+    """Auto's first choice a provider with a resolution and no seed (KIE.ai), as on an
+    install whose first provider is not LiangXin: the form then shows Auto's options."""
+    providers["LiangXin"].priority = 100
+    providers["LiangXin"].save()
+
+
+def test_every_provider_can_be_compared_with_the_forms_defaults(signed_in, providers, owner):
+    _liangxin_not_first(providers)
+    html = unescape(signed_in.get("/").content.decode())
+    assert 'name="resolution"' in html  # Auto's first choice takes one: 1K is chosen
+    assert "takes no resolution" not in html
+    # The seed is there to set, for the providers that take one.
+    assert 'name="seed"' in html
+    data = compare_data(providers, resolution="1K", seed="77")
+    html = unescape(signed_in.post("/generate/options", data).content.decode())
+    assert "takes no resolution" not in html
+    assert "LiangXin: no resolution setting; sent at 1:1" in html
+    assert "4 providers, one image each" in html
+    assert 'name="seed" value="77"' in html  # kept as the form is redrawn
+    signed_in.post("/generate", data)
+    sent = {j.requested_provider.name: j for j in Job.objects.all()}
+    assert set(sent) == set(FOUR)
+    assert sent["LiangXin"].resolution in (None, "") and sent["LiangXin"].seed == 77
+    assert sent["KIE.ai"].resolution == "1K" and sent["KIE.ai"].seed is None

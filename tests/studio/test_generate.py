@@ -52,7 +52,8 @@ def test_options_follow_the_provider(signed_in, providers):
         "/generate/options", {"provider": kie, "model": "flex", "aspect_ratio": "16:9"}
     ).content.decode()
     assert 'value="auto"' in html  # KIE takes "auto"
-    assert 'name="seed"' not in html  # and no seed
+    # and no seed for Generate (the compare list offers one, for the providers that take it)
+    assert 'name="seed"' not in html.split('id="compare-providers"')[0]
     assert 'value="16:9" selected' in html
     assert 'value="flex" selected' in html
 
@@ -75,7 +76,7 @@ def test_an_unsupported_value_is_dropped_when_the_provider_changes(signed_in, pr
     ).content.decode()
     assert 'value="auto"' not in html
     assert 'value="1:1" selected' in html
-    assert 'name="seed"' not in html
+    assert 'name="seed"' not in html.split('id="compare-providers"')[0]
 
 
 def test_the_estimate_follows_count_and_resolution(signed_in, providers):
