@@ -133,3 +133,29 @@ def test_compare_on_a_phone(live_server, browser, owner, providers, sandbox, clu
     expect(page.locator("section.comparison .job-card")).to_have_count(4)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_enter_in_a_field_generates_and_never_compares(
+    live_server, browser, owner, providers, javascript
+):
+    """Enter in a field is the form's default button: Generate, one image, never the
+    comparison of every ticked provider (which spends several times as much)."""
+    context = browser.new_context(viewport=DESKTOP, java_script_enabled=javascript)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/")
+    page.get_by_label("Prompt", exact=True).fill("Just one normal image please")
+    page.locator("#compare-providers summary").click()
+    for name in ("Apixo", "APIMart"):
+        page.get_by_label(name, exact=True).check()
+        if javascript:
+            expect(page.locator("#compare-providers")).to_have_attribute("open", "")
+    page.get_by_label("Images", exact=True).fill("1")
+    page.get_by_label("Images", exact=True).press("Enter")
+    expect(page.locator(".job-card")).to_have_count(1)
+    page.wait_for_timeout(500)
+    assert Job.objects.count() == 1
+    assert not Comparison.objects.exists()
+    context.close()
