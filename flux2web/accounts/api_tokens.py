@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -32,7 +33,8 @@ def new_token() -> str:
 
 def clean_name(name: str) -> str:
     name = (name or "").strip()
-    if not name:
+    # Only spaces and invisible marks (a bidi override, a byte-order mark) show as nothing.
+    if all(unicodedata.category(c)[0] in "CZ" for c in name):
         raise TokenError("Give the token a name, such as the script or tool that will use it.")
     if len(name) > NAME_MAX:
         raise TokenError(f"A token's name is at most {NAME_MAX} characters.")

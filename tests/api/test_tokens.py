@@ -86,6 +86,7 @@ def test_names_are_unique_per_person_among_live_tokens(owner, teammate, make_tok
     [
         ("", None, "name"),
         ("   ", None, "name"),
+        ("\u202e\ufeff", None, "name"),
         ("x" * 81, None, "80"),
         ("ok", 0, "days"),
         ("ok", 3651, "days"),

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from flux2web.accounts import api_tokens
 from flux2web.jobs.models import Comparison, Job
 from flux2web.links import services as links
 from flux2web.links.models import ShareLink
@@ -101,6 +102,11 @@ share_link = lambda w: {"link_id": w.link.pk}  # noqa: E731
 link_key = lambda w: {"key": w.link_key}  # noqa: E731
 locked_key = lambda w: {"key": w.locked_key}  # noqa: E731
 slug_only = lambda w: {"key": w.link_key[: -links.TOKEN_LENGTH - 1]}  # noqa: E731
+
+
+def owners_api_token(w):
+    token, _ = api_tokens.token_create(owner=w.owner, name="matrix")
+    return {"token_id": token.pk}
 
 
 def revoked_link(w):
@@ -537,6 +543,17 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
         post_only(403), dead=post_only(404), comment_id=lambda w: "1"
     ),
     "share:not_found": Route(everyone(answers(*[404] * 5)), lambda w: {"rest": "x/../../admin/"}),
+    # API tokens: each person's own; admins revoke anyone's (the team's page, a member's).
+    "api:tokens": Route(expect(members=get_only(200))),
+    "api:create": Route(expect(members=post_only(400))),  # empty form: errors shown
+    "api:revoke": Route(
+        expect(members=post_only(404), owner=post_only(302), team_admin=post_only(302)),
+        owners_api_token,
+    ),
+    "api:all": Route(admins_only(get_only, 200)),
+    # The API itself: a token or nothing; a session (or no one) gets 401 on every method.
+    "api:models": Route(everyone(answers(*[401] * 5))),
+    "api:not_found": Route(everyone(answers(*[401] * 5)), lambda w: {"rest": "images/x"}),
 }
 
 

@@ -24,6 +24,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from flux2web.accounts import api_tokens
 from flux2web.billing.models import Quota
 from flux2web.credentials.forms import ProviderForm
 from flux2web.jobs.models import Comparison, Job
@@ -124,6 +125,11 @@ EXPIRIES = [
     *NUMBERS, "0000-01-01", "2026-02-30", "99999-01-01", "1999-01-01",
     "2026-13-01", "\x00", "2026-01-01\x00",
 ]  # fmt: skip
+
+
+def api_token_url(w):
+    token, _ = api_tokens.token_create(owner=w.owner, name=uuid.uuid4().hex)
+    return reverse("api:revoke", args=[token.pk])
 
 
 ENDPOINTS = {
@@ -243,6 +249,11 @@ ENDPOINTS = {
                             acts=True),
     "rotate link": Endpoint("owner", lambda w: reverse("share:rotate", args=[w.link.pk]),
                             acts=True),
+    # API tokens.
+    "new api token": Endpoint("owner", lambda w: reverse("api:create"),
+                              lambda w: {"name": "ci", "days": "30"}, writes=True,
+                              refused_with=(400,)),
+    "revoke api token": Endpoint("owner", lambda w: api_token_url(w), acts=True),
     "team links": Endpoint("team_admin", lambda w: reverse("share:team_links"),
                            lambda w: {"public_links_allowed": "on", "link_max_days": "30"},
                            acts=True, refused_with=(400,)),
@@ -394,6 +405,10 @@ SWEEP: dict[tuple[str, str], list] = {
     ("edit link", "expires_on"): EXPIRIES,
     ("edit link", "password"): [HUGE, *NUL],
     ("edit link", "downloads"): STRINGS,
+    ("new api token", "name"): [HUGE, *NUL, "a" * 81, " ", "a\x07b", "\u202e\ufeff"],
+    ("new api token", "days"): NUMBERS,
+    ("revoke api token", "next"): REDIRECTS,
+    ("revoke api token", "next (not a path)"): NOT_A_PATH,
     ("revoke link", "next"): REDIRECTS,
     ("revoke link", "next (not a path)"): NOT_A_PATH,
     ("rotate link", "next"): REDIRECTS,
@@ -574,6 +589,7 @@ ID_URLS = [
     ("owner", "get", "/collections/{}/activity"),
     ("owner", "get", "/links/{}/review"), ("owner", "post", "/links/{}/review/collect"),
     ("owner", "get", "/links/{}/picks.txt"), ("owner", "get", "/links/{}/picks.csv"),
+    ("owner", "post", "/api-tokens/{}/revoke"),
 ]  # fmt: skip
 
 
@@ -735,3 +751,36 @@ def test_a_broken_upload_is_refused(world, media):
         bad = SimpleUploadedFile("ref.png", content, content_type="image/png")
         data = {**generate_data(world), "reference_files": bad}
         assert not attempt(world, media, lambda d=data: client.post(reverse("studio:generate"), d))
+
+
+# ---- The API: whatever arrives in the Authorization header is a 401, never a 500. --------
+
+ODD_AUTHORIZATIONS = [
+    "Bearer", "Bearer ", "Bearer " + HUGE, "Bearer \x00", "Bearer f2w_" + "\u00e9" * 43,
+    "Bearer f2w_" + "A" * 43 + "\x00", "bearer  f2w_", "Token abc", "Basic !!!", "\u202e",
+    "Bearer " + "f2w_" + "A" * 10_000,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", ["/v1/models", "/v1/images/generations", "/v1/" + "x" * 5000])
+def test_an_odd_authorization_header_is_a_401(world, media, path):
+    client = Client(raise_request_exception=False)
+    failures = []
+    for value in ODD_AUTHORIZATIONS:
+        for method in ("get", "post"):
+            response = None
+
+            def request(value=value, method=method):
+                nonlocal response
+                body = {"data": DEEP, "content_type": "application/json"}
+                body = body if method == "post" else {}
+                response = getattr(client, method)(path, HTTP_AUTHORIZATION=value, **body)
+                return response
+
+            problems = attempt(world, media, request)
+            if response.status_code != 401:
+                problems.append(f"answered {response.status_code}")
+            elif set(json.loads(response.content)["error"]) != {"message", "type", "param", "code"}:
+                problems.append("not OpenAI's error shape")
+            failures += [f"{method} {shown(value)}: {p}" for p in problems]
+    assert not failures, "; ".join(failures[:12])
