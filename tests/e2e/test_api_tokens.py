@@ -9,7 +9,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from flux2web.accounts import api_tokens
-from tests.e2e.helpers import PHONE, use_session
+from tests.e2e.helpers import ARTIFACTS, PHONE, use_session
 from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,6 +56,8 @@ def test_a_person_makes_copies_and_revokes_a_token(
     assert TOKEN.match(raw)
     expect(page.get_by_text("it will not be shown again")).to_be_visible()
     no_sideways_scrolling(page, viewport)
+    name = f"api-token-new-{viewport['width']}-{theme}-{'js' if javascript else 'nojs'}.png"
+    page.screenshot(path=ARTIFACTS / name, full_page=True)
     assert api_tokens.authenticate(raw).owner == owner
 
     page.goto(live_server.url + "/api-tokens/")
@@ -82,6 +84,7 @@ def test_an_admin_revokes_a_members_token_from_their_team_page_on_a_phone(
     section = page.locator("#api-tokens")
     expect(section).to_contain_text("olivia's laptop")
     no_sideways_scrolling(page, PHONE)
+    page.screenshot(path=ARTIFACTS / f"api-tokens-member-390-{theme}.png", full_page=True)
     section.get_by_role("button", name="Revoke").click()
     expect(page).to_have_url(f"{live_server.url}/team/{owner.pk}/")
     expect(page.locator("#api-tokens")).to_contain_text("revoked")
