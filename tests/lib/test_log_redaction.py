@@ -5,7 +5,9 @@ this fails."""
 
 import logging
 import re
+from datetime import timedelta
 
+import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from flux2web.lib.logs import RedactSecrets, redact
@@ -82,3 +84,34 @@ def test_the_filter_redacts_a_bearer_token_in_a_records_arguments():
     )
     assert RedactSecrets().filter(record)
     assert record.getMessage() == "header Bearer <token>"
+
+
+@pytest.mark.parametrize(
+    "access_format",
+    [None, '%(h)s "%(r)s" %(s)s %(u)s "%({authorization}i)s" "%(f)s" "%(a)s"'],
+    ids=["our format", "one that writes the header"],
+)
+def test_gunicorns_access_line_never_holds_an_api_token(capsys, access_format):
+    from gunicorn.config import Config
+
+    from flux2web.lib import gunicorn_conf
+    from flux2web.lib.gunicorn_logging import RedactingLogger
+
+    class Response:
+        status, sent, headers = "401 Unauthorized", 0, []
+
+    class Request:
+        headers = [("AUTHORIZATION", f"Bearer {API_TOKEN}")]
+
+    environ = {"PATH_INFO": "/v1/models", "QUERY_STRING": "", "REQUEST_METHOD": "GET",
+               "SERVER_PROTOCOL": "HTTP/1.1", "RAW_URI": "/v1/models", "REMOTE_ADDR": "1.2.3.4",
+               "HTTP_AUTHORIZATION": f"Bearer {API_TOKEN}"}  # fmt: skip
+    config = Config()
+    config.set("accesslog", "-")
+    fmt = access_format or getattr(gunicorn_conf, "access_log_format", None)
+    if fmt:
+        config.set("access_log_format", fmt)
+    RedactingLogger(config).access(Response(), Request(), environ, timedelta(0))
+    line = capsys.readouterr().out
+    assert "/v1/models" in line and "401" in line
+    assert SECRET not in line and API_TOKEN[4:12] not in line
