@@ -9,8 +9,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
+from django.db.models import F, Q, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from flux2web.accounts.models import TeamPolicy
@@ -19,7 +19,7 @@ from flux2web.jobs.models import Job
 from flux2web.scores import tally
 
 # Health reads each provider's latest outcomes in this window: jobs that finished there
-# (cancelled ones are the person's doing, not the vendor's).
+# (cancelled ones are the person's doing, not the vendor's) and jobs whose answer was lost.
 HEALTH_WINDOW = timedelta(hours=1)
 HEALTH_SAMPLE = 10  # its most recent outcomes, at most
 HEALTH_MIN_FINISHED = 5  # fewer are too few to judge: one failure does not drop a provider
@@ -73,17 +73,22 @@ def provider_health(now=None, *, credentials=None, policy=None) -> dict[int, Hea
     if credentials is None:
         credentials = ProviderCredential.objects.all()
     ids = [c.pk for c in credentials]
-    # Each provider's latest outcomes in one query, read off the index job_provider_finished
-    # (provider, finished_at): an hour of jobs at most, whatever the table holds.
-    newest_first = [F("finished_at").desc(), F("pk").desc()]
+    # Each provider's latest outcomes in one query: the jobs that finished there (read off
+    # the index job_provider_finished), and those whose answer was lost there (uncertain:
+    # never finished, money parked until an admin decides), from when they went uncertain.
+    since = now - HEALTH_WINDOW
+    at = Coalesce("finished_at", "updated_at")
+    newest_first = [at.desc(), F("pk").desc()]
+    ended = Q(finished_at__gte=since, submitted_at__isnull=False) & ~Q(state=Job.State.CANCELLED)
+    lost = Q(state=Job.State.UNCERTAIN, updated_at__gte=since)
     rows = (
-        Job.objects.filter(provider_id__in=ids, finished_at__gte=now - HEALTH_WINDOW)
-        .exclude(state=Job.State.CANCELLED)
         # One it never accepted failed before reaching it (its refusal is Auto's to pass).
-        .exclude(submitted_at__isnull=True)
+        Job.objects.filter(provider_id__in=ids)
+        .filter(ended | lost)
         .annotate(n=Window(RowNumber(), partition_by=F("provider_id"), order_by=newest_first))
         .filter(n__lte=HEALTH_SAMPLE)
-        .values_list("provider_id", "n", "state", "finished_at")
+        .annotate(at=at)
+        .values_list("provider_id", "n", "state", "at")
     )
     latest: dict[int, list] = {pk: [] for pk in ids}
     for provider_id, _, state, finished_at in sorted(rows, key=lambda r: r[:2]):

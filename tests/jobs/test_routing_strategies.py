@@ -433,3 +433,32 @@ def test_a_batch_sent_at_once_gives_a_skipped_provider_one_trial_job_not_four(
     assert went == {"Apixo": 1, "LiangXin": 3}
     tasks = Counter(task.mount for task in private_sandbox.tasks.values())
     assert tasks == {"apixo": 1, "liangxin": 3}
+
+
+def test_jobs_whose_answer_was_lost_count_as_failures_and_drop_a_provider(providers, owner):
+    """An uncertain job never finishes (its answer was lost, an admin decides): Auto still
+    counts it against the provider, as the scoreboard does, from when it went uncertain."""
+    use("priority")
+    liangxin = providers["LiangXin"]
+    ended(liangxin, owner, [S.SUCCEEDED] * 2, ago=timedelta(minutes=5))
+    for n in range(6):
+        Job.objects.create(
+            owner=owner, idempotency_key=f"lost-{n}", model="pro", prompt="lost",
+            provider=liangxin, state=S.UNCERTAIN,
+        )  # fmt: skip
+    Job.objects.create(
+        owner=owner, idempotency_key="lost-long-ago", model="pro", prompt="lost",
+        provider=providers["KIE.ai"], state=S.UNCERTAIN,
+    )  # fmt: skip
+    Job.objects.filter(idempotency_key="lost-long-ago").update(
+        updated_at=timezone.now() - timedelta(hours=2)
+    )
+
+    health = routing.provider_health()
+
+    assert health[liangxin.pk].skipped
+    assert health[liangxin.pk].words == (
+        "skipped by Auto: 2 of its last 8 jobs succeeded in the last hour"
+    )
+    assert "LiangXin" not in names(routing.route("pro", None))
+    assert health[providers["KIE.ai"].pk].finished == 0  # lost two hours ago: not this hour
