@@ -106,26 +106,61 @@ def delete_images(*, owner, image_ids) -> int:
 # ---- A comparison's choice. ----------------------------------------------------------
 
 
-def keep_compared(*, comparison_id: int, job_id: int) -> bool:
-    """Mark one job of a comparison as the one kept; the others stay."""
-    if not Job.objects.filter(pk=job_id, comparison_id=comparison_id).exists():
-        return False
-    return bool(Comparison.objects.filter(pk=comparison_id).update(kept_id=job_id))
+class KeepRefused(Exception):
+    """Why one image of a comparison cannot be kept (or kept alone) now, in the person's words."""
+
+
+def _keepable(comparison_id: int, job_id: int) -> Job:
+    """The job to keep, read with its comparison's row locked: presses on one comparison
+    (two tabs, a phone and a desktop) take their turn, and each sees what the last did."""
+    Comparison.objects.select_for_update().filter(pk=comparison_id).exists()
+    job = Job.objects.filter(pk=job_id, comparison_id=comparison_id).first()
+    if job is None or job.deleted_at is not None:
+        raise KeepRefused("That image was deleted meanwhile (from another tab?); nothing changed.")
+    if job.state != State.SUCCEEDED:
+        raise KeepRefused(f"Only a finished image can be kept; this job is {job.state_words}.")
+    return job
+
+
+def keep_compared(*, comparison_id: int, job_id: int) -> None:
+    """Mark one succeeded job of a comparison as the one kept; the others stay."""
+    with transaction.atomic():
+        _keepable(comparison_id, job_id)
+        Comparison.objects.filter(pk=comparison_id).update(kept_id=job_id)
+
+
+# A provider that took a job charges for it whatever we do: no provider can be told to stop.
+AT_THE_PROVIDER = (State.SUBMITTING, State.RUNNING, State.MIRRORING, State.UNCERTAIN)
 
 
 def keep_only_compared(*, comparison_id: int, job_id: int) -> tuple[int, int]:
     """Keep one job of a comparison and delete the others: (deleted, still in flight).
-    One still being sent cannot be deleted yet; it is cancelled and stays until it ends."""
-    if not keep_compared(comparison_id=comparison_id, job_id=job_id):
-        return 0, 0
-    deleted = left = 0
-    others = Job.objects.visible().filter(comparison_id=comparison_id).exclude(pk=job_id)
-    for other in others.values_list("pk", flat=True):
-        cancel_job(job_id=other)
-        if delete_job(job_id=other):
-            deleted += 1
-        elif Job.objects.filter(pk=other, deleted_at__isnull=True).exists():
-            left += 1
+    Refused while another is at its provider (it will be charged, so its image is not
+    thrown away unseen); one not yet sent is cancelled (nothing spent) and deleted."""
+    with transaction.atomic():
+        _keepable(comparison_id, job_id)
+        others = list(
+            Job.objects.visible()
+            .filter(comparison_id=comparison_id)
+            .exclude(pk=job_id)
+            .select_related("requested_provider")
+        )
+        busy = [o.requested_provider.name for o in others if o.state in AT_THE_PROVIDER]
+        if busy:
+            who = " and ".join(busy)
+            raise KeepRefused(
+                f"{who} {'is' if len(busy) == 1 else 'are'} still generating and will be "
+                "charged; keep-only once it has finished, or Keep without deleting."
+            )
+        Comparison.objects.filter(pk=comparison_id).update(kept_id=job_id)
+        deleted = left = 0
+        for other in others:
+            if other.state == State.QUEUED:
+                cancel_job(job_id=other.pk)
+            if delete_job(job_id=other.pk):
+                deleted += 1
+            elif Job.objects.filter(pk=other.pk, deleted_at__isnull=True).exists():
+                left += 1
     return deleted, left
 
 

@@ -8,6 +8,7 @@ person's month with their jobs in flight). Code inside jobs imports those direct
 
 from flux2web.jobs.actions import (
     UPSTREAM_CANCEL_NOTE,
+    KeepRefused,
     cancel_job,
     delete_files,
     delete_images,
@@ -56,6 +57,7 @@ __all__ = [
     "Attachments",
     "JobRefused",
     "JobSpec",
+    "KeepRefused",
     "add_note",
     "broker_backlog",
     "call_events",

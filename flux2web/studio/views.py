@@ -458,7 +458,11 @@ def keep(request, comparison_id):
     job = _compared_job(request, compared)
     if job is None:
         return _after_keep(request, compared)
-    services.keep_compared(comparison_id=compared.pk, job_id=job.pk)
+    try:
+        services.keep_compared(comparison_id=compared.pk, job_id=job.pk)
+    except services.KeepRefused as refused:
+        messages.error(request, str(refused))
+        return _after_keep(request, compared)
     messages.success(
         request, f"Kept {job.provider.name if job.provider_id else 'this one'}'s image."
     )
@@ -472,7 +476,11 @@ def keep_only(request, comparison_id):
     job = _compared_job(request, compared)
     if job is None:
         return _after_keep(request, compared)
-    deleted, left = services.keep_only_compared(comparison_id=compared.pk, job_id=job.pk)
+    try:
+        deleted, left = services.keep_only_compared(comparison_id=compared.pk, job_id=job.pk)
+    except services.KeepRefused as refused:
+        messages.error(request, str(refused))
+        return _after_keep(request, compared)
     said = f"Kept this one and deleted {deleted} other{'s' if deleted != 1 else ''}."
     if left:
         said += f" {left} still being sent cannot be deleted yet; it was cancelled."

@@ -418,3 +418,60 @@ def test_every_provider_can_be_compared_with_the_forms_defaults(signed_in, provi
     assert set(sent) == set(FOUR)
     assert sent["LiangXin"].resolution in (None, "") and sent["LiangXin"].seed == 77
     assert sent["KIE.ai"].resolution == "1K" and sent["KIE.ai"].seed is None
+
+
+def test_two_keep_only_presses_at_once_leave_the_first_kept_image(signed_in, providers, owner):
+    """Two tabs press "Keep this, delete the others" on different images: the second finds
+    its image deleted by the first and is refused; one image always survives."""
+    from flux2web.jobs import actions
+
+    comparison, jobs = _finished_comparison(signed_in, providers, owner, names=FOUR[:2])
+    first, second = jobs
+    assert actions.keep_only_compared(comparison_id=comparison.pk, job_id=first.pk) == (1, 0)
+    with pytest.raises(actions.KeepRefused, match="deleted"):
+        actions.keep_only_compared(comparison_id=comparison.pk, job_id=second.pk)
+    with pytest.raises(actions.KeepRefused, match="deleted"):
+        actions.keep_compared(comparison_id=comparison.pk, job_id=second.pk)
+    assert list(Job.objects.visible().values_list("pk", flat=True)) == [first.pk]
+    assert Image.objects.filter(job=first).count() == 1
+    comparison.refresh_from_db()
+    assert comparison.kept_id == first.pk
+
+
+def test_keep_only_refuses_while_a_provider_is_still_generating(signed_in, providers, owner):
+    """A job a provider accepted is charged whatever we do: keep-only does not cancel and
+    refund it, it says who is still at work; Keep still works."""
+    signed_in.post("/generate", compare_data(providers, names=("LiangXin", "Apixo")))
+    first, second = Job.objects.order_by("pk")
+    finish(first)
+    Job.objects.filter(pk=second.pk).update(state=Job.State.RUNNING)
+    comparison = compared(owner)
+    response = signed_in.post(
+        f"/comparisons/{comparison.pk}/keep-only", {"job": first.pk}, follow=True
+    )
+    html = unescape(response.content.decode())
+    assert "Apixo is still generating and will be charged" in html
+    assert "Keep without deleting" in html
+    second.refresh_from_db()
+    assert second.state == "running" and second.deleted_at is None
+    assert not LedgerEntry.objects.filter(kind=LedgerEntry.Kind.REFUND).exists()
+    comparison.refresh_from_db()
+    assert comparison.kept_id is None
+    signed_in.post(f"/comparisons/{comparison.pk}/keep", {"job": first.pk})
+    comparison.refresh_from_db()
+    assert comparison.kept_id == first.pk
+
+
+@pytest.mark.parametrize("state", ["queued", "running", "failed"])
+def test_only_a_succeeded_image_can_be_kept(signed_in, providers, owner, state):
+    comparison, jobs = _finished_comparison(signed_in, providers, owner, names=FOUR[:2])
+    Job.objects.filter(pk=jobs[0].pk).update(state=state)
+    for action in ("keep", "keep-only"):
+        response = signed_in.post(
+            f"/comparisons/{comparison.pk}/{action}", {"job": jobs[0].pk}, follow=True
+        )
+        assert response.status_code == 200
+        assert "Only a finished image can be kept" in unescape(response.content.decode())
+    assert Job.objects.visible().count() == 2
+    comparison.refresh_from_db()
+    assert comparison.kept_id is None
