@@ -6,6 +6,7 @@ browser's cookies open nothing here)."""
 from __future__ import annotations
 
 import logging
+import traceback
 from functools import wraps
 
 from django.contrib.auth.decorators import login_not_required
@@ -14,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from flux2web.accounts import api_tokens
 from flux2web.api import errors
+from flux2web.lib.logs import redact
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,10 @@ def endpoint(*methods: str):
             except RequestDataTooBig:
                 return errors.too_big().response()
             except Exception:
-                log.exception("API error on %s %s", request.method, request.path)
+                # Redacted here too, not only by the handlers' filter: an exception's words
+                # may quote the request's header.
+                trace = redact(traceback.format_exc())
+                log.error("API error on %s %s\n%s", request.method, request.path, trace)
                 return errors.server_error().response()
 
         return wrapped

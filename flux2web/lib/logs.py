@@ -42,7 +42,8 @@ def redact(text: str) -> str:
 
 
 class RedactSecrets(logging.Filter):
-    """A logging filter: the record's message, rendered, with address secrets replaced."""
+    """A logging filter: the record's message, rendered, and its traceback, with secrets
+    replaced."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -52,4 +53,9 @@ class RedactSecrets(logging.Filter):
         redacted = redact(message)
         if redacted != message:
             record.msg, record.args = redacted, ()
+        # A traceback's last line quotes the exception, which may quote a path or a header.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
         return True

@@ -115,3 +115,18 @@ def test_gunicorns_access_line_never_holds_an_api_token(capsys, access_format):
     line = capsys.readouterr().out
     assert "/v1/models" in line and "401" in line
     assert SECRET not in line and API_TOKEN[4:12] not in line
+
+
+def test_the_filter_redacts_a_traceback_too():
+    try:
+        raise RuntimeError(f"while reading Bearer {API_TOKEN} for /refs/{SECRET}/x")
+    except RuntimeError:
+        import sys
+
+        record = logging.LogRecord(
+            "flux2web", logging.ERROR, __file__, 1, "failed", (), sys.exc_info()
+        )
+    assert RedactSecrets().filter(record)
+    written = logging.Formatter().format(record)
+    assert "RuntimeError: while reading Bearer <token>" in written
+    assert SECRET not in written and API_TOKEN[4:12] not in written
