@@ -16,7 +16,9 @@ from django.utils import timezone
 from flux2web.accounts.models import TeamPolicy
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs.models import Job
+from flux2web.providers.types import ErrorClass
 from flux2web.scores import tally
+from flux2web.scores.models import Refusal
 
 # Health reads each provider's latest outcomes in this window: jobs that finished there
 # (cancelled ones are the person's doing, not the vendor's) and jobs whose answer was lost.
@@ -26,6 +28,9 @@ HEALTH_MIN_FINISHED = 5  # fewer are too few to judge: one failure does not drop
 # Successes in a row, newest first, that bring a skipped provider back whatever its rate:
 # its trial jobs, once the fault is over.
 RECOVERY_STREAK = 3
+# Refusals that pause the provider anyway (credentials/health.py): not weighed again.
+PAUSING = (ErrorClass.RATE_LIMITED, ErrorClass.MAINTENANCE)
+REFUSED = "refused"  # a refused create among a provider's outcomes
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class Health:
 
     @property
     def rate_words(self) -> str:
+        # "Jobs" here are its outcomes: jobs ended or lost there, and creates it refused.
         return f"{self.succeeded} of its last {self.finished} jobs succeeded in the last hour"
 
     @property
@@ -52,7 +58,10 @@ class Health:
             return ""
         if self.trial_due:
             return f"{self.rate_words}; one job goes to it now as a trial"
-        return f"{self.rate_words}; a trial job goes to it once it has been quiet a while"
+        return (
+            f"{self.rate_words}; a trial job goes to it once no job has ended "
+            "and no create been refused there for a while"
+        )
 
 
 @dataclass(frozen=True)
@@ -90,9 +99,20 @@ def provider_health(now=None, *, credentials=None, policy=None) -> dict[int, Hea
         .annotate(at=at)
         .values_list("provider_id", "n", "state", "at")
     )
+    # And the creates each refused (Auto passed the job on, but a refusal is a failure of
+    # the provider's all the same), save a 429 or a maintenance answer: those pause it.
+    refusals = (
+        Refusal.objects.filter(credential_id__in=ids, at__gte=since)
+        .exclude(error_class__in=PAUSING)
+        .annotate(n=Window(RowNumber(), partition_by=F("credential_id"), order_by=F("at").desc()))
+        .filter(n__lte=HEALTH_SAMPLE)
+        .values_list("credential_id", "n", "at")
+    )
     latest: dict[int, list] = {pk: [] for pk in ids}
-    for provider_id, _, state, finished_at in sorted(rows, key=lambda r: r[:2]):
-        latest[provider_id].append((state, finished_at))
+    for provider_id, _, state, at in [*rows, *((pk, n, REFUSED, at) for pk, n, at in refusals)]:
+        latest[provider_id].append((state, at))
+    for pk, outcomes in latest.items():
+        latest[pk] = sorted(outcomes, key=lambda o: o[1], reverse=True)[:HEALTH_SAMPLE]
     found = {pk: _verdict(pk, latest[pk], policy) for pk in ids}
     skipped = [pk for pk, health in found.items() if health.skipped]
     if skipped:
@@ -176,12 +196,19 @@ def route(
 
 def claim_trial(credential: ProviderCredential, job_id: int) -> bool:
     """Whether this job may be the trial sent to a provider Auto skips: none other is in
-    flight there. Call it in the transaction that records where the job goes: the
-    provider's row is locked (SQLite's IMMEDIATE transactions lock anyway), so workers
-    sending a batch at once cannot each send one."""
+    flight there, and none was refused or ended there within the quiet interval. Call it
+    in the transaction that records where the job goes: the provider's row is locked
+    (SQLite's IMMEDIATE transactions lock anyway), so workers sending a batch at once
+    cannot each send one."""
     ProviderCredential.objects.select_for_update().filter(pk=credential.pk).exists()
     others = Job.objects.filter(provider_id=credential.pk, finished_at__isnull=True)
-    return not others.filter(state__in=Job.IN_FLIGHT).exclude(pk=job_id).exists()
+    if others.filter(state__in=Job.IN_FLIGHT).exclude(pk=job_id).exists():
+        return False
+    # A trial refused or ended since this job was routed: quiet again for the interval.
+    quiet_since = timezone.now() - timedelta(seconds=settings.ROUTING_TRIAL_SECONDS)
+    refused = Refusal.objects.filter(credential_id=credential.pk, at__gt=quiet_since)
+    ended = Job.objects.filter(provider_id=credential.pk, finished_at__gt=quiet_since)
+    return not (refused.exclude(error_class__in=PAUSING).exists() or ended.exists())
 
 
 def with_passed(reason: str, passed: list[str]) -> str:

@@ -183,8 +183,17 @@ def chosen_provider(spec: JobSpec) -> ProviderCredential | None:
 
 
 def price_for(spec: JobSpec) -> Decimal:
-    """Price per image where the request would go first; what is reserved per job."""
-    credential = chosen_provider(spec)
-    if credential is None:
+    """Price per image where the request would likely go; what is reserved per job. A
+    trial job for a provider Auto skips is likely refused or sent elsewhere (only one of a
+    batch goes there), so the reservation is at the first choice that is not a trial;
+    should the trial take it, its reservation moves to that price (ledger.reprice)."""
+    request = spec.request
+    options = [
+        c
+        for c in route(request.model, spec.provider, resolution=request.resolution)
+        if not catalog.validate(c.credential.dialect, request)
+    ]
+    choice = next((c for c in options if not c.trial), None) or next(iter(options), None)
+    if choice is None:
         return Decimal(0)
-    return credential.price_for(spec.request.model, spec.request.resolution)
+    return choice.credential.price_for(request.model, request.resolution)

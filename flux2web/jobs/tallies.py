@@ -27,7 +27,7 @@ from flux2web.jobs.states import State
 from flux2web.providers import catalog
 from flux2web.providers.types import ErrorClass, ProviderError
 from flux2web.scores import tally
-from flux2web.scores.models import Tally
+from flux2web.scores.models import Refusal, Tally
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,12 @@ def refused(job: Job, credential: ProviderCredential, error: ProviderError) -> N
         return
     kind = "content" if error.error_class == ErrorClass.CONTENT_POLICY else "refused"
     limited = error.error_class == ErrorClass.RATE_LIMITED
-    tally.add(credential.pk, job.model, tally.Outcome(kind, rate_limited=limited))
+    now = timezone.now()
+    tally.add(credential.pk, job.model, tally.Outcome(kind, rate_limited=limited), at=now)
+    # Kept by the provider's id and time: Auto's health weighs it, a rebuild counts it.
+    Refusal.objects.create(
+        credential_id=credential.pk, model=str(job.model), at=now, error_class=error.error_class
+    )
 
 
 # ---- Rebuilding the record from the jobs' rows (a migration, `manage.py scores rebuild`) ----

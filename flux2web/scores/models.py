@@ -50,3 +50,20 @@ class Tally(models.Model):
 
     def __str__(self):
         return f"{self.credential_id} {self.model} {self.span} {self.start:%Y-%m-%d %H:00}"
+
+
+class Refusal(models.Model):
+    """Append-only: each create a provider turned away before accepting it, by the
+    provider's id (a rename keeps them) and when: Auto's health weighs them beside the
+    jobs that ended there, and the record's rebuild counts them."""
+
+    credential = models.ForeignKey(ProviderCredential, on_delete=models.CASCADE, related_name="+")
+    model = models.CharField(max_length=10)
+    at = models.DateTimeField()
+    error_class = models.CharField(max_length=30)
+
+    class Meta:
+        indexes = [models.Index(fields=["credential", "at"], name="refusal_credential_at")]
+
+    def __str__(self):
+        return f"{self.credential_id} {self.error_class} at {self.at:%Y-%m-%d %H:%M}"

@@ -462,3 +462,52 @@ def test_jobs_whose_answer_was_lost_count_as_failures_and_drop_a_provider(provid
     )
     assert "LiangXin" not in names(routing.route("pro", None))
     assert health[providers["KIE.ai"].pk].finished == 0  # lost two hours ago: not this hour
+
+
+def test_a_provider_refusing_every_create_drops_out_of_auto(providers, owner, private_sandbox):
+    """Refused creates (a 500 pauses nothing) weigh in health: after a few, Auto stops
+    trying the refuser first for every job."""
+    use("priority")
+    private_sandbox.set_profile("liangxin:fail=1/500", seed=3)
+    for n in range(6):
+        (job,) = make_jobs(owner, prompt=f"a quay, take {n}", aspect_ratio="1:1")
+        run_to_the_end(job)
+    assert private_sandbox.snapshot()["create_requests:liangxin"] == 5
+
+    health = routing.provider_health()[providers["LiangXin"].pk]
+    assert health.skipped
+    assert health.words == "skipped by Auto: 0 of its last 5 jobs succeeded in the last hour"
+
+
+def test_a_refused_trial_is_a_failed_trial_one_create_per_quiet_interval(
+    providers, owner, private_sandbox, settings
+):
+    settings.ROUTING_TRIAL_SECONDS = 60
+    use("priority")
+    apixo = providers["Apixo"]
+    apixo.priority = 1
+    apixo.save()
+    ended(apixo, owner, FAILING, ago=timedelta(seconds=90))
+    private_sandbox.set_profile("apixo:fail=1/500", seed=3)
+
+    jobs = []
+    for n in range(4):
+        (job,) = make_jobs(owner, prompt=f"a pier, take {n}", aspect_ratio="1:1")
+        jobs.append(run_to_the_end(job))
+
+    assert private_sandbox.snapshot()["create_requests:apixo"] == 1
+    assert {(j.provider.name, j.state) for j in jobs} == {("LiangXin", S.SUCCEEDED)}
+    assert not routing.provider_health()[apixo.pk].trial_due
+
+
+def test_the_reservation_is_at_the_first_choice_that_is_not_a_trial(providers, owner, settings):
+    settings.ROUTING_TRIAL_SECONDS = 60
+    use("cheapest")
+    price(providers["Apixo"], "0.09")
+    price(providers["KIE.ai"], "0.02")
+    ended(providers["Apixo"], owner, FAILING, ago=timedelta(seconds=90))
+    assert routing.route("pro", None, resolution="1K")[0].trial
+
+    (job,) = make_jobs(owner, prompt="reserved where it will likely go", resolution="1K")
+
+    assert job.price == Decimal("0.02")
