@@ -428,6 +428,7 @@ def comparison(request, comparison_id):
         "comparison": compared,
         "jobs": jobs,
         "refresher": _refresher(request.user, in_flight),
+        "refresh_only": True,  # its own jobs, not every one the person has in flight
     }
     return render(request, "studio/comparison.html", context)
 
@@ -498,6 +499,10 @@ def updates(request):
         if (pk := parse_id(job_id)) is not None:
             shown[pk] = fingerprint
     current = _fingerprints(request.user, list(shown)[:FOLLOW_AT_MOST])
+    # A page of some jobs only (a comparison's): those, and no others that appeared.
+    only = request.GET.get("only") == "1"
+    if only:
+        current = {pk: fp for pk, fp in current.items() if pk in shown}
     changed = [pk for pk, fp in current.items() if shown.get(pk) != fp]
     if not changed:
         return no_change()
@@ -511,6 +516,7 @@ def updates(request):
         "appeared": sorted((c for c in cards if c.pk not in shown), key=lambda j: -j.pk),
         "refresher": _refresher(request.user, current),
         "compared": _finished_comparisons(changed_cards),
+        "refresh_only": only,
     }
     return render(request, "studio/home.html#updates", context)
 

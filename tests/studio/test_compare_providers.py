@@ -475,3 +475,25 @@ def test_only_a_succeeded_image_can_be_kept(signed_in, providers, owner, state):
     assert Job.objects.visible().count() == 2
     comparison.refresh_from_db()
     assert comparison.kept_id is None
+
+
+def test_the_comparison_page_follows_only_its_own_jobs(signed_in, providers, owner):
+    import re
+
+    signed_in.post("/generate", compare_data(providers, names=FOUR[:2]))
+    comparison = compared(owner)
+    html = unescape(signed_in.get(f"/comparisons/{comparison.pk}/").content.decode())
+    url = re.search(r'hx-get="([^"]+)"', html).group(1)
+    # Another tab generates something else meanwhile.
+    data = {**compare_data(providers), "action": "", "idempotency_key": "elsewhere"}
+    data["prompt"] = "An unrelated job made in another tab"
+    signed_in.post("/generate", data)
+    other = Job.objects.get(comparison__isnull=True)
+    response = signed_in.get(url, HTTP_HX_REQUEST="true")
+    assert f'id="job-{other.pk}"' not in response.content.decode()
+    # Its own jobs are still followed as they move on.
+    finish(Job.objects.filter(comparison=comparison).first())
+    response = signed_in.get(url, HTTP_HX_REQUEST="true")
+    body = unescape(response.content.decode())
+    assert f'id="job-{other.pk}"' not in body and "Done" in body
+    assert f"{other.pk}:" not in re.search(r'hx-get="([^"]+)"', body).group(1)
