@@ -43,6 +43,7 @@ COLUMNS = (
     "submitted_at",
     "mirrored_at",
     "finished_at",
+    "provider_credits",
 )
 # The moves that can end a job at its provider (or take a "lost" back).
 COUNTED = (State.SUCCEEDED, State.FAILED, State.TIMED_OUT, State.CANCELLED, State.UNCERTAIN)
@@ -71,8 +72,9 @@ def kind_of(state: str, error_class: str, *, accepted: bool) -> str | None:
 
 def outcome_of(row: dict, kind: str, *, made: int = 0, charged=None) -> tally.Outcome:
     """The Outcome of a job (a dict of COLUMNS) that counts as `kind`: for a success, its
-    time from submit to stored, the images made and what they cost (`charged`: the
-    ledger's settled amount, else the job's price for each image) against the list price."""
+    time from submit to stored, the images made and what people were charged for them
+    (`charged`: the ledger's settled amount, else the job's price for each image) against
+    the list price, and what the vendor reported it charged, if it did."""
     if kind != "succeeded":
         return tally.Outcome(kind)
     made = max(1, made)  # as the ledger charges: the provider charged for what it made
@@ -84,9 +86,11 @@ def outcome_of(row: dict, kind: str, *, made: int = 0, charged=None) -> tally.Ou
     listed = caps.price_for(row["resolution"]) * made if caps else Decimal(0)
     if charged is None:
         charged = Decimal(row["price"] or 0) * made
+    credits = row.get("provider_credits")
     return tally.Outcome(
-        kind, seconds=seconds, images=made, charged=Decimal(charged), listed=listed
-    )
+        kind, seconds=seconds, images=made, charged=Decimal(charged), listed=listed,
+        credits=None if credits is None else Decimal(credits),
+    )  # fmt: skip
 
 
 def follow(job_id: int, from_state: str, to: str) -> None:
@@ -157,7 +161,7 @@ def refused(job: Job, credential: ProviderCredential, error: ProviderError) -> N
 # The note submitting writes for a refused create: "<provider> refused: <class>: <words>".
 REFUSAL_NOTE = re.compile(r"^(?P<name>.+?) refused: (?P<error_class>[a-z_]+): ")
 BATCH = 5000
-TOTALS = ("attempts", "rate_limited", "images")
+TOTALS = ("attempts", "rate_limited", "images", "reported")
 
 
 @dataclass
@@ -165,6 +169,7 @@ class _Bucket:
     counts: Counter = field(default_factory=Counter)
     charged: Decimal = Decimal(0)
     listed: Decimal = Decimal(0)
+    reported_credits: Decimal = Decimal(0)
     seconds: Counter = field(default_factory=Counter)
 
     def add(self, outcome: tally.Outcome) -> None:
@@ -175,6 +180,9 @@ class _Bucket:
             self.counts["images"] += outcome.images
             self.charged += outcome.charged
             self.listed += outcome.listed
+            if outcome.credits is not None:
+                self.counts["reported"] += 1
+                self.reported_credits += outcome.credits
             if outcome.seconds is not None:
                 self.seconds[str(round(outcome.seconds))] += 1
 
@@ -244,6 +252,8 @@ def rebuild(*, batch: int = BATCH, models=None) -> int:
         count(by_name[found["name"]], model, at, tally.Outcome(kind, rate_limited=limited))
 
     TallyModel = m["Tally"]
+    # A migration's historical Tally may predate some counters: those are left out.
+    has = {f.name for f in TallyModel._meta.get_fields()}
     now = timezone.now()
     with transaction.atomic():
         TallyModel.objects.all().delete()
@@ -254,11 +264,18 @@ def rebuild(*, batch: int = BATCH, models=None) -> int:
                     model=model,
                     span=span,
                     start=start,
-                    charged=b.charged,
-                    listed=b.listed,
                     seconds=dict(b.seconds),
                     changed_at=now,
-                    **{name: b.counts[name] for name in (*tally.OUTCOMES, *TOTALS)},
+                    **{
+                        name: value
+                        for name, value in (
+                            ("charged", b.charged),
+                            ("listed", b.listed),
+                            ("reported_credits", b.reported_credits),
+                            *((name, b.counts[name]) for name in (*tally.OUTCOMES, *TOTALS)),
+                        )
+                        if name in has
+                    },
                 )
                 for (credential_id, model, span, start), b in buckets.items()
             ),

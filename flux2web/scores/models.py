@@ -31,9 +31,14 @@ class Tally(models.Model):
     cancelled = models.PositiveIntegerField(default=0)  # by the person: not the vendor's
     rate_limited = models.PositiveIntegerField(default=0)  # 429s among the refusals
     images = models.PositiveIntegerField(default=0)
-    # The succeeded jobs' images: what they cost, and what they cost at the list price.
+    # The succeeded jobs' images: what people were charged for them (the price set for the
+    # provider), and what they cost at the provider's list price.
     charged = models.DecimalField(max_digits=14, decimal_places=4, default=0)
     listed = models.DecimalField(max_digits=14, decimal_places=4, default=0)
+    # What the vendor said it charged, where it says (KIE's creditsConsumed, in its own
+    # unit): the sum over the succeeded jobs that reported one, and how many did.
+    reported = models.PositiveIntegerField(default=0)
+    reported_credits = models.DecimalField(max_digits=16, decimal_places=4, default=0)
     # Time from submit to stored of each succeeded job, in whole seconds: {"14": 3, ...}.
     seconds = models.JSONField(default=dict)
     # When this row last changed: the scoreboard keeps its rendering under the latest of

@@ -39,6 +39,7 @@ class Outcome:
     charged: Decimal = Decimal(0)
     listed: Decimal = Decimal(0)
     rate_limited: bool = False  # a refusal that was a 429
+    credits: Decimal | None = None  # what the vendor reported it charged, if it did
 
 
 def bucket_start(span: str, at: datetime) -> datetime:
@@ -77,6 +78,11 @@ def add(credential_id: int, model: str, outcome: Outcome, *, at=None, undo: bool
             "charged": F("charged") + sign * outcome.charged,
             "listed": F("listed") + sign * outcome.listed,
         }
+        if outcome.credits is not None:
+            counters |= {
+                "reported": F("reported") + sign,
+                "reported_credits": F("reported_credits") + sign * outcome.credits,
+            }
     for key in keys:
         rows = Tally.objects.filter(**key)
         if undo:  # only what was counted is taken back: never a count below nothing
@@ -116,6 +122,7 @@ class Figures:
     charged: Decimal = Decimal(0)
     listed: Decimal = Decimal(0)
     times: Counter = field(default_factory=Counter)
+    reported_credits: Decimal = Decimal(0)
 
     def __getattr__(self, name):
         if name in COUNTED:
@@ -147,6 +154,13 @@ class Figures:
     def list_per_image(self) -> Decimal | None:
         return self.listed / self.images if self.images else None
 
+    @property
+    def reported_per_image(self) -> Decimal | None:
+        """What the vendor said it charged per job, in its own unit, over the jobs for
+        which it said (one image each)."""
+        reported = self.counts["reported"]
+        return self.reported_credits / reported if reported else None
+
     def take(self, row: Tally | dict) -> None:
         """Add a row's counts: a Tally, or a dict of its fields (window_values)."""
         get = row.__getitem__ if isinstance(row, dict) else row.__getattribute__
@@ -155,13 +169,14 @@ class Figures:
             counts[name] += get(name)
         self.charged += get("charged")
         self.listed += get("listed")
+        self.reported_credits += get("reported_credits")
         times = self.times
         for seconds, n in get("seconds").items():
             times[seconds] += n
 
 
 # Tally's counters beside its money and times.
-COUNTED = (*OUTCOMES, "attempts", "rate_limited", "images")
+COUNTED = (*OUTCOMES, "attempts", "rate_limited", "images", "reported")
 
 
 def window_start(window: str, now=None) -> datetime:
@@ -182,6 +197,7 @@ def window_values(window: str, *, now=None):
     """The window's rows as dicts of what Figures.take reads, with credential_id, model and
     start: a page reading a few hundred rows skips making a model of each."""
     fields = ("credential_id", "model", "start", *COUNTED, "charged", "listed", "seconds")
+    fields = (*fields, "reported_credits")
     return window_rows(window, now=now).values(*fields)
 
 

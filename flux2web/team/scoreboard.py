@@ -80,6 +80,16 @@ class Line:
         return money(self.figures.list_per_image)
 
     @property
+    def reported(self) -> str:
+        """What the vendor said it charged an image, where it says: "12 credits an image,
+        as KIE.ai reported"; empty for a vendor that reports no cost."""
+        each = self.figures.reported_per_image
+        if each is None:
+            return ""
+        amount = f"{each:.2f}".rstrip("0").rstrip(".")
+        return f"{amount} credit{'' if each == 1 else 's'} an image, as {self.name} reported"
+
+    @property
     def against_list(self) -> str:
         """How far the cost per image stands from the list price: "+40%", "at list price"."""
         cost, listed = self.figures.cost_per_image, self.figures.list_per_image
@@ -273,7 +283,8 @@ def scoreboard(request):
 CSV_COLUMNS = (
     "window", "provider", "model", "attempts", "succeeded", "success_rate", "refused",
     "rate_limited", "content", "vendor_error", "timed_out", "lost", "cancelled",
-    "median_seconds", "p95_seconds", "images", "cost_per_image_usd", "list_per_image_usd",
+    "median_seconds", "p95_seconds", "images", "charged_per_image_usd", "list_per_image_usd",
+    "vendor_reported_credits_per_image",
 )  # fmt: skip
 # Each provider's 429s are for admins (as on the page, in the Pacing table).
 ADMIN_ONLY = ("rate_limited",)
@@ -305,6 +316,7 @@ def scoreboard_csv(request):
                 "" if f.p95_seconds is None else f.p95_seconds, f.images,
                 "" if f.cost_per_image is None else f"{f.cost_per_image:.4f}",
                 "" if f.list_per_image is None else f"{f.list_per_image:.4f}",
+                "" if f.reported_per_image is None else f"{f.reported_per_image:.4f}",
             ]
         )  # fmt: skip
         writer.writerow([values[n] for n in shown])

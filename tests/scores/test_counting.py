@@ -3,6 +3,7 @@ loopback, each counted once, where it ended; refusals for the provider that refu
 answer taken back when the task is found; and the record rebuilt from the jobs' rows."""
 
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -48,9 +49,30 @@ def test_a_job_that_succeeds_is_counted_once_with_its_time_cost_and_list_price(
     assert seen.median_seconds == round(took)
     # Both rows, the hour's and the day's, and nothing counted twice.
     assert sorted(Tally.objects.values_list("span", "attempts")) == [("day", 1), ("hour", 1)]
-    # What KIE reports of its own task is kept on the job.
+    # What KIE reports of its own task is kept on the job, and counted in the record.
     assert job.provider_credits == Decimal(12)
     assert job.provider_seconds == pytest.approx(0.3, abs=0.01)
+    assert (seen.reported, seen.reported_per_image) == (1, Decimal(12))
+
+
+def test_the_scoreboard_shows_what_the_vendor_reported_it_charged(
+    client, owner, providers, sandbox, media
+):
+    kie, apixo = providers["KIE.ai"], providers["Apixo"]
+    sandbox.set_profile("kie:price=12")
+    for job in make_jobs(owner, provider=kie, resolution="1K", count=2):
+        run_to_the_end(job)
+    run_to_the_end(make_jobs(owner, provider=apixo)[0])  # Apixo reports no cost
+    client.force_login(owner)
+
+    page = client.get("/scoreboard/").content.decode()
+
+    kie_row = re.search(r'<tr data-provider="KIE.ai" data-model="pro">(.*?)</tr>', page, re.S)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", kie_row.group(1)))
+    assert "12 credits an image, as KIE.ai reported" in text
+    apixo_row = re.search(r'<tr data-provider="Apixo" data-model="pro">(.*?)</tr>', page, re.S)
+    assert " reported" not in re.sub(r"<[^>]+>", " ", apixo_row.group(1))
+    assert "Charged per image" in page
 
 
 def test_a_content_refusal_at_the_vendor_counts_as_content(owner, providers, sandbox, media):
@@ -142,6 +164,7 @@ def test_a_lost_answer_counts_as_lost_and_is_taken_back_when_the_task_is_found(
 
 def test_the_rebuilt_record_is_the_one_counted_as_jobs_ended(owner, providers, sandbox, media):
     sandbox.inject("429", dialect="liangxin", retry_after=600)
+    sandbox.set_profile("kie:price=12")
     done = [run_to_the_end(j) for j in make_jobs(owner, count=2)]
     failed = run_to_the_end(make_jobs(owner, prompt="a fox [sandbox:fail]",
                                       provider=providers["Apixo"])[0])  # fmt: skip
@@ -151,7 +174,8 @@ def test_the_rebuilt_record_is_the_one_counted_as_jobs_ended(owner, providers, s
         return sorted(
             Tally.objects.values_list("credential_id", "model", "span", "start", "attempts",
                                       "succeeded", "refused", "rate_limited", "vendor_error",
-                                      "images", "charged", "listed", "seconds")
+                                      "images", "charged", "listed", "seconds", "reported",
+                                      "reported_credits")
         )  # fmt: skip
 
     counted = rows()

@@ -74,10 +74,10 @@ def test_a_member_reads_each_providers_figures_over_the_last_day(client, owner, 
     # Jobs, success, refused (its 429s are for admins), content, vendor error, timed out,
     # lost, median, p95, cost per image against the list price.
     assert row(page, "KIE one", "pro") == (
-        "KIE one FLUX.2 pro 6 67% 1 1 0 0 0 12 s 40 s $0.07 +40% against list $0.05"
+        "KIE one FLUX.2 pro 6 67% 1 1 0 0 0 12 s 40 s $0.07 +40% against list – $0.05"
     )
     assert row(page, "=Apixo", "flex") == (
-        "=Apixo FLUX.2 flex 2 50% 0 0 0 1 0 20 s 20 s $0.03 at list price $0.03"
+        "=Apixo FLUX.2 flex 2 50% 0 0 0 1 0 20 s 20 s $0.03 at list price – $0.03"
     )
     assert "Jobs per hour, by provider" in page
     assert '<svg width="100%"' in page
@@ -120,7 +120,7 @@ def test_the_csv_holds_the_same_figures_safe_for_a_spreadsheet(client, owner, re
     assert (kie["refused"], kie["content"]) == ("1", "1")
     assert "rate_limited" not in rows[0]  # 429s are an admin's figure
     assert (kie["median_seconds"], kie["p95_seconds"]) == ("12", "40")
-    assert (kie["cost_per_image_usd"], kie["list_per_image_usd"]) == ("0.0700", "0.0500")
+    assert (kie["charged_per_image_usd"], kie["list_per_image_usd"]) == ("0.0700", "0.0500")
     # A provider named like a formula is text in a spreadsheet.
     assert any(r["provider"] == "'=Apixo" for r in rows)
     assert client.get("/scoreboard.csv?window=1y").status_code == 400
