@@ -47,6 +47,13 @@ class Plan:
     total: Decimal
     problems: tuple[str, ...]  # why it cannot be sent as it is
 
+    @property
+    def seen(self) -> str:
+        """The plan as a page shows it (who, and the total), carried back by the press:
+        a press spends only on a plan that was on the page (the studio's `_compare`)."""
+        pks = sorted(str(e.credential.pk) for e in self.takers)
+        return f"{','.join(pks)}={self.total}" if self.takers else ""
+
 
 def _plan(entries: list[Entry], every: bool) -> Plan:
     takers = tuple(e for e in entries if e.chosen and e.can)

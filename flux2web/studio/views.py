@@ -358,7 +358,10 @@ def _compare(request):
         form.plan = plan  # shown again with the answer, as checked now
         for problem in plan.problems:
             form.add_error("compare", problem)
-        if not form.errors:
+        # Nothing is spent on a plan the page did not show (no JavaScript redraws the
+        # total as boxes are ticked): it is shown now, and the next press sends it.
+        form.confirm_plan = not form.errors and request.POST.get("compare_seen") != plan.seen
+        if not form.errors and not form.confirm_plan:
             try:
                 jobs, created = services.create_comparison(
                     owner=request.user,

@@ -106,7 +106,12 @@ def test_compare_on_a_phone(live_server, browser, owner, providers, sandbox, clu
     choose_four(page, javascript=javascript)
     name = "Compare 4 providers" if javascript else "Compare providers"
     page.get_by_role("button", name=name, exact=True).click()
-    if not javascript:
+    if not javascript:  # the total is shown before anything is spent, then sent
+        total = sum(providers[n].price_for("pro", None) for n in FOUR)
+        expect(page.get_by_text("Nothing is spent yet")).to_be_visible()
+        expect(page.locator("#compare-total")).to_contain_text(f"${total:,.2f} in all")
+        assert not Job.objects.exists()
+        page.get_by_role("button", name="Compare 4 providers", exact=True).click()
         expect(page.get_by_text("Comparing 4 providers.")).to_be_visible()
     expect(page.locator("section.comparison .job-card")).to_have_count(4)
 

@@ -31,6 +31,10 @@ def compare_data(providers, names=FOUR, **overrides):
         "action": "compare",
         "compare": [str(providers[name].pk) for name in names],
     }
+    # The plan the page showed (its providers and total): a press sends only what was seen.
+    prices = [providers[n].price_for("pro", overrides.get("resolution")) for n in names]
+    pks = sorted(str(providers[n].pk) for n in names)
+    data["compare_seen"] = f"{','.join(pks)}={sum(prices, Decimal(0))}"
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -186,6 +190,9 @@ def test_every_enabled_provider_that_can_do_it(signed_in, providers, owner):
     providers["Apikley"].enabled = False
     providers["Apikley"].save()
     data = compare_data(providers, names=(), compare_all="on")
+    data["compare_seen"] = compare_data(providers, names=("LiangXin", "KIE.ai", "Apixo"))[
+        "compare_seen"
+    ]
     signed_in.post("/generate", data)
     names = set(Job.objects.values_list("requested_provider__name", flat=True))
     assert names == {"LiangXin", "KIE.ai", "Apixo"}
@@ -497,3 +504,31 @@ def test_the_comparison_page_follows_only_its_own_jobs(signed_in, providers, own
     body = unescape(response.content.decode())
     assert f'id="job-{other.pk}"' not in body and "Done" in body
     assert f"{other.pk}:" not in re.search(r'hx-get="([^"]+)"', body).group(1)
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["no-js", "htmx"])
+def test_a_press_without_the_total_shown_answers_the_total_first(signed_in, providers, htmx):
+    """Ticked and pressed without the list having been drawn again (no JavaScript, or a
+    press quicker than the list): nothing is spent until the total was on the page."""
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    names = ("Apixo", "APIMart")
+    data = compare_data(providers, names=names, compare_seen=None)
+    response = signed_in.post("/generate", data, **headers)
+    assert response.status_code == 200
+    html = unescape(response.content.decode())
+    total = sum(providers[n].price_for("pro", None) for n in names)
+    assert "Nothing is spent yet" in html
+    assert f"2 providers, one image each: <strong>${total:,.2f}</strong> in all" in html
+    assert "Compare 2 providers</button>" in html
+    assert not Job.objects.exists()
+    # The confirm press carries the plan shown, and spends.
+    import re
+
+    seen = re.search(r'name="compare_seen" value="([^"]*)"', html).group(1)
+    signed_in.post("/generate", {**data, "compare_seen": seen}, **headers)
+    assert Job.objects.count() == 2
+    # A plan changed since it was shown (another provider ticked) is shown again first.
+    more = compare_data(providers, names=(*names, "KIE.ai"), idempotency_key="compare-2")
+    more["compare_seen"] = seen
+    html = unescape(signed_in.post("/generate", more, **headers).content.decode())
+    assert "Nothing is spent yet" in html and Job.objects.count() == 2
