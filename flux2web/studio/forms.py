@@ -194,6 +194,8 @@ class GenerateForm(SharedFields):
         label="Providers to compare", required=False, widget=forms.CheckboxSelectMultiple
     )
     compare_all = forms.BooleanField(label="Every enabled one that can do it", required=False)
+    # The compare list was open (app.js notes it as it opens or closes): it is drawn open.
+    compare_open = forms.BooleanField(required=False, widget=forms.HiddenInput)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
 
     def __init__(
@@ -321,6 +323,18 @@ class GenerateForm(SharedFields):
             blank_prompt_ok=True,
         )
 
+    @property
+    def compare_opened(self) -> bool:
+        """Whether the compare list is drawn open: anything ticked, an answer about it, or
+        open before (it never snaps shut under the finger as the list is drawn again)."""
+        plan = self.plan
+        return bool(
+            (plan and (plan.every or any(e.chosen for e in plan.entries)))
+            or self["compare"].errors
+            or getattr(self, "confirm_plan", False)
+            or self["compare_open"].value() in (True, "on", "true", "1", "True")
+        )
+
     def draft_request(self) -> GenerationRequest:
         """The request as typed so far, read without validating (the compare list's
         preview); a value that does not read is left out, and the press names it."""
@@ -369,6 +383,7 @@ class GenerateForm(SharedFields):
             if hasattr(data, "getlist")
             else list(data.get("compare") or []),
             "compare_all": data.get("compare_all") in (True, "on", "true", "1"),
+            "compare_open": data.get("compare_open") in (True, "on", "true", "1", "True"),
             "idempotency_key": data.get("idempotency_key") or uuid.uuid4().hex,
         }
         if caps is None:

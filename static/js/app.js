@@ -437,6 +437,15 @@
   }
   document.addEventListener("htmx:afterSettle", releaseHeld);
 
+  // ---- The compare list stays as the person left it: open while they use it, though
+  // the list is drawn again as boxes are ticked (its hidden compare_open says so). ----
+  document.addEventListener("toggle", function (e) {
+    var list = e.target;
+    if (!list || list.id !== "compare-providers") return;
+    var field = list.querySelector("input[name=compare_open]");
+    if (field) field.value = list.open ? "1" : "";
+  }, true);
+
   // ---- No lost input: an answer never undoes what the person did after sending. ----
   // The values of the generation form when a request left (options refresh or Generate)
   // are kept with it; when its answer is swapped in, every field changed since then gets

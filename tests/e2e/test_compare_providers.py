@@ -164,3 +164,27 @@ def test_enter_in_a_field_generates_and_never_compares(
     assert Job.objects.count() == 1
     assert not Comparison.objects.exists()
     context.close()
+
+
+def test_the_compare_list_stays_open_as_it_is_drawn_again(live_server, page, owner, providers):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    providers["Apixo"].cooldown_until = timezone.now() + timedelta(minutes=5)
+    providers["Apixo"].save()
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/")
+    listing = page.locator("#compare-providers")
+    page.locator("#compare-providers summary").click()
+    # Another option changed: the list is drawn again, still open.
+    page.get_by_label("Aspect ratio").select_option("16:9")
+    expect(page.locator("#compare-total")).to_be_visible()
+    page.wait_for_timeout(600)
+    expect(listing).to_have_attribute("open", "")
+    # A provider that cannot take it ticked: open, and the next tick works.
+    page.get_by_label("Apixo", exact=True).check()
+    expect(listing).to_contain_text("Apixo is paused")
+    expect(listing).to_have_attribute("open", "")
+    page.get_by_label("KIE.ai", exact=True).check()
+    expect(page.get_by_label("KIE.ai", exact=True)).to_be_checked()

@@ -532,3 +532,18 @@ def test_a_press_without_the_total_shown_answers_the_total_first(signed_in, prov
     more["compare_seen"] = seen
     html = unescape(signed_in.post("/generate", more, **headers).content.decode())
     assert "Nothing is spent yet" in html and Job.objects.count() == 2
+
+
+def test_the_compare_list_stays_open_while_anything_is_ticked_or_it_was_open(signed_in, providers):
+    opened = '<details class="compare-providers" id="compare-providers" open>'
+    providers["Apixo"].cooldown_until = timezone.now() + timedelta(minutes=5)
+    providers["Apixo"].save()
+    data = compare_data(providers, names=("Apixo",))  # ticked, and it cannot take it
+    html = unescape(signed_in.post("/generate/options", data).content.decode())
+    assert opened in html
+    data = compare_data(providers, names=(), compare_open="1")  # opened, nothing ticked
+    html = unescape(signed_in.post("/generate/options", data).content.decode())
+    assert opened in html
+    data = compare_data(providers, names=())
+    html = unescape(signed_in.post("/generate/options", data).content.decode())
+    assert opened not in html
