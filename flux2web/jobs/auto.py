@@ -9,8 +9,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import F, Q, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from flux2web.accounts.models import TeamPolicy
@@ -82,23 +82,26 @@ def provider_health(now=None, *, credentials=None, policy=None) -> dict[int, Hea
     if credentials is None:
         credentials = ProviderCredential.objects.all()
     ids = [c.pk for c in credentials]
-    # Each provider's latest outcomes in one query: the jobs that finished there (read off
-    # the index job_provider_finished), and those whose answer was lost there (uncertain:
-    # never finished, money parked until an admin decides), from when they went uncertain.
+    # Each provider's latest outcomes: the jobs that finished there, in one query read off
+    # the index job_provider_finished (provider, finished_at): an hour of jobs at most,
+    # whatever the table holds.
     since = now - HEALTH_WINDOW
-    at = Coalesce("finished_at", "updated_at")
-    newest_first = [at.desc(), F("pk").desc()]
-    ended = Q(finished_at__gte=since, submitted_at__isnull=False) & ~Q(state=Job.State.CANCELLED)
-    lost = Q(state=Job.State.UNCERTAIN, updated_at__gte=since)
+    newest_first = [F("finished_at").desc(), F("pk").desc()]
     rows = (
+        Job.objects.filter(provider_id__in=ids, finished_at__gte=since)
+        .exclude(state=Job.State.CANCELLED)
         # One it never accepted failed before reaching it (its refusal is Auto's to pass).
-        Job.objects.filter(provider_id__in=ids)
-        .filter(ended | lost)
+        .exclude(submitted_at__isnull=True)
         .annotate(n=Window(RowNumber(), partition_by=F("provider_id"), order_by=newest_first))
         .filter(n__lte=HEALTH_SAMPLE)
-        .annotate(at=at)
-        .values_list("provider_id", "n", "state", "at")
+        .values_list("provider_id", "n", "state", "finished_at")
     )
+    # The jobs whose answer was lost there (uncertain: never finished, the person's money
+    # parked until an admin decides), from when they went uncertain; few, and found by
+    # the index on state (job_due_polls).
+    lost = Job.objects.filter(
+        provider_id__in=ids, state=Job.State.UNCERTAIN, updated_at__gte=since
+    ).values_list("provider_id", "state", "updated_at")
     # And the creates each refused (Auto passed the job on, but a refusal is a failure of
     # the provider's all the same), save a 429 or a maintenance answer: those pause it.
     refusals = (
@@ -109,10 +112,15 @@ def provider_health(now=None, *, credentials=None, policy=None) -> dict[int, Hea
         .values_list("credential_id", "n", "at")
     )
     latest: dict[int, list] = {pk: [] for pk in ids}
-    for provider_id, _, state, at in [*rows, *((pk, n, REFUSED, at) for pk, n, at in refusals)]:
+    outcomes = [
+        *((pk, state, at) for pk, _, state, at in rows),
+        *lost,
+        *((pk, REFUSED, at) for pk, _, at in refusals),
+    ]
+    for provider_id, state, at in outcomes:
         latest[provider_id].append((state, at))
-    for pk, outcomes in latest.items():
-        latest[pk] = sorted(outcomes, key=lambda o: o[1], reverse=True)[:HEALTH_SAMPLE]
+    for pk, found_there in latest.items():
+        latest[pk] = sorted(found_there, key=lambda o: o[1], reverse=True)[:HEALTH_SAMPLE]
     found = {pk: _verdict(pk, latest[pk], policy) for pk in ids}
     skipped = [pk for pk, health in found.items() if health.skipped]
     if skipped:
