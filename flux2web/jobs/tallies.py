@@ -189,7 +189,7 @@ class _Bucket:
 
 def rebuild(*, batch: int = BATCH, models=None) -> int:
     """Replace the providers' record with one counted afresh from every job's row and
-    every refusal note, reading the jobs `batch` at a time; returns the Tally rows written.
+    every refusal kept, reading the jobs `batch` at a time; returns the Tally rows written.
     Run it with no workers moving jobs (a migration, or a quiet moment): a job ending
     while it runs may be counted twice or not at all. `models` lets a migration pass its
     historical models (a dict by name)."""
@@ -199,6 +199,7 @@ def rebuild(*, batch: int = BATCH, models=None) -> int:
         "LedgerEntry": LedgerEntry,
         "ProviderCredential": ProviderCredential,
         "Tally": Tally,
+        "Refusal": Refusal,
     }
     buckets: dict[tuple, _Bucket] = {}
 
@@ -236,20 +237,30 @@ def rebuild(*, batch: int = BATCH, models=None) -> int:
             outcome = outcome_of(row, kind, made=row["made"], charged=row["charged"])
             count(row["provider_id"], row["model"], at, outcome)
 
+    def refusal(credential_id: int, model: str, at: datetime, error_class: str) -> None:
+        kind = "content" if error_class == ErrorClass.CONTENT_POLICY else "refused"
+        limited = error_class == ErrorClass.RATE_LIMITED
+        count(credential_id, model, at, tally.Outcome(kind, rate_limited=limited))
+
+    # Each refusal is kept by the provider's id (scores.Refusal), so a rename keeps it.
+    # Refusals from before those were kept are read off the jobs' notes, by the provider's
+    # name: one renamed since cannot be placed.
+    kept_since = None
+    if "Refusal" in m:
+        refusals = m["Refusal"].objects.order_by("pk")
+        kept_since = refusals.values_list("at", flat=True).first()
+        rows = refusals.values_list("credential_id", "model", "at", "error_class")
+        for credential_id, model, at, error_class in rows.iterator(chunk_size=batch):
+            refusal(credential_id, model, at, error_class)
     by_name = dict(m["ProviderCredential"].objects.values_list("name", "pk"))
-    notes = (
-        m["JobEvent"]
-        .objects.filter(kind="note", message__contains=" refused: ")
-        .values_list("message", "at", "job__model")
-        .order_by("pk")
-    )
+    notes = m["JobEvent"].objects.filter(kind="note", message__contains=" refused: ")
+    if kept_since is not None:
+        notes = notes.filter(at__lt=kept_since)
+    notes = notes.values_list("message", "at", "job__model").order_by("pk")
     for message, at, model in notes.iterator(chunk_size=batch):
         found = REFUSAL_NOTE.match(message)
-        if found is None or found["name"] not in by_name:
-            continue  # a provider renamed since: its old refusals cannot be placed
-        kind = "content" if found["error_class"] == ErrorClass.CONTENT_POLICY else "refused"
-        limited = found["error_class"] == ErrorClass.RATE_LIMITED
-        count(by_name[found["name"]], model, at, tally.Outcome(kind, rate_limited=limited))
+        if found is not None and found["name"] in by_name:
+            refusal(by_name[found["name"]], model, at, found["error_class"])
 
     TallyModel = m["Tally"]
     # A migration's historical Tally may predate some counters: those are left out.

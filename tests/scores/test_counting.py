@@ -195,3 +195,16 @@ def test_a_create_refused_under_the_content_rules_counts_as_content_once(owner, 
 
     seen = record(apixo)
     assert (seen.attempts, seen.content, seen.refused) == (1, 1, 0)
+
+
+def test_a_rebuild_keeps_the_refusals_of_a_provider_renamed_since(owner, providers, sandbox, media):
+    sandbox.inject("429", dialect="liangxin", retry_after=600)
+    run_to_the_end(make_jobs(owner)[0])  # LiangXin refuses (a 429), KIE.ai takes it
+    liangxin = providers["LiangXin"]
+    liangxin.name = "LiangXin (old key)"
+    liangxin.save()
+
+    tallies.rebuild()
+
+    seen = record(liangxin)
+    assert (seen.attempts, seen.refused, seen.rate_limited) == (1, 1, 1)
