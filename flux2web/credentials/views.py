@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from flux2web.accounts.models import TeamPolicy
 from flux2web.credentials import health
 from flux2web.credentials.forms import ProviderForm, RoutingForm
-from flux2web.credentials.models import CredentialError, ProviderCredential
+from flux2web.credentials.models import CredentialError, ProviderCredential, polling_words
 from flux2web.credentials.services import check_credential
 from flux2web.lib.access import admin_required
 
@@ -53,7 +53,11 @@ def _index(request, routing_form: RoutingForm, *, status: int = 200):
         # Through the reverse relation and the jobs' own verb, so this app need not
         # import the jobs app (which points at credentials); a team has a few providers.
         credential.in_flight = credential.jobs.in_flight().count()
-    context = {"credentials": credentials, "routing_form": routing_form}
+    context = {
+        "credentials": credentials,
+        "routing_form": routing_form,
+        "polling": polling_words(credentials),
+    }
     return render(request, "credentials/index.html", context, status=status)
 
 

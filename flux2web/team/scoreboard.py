@@ -24,7 +24,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from flux2web.credentials.models import CreateWindow, ProviderCredential
+from flux2web.credentials.models import CreateWindow, ProviderCredential, polling_words
 from flux2web.credentials.pacing import MARGIN_SECONDS
 from flux2web.lib.charts import bar_chart, stacked_chart
 from flux2web.lib.kept import kept
@@ -247,6 +247,7 @@ def _record_html(window: str, now) -> str:
     for line in context["lines"]:
         line.skipped = skipped.get(line.credential_id, "")
     context.update(
+        polling=polling_words(providers.values()),
         window_words=tally.WINDOWS[window][2],
         failure_columns=FAILURES,
         skipped=[(providers[pk].name, why) for pk, why in skipped.items() if pk in providers],

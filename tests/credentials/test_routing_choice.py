@@ -70,3 +70,17 @@ def test_members_cannot_change_routing(client, owner, providers):
 
 def test_it_only_takes_post(admin_client):
     assert admin_client.get("/providers/routing").status_code == 405
+
+
+def test_fastest_says_its_times_include_our_polling_without_callbacks(
+    admin_client, providers, settings
+):
+    settings.PUBLIC_URL = ""
+    html = admin_client.get("/providers/").content.decode()
+    assert "Times run from submit to stored" in html
+    assert "without callbacks (no public address is set) they include our polling" in html
+    assert "Apixo 15 s" in html and "KIE.ai 2.5 s" in html
+
+    settings.PUBLIC_URL = "https://studio.example"
+    html = admin_client.get("/providers/").content.decode()
+    assert "they include our polling" not in html

@@ -187,3 +187,12 @@ def test_the_scoreboard_is_in_the_account_menu(client, owner):
     client.force_login(owner)
     page = client.get("/usage/").content.decode()
     assert 'href="/scoreboard/">Provider scoreboard</a>' in page
+
+
+def test_the_times_say_they_include_our_polling_without_callbacks(client, owner, record, settings):
+    settings.PUBLIC_URL = ""
+    client.force_login(owner)
+    page = html.unescape(client.get("/scoreboard/").content.decode())
+    assert "Times run from the provider accepting a job to its images stored here" in page
+    assert "without callbacks (no public address is set) they include our polling" in page
+    assert "first status read after KIE one 2.5 s, =Apixo 15 s" in page
