@@ -190,7 +190,11 @@ def route(
         ranked = [r for r in ranked if r[0] in trials] + [r for r in ranked if r[0] not in trials]
     choices = []
     for credential in [] if everyone_sick else trials:
-        why = f"a trial job, to see whether it works again ({health[credential.pk].rate_words})"
+        # The trial is a person's real job, not a probe: the words say so on its page.
+        why = (
+            "a trial job: yours is sent there to see whether it works again "
+            f"({health[credential.pk].rate_words})"
+        )
         choices.append(Choice(credential, _clip(f"{credential.name}: {why}"), trial=True))
     passed = "; ".join(f"{c.name} skipped: {health[c.pk].rate_words}" for c in sick)
     for credential, standing in ranked:

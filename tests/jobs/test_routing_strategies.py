@@ -233,7 +233,7 @@ def test_a_skipped_provider_gets_one_trial_job_once_it_has_been_quiet_a_while(
 
     assert names(choices)[:2] == ["Apixo", "KIE.ai"]
     assert choices[0].reason == (
-        "Apixo: a trial job, to see whether it works again "
+        "Apixo: a trial job: yours is sent there to see whether it works again "
         "(2 of its last 10 jobs succeeded in the last hour)"
     )
     assert routing.provider_health()[apixo.pk].trial_due
