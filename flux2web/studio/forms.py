@@ -298,7 +298,14 @@ class GenerateForm(SharedFields):
         """The form with what a page shows of it worked out now (which fields show, the
         vendor options, the estimate, the carried references), so that rendering it reads
         values and asks the form nothing more."""
-        for name in ("shown_fields", "option_fields", "estimate", "reference_tiles", "plan"):
+        for name in (
+            "shown_fields",
+            "option_fields",
+            "estimate",
+            "reference_tiles",
+            "plan",
+            "compare_opened",
+        ):
             getattr(self, name)
         return self
 
@@ -323,7 +330,7 @@ class GenerateForm(SharedFields):
             blank_prompt_ok=True,
         )
 
-    @property
+    @cached_property
     def compare_opened(self) -> bool:
         """Whether the compare list is drawn open: anything ticked, an answer about it, or
         open before (it never snaps shut under the finger as the list is drawn again)."""

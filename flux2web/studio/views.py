@@ -372,8 +372,11 @@ def _compare(request):
                 )
             except services.JobRefused as refused:
                 for problem in refused.problems:
+                    # Said where the press was: the number of images plays no part here.
                     field = problem.field if problem.field in form.fields else None
-                    form.add_error(field, problem.message)
+                    form.add_error(
+                        "compare" if field in (None, "count") else field, problem.message
+                    )
             else:
                 if created and extras.cleaned_data["collection"]:
                     sharing.pending_add(

@@ -188,3 +188,23 @@ def test_the_compare_list_stays_open_as_it_is_drawn_again(live_server, page, own
     expect(listing).to_have_attribute("open", "")
     page.get_by_label("KIE.ai", exact=True).check()
     expect(page.get_by_label("KIE.ai", exact=True)).to_be_checked()
+
+
+def test_a_waiting_comparison_fits_a_phone(live_server, browser, owner, providers):
+    """At 390 px each column's head (state, provider, elapsed time) is inside its card."""
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/")
+    choose_four(page)
+    page.get_by_role("button", name="Compare 4 providers").click()
+    expect(page.locator("section.comparison .job-card")).to_have_count(4)
+    Job.objects.update(created_at=Job.objects.first().created_at.replace(year=2000))
+    page.goto(live_server.url + f"/comparisons/{Comparison.objects.get().pk}/")
+    for card in page.locator("section.comparison .job-card").all():
+        box, elapsed = card.bounding_box(), card.locator(".elapsed").bounding_box()
+        assert elapsed["x"] + elapsed["width"] <= box["x"] + box["width"] + 0.5, (box, elapsed)
+    expect(page.locator("section.comparison .job-meta").first).to_contain_text("LiangXin")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=ARTIFACTS / "comparison-waiting-phone.png", full_page=True)
+    context.close()

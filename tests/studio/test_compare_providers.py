@@ -547,3 +547,33 @@ def test_the_compare_list_stays_open_while_anything_is_ticked_or_it_was_open(sig
     data = compare_data(providers, names=())
     html = unescape(signed_in.post("/generate/options", data).content.decode())
     assert opened not in html
+
+
+def test_the_words_on_a_comparison_say_what_is_so(signed_in, providers, owner):
+    from flux2web.billing.models import Quota
+
+    response = signed_in.post("/generate", compare_data(providers), HTTP_HX_REQUEST="true")
+    html = unescape(response.content.decode())
+    # Not yet sent, yet sent to a named provider: never "Auto".
+    assert "Auto · FLUX.2" not in html
+    assert "LiangXin · FLUX.2 [pro]" in html
+    comparison = compared(owner)
+    page = unescape(signed_in.get(f"/comparisons/{comparison.pk}/").content.decode())
+    # The prompt once (the cards' own are not shown in a comparison), no link to itself.
+    assert 'class="job-prompt-full"' in page and 'class="batch-prompt"' not in page
+    assert "Open the comparison" not in page
+    # What is left after keep-only is one provider, said in the singular.
+    jobs = list(Job.objects.order_by("pk"))
+    for job in jobs:
+        finish(job)
+    signed_in.post(f"/comparisons/{comparison.pk}/keep-only", {"job": jobs[0].pk})
+    page = unescape(signed_in.get(f"/comparisons/{comparison.pk}/").content.decode())
+    assert "Comparing 1 provider ·" in page
+    # A quota refusal is said in the Compare section, where the press was.
+    Quota.objects.update_or_create(user=owner, defaults={"monthly_usd": Decimal("0.01")})
+    data = compare_data(providers, idempotency_key="compare-2", prompt="a grey owl")
+    response = signed_in.post("/generate", data)
+    assert response.status_code == 200, response
+    html = unescape(response.content.decode())
+    section = html.split('id="compare-providers"')[1].split("</details>")[0]
+    assert "Over your monthly limit" in section
