@@ -1,6 +1,7 @@
 """Compare providers: one request to several providers side by side, priced and reserved
 as one request, each job charged or refunded on its own, shown on one card."""
 
+import re
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -577,3 +578,21 @@ def test_the_words_on_a_comparison_say_what_is_so(signed_in, providers, owner):
     html = unescape(response.content.decode())
     section = html.split('id="compare-providers"')[1].split("</details>")[0]
     assert "Over your monthly limit" in section
+
+
+def test_five_compared_images_are_chosen_four_at_a_time(signed_in, providers, owner):
+    """The compare page takes four: with five stored, the head lets the person choose which
+    (the kept one among them), never silently dropping one."""
+    comparison, jobs = _finished_comparison(signed_in, providers, owner, names=tuple(providers))
+    signed_in.post(f"/comparisons/{comparison.pk}/keep", {"job": jobs[4].pk})
+    html = unescape(signed_in.get(f"/comparisons/{comparison.pk}/").content.decode())
+    ids = [j.images.get().pk for j in jobs]
+    head = html.split('class="batch-head"')[1].split("</header>")[0]
+    assert 'action="/compare"' in head and 'method="get"' in head
+    for pk in ids:
+        assert f'name="image" value="{pk}"' in head
+    checked = re.findall(r'name="image" value="(\d+)" checked', head)
+    assert len(checked) == 4 and str(ids[4]) in checked
+    assert "Choose up to 4" in head
+    four = "&".join(f"image={pk}" for pk in checked)
+    assert signed_in.get(f"/compare?{four}").status_code == 200

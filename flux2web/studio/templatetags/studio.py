@@ -190,10 +190,36 @@ def cost_words(job) -> str:
     return f"{usd(job.price)} reserved"
 
 
+COMPARE_AT_MOST = 4  # the compare page's most (gallery/compare.py)
+
+
+def _stored(jobs) -> list:
+    """(image id, provider's name, job) of a comparison's stored images, in the order asked."""
+    ordered = sorted(jobs, key=lambda job: job.pk)
+    return [
+        (i.pk, job.requested_provider.name if job.requested_provider_id else "", job)
+        for job in ordered
+        for i in job.images_in_order
+        if i.status == "mirrored"
+    ]
+
+
 @register.filter
 def compared_images(jobs) -> str:
-    """The query of the compare page for a comparison's stored images (at most four)."""
-    ordered = sorted(jobs, key=lambda job: job.pk)  # in the order they were asked
-    stored = [i.pk for job in ordered for i in job.images_in_order if i.status == "mirrored"]
-    ids = stored[:4]
-    return "&".join(f"image={pk}" for pk in ids) if len(ids) > 1 else ""
+    """The query of the compare page for a comparison's stored images: two to four of
+    them; more than four are chosen by the person (`compared_choice`)."""
+    ids = [pk for pk, _, _ in _stored(jobs)]
+    return "&".join(f"image={pk}" for pk in ids) if 1 < len(ids) <= COMPARE_AT_MOST else ""
+
+
+@register.filter
+def compared_choice(jobs) -> list[tuple[int, str, bool]]:
+    """More stored images than the compare page takes: (image id, provider, ticked) for
+    each, the kept one and the first asked ticked, four in all; empty otherwise."""
+    stored = _stored(jobs)
+    if len(stored) <= COMPARE_AT_MOST:
+        return []
+    kept = next((job.comparison.kept_id for _, _, job in stored if job.comparison_id), None)
+    first = [pk for pk, _, job in stored if job.pk == kept][:1]
+    first += [pk for pk, _, job in stored if job.pk != kept][: COMPARE_AT_MOST - len(first)]
+    return [(pk, name, pk in first) for pk, name, _ in stored]
