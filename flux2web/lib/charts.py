@@ -61,6 +61,17 @@ class Bar:
         return f'{self.across} y="{self.y:.2f}" height="{self.height:.2f}"'
 
     @property
+    def label_at(self) -> str:
+        """Its label's place and class, as the SVG takes them (see Segment.at)."""
+        minor = " minor" if self.minor else ""
+        return f'x="{self.label_x:.3f}%" text-anchor="{self.anchor}" class="chart-label{minor}"'
+
+    @property
+    def short_label(self) -> str:
+        """The label cut to 10 characters, as Django's truncatechars:10 cuts it."""
+        return self.label if len(self.label) <= 10 else self.label[:9] + "…"
+
+    @property
     def anchor(self) -> str:
         """Where the label hangs: centred under its bar, except at the ends of a crowded
         chart, where a centred label would stick out of the chart and be cut off."""
