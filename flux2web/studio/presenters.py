@@ -155,10 +155,17 @@ EVERY_PROVIDER = re.compile(r"^Every provider refused (?P<n>\d+) times")
 
 def failure_text(job: Job) -> str:
     """The job's error, naming the providers that were really asked."""
-    message = job.error_message
+    if not EVERY_PROVIDER.match(job.error_message):
+        return job.error_message
+    return named_refusal(job.error_message, job.events.filter(kind=JobEvent.Kind.NOTE))
+
+
+def named_refusal(message: str, events) -> str:
+    """ "Every provider refused N times" with the providers the log says were asked (one,
+    for a job sent to a named provider), where it says so; else the message as it is."""
     if not (m := EVERY_PROVIDER.match(message)):
         return message
-    asked = [name for name, _ in refusals(job.events.filter(kind=JobEvent.Kind.NOTE))]
+    asked = [name for name, _ in refusals(events)]
     if not asked:
         return message
     return f"{_names(asked)} refused {m['n']} times" + message[m.end() :]

@@ -28,7 +28,7 @@ from flux2web.lib.headers import stored_file
 from flux2web.lib.htmx import no_change, render_page
 from flux2web.lib.ids import parse_id
 from flux2web.lib.redirects import redirect_back
-from flux2web.studio import again, comparing, references
+from flux2web.studio import again, comparing, presenters, references
 from flux2web.studio.cards import render_page_parts
 from flux2web.studio.forms import (
     GenerateForm,
@@ -543,10 +543,13 @@ def _finished_comparisons(cards) -> list[list[Job]]:
 @require_GET
 def job_detail(request, job_id):
     job = _get_job_for_user(request, job_id)
+    events = list(job.events.all())
+    for event in events:  # the log names who was asked, as the card does
+        event.message = presenters.named_refusal(event.message, events)
     context = {
         "job": job,
         "images": list(job.images.all()),
-        "events": list(job.events.all()),
+        "events": events,
         "action_key": uuid.uuid4().hex,
         **family(job=job, user=request.user),
     }

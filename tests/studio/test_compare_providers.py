@@ -596,3 +596,19 @@ def test_five_compared_images_are_chosen_four_at_a_time(signed_in, providers, ow
     assert "Choose up to 4" in head
     four = "&".join(f"image={pk}" for pk in checked)
     assert signed_in.get(f"/compare?{four}").status_code == 200
+
+
+def test_the_job_log_names_the_one_provider_a_comparison_job_asked(signed_in, providers, owner):
+    from flux2web.jobs.models import JobEvent
+
+    signed_in.post("/generate", compare_data(providers, names=FOUR[:2]))
+    job = Job.objects.order_by("pk").first()
+    for _ in range(4):
+        said = "LiangXin refused: unreachable: LiangXin could not be reached"
+        JobEvent.objects.create(job=job, kind="note", provider="LiangXin", message=said)
+    final = "Every provider refused 4 times; last: unreachable: LiangXin could not be reached"
+    JobEvent.objects.create(job=job, kind="state", to_state="failed", message=final)
+    Job.objects.filter(pk=job.pk).update(state="failed", error_message=final)
+    html = unescape(signed_in.get(f"/jobs/{job.pk}/").content.decode())
+    assert "Every provider refused" not in html
+    assert "LiangXin refused 4 times; last: unreachable" in html
