@@ -21,7 +21,8 @@ stack, signed in:
 - the providers' scoreboard over 30 days and over 24 hours, with the record of
   --score-jobs (200,000) jobs across 4 providers x 2 models over 30 days, counted from
   bulk-created jobs by the same rebuild a migration runs (whose time is printed); and its
-  first view after a job ended (its record part drawn afresh from the rows).
+  first view after a job ended (its record part drawn afresh from the rows), as a member
+  and as an admin (whose page is drawn each time).
 
 Server time is measured around the handler, without a network hop; the query count is
 of one request. Results go to stdout; the README keeps the last figures.
@@ -312,6 +313,7 @@ def main():
     args = parser.parse_args()
     configure()
 
+    from django.contrib.auth import get_user_model
     from django.core.cache import cache
     from django.http import HttpResponse
     from django.test import Client, override_settings
@@ -423,6 +425,15 @@ def main():
         # The first view after a job ended: its record part is drawn afresh from the rows.
         rows["scoreboard, 30 days, a job just ended"] = measure(
             client, "/scoreboard/?window=30d", requests=args.requests // 3, before_each=job_ended
+        )
+        # An admin's page is drawn each time (live pacing), around the same kept record.
+        admin = Client()
+        admin.force_login(get_user_model().objects.create_user("bench-admin", is_team_admin=True))
+        rows["scoreboard, 30 days, an admin"] = measure(
+            admin, "/scoreboard/?window=30d", requests=args.requests
+        )
+        rows["scoreboard, 30 days, an admin, a job just ended"] = measure(
+            admin, "/scoreboard/?window=30d", requests=args.requests // 3, before_each=job_ended
         )
         zipped = measure_zip(big)
 
