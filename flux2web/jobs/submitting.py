@@ -276,10 +276,12 @@ def _retry_later(job: Job, error: ProviderError | None) -> str:
     attempts = job.attempts + 1
     reason = f"{error.error_class}: {error.message}" if error else "no provider could take it"
     if attempts >= SUBMIT_ROUNDS:
+        named = job.requested_provider  # the one it was for: nothing else was asked
+        who = f"{named.name} refused" if named else "Every provider refused"
         fail_job(
             job.pk,
             getattr(error, "error_class", ErrorClass.PROVIDER_ERROR),
-            f"Every provider refused {attempts} times; last: {reason}",
+            f"{who} {attempts} times; last: {reason}",
         )
         return "failed"
     delay = SUBMIT_BACKOFF_SECONDS * 2 ** (attempts - 1)

@@ -78,13 +78,16 @@ AUTO_FIRST_SECONDS = 5
 
 
 def _auto_first(credentials, model: Model, resolution) -> tuple[ProviderCredential | None, str]:
-    """(where Auto would send a request for this model and resolution, and why)."""
+    """(where Auto would send a request for this model and resolution, and why): its first
+    choice that is not a trial, where the price is reserved."""
     resolution = resolution if isinstance(resolution, str) else None
     kept = cache.get(AUTO_FIRST_KEY) or {}
     key = f"{model}:{resolution or ''}"
     by_pk = {c.pk: c for c in credentials}
     if key not in kept or (kept[key] and kept[key][0] not in by_pk):
-        first = next(iter(services.route(model, None, resolution=resolution or None)), None)
+        # As the reservation (routing.price_for): a trial goes to at most one job of many.
+        choices = list(services.route(model, None, resolution=resolution or None))
+        first = next((c for c in choices if not c.trial), None) or next(iter(choices), None)
         kept[key] = (first.credential.pk, first.reason) if first else None
         cache.set(AUTO_FIRST_KEY, kept, AUTO_FIRST_SECONDS)
     if kept[key] is None:

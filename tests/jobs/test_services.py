@@ -120,6 +120,19 @@ class TestSubmitting:
         assert sandbox.snapshot()["create_requests:liangxin"] == services.SUBMIT_ROUNDS
         assert sandbox.snapshot()["create_requests:apimart"] == services.SUBMIT_ROUNDS
 
+    def test_a_named_provider_refusing_every_round_is_named_not_every_provider(
+        self, owner, providers, sandbox
+    ):
+        sandbox.inject("500", times=100)
+        (job,) = make_jobs(owner, aspect_ratio="1:1", provider=providers["Apixo"])
+        for _ in range(services.SUBMIT_ROUNDS):
+            services.submit_job(job_id=job.pk)
+            Job.objects.filter(pk=job.pk).update(next_attempt_at=timezone.now())
+        job.refresh_from_db()
+        assert job.state == S.FAILED
+        assert job.error_message.startswith(f"Apixo refused {services.SUBMIT_ROUNDS} times;")
+        assert "create_requests:liangxin" not in sandbox.snapshot()
+
     def test_a_retry_waits_for_its_time(self, owner, providers, sandbox):
         sandbox.inject("500", times=100)
         (job,) = make_jobs(owner, aspect_ratio="1:1")

@@ -1,9 +1,11 @@
 """Why Auto chose a provider: said in the studio before Generate, next to the estimate it
 reserves, and kept on the job's page."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from flux2web.accounts.models import TeamPolicy
 from flux2web.jobs.models import Job
@@ -66,3 +68,36 @@ def test_a_job_for_a_named_provider_shows_no_reason(signed_in, owner, providers)
     html = signed_in.get(f"/jobs/{job.pk}/").content.decode()
 
     assert "Why this provider" not in html
+
+
+def test_the_studio_names_and_prices_where_jobs_go_not_a_trial_of_a_skipped_provider(
+    signed_in, owner, providers, settings
+):
+    """A trial goes to one job of many: the studio's line and estimate follow the first
+    choice that is not a trial, as the reservation does."""
+    settings.ROUTING_TRIAL_SECONDS = 60
+    TeamPolicy.objects.update_or_create(pk=1, defaults={"routing": "fastest"})
+    for _ in range(5):
+        tally.add(providers["KIE.ai"].pk, "pro", tally.Outcome("succeeded", seconds=20, images=1))
+    apixo = providers["Apixo"]
+    apixo.prices = {"pro": {"1K": "0.01", "2K": "0.01"}}
+    apixo.save()
+    long_ago = timezone.now() - timedelta(seconds=90)
+    for n, state in enumerate([Job.State.FAILED] * 8 + [Job.State.SUCCEEDED] * 2):
+        Job.objects.create(
+            owner=owner,
+            idempotency_key=f"failing-{n}",
+            model="pro",
+            prompt="failing at Apixo",
+            provider=apixo,
+            state=state,
+            submitted_at=long_ago - timedelta(seconds=n + 10),
+            finished_at=long_ago - timedelta(seconds=n),
+        )
+    kie_price = providers["KIE.ai"].price_for("pro", "1K")
+
+    html = signed_in.get("/").content.decode()
+
+    assert "Auto → KIE.ai: fastest over the last day, 20 s median" in html
+    assert "trial" not in html
+    assert f'data-each="{kie_price}' in html
