@@ -11,7 +11,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from playwright.sync_api import sync_playwright
 
-from tests.e2e.helpers import ARTIFACTS
+from tests.e2e.helpers import ARTIFACTS, DESKTOP
 
 CHROMIUM = Path(os.environ.get("FLUX2WEB_CHROMIUM", "/usr/bin/chromium"))
 # What this machine's closed network needs: no background calls home, no sandbox as root.
@@ -24,7 +24,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DESKTOP = {"width": 1280, "height": 800}
 
 
 def pytest_collection_modifyitems(items):

@@ -20,6 +20,7 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
 PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
 
 
 def use_session(page, live_server, client, user):

@@ -9,8 +9,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from flux2web.jobs.models import Comparison, Job
-from tests.e2e.conftest import DESKTOP
-from tests.e2e.helpers import ARTIFACTS, PHONE, console_errors, use_session
+from tests.e2e.helpers import ARTIFACTS, DESKTOP, PHONE, console_errors, use_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
