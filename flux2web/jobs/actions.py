@@ -89,7 +89,8 @@ def delete_job(*, job_id: int) -> bool:
         Image.objects.filter(job_id=job_id).delete()
         for owner_id in {i.owner_id for i in images}:
             gallery_changed(owner_id)
-    delete_files(images)
+        # Once committed: a caller's transaction (keep-only's) that rolls back keeps them.
+        transaction.on_commit(lambda: delete_files(images))
     return True
 
 

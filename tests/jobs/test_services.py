@@ -367,3 +367,25 @@ def test_a_provider_message_with_a_nul_byte_is_stored_without_it(owner, provider
     job.refresh_from_db()
     assert job.error_message == "bad prompt"
     assert "\x00" not in job.events.last().message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_a_job_inside_a_transaction_that_rolls_back_keeps_its_files(
+    owner, providers, media
+):
+    from django.db import transaction
+
+    from tests.jobs.factories import finish
+
+    (job,) = make_jobs(owner)
+    finish(job)
+    image = job.images.get()
+    name = image.original.name
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.delete_job(job_id=job.pk)
+        raise RuntimeError("the caller's next step failed")
+    assert image.original.storage.exists(name)
+    job.refresh_from_db()
+    assert job.deleted_at is None and job.images.count() == 1
+    services.delete_job(job_id=job.pk)  # committed this time: the files go
+    assert not image.original.storage.exists(name)

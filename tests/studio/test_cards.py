@@ -142,11 +142,14 @@ def test_rerun_keeps_the_seed_and_retry_draws_a_new_one(signed_in, owner, provid
     assert retry.seed != job.seed and retry.seed_random
 
 
-def test_delete_hides_the_job_and_removes_its_files(signed_in, owner, media):
+def test_delete_hides_the_job_and_removes_its_files(
+    signed_in, owner, media, django_capture_on_commit_callbacks
+):
     job = finish(make_jobs(owner)[0])
     files = [media / Image.objects.get().original.name, media / Image.objects.get().thumbnail.name]
     assert all(f.exists() for f in files)
-    response = signed_in.post(f"/jobs/{job.pk}/delete", headers=HX)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in.post(f"/jobs/{job.pk}/delete", headers=HX)
     assert response.status_code == 200 and "data-job-id" not in response.content.decode()
     assert not any(f.exists() for f in files)
     assert Image.objects.count() == 0
