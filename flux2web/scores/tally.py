@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -83,19 +84,25 @@ def add(credential_id: int, model: str, outcome: Outcome, *, at=None, undo: bool
                 "reported": F("reported") + sign,
                 "reported_credits": F("reported_credits") + sign * outcome.credits,
             }
-    for key in keys:
-        rows = Tally.objects.filter(**key)
-        if undo:  # only what was counted is taken back: never a count below nothing
-            rows = rows.filter(attempts__gt=0, **{f"{outcome.kind}__gt": 0})
-        if outcome.seconds is None:
-            rows.update(**counters)
-            continue
-        row = rows.select_for_update().first()  # the times are one value: read, then write
-        if row is None:
-            continue
-        times = Counter(row.seconds)
-        times[str(round(outcome.seconds))] += sign
-        rows.update(**counters, seconds={k: n for k, n in times.items() if n > 0})
+    # Its own transaction when called alone (a test, a script); a savepoint in the job's.
+    with transaction.atomic():
+        for key in keys:
+            _count(Tally.objects.filter(**key), outcome, counters, sign, undo=undo)
+
+
+def _count(rows, outcome: Outcome, counters: dict, sign: int, *, undo: bool) -> None:
+    """Add the counters to one bucket's row (`rows`: it alone)."""
+    if undo:  # only what was counted is taken back: never a count below nothing
+        rows = rows.filter(attempts__gt=0, **{f"{outcome.kind}__gt": 0})
+    if outcome.seconds is None:
+        rows.update(**counters)
+        return
+    row = rows.select_for_update().first()  # the times are one value: read, then write
+    if row is None:
+        return
+    times = Counter(row.seconds)
+    times[str(round(outcome.seconds))] += sign
+    rows.update(**counters, seconds={k: n for k, n in times.items() if n > 0})
 
 
 def percentile(times: Counter, q: float) -> int | None:

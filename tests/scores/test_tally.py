@@ -68,3 +68,11 @@ def test_percentiles_are_nearest_rank():
     assert tally.percentile(times, 0.5) == 3
     assert tally.percentile(times, 0.95) == 100
     assert tally.percentile(Counter(), 0.5) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_time_can_be_counted_outside_a_transaction(kie):
+    """Its row is locked while its times are read and written: PostgreSQL refuses that
+    lock outside a transaction, so `add` makes its own when the caller has none."""
+    tally.add(kie.pk, "pro", ok(12), at=NOW)
+    assert Tally.objects.get(span="day").seconds == {"12": 1}
