@@ -318,21 +318,7 @@ def generate(request):
             kept = {**data.dict(), "reference_ids": data.getlist("reference_ids")}
             form = _studio_form(request, {**kept, "idempotency_key": ""})
             extras = extras.carried_over()
-    if not request.htmx:
-        context = {
-            **_compose_context(request, form, extras),
-            "jobs": _cards(request.user)[:CARDS_PER_PAGE],
-            "refresher": _refresher(request.user),
-        }
-        return render(request, "studio/home.html", context)
-    context = {
-        **_compose_context(request, form, extras),
-        "new_jobs": _card_jobs(Job.objects.filter(pk__in=[j.pk for j in jobs])).order_by("-id"),
-        "refresher": _refresher(request.user) if jobs else None,
-        "generated": not form.is_bound,  # queued: the form starts afresh
-        "references_cleared": cleared,
-    }
-    return render(request, "studio/home.html#generated", context)
+    return _answer(request, form, extras, jobs, references_cleared=cleared)
 
 
 def _compare(request):
@@ -394,6 +380,12 @@ def _compare(request):
                 kept["compare"] = request.POST.getlist("compare")
                 form = _studio_form(request, {**kept, "idempotency_key": ""})
                 extras = extras.carried_over()
+    return _answer(request, form, extras, jobs)
+
+
+def _answer(request, form, extras, jobs, **more):
+    """What Generate and Compare answer: the whole page without htmx, else the new cards
+    and the form (afresh once queued: unbound)."""
     if not request.htmx:
         context = {
             **_compose_context(request, form, extras),
@@ -406,6 +398,7 @@ def _compare(request):
         "new_jobs": _card_jobs(Job.objects.filter(pk__in=[j.pk for j in jobs])).order_by("-id"),
         "refresher": _refresher(request.user) if jobs else None,
         "generated": not form.is_bound,
+        **more,
     }
     return render(request, "studio/home.html#generated", context)
 
