@@ -167,6 +167,36 @@ def test_enter_in_a_field_generates_and_never_compares(
     context.close()
 
 
+def test_enter_while_the_list_is_being_drawn_again_still_generates(
+    live_server, browser, owner, providers
+):
+    """At full speed: Enter pressed while the list drawn again for a tick is still on its
+    way (held here until after the press) makes the one image, not a comparison, and the
+    list's late answer changes nothing."""
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    use_session(page, live_server, Client(), owner)
+    held = []
+    page.route("**/generate/options", lambda route: held.append(route))
+    page.goto(live_server.url + "/")
+    page.get_by_label("Prompt", exact=True).fill("Just one normal image please")
+    page.locator("#compare-providers summary").click()
+    page.get_by_label("Apixo", exact=True).check()
+    page.get_by_label("APIMart", exact=True).check()
+    expect(page.locator("#form-options.htmx-request")).to_have_count(1)
+    page.get_by_label("Images", exact=True).press("Enter")
+    expect(page.locator(".job-card")).to_have_count(1)
+    for route in held:
+        route.continue_()
+    page.unroute("**/generate/options")
+    page.wait_for_timeout(500)
+    expect(page.locator(".job-card")).to_have_count(1)
+    assert Job.objects.count() == 1
+    assert not Comparison.objects.exists()
+    context.close()
+
+
 def test_the_compare_list_stays_open_as_it_is_drawn_again(live_server, page, owner, providers):
     from datetime import timedelta
 
