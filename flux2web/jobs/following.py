@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
-from flux2web.jobs import mirroring, tallies
+from flux2web.jobs import changes, mirroring, tallies
 from flux2web.jobs.models import Job, JobEvent
 from flux2web.jobs.submitting import fail_job, poll_delay
 from flux2web.jobs.transitions import add_note, call_events, hold, transition
@@ -141,6 +141,7 @@ def poll_due(*, now=None, job_ids=None, due_only=True, mirror_here=False) -> int
             unreadable_answers=0,
             unknown_answers=0,
         )
+        changes.announce(ids)  # progress on the cards
     _record_health(outcomes)
     return len(jobs)
 
@@ -254,6 +255,7 @@ def apply_outcome(outcome: Outcome, now, *, enqueue_mirror: bool = True) -> None
         next_poll_at=now + timedelta(seconds=poll_delay(caps.schedule, elapsed, job.callback_sent)),
         updated_at=now,
     )
+    changes.announce([job.pk])
     return None
 
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from flux2web.jobs import charges, states, tallies
+from flux2web.jobs import changes, charges, states, tallies
 from flux2web.jobs.models import Job, JobEvent
 from flux2web.jobs.states import IllegalTransition
 from flux2web.providers.redact import scrub
@@ -66,6 +66,7 @@ def transition(
                 )
                 charges.follow(job_id, to)  # settle, refund or hold, in this transaction
                 tallies.follow(job_id, from_state, to)  # the provider's record, likewise
+                changes.announce([job_id])  # pages showing it learn on commit
                 log.info("job %s: %s -> %s %s", job_id, from_state, to, message)
                 return True
     return False
