@@ -1,6 +1,6 @@
 from django.urls import path
 
-from flux2web.studio import views
+from flux2web.studio import stream, views
 
 app_name = "studio"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("generate", views.generate, name="generate"),
     path("generate/options", views.options, name="options"),
     path("updates", views.updates, name="updates"),
+    path("updates/stream", stream.stream, name="stream"),
     path("jobs/<int:job_id>/", views.job_detail, name="job"),
     path("jobs/<int:job_id>/cancel", views.cancel, name="cancel"),
     path("jobs/<int:job_id>/retry", views.retry, name="retry"),

@@ -195,6 +195,8 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     "studio:generate": Route(expect(members=post_only(200))),  # empty form: errors shown
     "studio:options": Route(expect(members=post_only(200))),
     "studio:updates": Route(expect(members=get_only(204))),
+    # Nothing of theirs in flight was named: nothing to stream.
+    "studio:stream": Route(expect(members=get_only(204))),
     "studio:job": Route(owner_only(200, method="get"), job),
     "studio:cancel": Route(owner_only(302), job),
     "studio:retry": Route(owner_only(302), job),

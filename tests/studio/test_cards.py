@@ -21,7 +21,7 @@ def test_cards_carry_their_id_and_state_newest_first(signed_in, owner):
     html = signed_in.get("/").content.decode()
     assert html.index(f'data-job-id="{second.pk}"') < html.index(f'data-job-id="{first.pk}"')
     assert 'data-state="queued"' in html
-    assert 'hx-trigger="every 2s"' in html
+    assert 'hx-trigger="every 2s, f2w:changed"' in html
 
 
 def test_an_unchanged_refresh_is_a_204_and_a_change_comes_back_out_of_band(signed_in, owner):

@@ -1,0 +1,78 @@
+// Push (studio home, comparison and job pages): the element that refreshes a page's cards
+// (#refresher, a job page's #job-detail) names an event stream in data-push. When the
+// stream says one of the person's jobs changed, the element refreshes at once
+// ("f2w:changed" in its hx-trigger); it also refreshes each time the stream (re)opens, for
+// whatever changed while it was closed. While the stream is open the element's own
+// 2-second refresh runs only every SLOW_MS (for jobs started in another tab); while it is
+// closed or failing, and without this script, the page refreshes every 2 s as before.
+(function () {
+  "use strict";
+  if (!window.EventSource || !window.htmx) return;
+  var SLOW_MS = 10000;
+  var source = null;
+  var streamKey = null;  // the stream's address without the cards' fingerprints
+  var live = false;
+  var lastFetch = 0;
+
+  function pushing() { return document.querySelector("[data-push]"); }
+
+  // The cards' fingerprints change with every step a job takes; only a different set of
+  // jobs needs a new stream.
+  function keyOf(url) {
+    var address = new URL(url, location.href);
+    var cards = address.searchParams.get("cards") || "";
+    var ids = cards.split(",").map(function (card) { return card.split(":")[0]; });
+    return address.pathname + "?" + ids.sort().join(",");
+  }
+
+  function close() {
+    if (source) source.close();
+    source = null;
+    streamKey = null;
+    live = false;
+  }
+
+  function changed() {
+    var element = pushing();
+    if (element) htmx.trigger(element, "f2w:changed");
+  }
+
+  function follow() {
+    var element = pushing();
+    if (!element) { close(); return; }
+    var url = element.getAttribute("data-push");
+    var key = keyOf(url);
+    if (key === streamKey) return;
+    close();
+    streamKey = key;
+    var opened = new EventSource(url);
+    source = opened;
+    opened.onopen = function () {
+      if (source !== opened) return;
+      live = true;
+      changed();
+    };
+    opened.onmessage = function () { if (source === opened) changed(); };
+    // Dropped (the browser tries again by itself) or refused (a 204: nothing to watch):
+    // either way the page's own refresh is back at full speed meanwhile.
+    opened.onerror = function () { if (source === opened) live = false; };
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    var element = event.detail.elt;
+    if (!element || !element.hasAttribute || !element.hasAttribute("data-push")) return;
+    var now = Date.now();
+    var byTimer = !event.detail.triggeringEvent;
+    if (byTimer && live && now - lastFetch < SLOW_MS) {
+      event.preventDefault();
+      return;
+    }
+    lastFetch = now;
+  });
+  // Cards and refresher are swapped in (often out of band): follow what the page now shows.
+  document.addEventListener("htmx:load", follow);
+  document.addEventListener("htmx:afterSettle", follow);
+  window.addEventListener("pagehide", close);
+  window.addEventListener("pageshow", follow);
+  follow();
+})();
