@@ -187,6 +187,12 @@ ALLOW_PRIVATE_URLS, ALLOWED_PRIVATE_HOSTS = env.switch_or_hosts("FLUX2WEB_ALLOW_
 MAINTENANCE_COOLDOWN_SECONDS = env.int("FLUX2WEB_MAINTENANCE_COOLDOWN", 600, minimum=1)
 # A provider Auto skips for failing lately gets one trial job after this many quiet seconds.
 ROUTING_TRIAL_SECONDS = env.int("FLUX2WEB_ROUTING_TRIAL_SECONDS", 60, minimum=1)
+# The OpenAI-compatible API (/v1/): how long a request waits for its images before a 504
+# (the job goes on), how long its image addresses last, and each token's limits.
+API_WAIT_SECONDS = env.int("FLUX2WEB_API_WAIT_SECONDS", 300, minimum=1)
+API_URL_MINUTES = env.int("FLUX2WEB_API_URL_MINUTES", 60, minimum=1)
+API_RATE_PER_MINUTE = env.int("FLUX2WEB_API_RATE_PER_MINUTE", 60, minimum=1)
+API_CONCURRENT_REQUESTS = env.int("FLUX2WEB_API_CONCURRENT", 8, minimum=1)
 MAX_IMAGE_BYTES = env.int("FLUX2WEB_MAX_IMAGE_MB", 50, minimum=1) * 1024 * 1024
 MAX_IMAGE_PIXELS = 64_000_000
 # How long a submit may be in progress before a crash is assumed and the job marked

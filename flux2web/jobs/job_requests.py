@@ -18,6 +18,7 @@ from flux2web.jobs.routing import (
     Attachments,
     JobRefused,
     JobSpec,
+    OverQuota,
     check_spec,
     fetch_references,
     price_for,
@@ -147,7 +148,7 @@ def _create(
                 in_flight=Job.objects.for_user(owner).in_flight(),
             )
             if over:
-                raise JobRefused(over)
+                raise OverQuota(over)
             if comparison:
                 specs = _stored_once(specs, attachments)
             elif attachments is not None:
@@ -207,6 +208,7 @@ def _asked(spec: JobSpec) -> dict:
         "seed_random": spec.random_seed,
         "requested_provider_id": spec.provider.pk if spec.provider else None,
         "remix_of_id": spec.remix_of_id,
+        "api_token_id": spec.api_token_id,
     }
 
 

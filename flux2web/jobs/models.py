@@ -202,6 +202,10 @@ class Job(models.Model):
     comparison = models.ForeignKey(
         "Comparison", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
+    # The personal API token it was asked for with (/v1/): its cards say "via API · name".
+    api_token = models.ForeignKey(
+        "accounts.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Why Auto sent it where it went ("fastest that works over the last day, 14 s median").
     route_reason = models.CharField(max_length=200, blank=True)
     # What the provider itself reported, where it does: its own time for the task, and

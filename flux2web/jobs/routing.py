@@ -31,6 +31,10 @@ class JobRefused(Exception):
         self.problems = problems
 
 
+class OverQuota(JobRefused):
+    """Refused because it would break the person's limits (money, images, jobs in flight)."""
+
+
 @dataclass(frozen=True)
 class JobSpec:
     """What a person asked for, before it becomes one job per image."""
@@ -49,6 +53,8 @@ class JobSpec:
     remix_of_id: int | None = None
     # Pasted reference URLs already fetched and found fit (by the form): not fetched again.
     fetched_references: frozenset[str] = frozenset()
+    # The personal API token it came with (/v1/), if it came through the API.
+    api_token_id: int | None = None
 
     def visible_for(self, owner) -> bool:
         return owner.new_images_team_visible if self.team_visible is None else self.team_visible

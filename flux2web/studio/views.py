@@ -51,7 +51,7 @@ FOLLOW_AT_MOST = 200
 
 def _get_job_for_user(request, job_id) -> Job:
     return get_object_or_404(
-        Job.objects.visible().select_related("provider", "requested_provider"),
+        Job.objects.visible().select_related("provider", "requested_provider", "api_token"),
         pk=job_id,
         owner=request.user,
     )
@@ -72,6 +72,7 @@ CARD_FIELDS = (
     "next_attempt_at", "cancel_requested_at", "favourite", "created_at", "submitted_at",
     "finished_at", "updated_at", "provider__name", "provider__dialect",
     "requested_provider__name", "price", "mirrored_at", "provider_seconds", "comparison__kept",
+    "api_token__name",
 )  # fmt: skip
 
 
@@ -93,7 +94,7 @@ def _cards_and_in_flight(user, *, before=None) -> tuple[list[Job], dict[int, str
     )
     rows = list(
         Job.objects.filter(pk__in=both)
-        .select_related("provider", "requested_provider", "comparison")
+        .select_related("provider", "requested_provider", "comparison", "api_token")
         .only(*CARD_FIELDS)
         .order_by("-id")
     )
@@ -404,9 +405,9 @@ def _answer(request, form, extras, jobs, **more):
 
 
 def _card_jobs(jobs):
-    return jobs.select_related("provider", "requested_provider", "comparison").prefetch_related(
-        "images"
-    )
+    return jobs.select_related(
+        "provider", "requested_provider", "comparison", "api_token"
+    ).prefetch_related("images")
 
 
 def _get_comparison_for_user(request, comparison_id) -> Comparison:

@@ -556,7 +556,30 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     # The API itself: a token or nothing; a session (or no one) gets 401 on every method.
     "api:models": Route(everyone(answers(*[401] * 5))),
     "api:not_found": Route(everyone(answers(*[401] * 5)), lambda w: {"rest": "images/x"}),
+    "api:generations": Route(everyone(answers(*[401] * 5))),
+    "api:edits": Route(everyone(answers(*[401] * 5))),
+    # The images the API answers with: a signed, dated address, read by whoever holds it
+    # (GET alone, as the other files); a forged one is 404 for everyone.
+    "api:result": (
+        Route(
+            everyone(get_only(200)),
+            lambda w: api_result(w.image),
+            "signed link",
+        ),
+        Route(
+            everyone(get_only(404)),
+            lambda w: {**api_result(w.image), "token": "forged"},
+            "forged",
+        ),
+    ),
 }
+
+
+def api_result(image) -> dict:
+    from flux2web.api import results
+
+    token, ext = results.path_for(image).rsplit("/", 1)[1].rsplit(".", 1)
+    return {"token": token, "ext": ext}
 
 
 def url_patterns(patterns=None, namespaces=(), prefix=""):

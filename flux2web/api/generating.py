@@ -1,0 +1,195 @@
+"""An API request for images, from its checked body to OpenAI's answer: the token's limits,
+its Idempotency-Key, the jobs made as the studio makes them (job_requests: quota reserved,
+settled and refunded there), the wait for every image to be stored, and the answer.
+
+The connection waits for a "job changed" from jobs/changes.py, holding no database
+connection meanwhile; a client that leaves loses nothing (the jobs go on to the gallery).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.http import JsonResponse
+from django.utils import timezone
+
+from flux2web.accounts.models import ApiToken
+from flux2web.api import results
+from flux2web.api.asking import Asked
+from flux2web.api.errors import ApiError
+from flux2web.api.models import ApiRequest
+from flux2web.core import throttle
+from flux2web.jobs import changes, services
+from flux2web.jobs.models import Image, Job
+
+# How long an Idempotency-Key is remembered (as OpenAI's are).
+KEY_HOURS = 24
+# A finished job's failure, as OpenAI would answer it: (status, code, param).
+FAILURES = {
+    "content_policy": (400, "content_policy_violation", "prompt"),
+    "cancelled": (409, "cancelled", None),
+}
+DONE = (*Job.FINAL, Job.State.UNCERTAIN)  # ended, or parked until an admin decides
+
+
+def generate(request, asked: Asked, *, uploads=None) -> JsonResponse:
+    token = request.api_token
+    started = time.time()
+    record = _remember(token, request.headers.get("Idempotency-Key", ""), asked.digest)
+    with _waiting(token, record):
+        jobs = _create(request, asked, record, uploads)
+        jobs = _wait(jobs, deadline=time.monotonic() + settings.API_WAIT_SECONDS)
+    return _answer(request, jobs, asked, created=int(started))
+
+
+def check_rate(token) -> None:
+    """Every request counts against the token's minute, across every process."""
+    wait = throttle.take(f"api:{token.pk}", limit=settings.API_RATE_PER_MINUTE, seconds=60)
+    if wait:
+        raise ApiError(
+            429,
+            f"Rate limit reached for this token: {settings.API_RATE_PER_MINUTE} requests a "
+            f"minute. Try again in {wait:.0f} s.",
+            type="requests",
+            code="rate_limit_exceeded",
+            headers={"Retry-After": str(max(1, round(wait)))},
+        )
+
+
+def _remember(token, key: str, digest: str) -> ApiRequest:
+    """The request's record: a new one, or the one this Idempotency-Key made (409 when it
+    was made for another body)."""
+    now = timezone.now()
+    ApiRequest.objects.filter(token=token, created_at__lt=now - timedelta(hours=KEY_HOURS)).delete()
+    hashed = hashlib.sha256(key.encode()).hexdigest() if key.strip() else ""
+    batch = f"api.{token.pk}.{secrets.token_hex(12)}"
+    if hashed:
+        found = ApiRequest.objects.filter(token=token, key=hashed).first()
+        if found is None:
+            try:
+                with transaction.atomic():
+                    return ApiRequest.objects.create(
+                        token=token, key=hashed, digest=digest, batch_key=batch
+                    )
+            except IntegrityError:  # the same key at the same moment: the other one made it
+                found = ApiRequest.objects.get(token=token, key=hashed)
+        if found.digest != digest:
+            raise ApiError(
+                409,
+                "This Idempotency-Key was used for another request (a different body) in the "
+                f"last {KEY_HOURS} hours; use a new key for a new request.",
+                code="idempotency_key_reused",
+            )
+        return found
+    return ApiRequest.objects.create(token=token, digest=digest, batch_key=batch)
+
+
+class _waiting:
+    """The request's place among the token's requests waiting at once (the limit holds
+    across every process: counted under the token's row lock)."""
+
+    def __init__(self, token, record: ApiRequest):
+        self.token, self.record = token, record
+
+    def __enter__(self):
+        limit = settings.API_CONCURRENT_REQUESTS
+        now = timezone.now()
+        with transaction.atomic():
+            ApiToken.objects.select_for_update().filter(pk=self.token.pk).first()
+            waiting = ApiRequest.objects.filter(token=self.token, waiting_until__gt=now)
+            if waiting.exclude(pk=self.record.pk).count() >= limit:
+                raise ApiError(
+                    429,
+                    f"Too many requests waiting at once for this token (at most {limit}); "
+                    "try again when one has answered.",
+                    type="requests",
+                    code="rate_limit_exceeded",
+                    headers={"Retry-After": "5"},
+                )
+            until = now + timedelta(seconds=settings.API_WAIT_SECONDS + 60)
+            ApiRequest.objects.filter(pk=self.record.pk).update(waiting_until=until)
+
+    def __exit__(self, *exc):
+        ApiRequest.objects.filter(pk=self.record.pk).update(waiting_until=None)
+
+
+def _create(request, asked: Asked, record: ApiRequest, uploads) -> list[Job]:
+    try:
+        jobs, _ = services.create_or_get_jobs(
+            owner=request.user,
+            spec=asked.spec,
+            idempotency_key=record.batch_key,
+            attachments=uploads,
+        )
+    except services.OverQuota as refused:
+        raise ApiError(
+            429,
+            " ".join(p.message for p in refused.problems),
+            type="insufficient_quota",
+            code="insufficient_quota",
+        ) from None
+    except services.JobRefused as refused:
+        problem = refused.problems[0]
+        raise ApiError(
+            400,
+            " ".join(p.message for p in refused.problems),
+            param=asked.param(problem.field),
+            code="invalid_value",
+        ) from None
+    return jobs
+
+
+def _wait(jobs: list[Job], *, deadline: float) -> list[Job]:
+    """The jobs once every one has ended, re-read each time one of them changes."""
+    ids = [job.pk for job in jobs]
+    with changes.watching(ids) as watch:
+        while True:
+            jobs = list(Job.objects.filter(pk__in=ids).order_by("pk"))
+            if all(job.state in DONE for job in jobs):
+                return jobs
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ApiError(
+                    504,
+                    f"The images were not ready within {settings.API_WAIT_SECONDS} s. The "
+                    "request goes on: its images will be in your gallery when they are done "
+                    f"(job{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))}).",
+                    code="timeout",
+                )
+            watch.wait(min(left, 5.0))
+
+
+def _answer(request, jobs: list[Job], asked: Asked, *, created: int) -> JsonResponse:
+    done = [job for job in jobs if job.state == Job.State.SUCCEEDED]
+    if not done:
+        raise _failure(jobs[0])
+    images = list(
+        Image.objects.filter(job__in=done, status=Image.Status.MIRRORED).order_by("job_id", "index")
+    )
+    data = []
+    for image in images:
+        if asked.response_format == "b64_json":
+            with default_storage.open(image.original.name) as handle:
+                data.append({"b64_json": base64.b64encode(handle.read()).decode()})
+        else:
+            data.append({"url": request.build_absolute_uri(results.path_for(image))})
+    return JsonResponse({"created": created, "data": data})
+
+
+def _failure(job: Job) -> ApiError:
+    status, code, param = FAILURES.get(job.error_class or job.state, (502, "provider_error", None))
+    if job.state == Job.State.UNCERTAIN:
+        message = (
+            "The provider's answer was lost; an admin decides whether it made the image (your "
+            "money is held until then)."
+        )
+    else:
+        message = job.error_message or f"The job ended {job.get_state_display().lower()}."
+    return ApiError(status, message, param=param, code=code)
