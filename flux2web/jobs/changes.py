@@ -234,6 +234,7 @@ class _DatabaseListener(_Listener):
     def __init__(self, key):
         super().__init__(key)
         self.ready.set()
+        self.failing = False
 
     def baseline(self, ids: list[int]) -> dict[int, object]:
         return dict(Job.objects.filter(pk__in=ids).values_list("pk", "updated_at"))
@@ -248,8 +249,11 @@ class _DatabaseListener(_Listener):
                 continue
             try:
                 self._compare(watched)
-            except Exception:
-                log.exception("job changes: could not read the watched jobs")
+                self.failing = False
+            except Exception as exc:
+                if not self.failing:  # once a spell, not every second of an outage
+                    log.warning("job changes: cannot read the watched jobs: %r", exc)
+                self.failing = True
                 connection.close()
                 _registry.fire_all()
                 self.stopped.wait(1.0)

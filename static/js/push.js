@@ -10,25 +10,32 @@
   if (!window.EventSource || !window.htmx) return;
   var SLOW_MS = 10000;
   var source = null;
-  var streamKey = null;  // the stream's address without the cards' fingerprints
+  var streamPath = null;
+  var watched = {};  // the job ids the open stream watches
   var live = false;
   var lastFetch = 0;
 
   function pushing() { return document.querySelector("[data-push]"); }
 
-  // The cards' fingerprints change with every step a job takes; only a different set of
-  // jobs needs a new stream.
-  function keyOf(url) {
-    var address = new URL(url, location.href);
+  function idsOf(address) {
     var cards = address.searchParams.get("cards") || "";
-    var ids = cards.split(",").map(function (card) { return card.split(":")[0]; });
-    return address.pathname + "?" + ids.sort().join(",");
+    return cards.split(",").map(function (card) { return card.split(":")[0]; });
+  }
+
+  // The cards' fingerprints change with every step a job takes, and a finished job never
+  // changes again: only a job the open stream does not watch needs a new one (each open
+  // stream holds one of the server's threads until it next writes).
+  function needsNew(address) {
+    if (!source || source.readyState === EventSource.CLOSED) return true;
+    if (address.pathname !== streamPath) return true;
+    return idsOf(address).some(function (id) { return !watched[id]; });
   }
 
   function close() {
     if (source) source.close();
     source = null;
-    streamKey = null;
+    streamPath = null;
+    watched = {};
     live = false;
   }
 
@@ -41,10 +48,11 @@
     var element = pushing();
     if (!element) { close(); return; }
     var url = element.getAttribute("data-push");
-    var key = keyOf(url);
-    if (key === streamKey) return;
+    var address = new URL(url, location.href);
+    if (!needsNew(address)) return;
     close();
-    streamKey = key;
+    streamPath = address.pathname;
+    idsOf(address).forEach(function (id) { watched[id] = true; });
     var opened = new EventSource(url);
     source = opened;
     opened.onopen = function () {

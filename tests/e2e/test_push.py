@@ -1,0 +1,79 @@
+"""A finished picture is on its card within a second of being stored: pushed to the page the
+moment the job changes, not found at the next refresh (slowed to every 10 s while the push
+stream is open, so it cannot be what shows it). Chromium, a live server, a real qcluster
+and the sandbox, at a person's speed and at full speed."""
+
+import pytest
+from django.test import Client
+from playwright.sync_api import expect
+
+from flux2web.jobs import changes
+from flux2web.jobs.models import Job
+from flux2web.studio import stream
+from tests.e2e.helpers import DESKTOP, console_errors, use_session
+from tests.helpers import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TAKES = 3
+# From the transaction that stores the picture to the picture drawn on its card.
+AT_ONCE_MS = 1000
+
+# When each finished card's picture is drawn (ms since the epoch), by job id.
+WATCH_PICTURES = """() => {
+  window.__shown = {};
+  const look = () => {
+    document.querySelectorAll('#job-list .job-card[data-state="succeeded"]').forEach(card => {
+      const id = card.dataset.jobId, img = card.querySelector('.thumb img');
+      if (!img || window.__shown[id]) return;
+      const drawn = () => { window.__shown[id] = window.__shown[id] || Date.now(); };
+      if (img.complete && img.naturalWidth) drawn();
+      else img.addEventListener('load', drawn, {once: true});
+    });
+  };
+  new MutationObserver(look).observe(document.getElementById('job-list'),
+    {subtree: true, childList: true, attributes: true});
+}"""
+
+
+@pytest.fixture(autouse=True)
+def streams_notice_a_closed_page_soon(monkeypatch):
+    # Each stream writes often, so once the browser is gone it ends with the test.
+    monkeypatch.setattr(stream, "HEARTBEAT_SECONDS", 0.5)
+
+
+def test_a_finished_picture_is_on_its_card_within_a_second(
+    live_server, paced_browser, owner, providers, sandbox, cluster
+):
+    sandbox.config.duration = 1.0
+    context = paced_browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors = console_errors(page)
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/")
+    page.evaluate(WATCH_PICTURES)
+    cluster().ready()
+
+    prompt = page.get_by_label("Prompt", exact=True)
+    for take in range(TAKES):
+        prompt.fill(f"a paper boat on a puddle, take {take}")
+        prompt.press("Control+Enter")
+        card = page.locator("#job-list .job-card", has_text=f"take {take}")
+        expect(card).to_have_count(1)
+        expect(card.locator(".thumb img")).to_be_visible(timeout=30_000)
+
+    stored = {
+        str(pk): finished.timestamp() * 1000
+        for pk, finished in Job.objects.filter(owner=owner).values_list("pk", "finished_at")
+    }
+    shown = page.wait_for_function(
+        f"Object.keys(window.__shown).length >= {TAKES} && window.__shown"
+    ).json_value()
+    late = {pk: round(shown[pk] - stored[pk]) for pk in stored}
+    assert len(late) == TAKES
+    assert all(ms < AT_ONCE_MS for ms in late.values()), late
+    assert errors == []
+    context.close()
+    # The page is gone: its stream's next heartbeat finds it so and lets the thread go.
+    wait_for(lambda: not changes._registry.snapshot(), timeout=5, message="streams to end")
