@@ -1,7 +1,7 @@
-"""A finished picture is on its card within a second of being stored: pushed to the page the
-moment the job changes, not found at the next refresh (slowed to every 10 s while the push
-stream is open, so it cannot be what shows it). Chromium, a live server, a real qcluster
-and the sandbox, at a person's speed and at full speed."""
+"""A finished picture is on its card, and on its job page, within a second of being stored:
+pushed to the page the moment the job changes, not found at the next refresh (slowed to
+every 10 s while the push stream is open, so it cannot be what shows it). Chromium, a live
+server, a real qcluster and the sandbox, at a person's speed and at full speed."""
 
 import pytest
 from django.test import Client
@@ -12,6 +12,7 @@ from flux2web.jobs.models import Job
 from flux2web.studio import stream
 from tests.e2e.helpers import DESKTOP, console_errors, use_session
 from tests.helpers import wait_for
+from tests.jobs.factories import make_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,4 +77,46 @@ def test_a_finished_picture_is_on_its_card_within_a_second(
     assert errors == []
     context.close()
     # The page is gone: its stream's next heartbeat finds it so and lets the thread go.
+    wait_for(lambda: not changes._registry.snapshot(), timeout=5, message="streams to end")
+
+
+# When the job page's first picture is drawn (ms since the epoch).
+WATCH_JOB_PAGE = """() => {
+  window.__drawn = null;
+  const look = () => {
+    const img = document.querySelector('#job-detail[data-state="succeeded"] .full-image img');
+    if (!img || window.__drawn) return;
+    const drawn = () => { window.__drawn = window.__drawn || Date.now(); };
+    if (img.complete && img.naturalWidth) drawn();
+    else img.addEventListener('load', drawn, {once: true});
+  };
+  new MutationObserver(look).observe(document.querySelector('main'),
+    {subtree: true, childList: true, attributes: true});
+}"""
+
+
+def test_the_job_page_shows_its_picture_within_a_second(
+    live_server, paced_browser, owner, providers, sandbox, cluster
+):
+    sandbox.config.duration = 2.0
+    context = paced_browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors = console_errors(page)
+    use_session(page, live_server, Client(), owner)
+    cluster().ready()
+    late = []
+    for take in range(2):
+        job = make_jobs(owner, prompt=f"a kite over the dunes, take {take}")[0]
+        page.goto(f"{live_server.url}/jobs/{job.pk}/")
+        page.evaluate(WATCH_JOB_PAGE)
+        expect(page.locator("#job-detail")).to_have_attribute(
+            "data-state", "succeeded", timeout=30_000
+        )
+        drawn = page.wait_for_function("window.__drawn").json_value()
+        job.refresh_from_db()
+        late.append(round(drawn - job.finished_at.timestamp() * 1000))
+    assert all(ms < AT_ONCE_MS for ms in late), late
+    assert errors == []
+    context.close()
     wait_for(lambda: not changes._registry.snapshot(), timeout=5, message="streams to end")
