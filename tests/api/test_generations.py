@@ -211,3 +211,27 @@ def test_get_is_a_405(call, client, owner, make_token):
     _, raw = make_token(owner, name="x")
     response = client.get(URL, headers={"Authorization": f"Bearer {raw}"})
     assert response.status_code == 405
+
+
+def test_a_seed_under_auto_is_refused_when_no_provider_takes_one(call):
+    response = call({"prompt": "a heron", "seed": 42})
+    assert response.status_code == 400
+    assert error_of(response)["param"] == "seed"
+    assert not Job.objects.exists()
+
+
+def test_a_seed_under_auto_goes_to_a_provider_that_takes_one(call, sandbox):
+    from flux2web.credentials.services import add_credential
+
+    add_credential(name="LiangXin", dialect="liangxin", base_url=sandbox.base_url("liangxin"),
+                   api_key="sandbox-key", priority=99)  # fmt: skip
+    assert call({"prompt": "a heron", "seed": 42}).status_code == 504
+    job = Job.objects.get()
+    assert job.seed == 42
+    assert job.requested_provider is None  # Auto, kept to the providers that take a seed
+
+
+def test_a_vendor_option_is_taken_under_its_own_name_and_type(call):
+    assert call({"prompt": "a heron", "nsfw_checker": "yes"}).status_code == 400
+    assert call({"prompt": "a heron", "nsfw_checker": True}).status_code == 504
+    assert Job.objects.get().options == {"nsfw_checker": True}
