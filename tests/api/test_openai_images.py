@@ -159,3 +159,31 @@ def test_a_client_that_leaves_while_waiting_loses_nothing(
         time.sleep(0.2)
     assert job.state == "succeeded"
     assert Image.objects.filter(job=job, status="mirrored").exists()
+
+
+def test_requests_waiting_at_once_beyond_the_tokens_limit_are_refused(
+    client_for, owner, make_token, worker, sandbox, settings
+):
+    import threading
+
+    settings.API_CONCURRENT_REQUESTS = 2
+    sandbox.config.duration = 3
+    _, raw = make_token(owner)
+    outcomes = []
+
+    def ask(n):
+        try:
+            client_for(raw).images.generate(prompt=f"a heron at dawn, take {n}")
+            outcomes.append("made")
+        except openai.RateLimitError as refused:
+            outcomes.append(refused.code)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes) == ["made", "made", "rate_limit_exceeded"]
+    assert Job.objects.count() == 2
+    # Once they have answered, the token may ask again.
+    client_for(raw).images.generate(prompt="a heron at dawn, again")
