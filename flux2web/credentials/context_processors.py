@@ -11,13 +11,17 @@ ADVICE = {
 
 
 def provider_alerts(request):
+    """`provider_alerts`: for an admin, a callable the template calls once, where it draws
+    the banner (`{% with %}`); a page or fragment that does not draw it pays no query (the
+    bell, drawn afresh on kept pages, is rendered with every context processor)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_admin:
         return {}
+    return {"provider_alerts": _switched_off}
+
+
+def _switched_off() -> list:
     switched_off = ProviderCredential.objects.filter(enabled=False, disabled_reason__in=ADVICE)
-    return {
-        "provider_alerts": [
-            (c, ADVICE[c.disabled_reason])
-            for c in switched_off.only("pk", "name", "disabled_reason")
-        ]
-    }
+    return [
+        (c, ADVICE[c.disabled_reason]) for c in switched_off.only("pk", "name", "disabled_reason")
+    ]

@@ -4,8 +4,9 @@ markers where the often-changing parts go (slots, e.g. the gallery's tiles) and 
 request's CSRF token goes, and filled in per request: the first view after a person's
 gallery changed then costs its tiles only, not the whole page (bench/pages.py).
 
-Not kept, so never stale: HTMX partials, pages with messages to show, and admins' pages,
-which carry the banner of switched-off providers.
+The top bar's bell and the admins' banner of switched-off providers change without the
+page: they are markers too, drawn on each view. Not kept, so never stale: HTMX partials
+and pages with messages to show.
 """
 
 from __future__ import annotations
@@ -35,20 +36,24 @@ def render_with_shell(
     changes the shell; the person, the full path and the colour theme always do.
     HTMX requests get their partial as `render_page` makes it."""
     user = request.user
-    if request.htmx or getattr(user, "is_admin", False) or len(get_messages(request)):
+    if request.htmx or len(get_messages(request)):
         return render_page(request, template, {**context, **slots}, partials=partials)
-    who = (user.pk, user.get_username(), user.is_staff)
+    admin = getattr(user, "is_admin", False)
+    who = (user.pk, user.get_username(), user.is_staff, admin)
     where = (request.get_full_path(), request.COOKIES.get("theme", ""), key)
 
     def render() -> str:
         markers = {name: mark_safe(marker(name)) for name in slots}  # noqa: S308 - ours
-        bell = mark_safe(marker("bell"))  # noqa: S308 - ours
+        bell, alerts = (mark_safe(marker(name)) for name in ("bell", "alerts"))  # noqa: S308
         filled = {**context, **markers, "csrf_token": marker("csrf"), "bell_slot": bell}
+        filled["alerts_slot"] = alerts
         return render_to_string(template, filled, request=request)
 
     shell = kept("shell", (template, who, where), render)
-    # The top bar's bell (its unread count) changes without the page: drawn each time.
+    # The top bar's bell (its unread count) and an admin's banner of providers switched
+    # off change without the page: drawn each time.
     bell = lambda: render_to_string("base.html#bell", request=request)  # noqa: E731
-    response = HttpResponse(fill(shell, csrf=get_token(request), bell=bell, **slots))
+    alerts = render_to_string("base.html#alerts", request=request) if admin else ""
+    response = HttpResponse(fill(shell, csrf=get_token(request), bell=bell, alerts=alerts, **slots))
     patch_vary_headers(response, ("HX-Target",))
     return response

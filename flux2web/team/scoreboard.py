@@ -266,7 +266,8 @@ def scoreboard(request):
         "windows": [(key, words) for key, (_, _, words) in tally.WINDOWS.items()],
         "unknown_window": not known,
     }
-    if request.user.is_admin:
+    pacing_html = ""
+    if request.user.is_admin:  # live: drawn each time into the kept page (lib/shells.py)
         limited = dict(
             tally.window_rows(window, now=now)
             .order_by()
@@ -274,11 +275,10 @@ def scoreboard(request):
             .annotate(n=Sum("rate_limited"))
             .values_list("credential_id", "n")
         )
-        context["pacing"] = pacing(_providers(), limited)
-    # A member's page around the record is kept too (lib/shells.py); an admin's is drawn.
-    return render_with_shell(
-        request, "team/scoreboard.html", context, slots={"record": record}, partials={}
-    )
+        pacing_context = {"pacing": pacing(_providers(), limited), **context}
+        pacing_html = render_to_string("team/scoreboard.html#pacing", pacing_context)
+    slots = {"record": record, "pacing_html": pacing_html}
+    return render_with_shell(request, "team/scoreboard.html", context, slots=slots, partials={})
 
 
 CSV_COLUMNS = (

@@ -196,3 +196,37 @@ def test_the_times_say_they_include_our_polling_without_callbacks(client, owner,
     assert "Times run from the provider accepting a job to its images stored here" in page
     assert "without callbacks (no public address is set) they include our polling" in page
     assert "first status read after KIE one 2.5 s, =Apixo 15 s" in page
+
+
+def test_an_admins_kept_page_shows_a_provider_switched_off_at_once(client, admin, kie):
+    client.force_login(admin)
+    assert "is switched off" not in client.get("/scoreboard/").content.decode()
+    assert "is switched off" not in client.get("/scoreboard/").content.decode()  # kept now
+    ProviderCredential.objects.filter(pk=kie.pk).update(enabled=False, disabled_reason="auth")
+    page = client.get("/scoreboard/").content.decode()
+    assert "KIE one is switched off:</strong> its API key was refused (401)" in page
+    assert "shell-" not in page  # no marker left unfilled
+    ProviderCredential.objects.filter(pk=kie.pk).update(enabled=True, disabled_reason="")
+    assert "is switched off" not in client.get("/scoreboard/").content.decode()
+
+
+def test_an_admins_pacing_is_current_on_every_view(client, admin, kie):
+    client.force_login(admin)
+    sent = 'data-label="Sent in the window now">{}</td>'
+    assert sent.format(0) in client.get("/scoreboard/").content.decode()
+    CreateWindow.objects.create(credential=kie, sent=[timezone.now().timestamp() - 1] * 3)
+    assert sent.format(3) in client.get("/scoreboard/").content.decode()
+
+
+def test_a_member_made_an_admin_sees_the_admins_page_at_once(client, owner, kie):
+    client.force_login(owner)
+    page = client.get("/scoreboard/").content.decode()
+    assert "Pacing" not in page and ">Providers</a>" not in page
+    owner.is_team_admin = True
+    owner.save()
+    page = client.get("/scoreboard/").content.decode()
+    assert "Pacing" in page and ">Providers</a>" in page
+    owner.is_team_admin = False
+    owner.save()
+    page = client.get("/scoreboard/").content.decode()
+    assert "Pacing" not in page and ">Providers</a>" not in page
