@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+
+from flux2web.lib.kept import kept_each
+
 TONES = 6  # distinct bar colours in app.css (.tone-0 to .tone-5), reused beyond six
 LABELS = 34  # px under the bars for their labels
 HEADROOM = 18  # px over the tallest bar for its value, where values are written
@@ -184,6 +189,29 @@ def stacked_chart(title: str, points, *, money: bool = False, height: int = 160)
     totals = {name: sum(parts.get(name, 0) for _, parts in points) for name in names}
     legend = tuple(LegendItem(name, fmt(totals[name]), tone[name]) for name in names)
     return BarChart(title=title, bars=bars, height=height, top=fmt(largest), legend=legend)
+
+
+def drawn(chart: BarChart) -> SafeString:
+    """The chart's HTML (partials/bar_chart.html) with each bar and its row of the table kept
+    under what it shows (lib/kept.py): a chart whose latest bar grew draws that bar, not
+    the month's thirty (bench/pages.py)."""
+    template = "partials/bar_chart.html"
+    around = {"label_y": chart.height - 16, "values_shown": chart.values_shown}
+    bars = kept_each(
+        "chart-bar",
+        chart.bars,
+        lambda bar: (bar, chart.height, chart.values_shown),
+        lambda bar: render_to_string(f"{template}#bar", {"bar": bar, **around}),
+    )
+    rows = kept_each(
+        "chart-row",
+        [bar for bar in chart.bars if bar.value],
+        lambda bar: bar,
+        lambda bar: render_to_string(f"{template}#row", {"bar": bar}),
+    )
+    parts = {"bars_html": "".join(bars), "rows_html": "".join(rows)}
+    parts = {name: mark_safe(html) for name, html in parts.items()}  # noqa: S308 - ours
+    return render_to_string(template, {"chart": chart, **parts})
 
 
 def _column(n: int, count: int) -> tuple[float, float]:

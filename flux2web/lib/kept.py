@@ -62,17 +62,31 @@ def kept(name: str, shows, render: Callable[[], str], seconds: int = HOUR) -> st
 
 
 def kept_each(
-    name: str, items: Iterable, shows: Callable, render: Callable, seconds: int = HOUR
+    name: str,
+    items: Iterable,
+    shows: Callable,
+    render: Callable | None = None,
+    seconds: int = HOUR,
+    *,
+    render_all: Callable[[list], list[str]] | None = None,
 ) -> list[str]:
     """One kept fragment per item (a grid's tiles), read in one cache round trip: a page
-    after one new image renders one tile, not the page."""
+    after one new image renders one tile, not the page. `render_all`, instead of `render`,
+    draws the missing items together (one query for their rows) and returns their HTML in
+    the same order."""
     items = list(items)
     keys = [key(name, shows(item)) for item in items]
     found = cache.get_many(keys)
-    fresh = {k: render(item) for k, item in zip(keys, items, strict=True) if k not in found}
-    if fresh:
+    missing = {k: item for k, item in zip(keys, items, strict=True) if k not in found}
+    if missing:
+        if render_all is not None:
+            drawn = render_all(list(missing.values()))
+        else:
+            drawn = [render(item) for item in missing.values()]
+        fresh = dict(zip(missing, drawn, strict=True))
         cache.set_many(fresh, seconds)
-    return [found[k] if k in found else fresh[k] for k in keys]
+        found.update(fresh)
+    return [found[k] for k in keys]
 
 
 @once

@@ -16,18 +16,21 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from functools import reduce
+from operator import add, or_
 
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import F, Q, Sum
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from flux2web.credentials.models import CreateWindow, ProviderCredential, polling_words
 from flux2web.credentials.pacing import MARGIN_SECONDS
-from flux2web.lib.charts import bar_chart, stacked_chart
-from flux2web.lib.kept import kept
+from flux2web.lib.charts import bar_chart, drawn, stacked_chart
+from flux2web.lib.kept import fill, kept, kept_each, marker
 from flux2web.lib.shells import render_with_shell
 from flux2web.scores import tally
 from flux2web.scores.models import Tally
@@ -128,26 +131,50 @@ def buckets(window: str, now) -> list:
     return [latest - step * n for n in range(count - 1, -1, -1)]
 
 
-def board(window: str, *, now=None, providers=None) -> dict:
-    """The window's lines and charts from one read of its Tally rows."""
-    now = now or timezone.now()
-    span = tally.WINDOWS[window][0]
-    providers = _providers() if providers is None else providers
+def read_figures(window: str, now, lines=None) -> dict[tuple[int, str], tally.Figures]:
+    """{(provider id, model): Figures} over the window, from its rows; only `lines`' rows
+    (pairs of provider id and model), where given."""
+    rows = tally.window_values(window, now=now)
+    if lines is not None:
+        rows = rows.filter(
+            reduce(or_, (Q(credential_id=pk, model=model) for pk, model in lines), Q(pk=None))
+        )
     found: dict[tuple[int, str], tally.Figures] = {}
-    tried: dict = {}  # bucket start: {series: attempts}
-    failed: dict = {}
-    for row in tally.window_values(window, now=now):
-        pk, start = row["credential_id"], row["start"]
-        key = (pk, row["model"])
+    for row in rows:
+        key = (row["credential_id"], row["model"])
         found.setdefault(key, tally.Figures(*key)).take(row)
-        name = providers[pk].name if pk in providers else "?"
-        tried.setdefault(start, Counter())[name] += row["attempts"]
-        failed[start] = failed.get(start, 0) + sum(row[k] for k, _ in FAILURES)
+    return found
+
+
+def board(window: str, *, now=None, providers=None) -> dict:
+    """The window's lines, in the providers' order, from one read of its Tally rows."""
+    now = now or timezone.now()
+    providers = _providers() if providers is None else providers
     order = {pk: n for n, pk in enumerate(providers)}
+    found = read_figures(window, now)
     lines = [
         Line(pk, providers[pk].name if pk in providers else "?", model, figures)
         for (pk, model), figures in sorted(found.items(), key=lambda i: (order.get(i[0][0]), i[0]))
     ]
+    return {"lines": lines}
+
+
+def charts(window: str, now, names: dict[int, str]) -> dict:
+    """The window's two charts, drawn, from the sums of its rows per hour or day and
+    provider (no row's times read); `names`: {provider id: name}."""
+    span = tally.WINDOWS[window][0]
+    tried: dict = {}  # bucket start: {series: attempts}
+    failed: dict = {}
+    sums = (
+        tally.window_rows(window, now=now)
+        .order_by()
+        .values("start", "credential_id")
+        .annotate(tried=Sum("attempts"), failed=Sum(reduce(add, (F(k) for k, _ in FAILURES))))
+    )
+    for row in sums:
+        start = row["start"]
+        tried.setdefault(start, Counter())[names.get(row["credential_id"], "?")] += row["tried"]
+        failed[start] = failed.get(start, 0) + row["failed"]
     starts = buckets(window, now)
     unit = "hour" if span == tally.Span.HOUR else "day"
 
@@ -156,12 +183,15 @@ def board(window: str, *, now=None, providers=None) -> dict:
         return f"{local:%H}h" if span == tally.Span.HOUR else f"{start:%-d %b}"
 
     return {
-        "lines": lines,
-        "attempts_chart": stacked_chart(
-            f"Jobs per {unit}, by provider", [(label(s), tried.get(s, {})) for s in starts]
+        "attempts_chart": drawn(
+            stacked_chart(
+                f"Jobs per {unit}, by provider", [(label(s), tried.get(s, {})) for s in starts]
+            )
         ),
-        "failures_chart": bar_chart(
-            f"Failed or refused per {unit}", [(label(s), failed.get(s, 0)) for s in starts]
+        "failures_chart": drawn(
+            bar_chart(
+                f"Failed or refused per {unit}", [(label(s), failed.get(s, 0)) for s in starts]
+            )
         ),
     }
 
@@ -211,55 +241,120 @@ def _providers() -> dict[int, ProviderCredential]:
 
 
 # Auto's verdicts follow the clock as well as the record (its last hour slides, a quiet
-# provider's trial comes due): the kept record is drawn afresh at least this often.
+# provider's trial comes due): they are drawn afresh once a minute, not on every job.
 HEALTH_SECONDS = 60
 
 
-def record_shows(window: str, now) -> tuple:
-    """What the record's part of the page shows, for its kept HTML, in one query: the
-    window, where it ends, the time zone of its labels, when its rows last changed (every
-    count and take-back stamps its rows; a rebuild writes new ones), and when the providers
-    last changed (their names and order); Auto's verdicts by the minute."""
+@dataclass(frozen=True)
+class Shown:
+    """A line of the record as its kept HTML is keyed: its provider (id, name, place), its
+    model, and the stamp of its rows in the window (how many, the newest, the latest
+    change: every count and take-back stamps its rows; a rebuild writes new ones)."""
+
+    credential_id: int
+    name: str
+    priority: int
+    model: str
+    stamp: tuple
+
+
+def record_shows(window: str, now) -> tuple[tuple, list[Shown]]:
+    """What the record's part of the page shows, in one query: when the providers last
+    changed (their names, order, polling, Auto's verdicts) and each line's stamp, in the
+    providers' order."""
     span = tally.WINDOWS[window][0]
     quote = connection.ops.quote_name
     rows, providers = (quote(m._meta.db_table) for m in (Tally, ProviderCredential))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT COUNT(*), MAX(id), MAX(changed_at), "  # noqa: S608 - our table names
-            f"(SELECT MAX(updated_at) FROM {providers}), (SELECT COUNT(*) FROM {providers}) "
-            f"FROM {rows} WHERE span = %s AND start > %s",
+            "SELECT p.changed, p.n, c.id, c.name, c.priority, t.model, t.n, t.last, t.changed "  # noqa: S608 - our table names
+            f"FROM (SELECT MAX(updated_at) AS changed, COUNT(*) AS n FROM {providers}) p "
+            "LEFT JOIN (SELECT credential_id, model, COUNT(*) AS n, MAX(id) AS last, "
+            f"MAX(changed_at) AS changed FROM {rows} WHERE span = %s AND start > %s "
+            "GROUP BY credential_id, model) t ON 1 = 1 "
+            f"LEFT JOIN {providers} c ON c.id = t.credential_id",
             [span, connection.ops.adapt_datetimefield_value(tally.window_start(window, now))],
         )
-        found = cursor.fetchone()
-    return (
-        window,
-        tally.bucket_start(span, now).isoformat(),
-        int(now.timestamp()) // HEALTH_SECONDS,
-        timezone.get_current_timezone_name(),
-        tuple(str(value) for value in found),
-    )
+        found = cursor.fetchall()
+    lines = [
+        Shown(pk, name, priority, model, tuple(str(v) for v in stamp))
+        for _, _, pk, name, priority, model, *stamp in found
+        if pk is not None
+    ]
+    lines.sort(key=lambda line: (line.priority, line.name, line.credential_id, line.model))
+    return tuple(str(v) for v in found[0][:2]), lines
 
 
-def _record_html(window: str, now) -> str:
+def _lines_html(window: str, now, shown: list[Shown]) -> list[str]:
+    """The missing lines, their rows read together; Auto's verdict on each line's provider
+    left as a marker (it follows the clock, not the line)."""
+    found = read_figures(window, now, [(s.credential_id, s.model) for s in shown])
+    html = []
+    for s in shown:
+        figures = found.get((s.credential_id, s.model)) or tally.Figures(s.credential_id, s.model)
+        line = Line(s.credential_id, s.name, s.model, figures)
+        badge = mark_safe(marker(f"skip-{s.credential_id}"))  # noqa: S308 - ours
+        html.append(render_to_string("team/scoreboard.html#line", {"line": line, "badge": badge}))
+    return html
+
+
+def _health_html(ids: list[int]) -> list[str]:
+    """Auto's verdicts, read once: the notice (for id 0) and each provider's badge."""
     providers = _providers()
     skipped = auto_skips(providers)
-    context = board(window, now=now, providers=providers)
-    for line in context["lines"]:
-        line.skipped = skipped.get(line.credential_id, "")
-    context.update(
-        polling=polling_words(providers.values()),
-        window_words=tally.WINDOWS[window][2],
-        failure_columns=FAILURES,
-        skipped=[(providers[pk].name, why) for pk, why in skipped.items() if pk in providers],
+    named = [(providers[pk].name, why) for pk, why in skipped.items() if pk in providers]
+    return [
+        render_to_string("team/scoreboard.html#skips", {"skipped": named})
+        if pk == 0
+        else render_to_string("team/scoreboard.html#badge", {"why": skipped.get(pk, "")})
+        for pk in ids
+    ]
+
+
+def record_html(window: str, now) -> str:
+    """The record's part of the page, from its kept pieces: the first view after a job
+    ended draws that job's line and the charts, not every line (bench/pages.py)."""
+    providers_stamp, shown = record_shows(window, now)
+    where = (window, tally.bucket_start(tally.WINDOWS[window][0], now).isoformat())
+    lines = kept_each(
+        "scoreboard-line",
+        shown,
+        lambda s: (*where, s),
+        render_all=lambda missing: _lines_html(window, now, missing),
     )
-    return render_to_string("team/scoreboard.html#record", context)
+    ids = [0, *dict.fromkeys(s.credential_id for s in shown)]
+    minute = int(now.timestamp()) // HEALTH_SECONDS
+    health = kept_each(
+        "scoreboard-health", ids, lambda pk: (minute, providers_stamp, pk), render_all=_health_html
+    )
+    names = {s.credential_id: s.name for s in shown}
+    drawn = shown and kept(
+        "scoreboard-charts",
+        (*where, timezone.get_current_timezone_name(), tuple(shown)),
+        lambda: render_to_string("team/scoreboard.html#charts", charts(window, now, names)),
+    )
+
+    def frame() -> str:
+        slots = {name: mark_safe(marker(f"board-{name}")) for name in ("skips", "lines", "charts")}  # noqa: S308 - ours
+        context = {
+            "has_lines": bool(shown),
+            "window_words": tally.WINDOWS[window][2],
+            "failure_columns": FAILURES,
+            "polling": polling_words(_providers().values()),
+            **slots,
+        }
+        return render_to_string("team/scoreboard.html#record", context)
+
+    around = kept("scoreboard", (window, bool(shown), providers_stamp), frame)
+    badges = {f"skip-{pk}": badge for pk, badge in zip(ids[1:], health[1:], strict=True)}
+    parts = {"board-skips": health[0], "board-lines": "".join(lines), "board-charts": drawn or ""}
+    return fill(around, **parts, **badges)
 
 
 @require_GET
 def scoreboard(request):
     window, known = window_of(request)
     now = timezone.now()
-    record = kept("scoreboard", record_shows(window, now), lambda: _record_html(window, now))
     context = {
         "window": window,
         "window_words": tally.WINDOWS[window][2],
@@ -277,7 +372,7 @@ def scoreboard(request):
         )
         pacing_context = {"pacing": pacing(_providers(), limited), **context}
         pacing_html = render_to_string("team/scoreboard.html#pacing", pacing_context)
-    slots = {"record": record, "pacing_html": pacing_html}
+    slots = {"record": record_html(window, now), "pacing_html": pacing_html}
     return render_with_shell(request, "team/scoreboard.html", context, slots=slots, partials={})
 
 

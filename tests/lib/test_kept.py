@@ -3,6 +3,7 @@ card's or a tile's template shows the new markup on the very next view, though t
 (Redis, in production) still holds the old rendering."""
 
 import shutil
+import uuid
 
 import pytest
 from django.conf import settings as django_settings
@@ -81,3 +82,21 @@ def test_any_template_changed_is_a_new_key_for_every_kept_fragment(settings, tem
     assert kept.key("anything", (1, "shown")) == before  # the same, while nothing changes
     deploy(settings, templates, "base.html", "<html", "<html data-redesigned")
     assert kept.key("anything", (1, "shown")) != before
+
+
+def test_kept_each_draws_the_missing_items_together_in_their_order():
+    from flux2web.lib.kept import kept_each
+
+    asked, run = [], uuid.uuid4().hex  # nothing kept by an earlier run (Redis outlives it)
+
+    def render_all(items):
+        asked.append(items)
+        return [f"<li>{item}</li>" for item in items]
+
+    def shows(item):
+        return (run, item)
+
+    assert kept_each("each", [1, 2], shows, render_all=render_all) == ["<li>1</li>", "<li>2</li>"]
+    html = kept_each("each", [3, 1, 4, 2], shows, render_all=render_all)
+    assert html == ["<li>3</li>", "<li>1</li>", "<li>4</li>", "<li>2</li>"]
+    assert asked == [[1, 2], [3, 4]]  # only what was missing, in one call

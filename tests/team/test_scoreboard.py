@@ -157,7 +157,8 @@ def test_the_page_reads_a_fixed_number_of_queries_however_big_the_record(client,
             assert client.get("/scoreboard/?window=30d").status_code == 200
         return len(queries)
 
-    small = count()
+    tally.add(kie.pk, "pro", ok(10))
+    small = count()  # one job's line
     now = timezone.now()
     for day in range(30):
         for credential in (kie, apixo):
@@ -230,3 +231,53 @@ def test_a_member_made_an_admin_sees_the_admins_page_at_once(client, owner, kie)
     owner.save()
     page = client.get("/scoreboard/").content.decode()
     assert "Pacing" not in page and ">Providers</a>" not in page
+
+
+def chart_table(page: str, title: str) -> str:
+    """The chart's "As a table", as text."""
+    found = re.search(rf"<figcaption>{title}.*?<details.*?</details>", page, re.S)
+    assert found, f"no chart {title}"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(0))).strip()
+
+
+def test_a_job_that_ended_shows_in_its_line_and_the_charts_while_the_rest_is_kept(
+    client, owner, record, kie, apixo
+):
+    client.force_login(owner)
+    before = client.get("/scoreboard/").content.decode()
+    assert "8 (=Apixo 2, KIE one 6)" in chart_table(before, "Jobs per hour")
+    tally.add(apixo.pk, "flex", tally.Outcome("vendor_error"))
+    page = client.get("/scoreboard/").content.decode()
+    assert row(page, "=Apixo", "flex").startswith("=Apixo FLUX.2 flex 3 33% 0 0 1 1 0")
+    assert row(page, "KIE one", "pro") == row(before, "KIE one", "pro")
+    assert "9 (=Apixo 3, KIE one 6)" in chart_table(page, "Jobs per hour")
+    assert ": 4" in chart_table(page, "Failed or refused per hour")  # 3 before
+    assert "shell-" not in page
+
+
+def test_a_provider_renamed_is_renamed_everywhere_on_the_next_view(client, owner, record, kie):
+    client.force_login(owner)
+    assert "KIE one" in client.get("/scoreboard/").content.decode()
+    kie.name = "KIE two"
+    kie.save()
+    page = client.get("/scoreboard/").content.decode()
+    assert "KIE one" not in page
+    assert row(page, "KIE two", "pro").startswith("KIE two FLUX.2 pro 6")
+    assert "KIE two 6" in chart_table(page, "Jobs per hour")
+
+
+def test_the_kept_charts_draw_what_the_whole_template_draws(settings):
+    from django.template.loader import render_to_string
+
+    from flux2web.lib.charts import bar_chart, drawn, stacked_chart
+
+    charts = [
+        stacked_chart("Jobs", [(f"{n}h", {"A": n % 3, "B <b>": n % 5}) for n in range(24)]),
+        bar_chart("Failed", [(f"{n} May", n % 4) for n in range(30)]),
+        bar_chart("Spend", [("KIE", 3), ("Apixo", 1.5)], money=True, toned=True),
+        bar_chart("Nothing", [("1h", 0)]),
+    ]
+    for chart in charts:
+        whole = render_to_string("partials/bar_chart.html", {"chart": chart})
+        for _ in range(2):  # drawn, then from where its bars are kept
+            assert drawn(chart).split() == whole.split()
