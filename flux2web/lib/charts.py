@@ -53,6 +53,14 @@ class Bar:
     edge: str = ""  # "start" or "end": the first or last of many narrow bars
 
     @property
+    def shows(self) -> tuple:
+        """Everything it draws, as plain values: its kept HTML's key (drawn), read far faster
+        than the dataclass's own repr."""
+        parts = tuple((s.series, s.text, s.y, s.height, s.tone) for s in self.segments)
+        fields = (self.label, self.value, self.text, self.x, self.y, self.width, self.height)
+        return (*fields, self.tone, parts, self.minor, self.edge)
+
+    @property
     def middle(self) -> float:
         return self.x + self.width / 2
 
@@ -200,13 +208,13 @@ def drawn(chart: BarChart) -> SafeString:
     bars = kept_each(
         "chart-bar",
         chart.bars,
-        lambda bar: (bar, chart.height, chart.values_shown),
+        lambda bar: (bar.shows, chart.height, chart.values_shown),
         lambda bar: render_to_string(f"{template}#bar", {"bar": bar, **around}),
     )
     rows = kept_each(
         "chart-row",
         [bar for bar in chart.bars if bar.value],
-        lambda bar: bar,
+        lambda bar: bar.shows,
         lambda bar: render_to_string(f"{template}#row", {"bar": bar}),
     )
     parts = {"bars_html": "".join(bars), "rows_html": "".join(rows)}

@@ -201,11 +201,11 @@ def window_rows(window: str, *, now=None):
 
 
 def window_values(window: str, *, now=None):
-    """The window's rows as dicts of what Figures.take reads, with credential_id, model and
-    start: a page reading a few hundred rows skips making a model of each."""
-    fields = ("credential_id", "model", "start", *COUNTED, "charged", "listed", "seconds")
+    """The window's rows as dicts of what Figures.take reads, with credential_id and model,
+    in no order: a page reading a few hundred rows skips making a model of each."""
+    fields = ("credential_id", "model", *COUNTED, "charged", "listed", "seconds")
     fields = (*fields, "reported_credits")
-    return window_rows(window, now=now).values(*fields)
+    return window_rows(window, now=now).order_by().values(*fields)
 
 
 def figures(window: str, *, model: str | None = None, credential_ids=None, now=None):

@@ -18,6 +18,7 @@ from datetime import timedelta
 from decimal import Decimal
 from functools import reduce
 from operator import add, or_
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import F, Q, Sum
@@ -182,16 +183,15 @@ def charts(window: str, now, names: dict[int, str]) -> dict:
         local = timezone.localtime(start)
         return f"{local:%H}h" if span == tally.Span.HOUR else f"{start:%-d %b}"
 
+    labels = [(label(s), s) for s in starts]
     return {
         "attempts_chart": drawn(
             stacked_chart(
-                f"Jobs per {unit}, by provider", [(label(s), tried.get(s, {})) for s in starts]
+                f"Jobs per {unit}, by provider", [(n, tried.get(s, {})) for n, s in labels]
             )
         ),
         "failures_chart": drawn(
-            bar_chart(
-                f"Failed or refused per {unit}", [(label(s), failed.get(s, 0)) for s in starts]
-            )
+            bar_chart(f"Failed or refused per {unit}", [(n, failed.get(s, 0)) for n, s in labels])
         ),
     }
 
@@ -245,8 +245,7 @@ def _providers() -> dict[int, ProviderCredential]:
 HEALTH_SECONDS = 60
 
 
-@dataclass(frozen=True)
-class Shown:
+class Shown(NamedTuple):
     """A line of the record as its kept HTML is keyed: its provider (id, name, place), its
     model, and the stamp of its rows in the window (how many, the newest, the latest
     change: every count and take-back stamps its rows; a rebuild writes new ones)."""
@@ -319,7 +318,7 @@ def record_html(window: str, now) -> str:
     lines = kept_each(
         "scoreboard-line",
         shown,
-        lambda s: (*where, s),
+        lambda s: (*where, *s),
         render_all=lambda missing: _lines_html(window, now, missing),
     )
     ids = [0, *dict.fromkeys(s.credential_id for s in shown)]
@@ -330,7 +329,7 @@ def record_html(window: str, now) -> str:
     names = {s.credential_id: s.name for s in shown}
     drawn = shown and kept(
         "scoreboard-charts",
-        (*where, timezone.get_current_timezone_name(), tuple(shown)),
+        (*where, timezone.get_current_timezone_name(), *map(tuple, shown)),
         lambda: render_to_string("team/scoreboard.html#charts", charts(window, now, names)),
     )
 
