@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from flux2web.jobs import changes
 from flux2web.jobs.models import Job
 from flux2web.studio import stream
-from tests.e2e.helpers import DESKTOP, console_errors, use_session
+from tests.e2e.helpers import DESKTOP, console_errors, use_session, wait_until
 from tests.helpers import wait_for
 from tests.jobs.factories import make_jobs
 
@@ -68,9 +68,8 @@ def test_a_finished_picture_is_on_its_card_within_a_second(
         str(pk): finished.timestamp() * 1000
         for pk, finished in Job.objects.filter(owner=owner).values_list("pk", "finished_at")
     }
-    shown = page.wait_for_function(
-        f"Object.keys(window.__shown).length >= {TAKES} && window.__shown"
-    ).json_value()
+    wait_until(page, f"() => Object.keys(window.__shown).length >= {TAKES}")
+    shown = page.evaluate("() => window.__shown")
     late = {pk: round(shown[pk] - stored[pk]) for pk in stored}
     assert len(late) == TAKES
     assert all(ms < AT_ONCE_MS for ms in late.values()), late
@@ -113,7 +112,8 @@ def test_the_job_page_shows_its_picture_within_a_second(
         expect(page.locator("#job-detail")).to_have_attribute(
             "data-state", "succeeded", timeout=30_000
         )
-        drawn = page.wait_for_function("window.__drawn").json_value()
+        wait_until(page, "() => window.__drawn !== null")
+        drawn = page.evaluate("() => window.__drawn")
         job.refresh_from_db()
         late.append(round(drawn - job.finished_at.timestamp() * 1000))
     assert all(ms < AT_ONCE_MS for ms in late), late
