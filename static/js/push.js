@@ -71,7 +71,10 @@
     if (!element || !element.hasAttribute || !element.hasAttribute("data-push")) return;
     var now = Date.now();
     var byTimer = !event.detail.triggeringEvent;
-    if (byTimer && live && now - lastFetch < SLOW_MS) {
+    // A job's pictures are stored one by one while it is mirroring, and only its end is
+    // told: while one is, the page refreshes at full speed.
+    var storing = document.querySelector('[data-state="mirroring"]');
+    if (byTimer && live && !storing && now - lastFetch < SLOW_MS) {
       event.preventDefault();
       return;
     }

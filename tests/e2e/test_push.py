@@ -120,3 +120,24 @@ def test_the_job_page_shows_its_picture_within_a_second(
     assert errors == []
     context.close()
     wait_for(lambda: not changes._registry.snapshot(), timeout=5, message="streams to end")
+
+
+def test_without_the_stream_the_two_second_refresh_still_shows_the_picture(
+    live_server, page, owner, providers, sandbox, cluster
+):
+    sandbox.config.duration = 1.0
+    page.route("**/updates/stream*", lambda route: route.abort())  # a proxy that refuses it
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/")
+    page.evaluate(WATCH_PICTURES)
+    cluster().ready()
+    prompt = page.get_by_label("Prompt", exact=True)
+    prompt.fill("a paper boat on a puddle, no stream")
+    prompt.press("Control+Enter")
+    card = page.locator("#job-list .job-card", has_text="no stream")
+    expect(card.locator(".thumb img")).to_be_visible(timeout=30_000)
+    wait_until(page, "() => Object.keys(window.__shown).length === 1")
+    shown = page.evaluate("() => window.__shown")
+    job = Job.objects.get(owner=owner)
+    late = shown[str(job.pk)] - job.finished_at.timestamp() * 1000
+    assert late < 2000 + AT_ONCE_MS, late  # the next tick, as before push
