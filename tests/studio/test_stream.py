@@ -6,7 +6,7 @@ import time
 import pytest
 from django.db import connections
 
-from flux2web.jobs.models import Job
+from flux2web.jobs.models import Comparison, Job
 from flux2web.jobs.transitions import transition
 from flux2web.studio import stream
 from tests.jobs.factories import make_jobs
@@ -109,3 +109,14 @@ def test_the_pages_name_the_stream_while_a_job_is_in_flight(signed_in, owner):
     page = signed_in.get(f"/jobs/{job.pk}/").content.decode()
     assert f'data-push="/updates/stream?cards={job.pk}"' in page
     assert "f2w:changed" in page and "js/push.js" in page
+
+
+def test_a_comparison_page_names_the_stream_for_its_own_jobs(signed_in, owner, providers):
+    from tests.studio.test_compare_providers import compare_data
+
+    signed_in.post("/generate", compare_data(providers, names=("LiangXin", "KIE.ai")))
+    comparison = Comparison.objects.get(owner=owner)
+    ids = sorted(comparison.jobs.values_list("pk", flat=True), reverse=True)
+    page = signed_in.get(f"/comparisons/{comparison.pk}/").content.decode()
+    assert f'data-push="/updates/stream?cards={ids[0]}%3A' in page and "js/push.js" in page
+    assert f"{ids[1]}%3A" in page.split("data-push=")[1].split(" ")[0]
