@@ -32,7 +32,8 @@ PUBLISH_BACKOFF_SECONDS = 5.0
 
 def announce(job_ids: Iterable[int]) -> None:
     """Tell watchers these jobs changed, once the current transaction commits (at once
-    outside one); nothing if it rolls back."""
+    outside one); nothing if it rolls back. Without Redis, watchers see a change by the
+    job's `updated_at` alone: a change worth telling writes it too."""
     ids = sorted({int(pk) for pk in job_ids})
     if ids and settings.REDIS_URL:
         # Without Redis the listeners read `updated_at` themselves: nothing to send.
