@@ -11,6 +11,7 @@ the create windows and the 429s per provider. Its query count does not grow.
 from __future__ import annotations
 
 import csv
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,7 +21,7 @@ from operator import add, or_
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import F, JSONField, OuterRef, Q, Subquery, Sum
+from django.db.models import F, Q, Sum
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -206,37 +207,24 @@ class Pacing:
     rate_limited: int
 
 
-def pacing(window: str, now) -> list[Pacing]:
-    """Every provider's pacing (credentials/pacing.py) and its 429s in the window, in one
-    query: the providers, each with its create window and its rows' sum of 429s."""
-    sent = CreateWindow.objects.filter(credential=OuterRef("pk")).values("sent")[:1]
-    limited = (
-        tally.window_rows(window, now=now)
-        .filter(credential=OuterRef("pk"))
-        .order_by()
-        .values("credential")
-        .annotate(n=Sum("rate_limited"))
-        .values("n")
-    )
-    providers = ProviderCredential.objects.order_by("priority", "name").annotate(
-        window_sent=Subquery(sent, output_field=JSONField()), limited=Subquery(limited)
-    )
-    clock = now.timestamp()
+def pacing(providers: dict, limited: dict, *, now: float | None = None) -> list[Pacing]:
+    """Every provider's pacing from one read of the create windows (credentials/pacing.py);
+    `limited`: {provider id: its 429s in the window}."""
+    now = time.time() if now is None else now
+    windows = dict(CreateWindow.objects.values_list("credential_id", "sent"))
     rows = []
-    for credential in providers:
+    for pk, credential in providers.items():
         limit = credential.create_limit
         sent, wait = 0, 0.0
         if limit:
             count, span = limit[0], limit[1] + MARGIN_SECONDS
             recent = sorted(
-                t
-                for t in credential.window_sent or []
-                if isinstance(t, int | float) and t > clock - span
+                t for t in windows.get(pk) or [] if isinstance(t, int | float) and t > now - span
             )
             sent = len(recent)
-            wait = recent[-count] + span - clock if len(recent) >= count else 0.0
+            wait = recent[-count] + span - now if len(recent) >= count else 0.0
         words = credential.create_limit_words
-        rows.append(Pacing(credential.name, words, sent, wait, credential.limited or 0))
+        rows.append(Pacing(credential.name, words, sent, wait, limited.get(pk) or 0))
     return rows
 
 
@@ -374,7 +362,14 @@ def scoreboard(request):
     }
     pacing_html = ""
     if request.user.is_admin:  # live: drawn each time into the kept page (lib/shells.py)
-        pacing_context = {"pacing": pacing(window, now), **context}
+        limited = dict(
+            tally.window_rows(window, now=now)
+            .order_by()
+            .values("credential_id")
+            .annotate(n=Sum("rate_limited"))
+            .values_list("credential_id", "n")
+        )
+        pacing_context = {"pacing": pacing(_providers(), limited), **context}
         pacing_html = render_to_string("team/scoreboard.html#pacing", pacing_context)
     slots = {"record": record_html(window, now), "pacing_html": pacing_html}
     return render_with_shell(request, "team/scoreboard.html", context, slots=slots, partials={})
