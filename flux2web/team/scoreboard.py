@@ -3,9 +3,13 @@
 
 The page reads the window's Tally rows (at most a row per provider, model and hour or day:
 8 providers' models over 30 days are 240 rows, however many jobs there were) and the
-providers; its record part is kept HTML (lib/kept.py) under the sums of those rows, so a
-view with no job ended since reads one aggregate instead of the rows. An admin's page adds
-the create windows and the 429s per provider. Its query count does not grow.
+providers. Its record part is kept HTML (lib/kept.py) in pieces, found by one aggregate
+query (each line's row count, newest id and last change): each provider and model's line
+under its own rows, the charts under all of them, Auto's verdicts by the minute. A view
+with no job ended since reads no row; the first view after a job ended reads that line's
+rows and the sums per hour or day for the charts, whose unchanged bars stay kept. An
+admin's page adds the create windows and the 429s per provider, drawn each time. Its
+query count does not grow.
 """
 
 from __future__ import annotations
