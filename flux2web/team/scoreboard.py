@@ -261,19 +261,21 @@ class Shown(NamedTuple):
     stamp: tuple
 
 
-def record_shows(window: str, now) -> tuple[tuple, list[Shown]]:
+def record_shows(window: str, now) -> tuple[tuple, list[Shown], Counter]:
     """What the record's part of the page shows, in one query: when the providers last
     changed (their names, order, polling, Auto's verdicts) and each line's stamp, in the
-    providers' order."""
+    providers' order; and each provider's 429s in the window, for an admin's pacing."""
     span = tally.WINDOWS[window][0]
     quote = connection.ops.quote_name
     rows, providers = (quote(m._meta.db_table) for m in (Tally, ProviderCredential))
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT p.changed, p.n, c.id, c.name, c.priority, t.model, t.n, t.last, t.changed "  # noqa: S608 - our table names
+            "SELECT p.changed, p.n, t.limited, c.id, c.name, c.priority, "  # noqa: S608 - our table names
+            "t.model, t.n, t.last, t.changed "
             f"FROM (SELECT MAX(updated_at) AS changed, COUNT(*) AS n FROM {providers}) p "
-            "LEFT JOIN (SELECT credential_id, model, COUNT(*) AS n, MAX(id) AS last, "
-            f"MAX(changed_at) AS changed FROM {rows} WHERE span = %s AND start > %s "
+            "LEFT JOIN (SELECT credential_id, model, SUM(rate_limited) AS limited, "
+            "COUNT(*) AS n, MAX(id) AS last, MAX(changed_at) AS changed "
+            f"FROM {rows} WHERE span = %s AND start > %s "
             "GROUP BY credential_id, model) t ON 1 = 1 "
             f"LEFT JOIN {providers} c ON c.id = t.credential_id",
             [span, connection.ops.adapt_datetimefield_value(tally.window_start(window, now))],
@@ -281,11 +283,15 @@ def record_shows(window: str, now) -> tuple[tuple, list[Shown]]:
         found = cursor.fetchall()
     lines = [
         Shown(pk, name, priority, model, tuple(str(v) for v in stamp))
-        for _, _, pk, name, priority, model, *stamp in found
+        for _, _, _, pk, name, priority, model, *stamp in found
         if pk is not None
     ]
     lines.sort(key=lambda line: (line.priority, line.name, line.credential_id, line.model))
-    return tuple(str(v) for v in found[0][:2]), lines
+    limited = Counter()
+    for row in found:
+        if row[3] is not None:
+            limited[row[3]] += row[2] or 0
+    return tuple(str(v) for v in found[0][:2]), lines, limited
 
 
 def _lines_html(window: str, now, shown: list[Shown]) -> list[str]:
@@ -314,11 +320,26 @@ def _health_html(ids: list[int]) -> list[str]:
     ]
 
 
-def record_html(window: str, now) -> str:
-    """The record's part of the page, from its kept pieces: the first view after a job
-    ended draws that job's line and the charts, not every line (bench/pages.py)."""
-    providers_stamp, shown = record_shows(window, now)
+def record_html(window: str, now, shows: tuple) -> str:
+    """The record's part of the page (`shows`: record_shows'), kept whole under everything
+    it shows, so a view with nothing changed reads one fragment; else put together from its
+    kept pieces: the first view after a job ended draws that job's line and the charts'
+    changed bars, not every line (bench/pages.py)."""
+    providers_stamp, shown, _ = shows
     where = (window, tally.bucket_start(tally.WINDOWS[window][0], now).isoformat())
+    minute = int(now.timestamp()) // HEALTH_SECONDS
+    zone = timezone.get_current_timezone_name()
+    everything = (*where, zone, minute, providers_stamp, *map(tuple, shown))
+    return kept(
+        "scoreboard-record",
+        everything,
+        lambda: _record_pieces(window, now, providers_stamp, shown, where, minute, zone),
+    )
+
+
+def _record_pieces(window, now, providers_stamp, shown, where, minute, zone) -> str:
+    """The record put together from its kept pieces, each drawn only when what it shows
+    changed: the lines, Auto's verdicts, the charts and the frame around them."""
     lines = kept_each(
         "scoreboard-line",
         shown,
@@ -326,14 +347,13 @@ def record_html(window: str, now) -> str:
         render_all=lambda missing: _lines_html(window, now, missing),
     )
     ids = [0, *dict.fromkeys(s.credential_id for s in shown)]
-    minute = int(now.timestamp()) // HEALTH_SECONDS
     health = kept_each(
         "scoreboard-health", ids, lambda pk: (minute, providers_stamp, pk), render_all=_health_html
     )
     names = {s.credential_id: s.name for s in shown}
     drawn = shown and kept(
         "scoreboard-charts",
-        (*where, timezone.get_current_timezone_name(), *map(tuple, shown)),
+        (*where, zone, *map(tuple, shown)),
         lambda: render_to_string("team/scoreboard.html#charts", charts(window, now, names)),
     )
 
@@ -364,18 +384,13 @@ def scoreboard(request):
         "windows": [(key, words) for key, (_, _, words) in tally.WINDOWS.items()],
         "unknown_window": not known,
     }
+    shows = record_shows(window, now)
     pacing_html = ""
     if request.user.is_admin:  # live: drawn each time into the kept page (lib/shells.py)
-        limited = dict(
-            tally.window_rows(window, now=now)
-            .order_by()
-            .values("credential_id")
-            .annotate(n=Sum("rate_limited"))
-            .values_list("credential_id", "n")
-        )
-        pacing_context = {"pacing": pacing(_providers(), limited), **context}
+        pacing_context = {"pacing": pacing(_providers(), shows[2]), **context}
         pacing_html = render_to_string("team/scoreboard.html#pacing", pacing_context)
-    slots = {"record": record_html(window, now), "pacing_html": pacing_html}
+    record = mark_safe(record_html(window, now, shows))  # noqa: S308 - our own templates
+    slots = {"record": record, "pacing_html": pacing_html}
     return render_with_shell(request, "team/scoreboard.html", context, slots=slots, partials={})
 
 
