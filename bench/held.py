@@ -167,7 +167,7 @@ def main():
     parser.add_argument("--requests", type=int, default=60)
     args = parser.parse_args()
     configure()
-    from flux2web.api.models import ApiRequest
+    from flux2web.api.models import ApiWait
 
     tokens, cookie = seed()
     port, sandbox_port = free_port(), free_port()
@@ -185,7 +185,7 @@ def main():
             threads.append(threading.Thread(target=hold_api, args=(base, token, stop, answered)))
             threads[-1].start()
         deadline = time.monotonic() + 120
-        while ApiRequest.objects.filter(waiting_until__isnull=False).count() < args.api:
+        while ApiWait.objects.count() < args.api:
             if answered or time.monotonic() > deadline:
                 raise SystemExit(f"the API requests did not all wait: {answered[:5]}")
             time.sleep(0.2)
@@ -208,9 +208,9 @@ def main():
             time.sleep(0.1)
         if opened.count(200) < args.streams:
             raise SystemExit(f"only {opened.count(200)} of {args.streams} streams opened")
-        held = ApiRequest.objects.filter(waiting_until__isnull=False).count()
+        held = ApiWait.objects.count()
         loaded = {page: measure(site, page, args.requests) for page in ("/", "/gallery/")}
-        still = ApiRequest.objects.filter(waiting_until__isnull=False).count()
+        still = ApiWait.objects.count()
     finally:
         stop.set()
         proc.send_signal(signal.SIGINT)

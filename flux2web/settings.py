@@ -187,6 +187,10 @@ ALLOW_PRIVATE_URLS, ALLOWED_PRIVATE_HOSTS = env.switch_or_hosts("FLUX2WEB_ALLOW_
 MAINTENANCE_COOLDOWN_SECONDS = env.int("FLUX2WEB_MAINTENANCE_COOLDOWN", 600, minimum=1)
 # A provider Auto skips for failing lately gets one trial job after this many quiet seconds.
 ROUTING_TRIAL_SECONDS = env.int("FLUX2WEB_ROUTING_TRIAL_SECONDS", 60, minimum=1)
+# Threads per web server process (lib/gunicorn_conf.py); requests that wait for images or
+# events may hold all but HELD_SPARE_THREADS of them (lib/holding.py), so pages always run.
+WEB_THREADS = env.int("FLUX2WEB_WEB_THREADS", 100, minimum=1)
+HELD_SPARE_THREADS = 16
 # The OpenAI-compatible API (/v1/): how long a request waits for its images before a 504
 # (the job goes on), how long its image addresses last, and each token's limits.
 API_WAIT_SECONDS = env.int("FLUX2WEB_API_WAIT_SECONDS", 300, minimum=1)

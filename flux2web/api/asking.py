@@ -73,7 +73,9 @@ def read_json(request) -> dict:
     """The body as a JSON object, or a 400 saying what is wrong with it."""
     try:
         body = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError):
+        # Text Python can hold but no database can (a lone surrogate, "\ud800").
+        json.dumps(body, ensure_ascii=False).encode()
+    except (ValueError, UnicodeError, RecursionError):
         raise ApiError(
             400,
             "We could not parse the JSON body of your request. (HINT: This likely means you "
@@ -139,20 +141,28 @@ def ask(body: dict, *, owner, token, text: bool = False, uploads=()) -> Asked:
             raise ApiError(400, f"Image URL {number} {problem}.", param="image_urls")
     shared = {spec.name: _shared(spec, values.get(spec.name)) for spec in SHARED_FIELDS}
     params = {"reference_urls": "image" if uploads else "image_urls", "count": "n"}
-    if values.get("size") is not None:
-        params |= _sized(values["size"], shared, model=model, provider=provider)
     placeholders = [UPLOAD_PLACEHOLDER.format(n) for n in range(len(uploads))]
-    request = GenerationRequest(
-        model=model,
-        prompt=prompt,
-        **shared,
-        options={
-            name: value
-            for name, option in provider_catalog.every_option().items()
-            if (value := option.parse(values.get(name)))
-        },
-        reference_urls=(*urls, *placeholders),
-    )
+    _refs_within_limit(len(urls) + len(uploads), model=model, provider=provider, field=params)
+    options = {
+        name: value
+        for name, option in provider_catalog.every_option().items()
+        if (value := option.parse(values.get(name)))
+    }
+
+    def request_with(fields: dict) -> GenerationRequest:
+        return GenerationRequest(
+            model=model,
+            prompt=prompt,
+            **fields,
+            options=options,
+            reference_urls=(*urls, *placeholders),
+        )
+
+    if values.get("size") is not None:
+        chosen = _sized(values["size"], shared, model=model, provider=provider, ask=request_with)
+        shared |= {name: value for name, value in chosen.items() if shared.get(name) is None}
+        params |= {name: "size" for name in chosen}
+    request = request_with(shared)
     caps = provider and provider_catalog.capabilities(provider.dialect, model)
     spec = services.JobSpec(
         request=request,
@@ -235,10 +245,30 @@ def _provider(name: str | None) -> ProviderCredential | None:
     return found
 
 
-def _sized(size: str, shared: dict, *, model, provider) -> dict[str, str]:
-    """Fill `shared`'s aspect ratio and resolution (or width and height) from an OpenAI
-    size, the nearest the provider makes (Auto: the provider Auto would choose first);
-    those the client set itself stay. Returns where problems of these fields point."""
+def _refs_within_limit(count: int, *, model, provider, field: dict) -> None:
+    """More references than any provider that may take the request takes is a 400 before
+    a single address is looked up."""
+    credentials = [provider] if provider else services.candidates(model, None)
+    limits = [
+        caps.ref_max
+        for c in credentials
+        if (caps := provider_catalog.capabilities(c.dialect, model)) is not None
+    ]
+    if limits and count > max(limits):
+        raise ApiError(
+            400,
+            f"At most {max(limits)} reference images are taken (there are {count}).",
+            param=field["reference_urls"],
+            code="invalid_value",
+        )
+
+
+def _sized(size: str, shared: dict, *, model, provider, ask) -> dict:
+    """What an OpenAI size becomes, the nearest a provider makes: an aspect ratio and
+    resolution, or a width and height where the provider takes them; fields the client set
+    itself stay as they are. Under Auto, the first provider in Auto's order that takes the
+    request so sized decides (a seed leaves out those that take none); `ask(fields)` is
+    the request with those fields."""
     if size.strip().lower() == "auto":
         return {}
     match = SIZE.match(size)
@@ -247,37 +277,53 @@ def _sized(size: str, shared: dict, *, model, provider) -> dict[str, str]:
                        code="invalid_size")  # fmt: skip
     width, height = (int(side) for side in match.groups())
     credentials = [provider] if provider else services.candidates(model, None)
-    caps = credentials and provider_catalog.capabilities(credentials[0].dialect, model)
-    if not caps:
+    first = None
+    for credential in credentials:
+        caps = provider_catalog.capabilities(credential.dialect, model)
+        if caps is None:
+            continue
+        chosen = _nearest(caps, width, height, shared)
+        first = first or (credential, caps, chosen)
+        if chosen is None:
+            continue
+        fields = shared | {k: v for k, v in chosen.items() if shared.get(k) is None}
+        if not caps.validate(ask(fields), provider=credential.name):
+            return chosen
+    if first is None:
         return {}  # no provider makes the model: check_spec says so
-    who = credentials[0].name
-    chosen = {}
+    credential, caps, chosen = first
+    if chosen is None:
+        ratios = ", ".join(r for r in caps.aspect_ratios if ":" in r)
+        raise ApiError(
+            400,
+            f"Size {size} is no shape {credential.name} makes: its aspect ratios are {ratios}. "
+            "Send a size near one of them (e.g. 1536x1024 for 3:2, 1024x1024 for 1:1) or an "
+            "aspect_ratio.",
+            param="size",
+            code="invalid_size",
+        )
+    return chosen  # no provider takes it: check_spec names why
+
+
+def _nearest(caps, width: int, height: int, shared: dict) -> dict | None:
+    """The ratio and resolution (or width and height) nearest a size that these
+    capabilities offer; None when no ratio is near its shape."""
+    chosen: dict = {}
     ratios = [r for r in caps.aspect_ratios if ":" in r]
     if caps.size_range and not ratios:
-        chosen = {"width": width, "height": height}
-    elif ratios and not (shared.get("width") or shared.get("aspect_ratio")):
+        return {"width": width, "height": height}
+    if ratios and not (shared.get("width") or shared.get("aspect_ratio")):
         ratio = min(ratios, key=lambda r: abs(math.log(_ratio(r) * height / width)))
         if abs(math.log(_ratio(ratio) * height / width)) > math.log(RATIO_SLACK):
-            raise ApiError(
-                400,
-                f"Size {size} is no shape {who} makes: its aspect ratios are "
-                f"{', '.join(ratios)}. Send a size near one of them (e.g. 1536x1024 for 3:2, "
-                "1024x1024 for 1:1) or an aspect_ratio.",
-                param="size",
-                code="invalid_size",
-            )
+            return None
         chosen["aspect_ratio"] = ratio
-    if caps.resolutions and not shared.get("resolution") and "width" not in chosen:
-        known = [r for r in caps.resolutions if r.upper() in SIDES]
-        if known:
-            pixels = width * height
-            chosen["resolution"] = min(
-                known, key=lambda r: abs(math.log(SIDES[r.upper()] ** 2 / pixels))
-            )
-    for name, value in chosen.items():
-        if shared.get(name) is None:
-            shared[name] = value
-    return {name: "size" for name in chosen}
+    known = [r for r in caps.resolutions if r.upper() in SIDES]
+    if known and not shared.get("resolution"):
+        pixels = width * height
+        chosen["resolution"] = min(
+            known, key=lambda r: abs(math.log(SIDES[r.upper()] ** 2 / pixels))
+        )
+    return chosen
 
 
 def _ratio(ratio: str) -> float:

@@ -10,7 +10,8 @@ import traceback
 from functools import wraps
 
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
 from flux2web.accounts import api_tokens
@@ -59,6 +60,8 @@ def endpoint(*methods: str):
                 return error.response()
             except RequestDataTooBig:
                 return errors.too_big().response()
+            except (MultiPartParserError, SuspiciousOperation):  # too many files or fields
+                return errors.unreadable().response()
             except Exception:
                 # Redacted here too, not only by the handlers' filter: an exception's words
                 # may quote the request's header.

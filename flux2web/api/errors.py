@@ -25,6 +25,12 @@ TYPES = {
 }
 
 
+# What a client may simply send again: nothing was made. Every other error says
+# `x-should-retry: false`, which OpenAI's SDKs obey: their automatic retries of a 409, a
+# 5xx or a 504 would otherwise ask (and pay) for the images again.
+RETRYABLE = {"rate_limit_exceeded", "server_busy"}
+
+
 class ApiError(Exception):
     """Raised anywhere under a /v1/ view; `endpoint` turns it into the answer."""
 
@@ -53,6 +59,7 @@ class ApiError(Exception):
             }
         }
         response = JsonResponse(body, status=self.status)
+        response["x-should-retry"] = "true" if self.code in RETRYABLE else "false"
         for name, value in self.headers.items():
             response[name] = value
         return response
@@ -87,6 +94,14 @@ def wrong_method(request, allowed: tuple[str, ...]) -> ApiError:
         405,
         f"{request.method} is not allowed on {request.path}; use {', '.join(allowed)}.",
         headers={"Allow": ", ".join(allowed)},
+    )
+
+
+def unreadable() -> ApiError:
+    return ApiError(
+        400,
+        "The request body could not be read: send JSON, or multipart/form-data as OpenAI's "
+        "SDK does (at most 100 files and 1000 fields).",
     )
 
 

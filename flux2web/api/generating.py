@@ -21,13 +21,14 @@ from django.http import JsonResponse
 from django.utils import timezone
 
 from flux2web.accounts.models import ApiToken
-from flux2web.api import results
+from flux2web.api import errors, results
 from flux2web.api.asking import Asked
 from flux2web.api.errors import ApiError
-from flux2web.api.models import ApiRequest
+from flux2web.api.models import ApiRequest, ApiWait
 from flux2web.core import throttle
 from flux2web.jobs import changes, services
 from flux2web.jobs.models import Image, Job
+from flux2web.lib import holding
 
 # How long an Idempotency-Key is remembered (as OpenAI's are).
 KEY_HOURS = 24
@@ -42,11 +43,36 @@ DONE = (*Job.FINAL, Job.State.UNCERTAIN)  # ended, or parked until an admin deci
 def generate(request, asked: Asked, *, uploads=None) -> JsonResponse:
     token = request.api_token
     started = time.time()
-    record = _remember(token, request.headers.get("Idempotency-Key", ""), asked.digest)
-    with _waiting(token, record):
-        jobs = _create(request, asked, record, uploads)
-        jobs = _wait(jobs, deadline=time.monotonic() + settings.API_WAIT_SECONDS)
+    record = _remember(
+        token,
+        request.headers.get("Idempotency-Key", ""),
+        asked.digest,
+        retry=_retried(request),
+    )
+    if not holding.take():  # before anything is made: the client may simply try again
+        raise ApiError(
+            503,
+            "The server is busy: too many requests are waiting for images. Try again shortly.",
+            code="server_busy",
+            headers={"Retry-After": "5"},
+        )
+    try:
+        with _waiting(token, record):
+            jobs = _create(request, asked, record, uploads)
+            jobs = _wait(jobs, deadline=time.monotonic() + settings.API_WAIT_SECONDS)
+    finally:
+        holding.give_back()
+    # A token revoked (or its owner switched off) while it waited gets no addresses.
+    if not ApiToken.objects.active().filter(pk=token.pk, owner__is_active=True).exists():
+        raise errors.bad_key()
     return _answer(request, jobs, asked, created=int(started))
+
+
+def _retried(request) -> bool:
+    """Whether an OpenAI SDK sent this as a retry of a request it gave up on (a timeout,
+    a dropped connection): it says so in `x-stainless-retry-count`."""
+    count = request.headers.get("X-Stainless-Retry-Count", "0").strip()
+    return count.isdigit() and int(count) > 0
 
 
 def check_rate(token) -> None:
@@ -63,9 +89,10 @@ def check_rate(token) -> None:
         )
 
 
-def _remember(token, key: str, digest: str) -> ApiRequest:
+def _remember(token, key: str, digest: str, *, retry: bool = False) -> ApiRequest:
     """The request's record: a new one, or the one this Idempotency-Key made (409 when it
-    was made for another body)."""
+    was made for another body). An SDK's retry without a key is the latest request of the
+    token with the same body, while that one may still be waiting: never made twice."""
     now = timezone.now()
     ApiRequest.objects.filter(token=token, created_at__lt=now - timedelta(hours=KEY_HOURS)).delete()
     hashed = hashlib.sha256(key.encode()).hexdigest() if key.strip() else ""
@@ -88,23 +115,28 @@ def _remember(token, key: str, digest: str) -> ApiRequest:
                 code="idempotency_key_reused",
             )
         return found
+    if retry:
+        since = now - timedelta(seconds=settings.API_WAIT_SECONDS + 120)
+        earlier = ApiRequest.objects.filter(token=token, key="", digest=digest)
+        if found := earlier.filter(created_at__gte=since).order_by("-pk").first():
+            return found
     return ApiRequest.objects.create(token=token, digest=digest, batch_key=batch)
 
 
 class _waiting:
-    """The request's place among the token's requests waiting at once (the limit holds
+    """This connection's place among the token's requests waiting at once (the limit holds
     across every process: counted under the token's row lock)."""
 
     def __init__(self, token, record: ApiRequest):
-        self.token, self.record = token, record
+        self.token, self.record, self.wait = token, record, None
 
     def __enter__(self):
         limit = settings.API_CONCURRENT_REQUESTS
         now = timezone.now()
         with transaction.atomic():
             ApiToken.objects.select_for_update().filter(pk=self.token.pk).first()
-            waiting = ApiRequest.objects.filter(token=self.token, waiting_until__gt=now)
-            if waiting.exclude(pk=self.record.pk).count() >= limit:
+            ApiWait.objects.filter(token=self.token, until__lte=now).delete()
+            if ApiWait.objects.filter(token=self.token).count() >= limit:
                 raise ApiError(
                     429,
                     f"Too many requests waiting at once for this token (at most {limit}); "
@@ -114,10 +146,10 @@ class _waiting:
                     headers={"Retry-After": "5"},
                 )
             until = now + timedelta(seconds=settings.API_WAIT_SECONDS + 60)
-            ApiRequest.objects.filter(pk=self.record.pk).update(waiting_until=until)
+            self.wait = ApiWait.objects.create(token=self.token, until=until)
 
     def __exit__(self, *exc):
-        ApiRequest.objects.filter(pk=self.record.pk).update(waiting_until=None)
+        ApiWait.objects.filter(pk=self.wait.pk).delete()
 
 
 def _create(request, asked: Asked, record: ApiRequest, uploads) -> list[Job]:

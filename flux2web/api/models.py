@@ -1,6 +1,6 @@
 """What the API keeps of a request: its Idempotency-Key (the same key and body from the same
-token never creates twice; another body under it is a 409), and while it waits for its
-images, its place among the token's requests waiting at once (`api/limits.py`)."""
+token never creates twice; another body under it is a 409); and of each connection waiting
+for images, its place among the token's requests waiting at once (api/generating.py)."""
 
 from __future__ import annotations
 
@@ -19,9 +19,6 @@ class ApiRequest(models.Model):
     # The jobs it made, in order (the job_requests idempotency key they share).
     batch_key = models.CharField(max_length=80, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    # Set while a connection waits for the images, cleared when it answers: a process that
-    # died while waiting frees its place when this time passes.
-    waiting_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -31,7 +28,21 @@ class ApiRequest(models.Model):
                 name="apirequest_one_per_key",
             )
         ]
-        indexes = [models.Index(fields=["token", "waiting_until"], name="apirequest_waiting")]
+        indexes = [models.Index(fields=["token", "created_at"], name="apirequest_token_recent")]
 
     def __str__(self):
         return f"API request {self.pk} of token {self.token_id}"
+
+
+class ApiWait(models.Model):
+    """One connection waiting for images (two retries of one request are two): deleted when
+    it answers; one whose process died frees its place when `until` passes."""
+
+    token = models.ForeignKey("accounts.ApiToken", on_delete=models.CASCADE, related_name="+")
+    until = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["token", "until"], name="apiwait_token_until")]
+
+    def __str__(self):
+        return f"A wait of token {self.token_id} until {self.until:%H:%M:%S}"

@@ -10,7 +10,8 @@ from django.core import signing
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from flux2web.jobs.models import Image
 from flux2web.providers.catalog import EXTENSIONS
@@ -24,13 +25,15 @@ def path_for(image: Image) -> str:
     return reverse("api:result", args=[token, extension])
 
 
-@require_GET
+@require_safe
 @login_not_required
 def result(request, token: str, ext: str):
     seconds = settings.API_URL_MINUTES * 60
     try:
         image_id = signing.loads(token, salt=SALT, max_age=seconds)
-    except signing.BadSignature:  # forged, or expired
+        # dumps wrote "<value>:<time in base 62>:<signature>"; checked by loads just now.
+        signed_at = signing.b62_decode(token.rsplit(":", 2)[1])
+    except (signing.BadSignature, ValueError, IndexError):  # forged, or expired
         raise Http404("No such image.") from None
     image = Image.objects.shown().filter(pk=image_id).first()
     if image is None or EXTENSIONS.get(image.content_type, "png") != ext:
@@ -42,6 +45,7 @@ def result(request, token: str, ext: str):
     response = FileResponse(handle, content_type=image.content_type or "image/png")
     # Anyone holding the address may read it until it expires, and no longer: no cache
     # may keep it past that.
-    response["Cache-Control"] = "private, max-age=300"
+    left = max(0, int(signed_at + seconds - timezone.now().timestamp()))
+    response["Cache-Control"] = f"private, max-age={left}"
     response["X-Robots-Tag"] = "noindex"
     return response

@@ -11,12 +11,13 @@ views under ASGI in one thread per process (thread_sensitive), so every page wou
 behind each other, and the ORM, whitenoise and django-q2 are sync anyway. bench/held.py
 shows the site's pages beside 50 waiting API calls and 50 open streams."""
 
-import os
+from flux2web.settings import WEB_THREADS
 
 # Every request line goes to standard output, through the logger that replaces each share
 # address's secret part (and gunicorn's own error lines, which may name a request's URI).
 accesslog = "-"
 logger_class = "flux2web.lib.gunicorn_logging.RedactingLogger"
 worker_class = "gthread"
-# Threads per worker process: requests waiting for images or events hold one each.
-threads = int(os.environ.get("FLUX2WEB_WEB_THREADS", "64"))
+# Threads per worker process (FLUX2WEB_WEB_THREADS): requests waiting for images or events
+# hold one each, up to all but a few (lib/holding.py).
+threads = WEB_THREADS

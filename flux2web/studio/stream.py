@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from flux2web.jobs.changes import watching
 from flux2web.jobs.models import Job
+from flux2web.lib import holding
 from flux2web.lib.ids import parse_id
 
 # A comment this often: proxies keep the connection, and a closed tab is noticed.
@@ -29,9 +30,13 @@ def stream(request):
     wanted = [pk for pk in ids if pk is not None][:WATCH_AT_MOST]
     mine = Job.objects.visible().for_user(request.user).in_flight().filter(pk__in=wanted)
     watched = list(mine.values_list("pk", flat=True))
-    if not watched:
-        return HttpResponse(status=204)  # EventSource does not come back after a 204
-    response = StreamingHttpResponse(_events(watched), content_type="text/event-stream")
+    # Nothing to watch, or this process's threads for waiting are all held (lib/holding.py):
+    # EventSource does not come back after a 204, and the page refreshes as before.
+    if not watched or not holding.take():
+        return HttpResponse(status=204)
+    response = StreamingHttpResponse(
+        holding.Releasing(_events(watched)), content_type="text/event-stream"
+    )
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"  # a proxy in front must not hold the events back
     return response

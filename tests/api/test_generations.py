@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from flux2web.api.models import ApiRequest
+from flux2web.api.models import ApiWait
 from flux2web.billing.models import Quota
 from flux2web.jobs.models import Job
 
@@ -48,7 +48,7 @@ def test_an_accepted_request_waits_then_answers_504_and_the_job_goes_on(call, ow
     assert {job.state for job in jobs} == {Job.State.QUEUED}
     assert all(job.api_token_id for job in jobs)
     # The wait is over: the token's place among those waiting is free again.
-    assert not ApiRequest.objects.filter(waiting_until__isnull=False).exists()
+    assert not ApiWait.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -186,18 +186,85 @@ def test_requests_waiting_at_once_are_limited_per_token(call, owner, settings):
 
     settings.API_CONCURRENT_REQUESTS = 2
     token = ApiToken.objects.get(owner=owner)
-    # Two requests of this token are waiting now (in other processes).
+    # Two connections of this token are waiting now (in other processes), whatever their
+    # Idempotency-Key: one key's retries are each a connection held.
     until = timezone.now() + timedelta(minutes=5)
-    for n in range(2):
-        ApiRequest.objects.create(token=token, digest=str(n), waiting_until=until)
-    response = call({"prompt": "a heron"})
-    assert response.status_code == 429
-    assert error_of(response)["code"] == "rate_limit_exceeded"
-    assert response["Retry-After"]
+    waits = [ApiWait.objects.create(token=token, until=until) for _ in range(2)]
+    for key in ("", "the-same-key"):
+        response = call({"prompt": "a heron"}, **({"Idempotency-Key": key} if key else {}))
+        assert response.status_code == 429
+        assert error_of(response)["code"] == "rate_limit_exceeded"
+        assert response["Retry-After"]
+        assert response["x-should-retry"] == "true"
     assert not Job.objects.exists()
     # A place left by a process that died while waiting frees itself in time.
-    ApiRequest.objects.filter(digest="0").update(waiting_until=timezone.now())
+    ApiWait.objects.filter(pk=waits[0].pk).update(until=timezone.now())
     assert call({"prompt": "a heron"}).status_code == 504
+
+
+def test_errors_that_a_retry_would_pay_for_again_tell_the_sdk_not_to_retry(call, owner):
+    assert call({"prompt": "a heron"})["x-should-retry"] == "false"  # the 504
+    assert call({"prompt": "a fox", "n": 9})["x-should-retry"] == "false"
+
+
+def test_an_sdk_retry_without_a_key_is_the_same_request(call, owner):
+    body = {"prompt": "a heron", "n": 2}
+    assert call(body).status_code == 504
+    # The SDK gave up waiting and sent it again, saying so.
+    assert call(body, **{"X-Stainless-Retry-Count": "1"}).status_code == 504
+    assert Job.objects.count() == 2
+    # A script asking again on purpose (no retry count) asks for new images.
+    assert call(body, **{"X-Stainless-Retry-Count": "0"}).status_code == 504
+    assert Job.objects.count() == 4
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ['{"prompt": "a heron", "user": ' + "[" * 100_000 + "]" * 100_000 + "}",
+     r'{"prompt": "a heron \ud800"}', r'{"prompt": "a heron", "provider": "\udfff"}'],
+    ids=["deeply nested", "lone surrogate in prompt", "lone surrogate in provider"],
+)  # fmt: skip
+def test_bodies_python_reads_badly_are_a_400(call, raw):
+    response = call(None, raw_body=raw)
+    assert response.status_code == 400
+    assert not Job.objects.exists()
+
+
+def test_more_references_than_any_provider_takes_is_refused_before_any_lookup(call):
+    urls = [f"https://nowhere-{n}.invalid/a.png" for n in range(40)]
+    response = call({"prompt": "a heron", "image_urls": urls})
+    assert response.status_code == 400
+    assert error_of(response)["param"] == "image_urls"
+    assert "At most" in error_of(response)["message"]
+
+
+def test_a_size_with_a_seed_under_auto_maps_for_a_provider_that_takes_a_seed(call, sandbox):
+    from flux2web.credentials.services import add_credential
+
+    add_credential(name="LiangXin", dialect="liangxin", base_url=sandbox.base_url("liangxin"),
+                   api_key="sandbox-key", priority=99)  # fmt: skip
+    assert call({"prompt": "a heron", "seed": 7, "size": "1536x1024"}).status_code == 504
+    job = Job.objects.get()
+    assert (job.seed, job.aspect_ratio) == (7, "3:2")
+
+
+def test_a_token_revoked_while_its_request_waits_gets_no_addresses(
+    call, owner, settings, monkeypatch
+):
+    from flux2web.accounts.models import ApiToken
+    from flux2web.api import generating
+
+    waited = generating._wait
+
+    def revoked_meanwhile(jobs, *, deadline):
+        ApiToken.objects.revoke()
+        return waited(jobs, deadline=deadline)
+
+    monkeypatch.setattr(generating, "_wait", revoked_meanwhile)
+    monkeypatch.setattr(generating, "DONE", (*generating.DONE, Job.State.QUEUED))
+    response = call({"prompt": "a heron"})
+    assert response.status_code == 401
+    assert Job.objects.count() == 1  # it goes on to the gallery
 
 
 def test_a_dead_token_gets_401_whatever_it_sent(client, owner):

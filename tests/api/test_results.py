@@ -3,6 +3,7 @@ FLUX2WEB_API_URL_MINUTES, then 404 for everyone; a forged or altered one is 404,
 one to an image deleted meanwhile."""
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 from django.test import Client
@@ -27,6 +28,13 @@ def test_anyone_with_the_address_reads_the_image_until_it_expires(image, monkeyp
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == b"png-bytes"
     assert response["Content-Type"] == "image/png"
+    # No browser or proxy may keep it past its expiry.
+    assert 3590 <= int(response["Cache-Control"].rpartition("=")[2]) <= 3600
+    assert Client().head(path).status_code == 200
+    soon = time.time() + 59 * 60
+    monkeypatch.setattr("django.core.signing.time.time", lambda: soon)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: datetime.fromtimestamp(soon, tz=UTC))
+    assert int(Client().get(path)["Cache-Control"].rpartition("=")[2]) <= 60
     later = time.time() + 61 * 60
     monkeypatch.setattr("django.core.signing.time.time", lambda: later)
     assert Client().get(path).status_code == 404

@@ -559,15 +559,15 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     "api:generations": Route(everyone(answers(*[401] * 5))),
     "api:edits": Route(everyone(answers(*[401] * 5))),
     # The images the API answers with: a signed, dated address, read by whoever holds it
-    # (GET alone, as the other files); a forged one is 404 for everyone.
+    # (GET or HEAD); a forged one is 404 for everyone.
     "api:result": (
         Route(
-            everyone(get_only(200)),
+            everyone(answers(200, 200, 405, 405, 405)),
             lambda w: api_result(w.image),
             "signed link",
         ),
         Route(
-            everyone(get_only(404)),
+            everyone(answers(404, 404, 405, 405, 405)),
             lambda w: {**api_result(w.image), "token": "forged"},
             "forged",
         ),
