@@ -23,7 +23,7 @@ def png() -> bytes:
 
 @pytest.fixture
 def auth(owner, make_token, provider, settings):
-    settings.API_WAIT_SECONDS = 1
+    settings.API_WAIT_SECONDS = 0.2
     return {"Authorization": f"Bearer {make_token(owner)[1]}"}
 
 
