@@ -22,9 +22,9 @@ import re
 # access line losing " HTTP" after a bare key is a fair price.
 SECRET_IN_PATH = re.compile(
     r"(/s/|/refs/|/callbacks/\d+/|/accounts/set-password/(?!done/)[^/\n]+/"
-    r"|/notifications/unsubscribe/)[^/\n]+"
+    r"|/notifications/unsubscribe/|/api/images/)[^/\n]+"
 )
-MARKERS = ("/s/", "/refs/", "/callbacks/", "/set-password/", "/unsubscribe/")
+MARKERS = ("/s/", "/refs/", "/callbacks/", "/set-password/", "/unsubscribe/", "/api/images/")
 # An `Authorization: Bearer` value, ours or anyone's, and our API tokens' shape
 # (accounts/api_tokens.py PREFIX) even cut short.
 BEARER = re.compile(r"(?i)(\bbearer\s+)[^\s\"',;]+")
