@@ -10,6 +10,7 @@ from flux2web.jobs.models import Comparison, Job
 from flux2web.jobs.transitions import transition
 from flux2web.studio import stream
 from tests.jobs.factories import make_jobs
+from tests.studio.helpers import compare_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 S = Job.State
@@ -112,8 +113,6 @@ def test_the_pages_name_the_stream_while_a_job_is_in_flight(signed_in, owner):
 
 
 def test_a_comparison_page_names_the_stream_for_its_own_jobs(signed_in, owner, providers):
-    from tests.studio.test_compare_providers import compare_data
-
     signed_in.post("/generate", compare_data(providers, names=("LiangXin", "KIE.ai")))
     comparison = Comparison.objects.get(owner=owner)
     ids = sorted(comparison.jobs.values_list("pk", flat=True), reverse=True)
