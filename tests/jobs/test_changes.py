@@ -130,12 +130,16 @@ def test_many_waiting_threads_hold_no_database_connection(job):
             woke.append(watch.wait(20))
         connections.close_all()
 
+    postgres = connections["default"].vendor == "postgresql"
+    # Earlier tests' servers and workers may still be closing theirs: counted from here.
+    before = _other_connections() if postgres else 0
     threads = [in_a_thread(wait) for _ in range(waiting)]
     entered.wait()
     time.sleep(0.3)  # every thread is in wait() by now
     assert [c for c in held if c.connection is not None] == []
-    if connections["default"].vendor == "postgresql":
-        assert _other_connections() <= 2  # the listener without Redis, a closing one
+    if postgres:
+        # At most the listener without Redis and one closing, not one per waiting thread.
+        assert _other_connections() <= before + 2
     cancel(job.pk)
     for thread in threads:
         thread.join(10)
