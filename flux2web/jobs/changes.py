@@ -22,7 +22,7 @@ from flux2web.jobs.models import Job
 log = logging.getLogger(__name__)
 
 # How often, without Redis, the listener reads the watched jobs' `updated_at`.
-DB_POLL_SECONDS = 0.2
+DB_POLL_SECONDS = 0.1
 # How long `watching` waits for a new Redis subscription to be confirmed.
 SUBSCRIBE_WAIT_SECONDS = 3.0
 # After Redis fails to take a message, announcements are dropped for this long rather than
