@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 
@@ -57,7 +56,7 @@ def edits(request):
     uploads = references.PendingUploads(
         owner=request.user,
         uploads=files,
-        base=settings.PUBLIC_URL or request.build_absolute_uri("/"),
+        base=references.site_base(request),
         placeholder=UPLOAD_PLACEHOLDER.format(""),
     )
     return generating.generate(request, asked, uploads=uploads)

@@ -160,6 +160,11 @@ class PendingUploads:
         self.written = []
 
 
+def site_base(request) -> str:
+    """Where providers reach this site: the links we sign for them start with it."""
+    return settings.PUBLIC_URL or request.build_absolute_uri("/")
+
+
 def public_url(ref: ReferenceUpload, *, base: str) -> str:
     token = signing.dumps(ref.pk, salt=SALT)
     path = reverse("studio:reference", args=[token, ref.extension])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import uuid
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
@@ -153,11 +152,6 @@ def _refresher(user, fingerprints=None) -> str:
     return ",".join(f"{pk}:{fp}" for pk, fp in sorted(in_flight, reverse=True)[:FOLLOW_AT_MOST])
 
 
-def _site_base(request) -> str:
-    """Where providers reach this site: the links we sign for them start with it."""
-    return settings.PUBLIC_URL or request.build_absolute_uri("/")
-
-
 WORKER_ONLINE_KEY = "studio:worker-online"
 
 
@@ -262,7 +256,7 @@ def use_as_reference(request):
     carried = request.session.get(CARRIED_REFERENCES, [])
     request.session[CARRIED_REFERENCES] = [
         *carried,
-        references.public_url(ref, base=_site_base(request)),
+        references.public_url(ref, base=references.site_base(request)),
     ]
     messages.success(request, "The image is a reference for your next job (under References).")
     return redirect("studio:home")
@@ -280,7 +274,7 @@ def generate(request):
     if request.POST.get("action") == "compare":
         return _compare(request)
     options = resolve_options(request.POST.get("provider"), request.POST.get("model"))
-    base = _site_base(request)
+    base = references.site_base(request)
     data, dropped = drop_unsupported(request.POST, options)
     for notice in dropped:
         messages.info(request, notice)
@@ -326,7 +320,7 @@ def _compare(request):
     """Compare providers: the form's request to each chosen provider (or every one that
     can take it), reserved as one request; answered as Generate is."""
     options = resolve_options("", request.POST.get("model"))
-    base = _site_base(request)
+    base = references.site_base(request)
     form = GenerateForm(
         request.POST, request.FILES, options=options, owner=request.user, base_url=base,
         comparing=True,
@@ -580,7 +574,7 @@ def _again(request, job_id, *, same_seed: bool):
     key = request.POST.get("key", "").replace("\x00", "") or uuid.uuid4().hex
     try:
         made, created = again.job_again(
-            job, user=request.user, key=key, same_seed=same_seed, base=_site_base(request)
+            job, user=request.user, key=key, same_seed=same_seed, base=references.site_base(request)
         )
     except services.JobRefused as refused:
         messages.error(request, "Not queued: " + " ".join(p.message for p in refused.problems))
