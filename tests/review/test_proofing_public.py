@@ -478,7 +478,7 @@ def test_the_page_costs_the_same_queries_for_any_number_of_images_and_picks(owne
 
 def test_the_new_addresses_are_redacted_in_logs(proof, images):
     path = proof[1]
-    token = path.strip("/").rsplit("-", 1)[-1][-43:]
+    token = path.strip("/").rsplit("/", 1)[-1][-43:]  # the token may hold "-" itself
     for suffix in (f"p/{images[0].pk}", f"p/{images[0].pk}/pick", "confirm", "comment"):
         assert token not in redact(f'"POST {path}{suffix} HTTP/1.1" 302')
 
