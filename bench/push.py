@@ -137,7 +137,7 @@ def main():
 
     from flux2web.core.models import Heartbeat
     from flux2web.credentials.services import add_credential
-    from flux2web.jobs.models import Job
+    from flux2web.jobs.models import Job, JobEvent
 
     owner = get_user_model().objects.create_user("bench", password=uuid.uuid4().hex)
     add_credential(name="KIE.ai", dialect="kie", base_url=sandbox.base_url("kie"),
@@ -194,6 +194,7 @@ def main():
 
     done_at = {t.prompt: t.created + t.duration for t in list(sandbox.tasks.values())}
     done, stored, pipeline = [], [], []
+    steps = {"callback": [], "status read": [], "downloaded": []}
     for pk, prompt_text, finished in Job.objects.filter(owner=owner).values_list(
         "pk", "prompt", "finished_at"
     ):
@@ -201,6 +202,15 @@ def main():
         done.append(drawn - done_at[prompt_text])
         stored.append(drawn - finished.timestamp())
         pipeline.append(finished.timestamp() - done_at[prompt_text])
+        # Where the pipeline's part goes, from the job's own event log.
+        events = JobEvent.objects.filter(job_id=pk)
+        heard = events.filter(message__startswith="callback says").first()
+        read = events.filter(kind="call", method="GET").last()
+        mirroring = events.filter(to_state="mirroring").first()
+        if heard and read and mirroring:
+            steps["callback"].append(heard.at.timestamp() - done_at[prompt_text])
+            steps["status read"].append((read.at - heard.at).total_seconds())
+            steps["downloaded"].append((finished - mirroring.at).total_seconds())
     broker = "Redis (broker, push)" if settings.REDIS_URL else "ORM broker, push by the database"
     print("## Push: a job done at the provider -> its picture on the studio card (Chromium)")
     print(f"{len(done)} jobs, one every {args.every:g} s, {args.duration:g} s each at KIE.ai "
@@ -208,6 +218,9 @@ def main():
           f"{settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, {broker}")  # fmt: skip
     print(f"provider done -> on screen: {percentiles(done)}")
     print(f"  of which provider done -> stored: {percentiles(pipeline)}")
+    for step, values in steps.items():
+        if values:
+            print(f"    {step + ':':<31} {percentiles(values)}")
     print(f"  of which stored -> on screen:     {percentiles(stored)}")
     p95 = sorted(done)[max(0, round(len(done) * 0.95) - 1)]
     print(f"{'met   ' if p95 <= TARGET else 'MISSED'} p95 done -> on screen <= {TARGET:g} s")

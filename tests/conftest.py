@@ -287,9 +287,12 @@ def providers(sandbox):
 
 
 @pytest.fixture
-def worker_env(sandbox, media):
-    """What a qcluster needs to follow sandbox jobs quickly and store their images."""
+def worker_env(sandbox, media, settings):
+    """What a qcluster needs to follow sandbox jobs quickly and store their images. The
+    live server has the same address rule, as a site's processes share their settings: it
+    follows and stores a job whose callback it receives."""
     host = sandbox.url.removeprefix("http://")
+    settings.ALLOWED_PRIVATE_HOSTS = frozenset({host})
     return {
         "FLUX2WEB_ALLOW_PRIVATE_URLS": host,
         "FLUX2WEB_POLLER_LEASE": "2",

@@ -5,22 +5,25 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.utils import timezone
 
 from flux2web.billing import ledger
-from flux2web.jobs import actions, queue
+from flux2web.jobs import actions, following, queue
 from flux2web.jobs.models import Job, JobEvent
 from flux2web.jobs.submitting import callback_url
 from flux2web.jobs.transitions import add_note, call_events, transition
+from flux2web.lib import holding
 from flux2web.providers import catalog
 from flux2web.providers.base import SHAPE_ERRORS, CallbacksNotSupported
 from flux2web.providers.transport import CallRecord
 from flux2web.providers.types import ProviderError, TaskStatus, ValidationFailed
 
 State = Job.State
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,25 @@ def receive_callback(*, job_id: int, secret: str, body: bytes, headers: Mapping[
         job.pk, f"callback says {status.provider_state or status.state}", provider=job.provider.name
     )
     if job.state == State.RUNNING:
-        queue.enqueue(queue.FOLLOW, job.pk)
+        follow_now(job.pk)
     return CallbackAnswer(200, "OK")
+
+
+def follow_now(job_id: int) -> None:
+    """Someone is likely watching for this picture: read the task and store its images in
+    this thread, before answering the callback (vendors allow 30 s or more), which spares
+    the trip through the task queue. When the process has no thread to spare for it, or it
+    breaks, a worker follows the job instead; a job another follower holds is left to it."""
+    if not holding.take():
+        queue.enqueue(queue.FOLLOW, job_id)
+        return
+    try:
+        following.follow_job(job_id=job_id)
+    except Exception:
+        log.exception("job %s: following it after its callback failed; a worker will", job_id)
+        queue.enqueue(queue.FOLLOW, job_id)
+    finally:
+        holding.give_back()
 
 
 def _recover_lost_answer(job: Job, status: TaskStatus) -> CallbackAnswer:

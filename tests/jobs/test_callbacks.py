@@ -6,7 +6,9 @@ import time
 import httpx
 import pytest
 
+from flux2web.jobs import following, tasks
 from flux2web.jobs.models import Job
+from flux2web.lib import holding
 from flux2web.providers.dialects.kie.client import sign
 from tests.helpers import wait_for
 from tests.jobs.factories import make_jobs, wait_for_state, wait_until_done
@@ -122,3 +124,57 @@ def test_a_callback_for_a_provider_without_callbacks_is_refused(owner, providers
     Job.objects.filter(pk=job.pk).update(provider=providers["APIMart"], provider_task_id="t")
     response = httpx.post(callback_url(live_server, job), json={"data": {"taskId": "t"}})
     assert response.status_code == 404
+
+
+def submit_here(job, settings, live_server):
+    """Send the job from this process (no worker runs), with the live server's callback URL."""
+    settings.PUBLIC_URL = live_server.url
+    tasks.submit(job_id=job.pk)
+    return wait_for_state(job, S.RUNNING)
+
+
+def test_the_site_stores_a_callbacks_pictures_before_answering_it(
+    owner, providers, sandbox, worker_env, live_server, settings
+):
+    # No worker at all: the web process that hears the callback reads the task and stores
+    # its picture itself, without waiting for a worker to take the job from the queue.
+    (job,) = make_jobs(owner, provider=providers["Apixo"], aspect_ratio="1:1")
+    submit_here(job, settings, live_server)
+
+    # The sandbox counts a callback once it has our answer: by then the job has ended.
+    wait_for(lambda: sandbox.snapshot().get("callbacks_sent"), timeout=8)
+    job.refresh_from_db()
+
+    assert job.state == S.SUCCEEDED
+    assert job.images.get().status == "mirrored"
+    assert sandbox.snapshot()["status_reads:apixo"] == 1
+    assert sandbox.snapshot()["callbacks_sent"] == 1
+
+
+def broken_follow(**kwargs):
+    raise RuntimeError("a bug while following")
+
+
+@pytest.mark.parametrize("why", ["no thread to spare", "following it broke"])
+def test_otherwise_a_worker_follows_the_job_at_once(
+    owner, providers, sandbox, worker_env, live_server, settings, cluster, monkeypatch, why
+):
+    if why == "no thread to spare":
+        monkeypatch.setattr(holding, "take", lambda: False)
+    else:
+        monkeypatch.setattr(following, "follow_job", broken_follow)
+    (job,) = make_jobs(owner, provider=providers["Apixo"], aspect_ratio="1:1")
+    submitted = time.monotonic()
+    submit_here(job, settings, live_server)
+    wait_for(lambda: sandbox.snapshot().get("callbacks_sent"), timeout=5)
+    job.refresh_from_db()
+    assert job.state == S.RUNNING
+
+    cluster().ready()
+    (job,) = wait_until_done([job], timeout=12)
+
+    # Long before Apixo's first poll (15 s after the create): the callback's follow-up
+    # waited in the queue for the worker.
+    assert job.state == S.SUCCEEDED
+    assert time.monotonic() - submitted < 14
+    assert sandbox.snapshot()["status_reads:apixo"] == 1

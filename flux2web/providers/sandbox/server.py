@@ -332,7 +332,7 @@ class Sandbox:
             self.stats[f"tasks_created:{mount}"] += 1
         threading.Thread(target=self._check_refs, args=(task,), daemon=True).start()
         if task.callback_url and "never" not in faults and "no_callback" not in faults:
-            timer = threading.Timer(duration + 0.05, self._deliver_callback, args=(task,))
+            timer = threading.Timer(duration, self._deliver_callback, args=(task,))
             timer.daemon = True
             self._timers.append(timer)
             timer.start()
