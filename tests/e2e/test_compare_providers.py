@@ -57,7 +57,9 @@ def test_a_person_compares_four_providers_and_keeps_the_best(
     card = page.locator("section.comparison")
     expect(card.locator(".job-card")).to_have_count(4)
     expect(card).to_contain_text("Comparing 4 providers")
-    cluster().ready()
+    # Providers call back as they would a site on the internet (Apixo's first poll would
+    # come only 15 s after the create).
+    cluster(FLUX2WEB_PUBLIC_URL=live_server.url).ready()
     expect(card.locator(".job-card .thumb img")).to_have_count(4, timeout=40_000)
     for name in FOUR:
         cell = column(page, name)
@@ -114,7 +116,7 @@ def test_compare_on_a_phone(live_server, browser, owner, providers, sandbox, clu
         expect(page.get_by_text("Comparing 4 providers.")).to_be_visible()
     expect(page.locator("section.comparison .job-card")).to_have_count(4)
 
-    cluster().ready()
+    cluster(FLUX2WEB_PUBLIC_URL=live_server.url).ready()
     images = page.locator("section.comparison .job-card .thumb img")
     if javascript:
         expect(images).to_have_count(4, timeout=40_000)

@@ -36,11 +36,13 @@ def finish(proc, timeout=90):
 
 @pytest.mark.parametrize("with_worker", [False, True], ids=["no worker", "with qcluster"])
 def test_generate_wait_stores_images_through_every_seeded_provider(
-    owner, providers, worker_env, cluster, image_host, with_worker
+    owner, providers, worker_env, cluster, image_host, with_worker, live_server
 ):
     if with_worker:
-        # Started and beating first, so the command sees a worker and leaves the jobs to it.
-        worker_env = {**worker_env, "FLUX2WEB_QUEUE_NAME": cluster().ready().queue_name}
+        # Started and beating first, so the command sees a worker and leaves the jobs to it;
+        # the providers that call back do so, to the site (the live server).
+        worker = cluster(FLUX2WEB_PUBLIC_URL=live_server.url).ready()
+        worker_env = {**worker_env, "FLUX2WEB_QUEUE_NAME": worker.queue_name}
     ref = f"{image_host}/landscape-0.png"
     # The reference images are on loopback: allowed beside the sandbox, as bin/run would.
     allowed = f"{worker_env['FLUX2WEB_ALLOW_PRIVATE_URLS']},{image_host.removeprefix('http://')}"
