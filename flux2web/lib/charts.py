@@ -61,6 +61,12 @@ class Bar:
         return (*fields, self.tone, parts, self.minor, self.edge)
 
     @property
+    def said(self) -> tuple:
+        """What its row of the chart's table says (its words, not its place): a bar that
+        only moved, as the tallest one grew, keeps its row."""
+        return (self.label, self.text, tuple((s.series, s.text) for s in self.segments))
+
+    @property
     def middle(self) -> float:
         return self.x + self.width / 2
 
@@ -214,7 +220,7 @@ def drawn(chart: BarChart) -> SafeString:
     rows = kept_each(
         "chart-row",
         [bar for bar in chart.bars if bar.value],
-        lambda bar: bar.shows,
+        lambda bar: bar.said,
         lambda bar: render_to_string(f"{template}#row", {"bar": bar}),
     )
     parts = {"bars_html": "".join(bars), "rows_html": "".join(rows)}

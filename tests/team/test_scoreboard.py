@@ -281,3 +281,29 @@ def test_the_kept_charts_draw_what_the_whole_template_draws(settings):
         whole = render_to_string("partials/bar_chart.html", {"chart": chart})
         for _ in range(2):  # drawn, then from where its bars are kept
             assert drawn(chart).split() == whole.split()
+
+
+def test_when_the_tallest_bar_grows_only_its_row_of_the_table_is_drawn_again(monkeypatch):
+    from django.template.loader import render_to_string
+
+    from flux2web.lib import charts
+
+    def month(today):
+        return charts.stacked_chart("Jobs", [(f"{n} May", {"A": 4}) for n in range(29)]
+                                    + [("30 May", {"A": today})])  # fmt: skip
+
+    charts.drawn(month(4))
+    drawn_rows = []
+
+    def counting(name, context=None, *args, **kwargs):
+        if name.endswith("#row"):
+            drawn_rows.append(context["bar"].label)
+        return render_to_string(name, context, *args, **kwargs)
+
+    monkeypatch.setattr(charts, "render_to_string", counting)
+    grown = month(9)  # every other bar is now drawn shorter: their rows say the same
+    assert (
+        charts.drawn(grown).split()
+        == render_to_string("partials/bar_chart.html", {"chart": grown}).split()
+    )
+    assert drawn_rows == ["30 May"]
