@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -67,12 +68,28 @@ def receive_callback(*, job_id: int, secret: str, body: bytes, headers: Mapping[
     return CallbackAnswer(200, "OK")
 
 
+# Callbacks followed by the web threads that heard them, at most this many at once per
+# process: each holds its thread while it reads the task and downloads the images (and
+# the images' bytes while it does). The rest are followed by the workers, from the queue.
+CALLBACK_FOLLOWS = 4
+_following: set[int] = set()  # the jobs this process follows now
+_following_lock = threading.Lock()
+
+
 def follow_now(job_id: int) -> None:
     """Someone is likely watching for this picture: read the task and store its images in
     this thread, before answering the callback (vendors allow 30 s or more), which spares
-    the trip through the task queue. When the process has no thread to spare for it, or it
-    breaks, a worker follows the job instead; a job another follower holds is left to it."""
-    if not holding.take():
+    the trip through the task queue. A job this process follows already (a vendor's retry)
+    is left to that thread; past CALLBACK_FOLLOWS, when the process has no thread to spare
+    (lib/holding.py), or when following breaks, a worker follows the job instead."""
+    with _following_lock:
+        if job_id in _following:
+            return
+        room = len(_following) < CALLBACK_FOLLOWS
+        if room:
+            _following.add(job_id)
+    if not room or not holding.take():
+        _forget(job_id)
         queue.enqueue(queue.FOLLOW, job_id)
         return
     try:
@@ -82,6 +99,12 @@ def follow_now(job_id: int) -> None:
         queue.enqueue(queue.FOLLOW, job_id)
     finally:
         holding.give_back()
+        _forget(job_id)
+
+
+def _forget(job_id: int) -> None:
+    with _following_lock:
+        _following.discard(job_id)
 
 
 def _recover_lost_answer(job: Job, status: TaskStatus) -> CallbackAnswer:

@@ -244,6 +244,10 @@ class _DatabaseListener(_Listener):
     def baseline(self, ids: list[int]) -> dict[int, object]:
         return dict(Job.objects.filter(pk__in=ids).values_list("pk", "updated_at"))
 
+    def stop(self) -> None:
+        super().stop()
+        _registry.changed_here.set()  # out of its wait now, not after its next read
+
     def run(self) -> None:
         while not self.stopped.is_set():
             watched = _registry.snapshot()

@@ -2,14 +2,16 @@
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
-from flux2web.jobs import following, tasks
+from flux2web.jobs import callbacks, following, tasks
 from flux2web.jobs.models import Job
 from flux2web.lib import holding
 from flux2web.providers.dialects.kie.client import sign
+from flux2web.providers.sandbox import callback_body
 from tests.helpers import wait_for
 from tests.jobs.factories import make_jobs, wait_for_state, wait_until_done
 
@@ -155,12 +157,16 @@ def broken_follow(**kwargs):
     raise RuntimeError("a bug while following")
 
 
-@pytest.mark.parametrize("why", ["no thread to spare", "following it broke"])
+@pytest.mark.parametrize(
+    "why", ["no thread to spare", "as many callbacks followed as allowed", "following it broke"]
+)
 def test_otherwise_a_worker_follows_the_job_at_once(
     owner, providers, sandbox, worker_env, live_server, settings, cluster, monkeypatch, why
 ):
     if why == "no thread to spare":
         monkeypatch.setattr(holding, "take", lambda: False)
+    elif why == "as many callbacks followed as allowed":
+        monkeypatch.setattr(callbacks, "CALLBACK_FOLLOWS", 0)
     else:
         monkeypatch.setattr(following, "follow_job", broken_follow)
     (job,) = make_jobs(owner, provider=providers["Apixo"], aspect_ratio="1:1")
@@ -178,3 +184,27 @@ def test_otherwise_a_worker_follows_the_job_at_once(
     assert job.state == S.SUCCEEDED
     assert time.monotonic() - submitted < 14
     assert sandbox.snapshot()["status_reads:apixo"] == 1
+
+
+def test_a_callback_sent_again_while_its_job_is_followed_asks_the_provider_nothing_more(
+    owner, providers, sandbox, worker_env, live_server, settings
+):
+    # A vendor that thinks we were too slow to answer calls back again, several times.
+    (job,) = make_jobs(owner, prompt="a fox [sandbox:no_callback]", provider=providers["Apixo"])
+    job = submit_here(job, settings, live_server)
+    task = sandbox.get_task(job.provider_task_id)
+    wait_for(lambda: time.time() > task.created + task.duration, timeout=5)
+    body = json.dumps(callback_body(task, sandbox))
+    sandbox.config.slow_seconds = 2
+    sandbox.inject("slow", dialect="apixo", on="status")  # the first status read takes 2 s
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(
+            lambda _: httpx.post(callback_url(live_server, job), content=body, timeout=30),
+            range(4),
+        ))  # fmt: skip
+
+    assert [a.status_code for a in answers] == [200] * 4
+    job.refresh_from_db()
+    assert job.state == S.SUCCEEDED
+    assert sandbox.snapshot()["status_reads:apixo"] == 1
+    assert holding.held_now() == 0
