@@ -2,9 +2,10 @@
 // (#refresher, a job page's #job-detail) names an event stream in data-push. When the
 // stream says one of the person's jobs changed, the element refreshes at once
 // ("f2w:changed" in its hx-trigger); it also refreshes each time the stream (re)opens, for
-// whatever changed while it was closed. While the stream is open the element's own
-// 2-second refresh runs only every SLOW_MS (for jobs started in another tab); while it is
-// closed or failing, and without this script, the page refreshes every 2 s as before.
+// whatever changed while it was closed, and once when the stream is refused. While the
+// stream is open the element's own 2-second refresh runs only every SLOW_MS (for jobs
+// started in another tab); while it is closed or failing, and without this script, the
+// page refreshes every 2 s as before.
 (function () {
   "use strict";
   if (!window.EventSource || !window.htmx) return;
@@ -61,9 +62,15 @@
       changed();
     };
     opened.onmessage = function () { if (source === opened) changed(); };
-    // Dropped (the browser tries again by itself) or refused (a 204: nothing to watch):
-    // either way the page's own refresh is back at full speed meanwhile.
-    opened.onerror = function () { if (source === opened) live = false; };
+    // Dropped (the browser tries again by itself) or refused (a 204: nothing it names is
+    // in flight any more, or no thread to spare): either way the page's own refresh is
+    // back at full speed meanwhile. Refused, what it would have told may have happened
+    // already (a job that ended before its stream opened): the cards are asked for now.
+    opened.onerror = function () {
+      if (source !== opened) return;
+      live = false;
+      if (opened.readyState === EventSource.CLOSED) changed();
+    };
   }
 
   document.addEventListener("htmx:configRequest", function (event) {

@@ -145,3 +145,24 @@ def test_without_the_stream_the_two_second_refresh_still_shows_the_picture(
     job = Job.objects.get(owner=owner)
     late = shown[str(job.pk)] - job.finished_at.timestamp() * 1000
     assert late < 2000 + AT_ONCE_MS, late  # the next tick, as before push
+
+
+@pytest.mark.parametrize("where", ["studio", "job page"])
+def test_a_refused_stream_has_the_page_ask_for_its_cards_at_once(
+    live_server, page, owner, providers, where
+):
+    # The stream is refused (204) when nothing it names is in flight any more, as for a job
+    # that ended before its stream opened, or when the server has no thread to spare: what
+    # it would have told may have happened already. The page asks for its cards at once,
+    # not at its refresh 2 s after loading.
+    (job,) = make_jobs(owner, prompt="a kite over the dunes")  # queued; no worker runs
+    refused = []
+    page.route("**/updates/stream*", lambda route: (refused.append(1), route.fulfill(status=204)))
+    use_session(page, live_server, Client(), owner)
+    address = "/" if where == "studio" else f"/jobs/{job.pk}/"
+    asked = "/updates?cards=" if where == "studio" else f"/jobs/{job.pk}/"
+    with page.expect_request(
+        lambda request: asked in request.url and request.headers.get("hx-request"), timeout=1500
+    ):
+        page.goto(live_server.url + address)
+    assert refused
