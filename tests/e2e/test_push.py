@@ -154,7 +154,7 @@ def test_a_refused_stream_has_the_page_ask_for_its_cards_at_once(
     # The stream is refused (204) when nothing it names is in flight any more, as for a job
     # that ended before its stream opened, or when the server has no thread to spare: what
     # it would have told may have happened already. The page asks for its cards at once,
-    # not at its refresh 2 s after loading.
+    # not at its refresh 2 s after loading (so more than 2 s after the address is opened).
     (job,) = make_jobs(owner, prompt="a kite over the dunes")  # queued; no worker runs
     refused = []
     page.route("**/updates/stream*", lambda route: (refused.append(1), route.fulfill(status=204)))
@@ -162,7 +162,7 @@ def test_a_refused_stream_has_the_page_ask_for_its_cards_at_once(
     address = "/" if where == "studio" else f"/jobs/{job.pk}/"
     asked = "/updates?cards=" if where == "studio" else f"/jobs/{job.pk}/"
     with page.expect_request(
-        lambda request: asked in request.url and request.headers.get("hx-request"), timeout=1500
+        lambda request: asked in request.url and request.headers.get("hx-request"), timeout=2000
     ):
         page.goto(live_server.url + address)
     assert refused
