@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from flux2web.lib.kept import kept_each
+from flux2web.lib.kept import kept, kept_each
 
 TONES = 6  # distinct bar colours in app.css (.tone-0 to .tone-5), reused beyond six
 LABELS = 34  # px under the bars for their labels
@@ -206,9 +206,16 @@ def stacked_chart(title: str, points, *, money: bool = False, height: int = 160)
 
 
 def drawn(chart: BarChart) -> SafeString:
-    """The chart's HTML (partials/bar_chart.html) with each bar and its row of the table kept
-    under what it shows (lib/kept.py): a chart whose latest bar grew draws that bar, not
-    the month's thirty (bench/pages.py)."""
+    """The chart's HTML (partials/bar_chart.html), kept under what it shows (lib/kept.py),
+    and within it each bar and its row of the table: a chart whose latest bar grew draws
+    that bar, not the month's thirty, and one that did not change is one read
+    (bench/pages.py)."""
+    shows = (chart.title, chart.height, chart.top, chart.legend, chart.values_shown)
+    bars = tuple(bar.shows for bar in chart.bars)
+    return mark_safe(kept("chart", (*shows, bars), lambda: _drawn(chart)))  # noqa: S308 - ours
+
+
+def _drawn(chart: BarChart) -> str:
     template = "partials/bar_chart.html"
     around = {"label_y": chart.height - 16, "values_shown": chart.values_shown}
     bars = kept_each(
