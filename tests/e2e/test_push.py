@@ -54,9 +54,7 @@ def test_a_finished_picture_is_on_its_card_within_a_second(
     use_session(page, live_server, Client(), owner)
     page.goto(live_server.url + "/")
     page.evaluate(WATCH_PICTURES)
-    # The provider calls back: the site (this live server) stores the picture itself and
-    # tells its own streams at once. The job page's test below is told by a worker.
-    cluster(FLUX2WEB_PUBLIC_URL=live_server.url).ready()
+    cluster().ready()
 
     prompt = page.get_by_label("Prompt", exact=True)
     for take in range(TAKES):
@@ -132,9 +130,7 @@ def test_without_the_stream_the_two_second_refresh_still_shows_the_picture(
     use_session(page, live_server, Client(), owner)
     page.goto(live_server.url + "/")
     page.evaluate(WATCH_PICTURES)
-    # The provider calls back: the site (this live server) stores the picture itself and
-    # tells its own streams at once. The job page's test below is told by a worker.
-    cluster(FLUX2WEB_PUBLIC_URL=live_server.url).ready()
+    cluster().ready()
     prompt = page.get_by_label("Prompt", exact=True)
     prompt.fill("a paper boat on a puddle, no stream")
     prompt.press("Control+Enter")

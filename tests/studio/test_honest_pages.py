@@ -2,9 +2,11 @@
 waits for and why, failures name the providers really asked, and without JavaScript a
 value the new provider does not take is dropped with a notice, not a failed Generate."""
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from flux2web.jobs.models import Job, JobEvent
@@ -74,6 +76,8 @@ def test_a_second_cancel_while_sending_is_not_offered(signed_in, owner, provider
 
 
 def test_a_running_card_gives_an_eta_from_the_providers_recent_median(signed_in, owner, providers):
+    # The median is kept a minute per provider id: an earlier test's provider had this id.
+    cache.clear()
     kie = providers["KIE.ai"]
     now = timezone.now()
     for n, seconds in enumerate([10, 14, 20]):
@@ -90,7 +94,8 @@ def test_a_running_card_gives_an_eta_from_the_providers_recent_median(signed_in,
     )
     card = card_html(signed_in.get("/").content.decode(), job)
     assert "KIE.ai is generating" in card
-    assert "about 10 s left" in card  # median 14 s, 4 s gone
+    # Median 14 s, 4 s gone (a second more if the page took one to draw, on a busy machine).
+    assert re.search(r"about (10|9) s left", card), card
 
 
 def test_a_failure_after_rounds_of_refusals_names_the_one_provider_asked(
