@@ -36,11 +36,8 @@ def announce(job_ids: Iterable[int]) -> None:
     job's `updated_at` alone: a change worth telling writes it too."""
     ids = sorted({int(pk) for pk in job_ids})
     if ids and settings.REDIS_URL:
+        # Without Redis the listeners read `updated_at` themselves: nothing to send.
         transaction.on_commit(lambda: _publisher.publish(ids))
-    elif ids:
-        # Other processes' listeners read `updated_at` on their own; this process's reads
-        # it now rather than at its next turn.
-        transaction.on_commit(_registry.changed_here.set)
 
 
 class Watch:
@@ -95,7 +92,6 @@ class _Registry:
         self.lock = threading.Lock()
         self.by_job: dict[int, set[Watch]] = {}
         self.added = threading.Event()
-        self.changed_here = threading.Event()  # a job changed in this process
 
     def add(self, watch: Watch) -> None:
         with self.lock:
@@ -244,10 +240,6 @@ class _DatabaseListener(_Listener):
     def baseline(self, ids: list[int]) -> dict[int, object]:
         return dict(Job.objects.filter(pk__in=ids).values_list("pk", "updated_at"))
 
-    def stop(self) -> None:
-        super().stop()
-        _registry.changed_here.set()  # out of its wait now, not after its next read
-
     def run(self) -> None:
         while not self.stopped.is_set():
             watched = _registry.snapshot()
@@ -266,8 +258,7 @@ class _DatabaseListener(_Listener):
                 connection.close()
                 _registry.fire_all()
                 self.stopped.wait(1.0)
-            _registry.changed_here.wait(DB_POLL_SECONDS)
-            _registry.changed_here.clear()
+            self.stopped.wait(DB_POLL_SECONDS)
         connection.close()
 
     def _compare(self, watched: dict[int, list[Watch]]) -> None:

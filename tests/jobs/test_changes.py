@@ -52,25 +52,6 @@ def test_a_watch_wakes_when_another_thread_commits_a_transition(job):
     assert woke - done["at"] < AT_ONCE
 
 
-def test_without_redis_a_change_made_in_this_process_is_read_at_once(job, settings, monkeypatch):
-    # Other processes' changes are found by reading the watched jobs now and then; this
-    # process's own (a callback's job stored by the web process) wakes its watchers then.
-    if settings.REDIS_URL:
-        pytest.skip("with Redis every change is published")
-    monkeypatch.setattr(changes, "DB_POLL_SECONDS", 30.0)
-    try:
-        with changes.watching([job.pk]) as watch:
-            time.sleep(0.3)  # the listener's turn has come, and it waits its 30 s
-            started = time.monotonic()
-            thread = in_a_thread(lambda: cancel(job.pk))
-            assert watch.wait(10)
-            thread.join()
-        assert time.monotonic() - started < 5
-    finally:
-        monkeypatch.undo()
-        changes._registry.changed_here.set()  # its next turn comes at the usual pace
-
-
 def test_a_watch_wakes_when_another_process_commits_a_transition(job):
     from django.conf import settings
     from django_q.conf import Conf
