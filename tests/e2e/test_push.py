@@ -72,7 +72,7 @@ def test_a_finished_picture_is_on_its_card_within_a_second(
     shown = page.evaluate("() => window.__shown")
     late = {pk: round(shown[pk] - stored[pk]) for pk in stored}
     assert len(late) == TAKES
-    # Known and not yet explained (issue 21's note): on a loaded CI machine about one take
+    # Known and not yet explained: on a loaded CI machine about one take
     # in six is shown at the next 2 s refresh instead of pushed. The median take must be
     # pushed, and none may wait more than two refresh ticks.
     assert sorted(late.values())[TAKES // 2] < AT_ONCE_MS, late
