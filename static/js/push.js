@@ -15,6 +15,11 @@
   var watched = {};  // the job ids the open stream watches
   var live = false;
   var lastFetch = 0;
+  // Changes the stream told, and how many of them had been told when the cards were last
+  // asked for: a change told while the cards are being fetched is asked for once that
+  // answer is in (htmx drops the request it queued when the answer replaces the element).
+  var told = 0;
+  var asked = 0;
 
   function pushing() { return document.querySelector("[data-push]"); }
 
@@ -40,9 +45,14 @@
     live = false;
   }
 
-  function changed() {
+  function ask() {
     var element = pushing();
     if (element) htmx.trigger(element, "f2w:changed");
+  }
+
+  function changed() {
+    told += 1;
+    ask();
   }
 
   function follow() {
@@ -86,10 +96,17 @@
       return;
     }
     lastFetch = now;
+    asked = told;
   });
-  // Cards and refresher are swapped in (often out of band): follow what the page now shows.
-  document.addEventListener("htmx:load", follow);
-  document.addEventListener("htmx:afterSettle", follow);
+  // Cards and refresher are swapped in (often out of band): follow what the page now shows,
+  // and ask for the cards again if a change was told since they were last asked for (the
+  // new element's refresh is set up by now; a request queued on the old one was dropped).
+  function settled() {
+    follow();
+    if (asked < told) ask();
+  }
+  document.addEventListener("htmx:load", settled);
+  document.addEventListener("htmx:afterSettle", settled);
   window.addEventListener("pagehide", close);
   window.addEventListener("pageshow", follow);
   follow();
