@@ -90,6 +90,8 @@ def follow_now(job_id: int) -> None:
             _following.add(job_id)
     if not room or not holding.take():
         _forget(job_id)
+        why = "no thread to spare" if room else f"{CALLBACK_FOLLOWS} followed here already"
+        log.info("job %s: a worker follows it after its callback (%s)", job_id, why)
         queue.enqueue(queue.FOLLOW, job_id)
         return
     try:

@@ -1,6 +1,6 @@
 """Following running jobs: one batched poller for all of them, and callbacks as hints.
 
-A poll pass claims the due jobs (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite serializes
+A poll pass claims the due jobs (FOR NO KEY UPDATE SKIP LOCKED on PostgreSQL; SQLite serializes
 writers anyway), pushes their next poll out by a lease so no other poller takes them,
 asks the providers concurrently, then writes the answers one job at a time.
 """
@@ -87,7 +87,11 @@ def claim_due(now, *, limit: int = POLL_BATCH, job_ids=None, due_only=True) -> l
         if due_only:
             due = due.filter(next_poll_at__lte=now)
         if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
+            # NO KEY UPDATE, as the claim changes no key: a plain FOR UPDATE also skips a
+            # row share-locked by the check of a foreign key to it (a note about the job
+            # committing), and a callback's follow would then ask nothing, silently.
+            no_key = connection.features.has_select_for_no_key_update
+            due = due.select_for_update(skip_locked=True, no_key=no_key)
         rows = list(due.order_by("next_poll_at").values_list("pk", "next_poll_at")[:limit])
         if rows:
             Job.objects.filter(pk__in=[pk for pk, _ in rows]).update(next_poll_at=now + POLL_LEASE)
