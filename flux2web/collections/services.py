@@ -256,19 +256,22 @@ def pending_add(*, jobs: Iterable[Job], collection: Collection, user) -> None:
 
 def resolve_pending(*, job_id: int) -> int:
     """Add a finished job's images to the collection the studio named; once."""
-    pending = PendingAdd.objects.filter(job_id=job_id).select_related("collection", "job").first()
-    if pending is None:
-        return 0
-    owner = pending.job.owner
-    try:
-        added = collection_add_images(
-            collection=pending.collection,
-            user=owner,
-            image_ids=Image.objects.filter(job_id=job_id).values_list("pk", flat=True),
+    # One transaction: whoever sees the images in the collection sees the reminder gone.
+    with transaction.atomic():
+        pending = (
+            PendingAdd.objects.filter(job_id=job_id).select_related("collection", "job").first()
         )
-    except CollectionRefused:  # the collection's owner closed it in the meantime
-        added = 0
-    PendingAdd.objects.filter(pk=pending.pk).delete()
+        if pending is None:
+            return 0
+        try:
+            added = collection_add_images(
+                collection=pending.collection,
+                user=pending.job.owner,
+                image_ids=Image.objects.filter(job_id=job_id).values_list("pk", flat=True),
+            )
+        except CollectionRefused:  # the collection's owner closed it in the meantime
+            added = 0
+        PendingAdd.objects.filter(pk=pending.pk).delete()
     return added
 
 
