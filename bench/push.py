@@ -37,22 +37,6 @@ DATA = Path(tempfile.mkdtemp(prefix="flux2web-bench-push-"))
 TARGET = 0.5
 CHROMIUM = os.environ.get("FLUX2WEB_CHROMIUM", "/usr/bin/chromium")
 
-# When each finished card's picture is drawn (ms since the epoch), by job id.
-WATCH_PICTURES = """() => {
-  window.__shown = {};
-  const look = () => {
-    document.querySelectorAll('#job-list .job-card[data-state="succeeded"]').forEach(card => {
-      const id = card.dataset.jobId, img = card.querySelector('.thumb img');
-      if (!img || window.__shown[id]) return;
-      const drawn = () => { window.__shown[id] = window.__shown[id] || Date.now(); };
-      if (img.complete && img.naturalWidth) drawn();
-      else img.addEventListener('load', drawn, {once: true});
-    });
-  };
-  new MutationObserver(look).observe(document.getElementById('job-list'),
-    {subtree: true, childList: true, attributes: true});
-}"""
-
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -138,6 +122,7 @@ def main():
     from flux2web.core.models import Heartbeat
     from flux2web.credentials.services import add_credential
     from flux2web.jobs.models import Job, JobEvent
+    from tests.e2e.watching import WATCH_PICTURES
 
     owner = get_user_model().objects.create_user("bench", password=uuid.uuid4().hex)
     add_credential(name="KIE.ai", dialect="kie", base_url=sandbox.base_url("kie"),

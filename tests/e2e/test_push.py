@@ -12,6 +12,7 @@ from flux2web.jobs.models import Job
 from flux2web.jobs.transitions import transition
 from flux2web.studio import stream
 from tests.e2e.helpers import DESKTOP, console_errors, use_session, wait_until
+from tests.e2e.watching import WATCH_PICTURES
 from tests.helpers import wait_for
 from tests.jobs.factories import make_jobs
 
@@ -20,22 +21,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 TAKES = 3
 # From the transaction that stores the picture to the picture drawn on its card.
 AT_ONCE_MS = 1000
-
-# When each finished card's picture is drawn (ms since the epoch), by job id.
-WATCH_PICTURES = """() => {
-  window.__shown = {};
-  const look = () => {
-    document.querySelectorAll('#job-list .job-card[data-state="succeeded"]').forEach(card => {
-      const id = card.dataset.jobId, img = card.querySelector('.thumb img');
-      if (!img || window.__shown[id]) return;
-      const drawn = () => { window.__shown[id] = window.__shown[id] || Date.now(); };
-      if (img.complete && img.naturalWidth) drawn();
-      else img.addEventListener('load', drawn, {once: true});
-    });
-  };
-  new MutationObserver(look).observe(document.getElementById('job-list'),
-    {subtree: true, childList: true, attributes: true});
-}"""
 
 
 @pytest.fixture(autouse=True)
