@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from PIL import Image as PILImage
 from PIL import ImageOps
@@ -203,11 +204,14 @@ def _announce_stored(job_id: int) -> None:
 
 
 def due_mirrors(now) -> list[int]:
-    """Jobs with a failed download whose retry time has come; handed out once."""
-    due = Image.objects.claimable(now).filter(job__state=State.MIRRORING, next_attempt_at__lte=now)
+    """Jobs with a failed download whose retry time has come, or a download whose claim ran
+    out (its worker died holding it); handed out once."""
+    due = Image.objects.claimable(now).filter(
+        Q(next_attempt_at__lte=now) | Q(claimed_until__lt=now), job__state=State.MIRRORING
+    )
     ids = list(due.values_list("pk", flat=True)[:200])
     if not ids:
         return []
-    # Cleared, not consumed: claim() accepts an image with no retry time.
-    Image.objects.filter(pk__in=ids).update(next_attempt_at=None)
+    # Cleared, not consumed: claim() accepts an image with no retry time and no claim.
+    Image.objects.filter(pk__in=ids).update(next_attempt_at=None, claimed_until=None)
     return sorted(set(Image.objects.filter(pk__in=ids).values_list("job_id", flat=True)))

@@ -68,6 +68,8 @@ def test_killed_while_mirroring_the_images_are_stored_once(
     (job,) = make_jobs(owner, provider=providers["LiangXin"])
     first = cluster()
     wait_for_state(job, S.MIRRORING, timeout=30)
+    # Killed holding the download (the slow fault sends the file after 4 s).
+    wait_for(lambda: job.images.filter(claimed_until__isnull=False).exists(), timeout=10)
     first.kill()
 
     cluster()

@@ -151,6 +151,19 @@ class TestMirroringJobs:
         assert mirroring.due_mirrors(timezone.now()) == []
         assert mirroring.due_mirrors(timezone.now() + timedelta(minutes=5)) == [job.pk]
 
+    def test_a_download_whose_worker_died_is_handed_out_once_its_claim_runs_out(
+        self, mirroring_job, host, settings
+    ):
+        job = mirroring_job(f"http://{host}/ok.png")
+        assert mirroring.claim(job.images.get().pk)  # then the worker holding it is killed
+        claimed_until = job.images.get().claimed_until
+        assert mirroring.due_mirrors(claimed_until - timedelta(seconds=1)) == []
+
+        after = claimed_until + timedelta(seconds=1)
+        assert mirroring.due_mirrors(after) == [job.pk]
+        assert mirroring.due_mirrors(after) == []  # handed out once
+        assert mirroring.claim(job.images.get().pk)  # and the next worker may take it
+
     def test_an_expired_link_is_lost_not_retried(self, mirroring_job, host, settings):
         settings.ALLOWED_PRIVATE_HOSTS = frozenset({host})
         job = mirroring_job(f"http://{host}/busy", expires_in=timedelta(seconds=-1))
