@@ -22,15 +22,37 @@ from tests.helpers import PASSWORD, ROOT, subprocess_env, wait_for
 
 
 def pytest_sessionstart(session):
-    # Django deletes an old SQLite test database before making a new one, but not its WAL
-    # and shared-memory files; stale ones beside a fresh database read as "disk I/O error".
     from django.conf import settings
 
     db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("postgresql"):
+        quick_flush_on_postgresql()
     if db["ENGINE"].endswith("sqlite3"):
+        # Django deletes an old SQLite test database before making a new one, but not its
+        # WAL and shared-memory files; stale ones beside a new database read as "disk I/O
+        # error".
         name = Path(db["TEST"]["NAME"])
         for suffix in ("-wal", "-shm"):
             name.with_name(name.name + suffix).unlink(missing_ok=True)
+
+
+def quick_flush_on_postgresql():
+    """After each transactional test the database is emptied (Django's flush). PostgreSQL's
+    TRUNCATE makes new files for every table and index: 0.1-0.4 s a test, a minute of the
+    PostgreSQL run. Deleting the few rows a test left is ten times quicker, and every
+    foreign key is deferrable (Django makes them so), so the order does not matter."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    truncate = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences or allow_cascade:
+            return truncate(self, style, tables, reset_sequences=reset_sequences,
+                            allow_cascade=allow_cascade)  # fmt: skip
+        deletes = [f"DELETE FROM {self.quote_name(table)};" for table in tables]  # noqa: S608 - our tables
+        return ["SET CONSTRAINTS ALL DEFERRED;", *deletes] if deletes else []
+
+    DatabaseOperations.sql_flush = sql_flush
 
 
 def pytest_report_header(config):
