@@ -209,3 +209,32 @@ def test_a_change_told_while_the_cards_are_being_fetched_is_fetched_too(
         route.fulfill(response=answer)
     selector = "#job-list .job-card" if where == "studio" else "#job-detail"
     expect(page.locator(selector)).to_have_attribute("data-state", "running", timeout=1000)
+
+
+def test_an_action_answered_after_its_card_was_pushed_anew_still_says_what_it_did(
+    live_server, page, owner, providers
+):
+    # Cancel is pressed; the stream tells the page the job changed, and the page fetches
+    # and draws the cancelled card before the press's own answer arrives. That answer must
+    # still put its message on the page, though the form that asked is no longer there.
+    (job,) = make_jobs(owner, prompt="a heron at dawn")  # queued; no worker runs
+    held = []
+
+    def cancel(route):
+        held.append((route, route.fetch()))  # the job is cancelled now; answered later
+
+    page.route(f"**/jobs/{job.pk}/cancel", cancel)
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/")
+    card = page.locator("#job-list .job-card")
+    with page.expect_response(
+        lambda r: "/updates?" in r.url and 'data-state="cancelled"' in r.text()
+    ):  # the stream told the page, and it fetched the cancelled card
+        card.get_by_role("button", name="Cancel").click()
+    assert len(held) == 1
+    route, answer = held[0]
+    route.fulfill(response=answer)
+
+    expect(page.locator("#messages")).to_contain_text("Cancelled before anything was sent")
+    expect(card).to_have_attribute("data-state", "cancelled")
+    expect(card.get_by_role("button", name="Cancel")).to_have_count(0)
