@@ -313,7 +313,9 @@
   // Delegated from the document (captured: "close" does not bubble), so a lightbox that
   // HTMX swapped in works like the one the page loaded with.
   document.addEventListener("close", function (e) {
-    if (e.target.id !== "lightbox") return;
+    // Open again by the time its "close" event comes (an image was asked for since): the
+    // address is that image's now.
+    if (e.target.id !== "lightbox" || e.target.open) return;
     // Closed by Esc or the button: leave the image's address the way Back would.
     if (history.state && history.state.lightbox) history.back();
     else if (linkForHash()) history.replaceState(null, "", location.pathname + location.search);

@@ -67,6 +67,36 @@ def test_the_lightbox_acts_on_the_open_image_and_the_address_follows_it(
     reference_is_a_tile(page)
 
 
+def test_an_image_opened_just_as_the_last_one_closed_keeps_its_address(
+    live_server, new_page, owner, providers, media
+):
+    # Closing the lightbox leaves the image's address, in the dialog's "close" event,
+    # which comes a moment later. An image opened in between (Back then Forward, or a
+    # linked address followed at once) is open when that event comes: its address stays.
+    images = [job.images.get() for job in batch_of_four(owner)]
+    page = new_page()
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/gallery/")
+    box = page.locator("#lightbox")
+    page.locator(f".tile[data-image-id='{images[-1].pk}'] a[data-lightbox]").click()
+    expect(box).to_be_visible()
+
+    page.evaluate(
+        """(hash) => {
+            document.getElementById("lightbox").close();  // its "close" event comes later
+            location.hash = hash;  // another image is asked for before it does
+        }""",
+        f"#image-{images[0].pk}",
+    )
+
+    expect(box).to_be_visible()
+    expect(box.locator("img")).to_have_attribute("src", f"/media/{images[0].original.name}")
+    page.wait_for_timeout(300)
+    expect(page).to_have_url(f"{live_server.url}/gallery/#image-{images[0].pk}")
+    page.reload()
+    expect(box).to_be_visible()
+
+
 def reference_is_a_tile(page):
     """The image is a tile with its thumbnail, like an upload, not an address to read."""
     tile = page.locator(".references .previews.carried li")
