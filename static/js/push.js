@@ -4,8 +4,8 @@
 // ("f2w:changed" in its hx-trigger); it also refreshes each time the stream (re)opens, for
 // whatever changed while it was closed, and once when the stream is refused. While the
 // stream is open the element's own 2-second refresh runs only every SLOW_MS (for jobs
-// started in another tab); while it is closed or failing, and without this script, the
-// page refreshes every 2 s as before.
+// started in another tab); while it is closed or failing, after a fetch of the cards
+// failed, and without this script, the page refreshes every 2 s as before.
 (function () {
   "use strict";
   if (!window.EventSource || !window.htmx) return;
@@ -97,6 +97,14 @@
     }
     lastFetch = now;
     asked = told;
+  });
+  // The cards' fetch failed (a dropped connection, a server error): what it was to show
+  // is shown at the next 2-second refresh, not held back until the slow one.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var element = event.detail.elt;
+    if (element && element.hasAttribute && element.hasAttribute("data-push") && !event.detail.successful) {
+      lastFetch = 0;
+    }
   });
   // Cards and refresher are swapped in (often out of band): follow what the page now shows,
   // and ask for the cards again if a change was told since they were last asked for (the

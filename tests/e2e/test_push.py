@@ -238,3 +238,33 @@ def test_an_action_answered_after_its_card_was_pushed_anew_still_says_what_it_di
     expect(page.locator("#messages")).to_contain_text("Cancelled before anything was sent")
     expect(card).to_have_attribute("data-state", "cancelled")
     expect(card.get_by_role("button", name="Cancel")).to_have_count(0)
+
+
+def test_a_change_whose_fetch_failed_is_shown_at_the_next_two_second_refresh(
+    live_server, page, owner, providers
+):
+    # The stream told the page a job changed, and the fetch of its cards failed (a dropped
+    # connection): the page does not wait for its slow refresh (every 10 s while the
+    # stream is open) to show the change, but refreshes at its full pace meanwhile.
+    (job,) = make_jobs(owner, prompt="a heron at dawn")  # queued; no worker runs
+    failing = {"on": False, "failed": 0}
+
+    def cards(route):
+        if failing["on"] and route.request.headers.get("hx-request") and not failing["failed"]:
+            failing["failed"] += 1
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/updates?cards=*", cards)
+    use_session(page, live_server, Client(), owner)
+    with page.expect_response(lambda r: "/updates?" in r.url):
+        page.goto(live_server.url + "/")  # the stream opens and the cards are asked for
+
+    failing["on"] = True
+    S = Job.State
+    transition(job.pk, from_states=[S.QUEUED], to=S.SUBMITTING)
+    transition(job.pk, from_states=[S.SUBMITTING], to=S.RUNNING, provider_task_id="t-1")
+    card = page.locator("#job-list .job-card")
+    expect(card).to_have_attribute("data-state", "running", timeout=3500)
+    assert failing["failed"] == 1
