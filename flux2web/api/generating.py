@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import secrets
 import time
 from datetime import timedelta
@@ -17,7 +18,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 
 from flux2web.accounts.models import ApiToken
@@ -30,6 +31,7 @@ from flux2web.jobs import changes, services
 from flux2web.jobs.models import Image, Job
 from flux2web.lib import holding
 
+log = logging.getLogger(__name__)
 # How long an Idempotency-Key is remembered (as OpenAI's are).
 KEY_HOURS = 24
 # A finished job's failure, as OpenAI would answer it: (status, code, param).
@@ -59,7 +61,13 @@ def generate(request, asked: Asked, *, uploads=None) -> JsonResponse:
     try:
         with _waiting(token, record):
             jobs = _create(request, asked, record, uploads)
-            jobs = _wait(jobs, deadline=time.monotonic() + settings.API_WAIT_SECONDS)
+            deadline = time.monotonic() + settings.API_WAIT_SECONDS
+            jobs = _wait(jobs, deadline=deadline, left=lambda: holding.client_left(request))
+    except ClientLeft:
+        # Its place among the token's waiting requests and its thread are free again; the
+        # jobs go on to the gallery. Nobody reads this answer.
+        log.info("API request of token %s: the client left while it waited", token.pk)
+        return HttpResponse(status=499)
     finally:
         holding.give_back()
     # A token revoked (or its owner switched off) while it waited gets no addresses.
@@ -178,16 +186,21 @@ def _create(request, asked: Asked, record: ApiRequest, uploads) -> list[Job]:
     return jobs
 
 
-def _wait(jobs: list[Job], *, deadline: float) -> list[Job]:
-    """The jobs once every one has ended, re-read each time one of them changes."""
+class ClientLeft(Exception):
+    """The client closed its connection while its request waited."""
+
+
+def _wait(jobs: list[Job], *, deadline: float, left=lambda: False) -> list[Job]:
+    """The jobs once every one has ended, re-read each time one of them changes (and every
+    5 s); ClientLeft as soon as `left()` says the client is gone (looked at each second)."""
     ids = [job.pk for job in jobs]
     with changes.watching(ids) as watch:
         while True:
             jobs = list(Job.objects.filter(pk__in=ids).order_by("pk"))
             if all(job.state in DONE for job in jobs):
                 return jobs
-            left = deadline - time.monotonic()
-            if left <= 0:
+            now = time.monotonic()
+            if now >= deadline:
                 raise ApiError(
                     504,
                     f"The images were not ready within {settings.API_WAIT_SECONDS} s. The "
@@ -195,7 +208,12 @@ def _wait(jobs: list[Job], *, deadline: float) -> list[Job]:
                     f"(job{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))}).",
                     code="timeout",
                 )
-            watch.wait(min(left, 5.0))
+            until = min(deadline, now + 5.0)
+            while not watch.wait(min(until - time.monotonic(), 1.0)):
+                if left():
+                    raise ClientLeft
+                if time.monotonic() >= until:
+                    break
 
 
 def _answer(request, jobs: list[Job], asked: Asked, *, created: int) -> JsonResponse:

@@ -7,6 +7,8 @@ Counted per process, as gunicorn's threads are."""
 
 from __future__ import annotations
 
+import select
+import socket
 import threading
 
 from django.conf import settings
@@ -33,6 +35,22 @@ def give_back() -> None:
     global _held
     with _lock:
         _held = max(0, _held - 1)
+
+
+def client_left(request) -> bool:
+    """Whether the client of a waiting request closed its connection: gunicorn hands us its
+    socket, and a closed one reads as the end of the stream. Under another server (the
+    test server, runserver) it is never known, and the wait runs its course."""
+    sock = request.META.get("gunicorn.socket")
+    if sock is None:
+        return False
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+    except BlockingIOError:  # nothing to read after all: still there
+        return False
+    except (OSError, ValueError):  # reset by the client, or closed under us
+        return True
 
 
 def held_now() -> int:

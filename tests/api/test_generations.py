@@ -256,9 +256,9 @@ def test_a_token_revoked_while_its_request_waits_gets_no_addresses(
 
     waited = generating._wait
 
-    def revoked_meanwhile(jobs, *, deadline):
+    def revoked_meanwhile(jobs, **waiting):
         ApiToken.objects.revoke()
-        return waited(jobs, deadline=deadline)
+        return waited(jobs, **waiting)
 
     monkeypatch.setattr(generating, "_wait", revoked_meanwhile)
     monkeypatch.setattr(generating, "DONE", (*generating.DONE, Job.State.QUEUED))
