@@ -399,14 +399,6 @@
     if (e.key === "ArrowRight") step(1);
   });
 
-  // ---- A card whose action is on its way is not redrawn by a refresh meanwhile: htmx
-  // would then drop the action's answer (its message too), as the form that asked is gone
-  // from the page. The answer draws the card itself; a later refresh finds it as it is. ----
-  document.addEventListener("htmx:oobBeforeSwap", function (e) {
-    var target = e.detail.target, busy = "form." + htmx.config.requestClass;
-    if (target.matches(busy) || target.querySelector(busy)) e.detail.shouldSwap = false;
-  });
-
   // ---- A prompt box the person made taller keeps its height when the form is answered
   // (htmx does not carry style attributes over: the CSP refuses them, base.html). ----
   var promptHeight = "";

@@ -8,6 +8,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from flux2web.jobs import changes
+from flux2web.jobs.actions import cancel_job
 from flux2web.jobs.models import Job
 from flux2web.jobs.transitions import transition
 from flux2web.studio import stream
@@ -211,12 +212,12 @@ def test_a_change_told_while_the_cards_are_being_fetched_is_fetched_too(
     expect(page.locator(selector)).to_have_attribute("data-state", "running", timeout=1000)
 
 
-def test_an_action_answered_after_its_card_was_pushed_anew_still_says_what_it_did(
+def test_an_action_answered_after_the_stream_told_of_its_change_still_says_what_it_did(
     live_server, page, owner, providers
 ):
-    # Cancel is pressed; the stream tells the page the job changed, and the page fetches
-    # and draws the cancelled card before the press's own answer arrives. That answer must
-    # still put its message on the page, though the form that asked is no longer there.
+    # Cancel is pressed, and the stream tells the page the job changed before the press's
+    # own answer arrives. Had the page drawn the cards again meanwhile, htmx would drop that
+    # answer (its message too), as the form that asked would be gone from the page.
     (job,) = make_jobs(owner, prompt="a heron at dawn")  # queued; no worker runs
     held = []
 
@@ -224,13 +225,14 @@ def test_an_action_answered_after_its_card_was_pushed_anew_still_says_what_it_di
         held.append((route, route.fetch()))  # the job is cancelled now; answered later
 
     page.route(f"**/jobs/{job.pk}/cancel", cancel)
+    page.add_init_script(f"({COUNT_TOLD})()")
     use_session(page, live_server, Client(), owner)
-    page.goto(live_server.url + "/")
+    with page.expect_response(lambda r: "/updates?" in r.url):
+        page.goto(live_server.url + "/")  # the stream opens and the cards are asked for
     card = page.locator("#job-list .job-card")
-    with page.expect_response(
-        lambda r: "/updates?" in r.url and 'data-state="cancelled"' in r.text()
-    ):  # the stream told the page, and it fetched the cancelled card
-        card.get_by_role("button", name="Cancel").click()
+    card.get_by_role("button", name="Cancel").click()
+    wait_until(page, "() => window.__told >= 1")  # told before the answer came
+    page.wait_for_timeout(300)  # time enough for the cards to be fetched and drawn
     assert len(held) == 1
     route, answer = held[0]
     route.fulfill(response=answer)
@@ -268,3 +270,28 @@ def test_a_change_whose_fetch_failed_is_shown_at_the_next_two_second_refresh(
     card = page.locator("#job-list .job-card")
     expect(card).to_have_attribute("data-state", "running", timeout=3500)
     assert failing["failed"] == 1
+
+
+def test_rerun_from_a_card_puts_the_new_jobs_card_on_the_page_and_it_follows_the_job(
+    live_server, page, owner, providers
+):
+    (job,) = make_jobs(owner, prompt="a heron at dawn", seed=7)
+    cancel_job(job_id=job.pk)
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/")
+    cards = page.locator("#job-list .job-card")
+    expect(cards).to_have_count(1)
+
+    cards.get_by_role("button", name="Rerun same seed").click()
+    expect(page.locator("#messages")).to_contain_text("Queued again with the same seed.")
+    expect(cards).to_have_count(2)
+    again = Job.objects.exclude(pk=job.pk).get()
+    new_card = page.locator(f"#job-{again.pk}")
+    expect(new_card).to_have_attribute("data-state", "queued")
+
+    # The new card is followed like any other: a change to its job is drawn on it.
+    S = Job.State
+    transition(again.pk, from_states=[S.QUEUED], to=S.SUBMITTING)
+    transition(again.pk, from_states=[S.SUBMITTING], to=S.RUNNING, provider_task_id="t-1")
+    expect(new_card).to_have_attribute("data-state", "running")
+    expect(cards).to_have_count(2)
