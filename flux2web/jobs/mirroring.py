@@ -144,22 +144,26 @@ def thumbnail(data: bytes) -> bytes:
 
 
 def _failed(image: Image, error: DownloadError, now) -> None:
+    # Written only while the download is still this worker's: one whose claim ran out may
+    # have been taken over (due_mirrors), and stored or failed by the other worker since.
+    ours = Image.objects.filter(
+        pk=image.pk, status=Image.Status.PENDING, claimed_until=image.claimed_until
+    )
     expired = image.provider_url_expires_at is not None and now >= image.provider_url_expires_at
     if error.permanent or expired:
         reason = error.message if not expired else f"The link expired ({error.message})"
-        Image.objects.filter(pk=image.pk, status=Image.Status.PENDING).update(
-            status=Image.Status.LOST, last_error=reason, claimed_until=None
-        )
-        add_note(image.job_id, f"result {image.index + 1} lost: {reason}")
+        if ours.update(status=Image.Status.LOST, last_error=reason, claimed_until=None):
+            add_note(image.job_id, f"result {image.index + 1} lost: {reason}")
         return
     attempts = image.attempts + 1
     delay = min(300, 5 * 2**attempts)
-    Image.objects.filter(pk=image.pk).update(
+    if not ours.update(
         attempts=attempts,
         last_error=error.message,
         claimed_until=None,
         next_attempt_at=now + timedelta(seconds=delay),
-    )
+    ):
+        return
     add_note(
         image.job_id,
         f"download of result {image.index + 1} failed ({error.message}); trying again in {delay}s",
@@ -212,6 +216,7 @@ def due_mirrors(now) -> list[int]:
     ids = list(due.values_list("pk", flat=True)[:200])
     if not ids:
         return []
-    # Cleared, not consumed: claim() accepts an image with no retry time and no claim.
-    Image.objects.filter(pk__in=ids).update(next_attempt_at=None, claimed_until=None)
+    # Cleared, not consumed: claim() accepts an image with no retry time and no claim. Only
+    # while still due: a claim a worker took meanwhile stands.
+    due.filter(pk__in=ids).update(next_attempt_at=None, claimed_until=None)
     return sorted(set(Image.objects.filter(pk__in=ids).values_list("job_id", flat=True)))

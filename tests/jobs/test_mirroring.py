@@ -164,6 +164,28 @@ class TestMirroringJobs:
         assert mirroring.due_mirrors(after) == []  # handed out once
         assert mirroring.claim(job.images.get().pk)  # and the next worker may take it
 
+    def test_a_failure_after_another_worker_took_the_download_over_changes_nothing(
+        self, mirroring_job, host, settings, monkeypatch
+    ):
+        settings.ALLOWED_PRIVATE_HOSTS = frozenset({host})
+        job = mirroring_job(f"http://{host}/busy")
+        image = job.images.get()
+        assert mirroring.claim(image.pk)
+        download = mirroring.download_image
+        theirs = timezone.now() + timedelta(minutes=9)
+
+        def taken_over_meanwhile(*args, **kwargs):  # this worker's claim ran out, and
+            Image.objects.filter(pk=image.pk).update(claimed_until=theirs)  # another took it
+            return download(*args, **kwargs)
+
+        monkeypatch.setattr(mirroring, "download_image", taken_over_meanwhile)
+        mirroring.mirror_image(image.pk)
+
+        image.refresh_from_db()
+        assert (image.status, image.attempts, image.last_error) == (Image.Status.PENDING, 0, "")
+        assert (image.claimed_until, image.next_attempt_at) == (theirs, None)
+        assert not job.events.filter(message__contains="failed").exists()
+
     def test_an_expired_link_is_lost_not_retried(self, mirroring_job, host, settings):
         settings.ALLOWED_PRIVATE_HOSTS = frozenset({host})
         job = mirroring_job(f"http://{host}/busy", expires_in=timedelta(seconds=-1))
