@@ -54,3 +54,21 @@ def test_a_client_that_hangs_up_while_waiting_frees_its_place_and_loses_nothing(
     wait_for(lambda: not ApiWait.objects.exists(), timeout=5)
     job = Job.objects.get(owner=owner)
     assert job.state not in Job.FINAL  # still on its way to the gallery
+
+
+def test_a_connection_reads_as_left_only_once_its_client_closed_it():
+    from django.test import RequestFactory
+
+    from flux2web.lib.holding import client_left
+
+    ours, theirs = socket.socketpair()
+    request = RequestFactory().post("/v1/images/generations")
+    assert not client_left(request)  # another server: never known
+    request.META["gunicorn.socket"] = ours
+    assert not client_left(request)  # there, and quiet
+    theirs.sendall(b"GET / HTTP/1.1\r\n")
+    assert not client_left(request)  # there, and saying more
+    ours.recv(100)
+    theirs.close()
+    assert client_left(request)
+    ours.close()
