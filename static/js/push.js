@@ -86,6 +86,10 @@
   document.addEventListener("htmx:configRequest", function (event) {
     var element = event.detail.elt;
     if (!element || !element.hasAttribute || !element.hasAttribute("data-push")) return;
+    if (acting()) {  // asked for again once the action is answered
+      event.preventDefault();
+      return;
+    }
     var now = Date.now();
     var byTimer = !event.detail.triggeringEvent;
     // A job's pictures are stored one by one while it is mirroring, and only its end is
@@ -98,11 +102,37 @@
     lastFetch = now;
     asked = told;
   });
-  // The cards' fetch failed (a dropped connection, a server error): what it was to show
-  // is shown at the next 2-second refresh, not held back until the slow one.
+  // A card's action (Cancel, Retry, Keep…) and a refresh of the cards must not cross:
+  // htmx drops an action's answer (its message, a new job's card) when a refresh replaced
+  // the card that asked first. While an action waits for its answer the cards are not
+  // fetched, a fetch on its way is cut short, and once the action is answered they are
+  // fetched if anything was told (or cut short) meanwhile. Actions never wait for refreshes.
+  var ACTIONS = ".job-actions form, .compared-keep form";
+  var owed = false;
+  function isAction(element) { return element && element.matches && element.matches(ACTIONS); }
+  function acting() {
+    return !!document.querySelector(".job-actions form[data-acting], .compared-keep form[data-acting]");
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (!isAction(event.detail.elt)) return;
+    event.detail.elt.setAttribute("data-acting", "");
+    var element = pushing();
+    if (element && element.classList.contains(htmx.config.requestClass)) {
+      owed = true;
+      htmx.trigger(element, "htmx:abort");
+    }
+  });
   document.addEventListener("htmx:afterRequest", function (event) {
     var element = event.detail.elt;
-    if (element && element.hasAttribute && element.hasAttribute("data-push") && !event.detail.successful) {
+    if (isAction(element)) {
+      element.removeAttribute("data-acting");
+      if (!acting() && (owed || asked < told)) {
+        owed = false;
+        ask();
+      }
+    } else if (element && element.hasAttribute && element.hasAttribute("data-push") && !event.detail.successful) {
+      // The cards' fetch failed (a dropped connection, a server error, cut short): what it
+      // was to show is shown at the next 2-second refresh, not held back until the slow one.
       lastFetch = 0;
     }
   });

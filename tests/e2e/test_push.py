@@ -231,6 +231,7 @@ def test_an_action_answered_after_the_stream_told_of_its_change_still_says_what_
         page.goto(live_server.url + "/")  # the stream opens and the cards are asked for
     card = page.locator("#job-list .job-card")
     card.get_by_role("button", name="Cancel").click()
+    wait_for(lambda: held or page.wait_for_timeout(20), timeout=10)
     wait_until(page, "() => window.__told >= 1")  # told before the answer came
     page.wait_for_timeout(300)  # time enough for the cards to be fetched and drawn
     assert len(held) == 1
@@ -295,3 +296,31 @@ def test_rerun_from_a_card_puts_the_new_jobs_card_on_the_page_and_it_follows_the
     transition(again.pk, from_states=[S.SUBMITTING], to=S.RUNNING, provider_task_id="t-1")
     expect(new_card).to_have_attribute("data-state", "running")
     expect(cards).to_have_count(2)
+
+
+def test_two_cards_acted_on_at_once_both_get_their_answers(live_server, page, owner, providers):
+    first, second = make_jobs(owner, prompt="a heron at dawn", count=2)  # queued
+    held = []
+
+    def cancel(route):
+        held.append((route, route.fetch()))  # answered once the other card has its answer
+
+    page.route(f"**/jobs/{first.pk}/cancel", cancel)
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/")
+    page.locator(f"#job-{first.pk}").get_by_role("button", name="Cancel").click()
+    wait_for(lambda: held or page.wait_for_timeout(20), timeout=10)
+    page.locator(f"#job-{second.pk}").get_by_role("button", name="☆ Favourite").click()
+    expect(
+        page.locator(f"#job-{second.pk}").get_by_role("button", name="★ Favourite")
+    ).to_be_visible()
+    assert len(held) == 1
+    route, answer = held[0]
+    route.fulfill(response=answer)
+
+    expect(page.locator("#messages")).to_contain_text("Cancelled before anything was sent")
+    expect(page.locator(f"#job-{first.pk}")).to_have_attribute("data-state", "cancelled")
+    expect(
+        page.locator(f"#job-{second.pk}").get_by_role("button", name="★ Favourite")
+    ).to_be_visible()
+    assert Job.objects.get(pk=second.pk).favourite
