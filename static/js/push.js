@@ -113,7 +113,9 @@
   function acting() {
     return !!document.querySelector(".job-actions form[data-acting], .compared-keep form[data-acting]");
   }
-  document.addEventListener("htmx:beforeRequest", function (event) {
+  // Marked as it is sent (no listener can call it off then), so the mark always meets
+  // its htmx:afterRequest.
+  document.addEventListener("htmx:beforeSend", function (event) {
     if (!isAction(event.detail.elt)) return;
     event.detail.elt.setAttribute("data-acting", "");
     var element = pushing();
@@ -123,7 +125,10 @@
     }
   });
   document.addEventListener("htmx:afterRequest", function (event) {
-    var element = event.detail.elt;
+    // The element that asked: when its answer took it off the page, htmx tells an ancestor
+    // instead, under that ancestor's name (detail.elt), but the request keeps the asker's.
+    var config = event.detail.requestConfig;
+    var element = (config && config.elt) || event.detail.elt;
     if (isAction(element)) {
       element.removeAttribute("data-acting");
       if (!acting() && (owed || asked < told)) {
