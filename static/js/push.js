@@ -110,9 +110,7 @@
   var ACTIONS = ".job-actions form, .compared-keep form";
   var owed = false;
   function isAction(element) { return element && element.matches && element.matches(ACTIONS); }
-  function acting() {
-    return !!document.querySelector(".job-actions form[data-acting], .compared-keep form[data-acting]");
-  }
+  function acting() { return !!document.querySelector("form[data-acting]"); }  // only ACTIONS are marked
   // Marked as it is sent (no listener can call it off then), so the mark always meets
   // its htmx:afterRequest.
   document.addEventListener("htmx:beforeSend", function (event) {
