@@ -153,3 +153,18 @@ def test_the_sandbox_can_answer_as_slowly_as_a_real_vendor(make_client, sandbox)
     started = time.monotonic()
     client.status(task_id)
     assert time.monotonic() - started < 0.4
+
+
+def test_a_tasks_picture_is_made_while_it_runs_as_at_a_vendor(make_client, sandbox):
+    # A vendor's file is there when it says done: downloading it costs the transfer only.
+    sandbox.config.duration = 3.0
+    client = make_client("kie")
+    task_id = client.create(GenerationRequest(model=Model.PRO, prompt="a fox")).task_id
+    task = sandbox.get_task(task_id)
+    deadline = time.monotonic() + 2
+    while task.png is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert task.png is not None
+    assert not client.status(task_id).state.is_final
+    status, _ = follow(client, task_id)
+    assert httpx.get(status.results[0].url).content == task.png
