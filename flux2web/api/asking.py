@@ -207,7 +207,7 @@ def _typed(name: str, value, kind: type, text: bool):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ApiError(400, f"Invalid type for '{name}': expected an array of strings.",
                            param=name, code="invalid_type")  # fmt: skip
-        return value
+        return [_no_nul(name, v) for v in value]
     # JSON's true is a Python int as well: a number field must not take it.
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         got = KIND_WORDS.get(type(value), type(value).__name__)
@@ -217,6 +217,14 @@ def _typed(name: str, value, kind: type, text: bool):
             param=name,
             code="invalid_type",
         )
+    return _no_nul(name, value) if kind is str else value
+
+
+def _no_nul(name: str, value: str) -> str:
+    """Text no database takes whole: PostgreSQL refuses a NUL character in any text."""
+    if "\x00" in value:
+        raise ApiError(400, f"Invalid value for '{name}': it cannot hold a NUL character "
+                       "(\\u0000).", param=name, code="invalid_value")  # fmt: skip
     return value
 
 

@@ -39,6 +39,11 @@ def edits(request):
         raise errors.ApiError(
             400, "FLUX.2 edits the whole image from its prompt: a mask is not taken.", param="mask"
         )
+    for name in request.FILES:
+        if name not in ("image", "image[]"):
+            raise errors.ApiError(
+                400, f"Unrecognized request argument supplied: {name}", param=name
+            )
     if not files:
         raise errors.ApiError(400, "Missing required parameter: 'image'.", param="image")
     for upload in files:

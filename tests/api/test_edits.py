@@ -75,14 +75,18 @@ def test_too_many_files_is_a_400(client, auth):
     [({"prompt": "a fox in snow"}, "image"),
      ({"prompt": "a fox in snow", "image": "nope", "mask": "m"}, "mask"),
      ({"prompt": "a fox in snow", "image": "not a picture"}, "image"),
-     ({"prompt": "a fox in snow", "image": "png", "n": "two"}, "n")],
-    ids=["no image", "a mask", "not an image", "n not a number"],
+     ({"prompt": "a fox in snow", "image": "png", "n": "two"}, "n"),
+     ({"prompt": "a fox in\x00 snow", "image": "png"}, "prompt"),
+     ({"prompt": "a fox in snow", "image": "png", "colour_file": "png"}, "colour_file")],
+    ids=["no image", "a mask", "not an image", "n not a number", "a NUL in the prompt",
+         "a file under a name no edit takes"],
 )  # fmt: skip
 def test_what_an_edit_cannot_take_is_a_400_naming_it(client, auth, data, param):
     data = dict(data)
-    if data.get("image") == "png":
-        data["image"] = SimpleUploadedFile("a.png", png(), "image/png")
-    elif "image" in data:
+    for name, value in data.items():
+        if value == "png":
+            data[name] = SimpleUploadedFile("a.png", png(), "image/png")
+    if isinstance(data.get("image"), str):
         data["image"] = SimpleUploadedFile("a.png", data["image"].encode(), "image/png")
     response = client.post(URL, data, headers=auth)
     assert response.status_code == 400

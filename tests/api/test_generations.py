@@ -230,6 +230,23 @@ def test_bodies_python_reads_badly_are_a_400(call, raw):
     assert not Job.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [({"prompt": "a he\u0000ron"}, "prompt"),
+     ({"prompt": "a heron", "provider": "Ki\u0000E"}, "provider"),
+     ({"prompt": "a heron", "image_urls": ["https://example.com/a\u0000.png"]}, "image_urls"),
+     ({"prompt": "a heron", "size": "1024x\u00001024"}, "size")],
+    ids=["prompt", "provider", "image_urls", "size"],
+)  # fmt: skip
+def test_a_nul_character_is_a_400_naming_the_field(call, body, param):
+    # PostgreSQL cannot store it: it was a 500 there (SQLite took it).
+    response = call(body)
+    assert response.status_code == 400
+    assert error_of(response)["param"] == param
+    assert "NUL" in error_of(response)["message"]
+    assert not Job.objects.exists()
+
+
 def test_more_references_than_any_provider_takes_is_refused_before_any_lookup(call):
     urls = [f"https://nowhere-{n}.invalid/a.png" for n in range(40)]
     response = call({"prompt": "a heron", "image_urls": urls})
