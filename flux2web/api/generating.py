@@ -192,7 +192,8 @@ class ClientLeft(Exception):
 
 def _wait(jobs: list[Job], *, deadline: float, left=lambda: False) -> list[Job]:
     """The jobs once every one has ended, re-read each time one of them changes (and every
-    5 s); ClientLeft as soon as `left()` says the client is gone (looked at each second)."""
+    5 s, or every second while changes cannot be heard); ClientLeft as soon as `left()`
+    says the client is gone (looked at each second)."""
     ids = [job.pk for job in jobs]
     with changes.watching(ids) as watch:
         while True:
@@ -208,7 +209,7 @@ def _wait(jobs: list[Job], *, deadline: float, left=lambda: False) -> list[Job]:
                     f"(job{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))}).",
                     code="timeout",
                 )
-            until = min(deadline, now + 5.0)
+            until = min(deadline, now + (5.0 if watch.live else 1.0))
             while not watch.wait(min(until - time.monotonic(), 1.0)):
                 if left():
                     raise ClientLeft

@@ -43,9 +43,10 @@ def announce(job_ids: Iterable[int]) -> None:
 class Watch:
     """Some jobs being watched by one thread."""
 
-    def __init__(self, job_ids: list[int], seen: dict[int, object] | None = None):
+    def __init__(self, job_ids: list[int], seen: dict[int, object] | None = None, listener=None):
         self.job_ids = job_ids
         self._seen = seen or {}  # without Redis: each job's updated_at as last told
+        self._listener = listener
         self._pending = False
         self._condition = threading.Condition()
 
@@ -64,6 +65,12 @@ class Watch:
             self._pending = False
             return True
 
+    @property
+    def live(self) -> bool:
+        """Whether changes can be heard now: False while Redis is away (the watch was woken
+        when it went), so that a page may refresh on its own meanwhile."""
+        return self._listener is None or self._listener.ready.is_set()
+
     def _fire(self) -> None:
         with self._condition:
             self._pending = True
@@ -75,7 +82,7 @@ def watching(job_ids: Iterable[int]) -> Iterator[Watch]:
     """Watch these jobs from now on: a change after this returns is never missed."""
     ids = sorted({int(pk) for pk in job_ids})
     listener = _listener_for_this_process()
-    watch = Watch(ids, seen=listener.baseline(ids))
+    watch = Watch(ids, seen=listener.baseline(ids), listener=listener)
     _registry.add(watch)
     try:
         if not listener.ready.wait(SUBSCRIBE_WAIT_SECONDS):
@@ -187,6 +194,7 @@ class _RedisListener(_Listener):
 
     subscribed_before = False
     backoff = 0.5
+    failing = False
 
     def run(self) -> None:
         import redis
@@ -195,15 +203,24 @@ class _RedisListener(_Listener):
             pubsub = None
             try:
                 client = redis.Redis.from_url(
-                    settings.REDIS_URL, socket_connect_timeout=2.0, socket_keepalive=True
+                    settings.REDIS_URL,
+                    socket_connect_timeout=2.0,
+                    socket_keepalive=True,
+                    client_name=listener_name(),
                 )
                 pubsub = client.pubsub()
                 pubsub.subscribe(channel())
                 self._listen(pubsub)
             except Exception as exc:
-                log.warning("job changes: Redis subscription lost (%s)", type(exc).__name__)
+                if not self.failing:  # once a spell, not at every try to come back
+                    log.warning("job changes: Redis subscription lost (%s)", type(exc).__name__)
+                self.failing = True
             finally:
-                self.ready.clear()
+                if self.ready.is_set():
+                    # Nothing can be heard until it is back: every watcher is told, and
+                    # finds its watch no longer live.
+                    self.ready.clear()
+                    _registry.fire_all()
                 if pubsub is not None:
                     with suppress(Exception):
                         pubsub.close()
@@ -218,6 +235,7 @@ class _RedisListener(_Listener):
             if message["type"] == "subscribe":
                 self.ready.set()
                 self.backoff = 0.5
+                self.failing = False
                 if self.subscribed_before:
                     # What was announced while the connection was down is lost: every
                     # watcher is told its jobs may have changed.
@@ -226,6 +244,11 @@ class _RedisListener(_Listener):
             elif message["type"] == "message":
                 data = message["data"].decode() if isinstance(message["data"], bytes) else ""
                 _registry.fire(int(pk) for pk in data.split(",") if pk.isdigit())
+
+
+def listener_name() -> str:
+    """The name of this process's subscription in Redis (CLIENT LIST)."""
+    return f"flux2web-changes-{os.getpid()}"
 
 
 class _DatabaseListener(_Listener):

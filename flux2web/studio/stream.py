@@ -19,6 +19,8 @@ HEARTBEAT_SECONDS = 15.0
 STREAM_SECONDS = 240.0
 # How soon the browser reconnects, in ms (its page refreshes as usual meanwhile).
 RETRY_MS = 1000
+# ... after a stream ended because changes could not be heard (Redis away).
+AWAY_RETRY_MS = 10_000
 WATCH_AT_MOST = 200
 
 
@@ -54,3 +56,8 @@ def _events(job_ids: list[int]):
                 yield "data: changed\n\n"
             else:
                 yield ": heartbeat\n\n"
+            if not watch.live:
+                # Nothing can be heard for now (Redis away): the stream ends, so the page
+                # refreshes every 2 s as without push until the browser comes back.
+                yield f"retry: {AWAY_RETRY_MS}\n\n"
+                return

@@ -167,3 +167,30 @@ def test_announce_outside_a_transaction_is_told_at_once(job):
 
         in_a_thread(bump).join()
         assert watch.wait(AT_ONCE + 0.5)
+
+
+def test_a_lost_subscription_wakes_every_watch_and_says_the_feed_is_away(job, settings):
+    import redis
+
+    settings.REDIS_URL = changes_redis_url(settings)
+    with changes.watching([job.pk]) as watch:
+        assert watch.live
+        # Redis drops the listener's connection (a restart, a failover).
+        admin = redis.Redis.from_url(settings.REDIS_URL)
+        name = changes.listener_name()
+        ids = [c["id"] for c in admin.client_list() if c.get("name") == name]
+        assert ids, "the listener names its connection"
+        for client_id in ids:
+            admin.client_kill_filter(_id=client_id)
+        assert watch.wait(AT_ONCE + 1.0)
+        assert not watch.live
+        # It subscribes again by itself: watches are told again, as what was said is lost.
+        assert watch.wait(10)
+        assert watch.live
+
+
+def changes_redis_url(settings) -> str:
+    import os
+
+    return (settings.REDIS_URL or os.environ.get("FLUX2WEB_TEST_REDIS_URL")
+            or "redis://127.0.0.1:6379/15")  # fmt: skip

@@ -6,6 +6,7 @@ import time
 import pytest
 from django.db import connections
 
+from flux2web.jobs import changes
 from flux2web.jobs.models import Comparison, Job
 from flux2web.jobs.transitions import transition
 from flux2web.studio import stream
@@ -119,3 +120,20 @@ def test_a_comparison_page_names_the_stream_for_its_own_jobs(signed_in, owner, p
     page = signed_in.get(f"/comparisons/{comparison.pk}/").content.decode()
     assert f'data-push="/updates/stream?cards={ids[0]}%3A' in page and "js/push.js" in page
     assert f"{ids[1]}%3A" in page.split("data-push=")[1].split(" ")[0]
+
+
+def test_with_the_change_feed_unreachable_the_stream_ends_and_the_page_refreshes(
+    signed_in, owner, quick, settings, monkeypatch
+):
+    # Redis away (nothing listens on port 9): a stream would hear nothing while the page,
+    # taking it as live, refreshed only every 10 s. It says "changed" once and ends, asking
+    # the browser to come back later; meanwhile the page refreshes every 2 s (push.js).
+    monkeypatch.setattr(changes, "SUBSCRIBE_WAIT_SECONDS", 0.3)
+    settings.REDIS_URL = "redis://127.0.0.1:9/0"
+    job = make_jobs(owner)[0]
+    response = signed_in.get(URL, {"cards": str(job.pk)})
+    started = time.monotonic()
+    events = list(chunks(response))
+    assert time.monotonic() - started < 0.3 + 1.0
+    assert events[0] == "retry: 1000\n\n"
+    assert events[1:] == ["data: changed\n\n", f"retry: {stream.AWAY_RETRY_MS}\n\n"]
