@@ -15,6 +15,7 @@ from django.test import Client
 from PIL import Image as PILImage
 
 from flux2web.billing import ledger
+from flux2web.billing.models import Quota
 from flux2web.jobs.models import Image, Job
 from flux2web.studio.models import ReferenceUpload
 
@@ -74,6 +75,24 @@ def test_generate_returns_our_own_urls_charged_to_the_owner_and_in_their_gallery
     assert "via API · n8n flow" in browser.get(f"/jobs/{jobs[0].pk}/").content.decode()
     # Visibility follows the owner's own default for new images, as in the studio.
     assert {j.team_visible for j in jobs} == {True}
+    # Both are in their gallery, and in the team's (their default for new images).
+    for where in ("/gallery/", "/gallery/team/"):
+        html = browser.get(where).content.decode()
+        for image in Image.objects.filter(owner=owner):
+            assert f'data-image-id="{image.pk}"' in html, where
+
+
+def test_over_the_quota_the_sdk_raises_insufficient_quota_and_nothing_is_made(
+    client_for, owner, make_token, worker
+):
+    Quota.objects.update_or_create(user=owner, defaults={"monthly_images": 1})
+    _, raw = make_token(owner)
+    with pytest.raises(openai.RateLimitError) as refused:
+        client_for(raw).images.generate(model="flux-2-pro", prompt="a heron at dawn", n=2)
+    assert refused.value.code == "insufficient_quota"
+    assert "monthly limit" in refused.value.message
+    assert not Job.objects.exists()
+    assert ledger.usage(owner).spent == 0
 
 
 def test_b64_json_answers_the_image_itself(client_for, owner, make_token, worker):

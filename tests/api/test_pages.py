@@ -132,3 +132,31 @@ def test_deactivating_a_member_revokes_their_tokens_for_good(client, owner, admi
     owner.refresh_from_db()
     assert owner.is_active
     assert api_tokens.authenticate(raw) is None and api_tokens.authenticate(raw2) is None
+
+
+def test_switching_a_member_off_in_django_admin_revokes_their_tokens_too(
+    client, owner, make_token, django_user_model
+):
+    _, raw = make_token(owner, "a")
+    root = django_user_model.objects.create_superuser("root", password="x-Very-long-1")
+    client.force_login(root)
+    page = client.get(f"/admin/accounts/user/{owner.pk}/change/")
+    form = page.context["adminform"].form
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if isinstance(value, list | tuple):
+            data[name] = [str(v) for v in value]
+        elif hasattr(value, "strftime"):  # split into date and time, as the admin shows it
+            data[f"{name}_0"], data[f"{name}_1"] = f"{value:%Y-%m-%d}", f"{value:%H:%M:%S}"
+        elif value is not None and value is not False:
+            data[name] = value
+    data.pop("is_active", None)  # unticked
+    response = client.post(f"/admin/accounts/user/{owner.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    owner.refresh_from_db()
+    assert not owner.is_active
+    assert ApiToken.objects.for_user(owner).active().count() == 0  # for good: not only
+    owner.is_active = True  # refused while they are away, but revoked
+    owner.save()
+    assert api_tokens.authenticate(raw) is None
