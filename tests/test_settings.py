@@ -148,6 +148,19 @@ class TestStartUp:
         assert seen["q"]["redis"] == "redis://127.0.0.1:6379/2"
         assert "orm" not in seen["q"]
 
+    def test_the_apis_limits_are_read_under_the_names_the_readme_gives(self, tmp_path):
+        code = (
+            "from django.conf import settings as s; print(s.API_WAIT_SECONDS, "
+            "s.API_URL_MINUTES, s.API_RATE_PER_MINUTE, s.API_CONCURRENT_REQUESTS)"
+        )
+        names = ("WAIT_SECONDS", "URL_MINUTES", "RATE_PER_MINUTE", "CONCURRENT")
+        env = {f"FLUX2WEB_API_{name}": str(n) for n, name in enumerate(names, 7)}
+        result = run_manage("shell", "-c", code, env=env, data_dir=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split()[-4:] == ["7", "8", "9", "10"]
+        readme = (ROOT / "README.md").read_text()
+        assert all(f"FLUX2WEB_API_{name}" in readme for name in names)
+
     def test_an_s3_bucket_moves_media_to_private_s3_storage(self, tmp_path):
         seen = settings_seen_by_a_fresh_process(
             tmp_path,
