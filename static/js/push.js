@@ -111,11 +111,23 @@
   var owed = false;
   function isAction(element) { return element && element.matches && element.matches(ACTIONS); }
   function acting() { return !!document.querySelector("form[data-acting]"); }  // only ACTIONS are marked
+  // A card's other buttons (a comparison's, whose Keep redraws all its cards) wait while one
+  // of its actions does: that answer redraws the card, and one sent from the old card
+  // meanwhile would lose its answer.
+  function hold(form, held) {
+    var card = form.closest(".comparison") || form.closest(".job-card");
+    if (!card) return;
+    card.querySelectorAll("form").forEach(function (other) {
+      if (!isAction(other)) return;
+      other.querySelectorAll("button").forEach(function (button) { button.disabled = held; });
+    });
+  }
   // Marked as it is sent (no listener can call it off then), so the mark always meets
   // its htmx:afterRequest.
   document.addEventListener("htmx:beforeSend", function (event) {
     if (!isAction(event.detail.elt)) return;
     event.detail.elt.setAttribute("data-acting", "");
+    hold(event.detail.elt, true);
     var element = pushing();
     if (element && element.classList.contains(htmx.config.requestClass)) {
       owed = true;
@@ -129,6 +141,7 @@
     var element = (config && config.elt) || event.detail.elt;
     if (isAction(element)) {
       element.removeAttribute("data-acting");
+      hold(element, false);  // still on the page when the answer failed or kept it
       if (!acting() && (owed || asked < told)) {
         owed = false;
         ask();

@@ -324,3 +324,30 @@ def test_two_cards_acted_on_at_once_both_get_their_answers(live_server, page, ow
         page.locator(f"#job-{second.pk}").get_by_role("button", name="★ Favourite")
     ).to_be_visible()
     assert Job.objects.get(pk=second.pk).favourite
+
+
+def test_a_cards_buttons_wait_while_one_of_its_actions_does(live_server, page, owner, providers):
+    # Favourite, then Rerun on the same card before Favourite is answered: the answer
+    # redraws the card, and the Rerun sent from the old one lost its answer (its message and
+    # the new job's card). The card's buttons wait for the answer instead, then work.
+    (job,) = make_jobs(owner, prompt="a heron at dawn", seed=7)
+    cancel_job(job_id=job.pk)
+    held = []
+    page.route(f"**/jobs/{job.pk}/favourite", lambda route: held.append(route))
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/")
+    card = page.locator(f"#job-{job.pk}")
+    card.get_by_role("button", name="☆ Favourite").click()
+    wait_for(lambda: held or page.wait_for_timeout(20), timeout=10)
+    rerun = card.get_by_role("button", name="Rerun same seed")
+    expect(rerun).to_be_disabled()
+    rerun.click(force=True)  # a press while it waits does nothing
+    page.wait_for_timeout(200)
+    assert Job.objects.count() == 1
+    held[0].continue_()
+    expect(card.get_by_role("button", name="★ Favourite")).to_be_visible()
+    expect(rerun).to_be_enabled()
+    rerun.click()
+    expect(page.locator("#messages")).to_contain_text("Queued again with the same seed.")
+    expect(page.locator("#job-list .job-card")).to_have_count(2)
+    assert Job.objects.get(pk=job.pk).favourite
