@@ -12,7 +12,7 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -154,6 +154,18 @@ def refused(job: Job, credential: ProviderCredential, error: ProviderError) -> N
     Refusal.objects.create(
         credential_id=credential.pk, model=str(job.model), at=now, error_class=error.error_class
     )
+
+
+# Refusals older than the scoreboard's longest window are read by nothing: Auto weighs the
+# last hour, and a rebuild's older buckets are shown nowhere. Maintenance deletes them.
+REFUSALS_KEPT = timedelta(days=31)
+
+
+def forget_old_refusals(now=None) -> int:
+    """Delete the refusals nothing reads any more; how many went."""
+    since = (now or timezone.now()) - REFUSALS_KEPT
+    deleted, _ = Refusal.objects.filter(at__lt=since).delete()
+    return deleted
 
 
 # ---- Rebuilding the record from the jobs' rows (a migration, `manage.py scores rebuild`) ----

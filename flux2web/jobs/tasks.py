@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_q.models import Schedule, Success
 
 from flux2web.core.tasks import heartbeat
-from flux2web.jobs import dispatch, following, mirroring, queue, recovery, submitting
+from flux2web.jobs import dispatch, following, mirroring, queue, recovery, submitting, tallies
 from flux2web.jobs.poller import ensure_poller
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ def maintenance() -> str:
     fixed = recovery.reconcile()
     # Our jobs keep their own history; django-q2's task results are only for debugging.
     Success.objects.filter(stopped__lt=timezone.now() - timedelta(days=1)).delete()
+    tallies.forget_old_refusals()
     restarted = ensure_poller()
     log.info("maintenance: %s%s", dict(fixed), "; poller thread restarted" if restarted else "")
     return f"{dict(fixed)}; poller {'restarted' if restarted else 'running'}"
