@@ -53,6 +53,11 @@ def _fields() -> dict[str, type]:
     return fields
 
 
+def is_field(name: str) -> bool:
+    """Whether a request may carry `name` (taken, or accepted and ignored)."""
+    return name in _fields() or name in IGNORED
+
+
 @dataclass(frozen=True)
 class Asked:
     spec: services.JobSpec

@@ -41,9 +41,10 @@ def edits(request):
         )
     for name in request.FILES:
         if name not in ("image", "image[]"):
-            raise errors.ApiError(
-                400, f"Unrecognized request argument supplied: {name}", param=name
-            )
+            known = asking.is_field(name)
+            said = f"Send '{name}' as a text field, not a file." if known else (
+                f"Unrecognized request argument supplied: {name}")  # fmt: skip
+            raise errors.ApiError(400, said, param=name)
     if not files:
         raise errors.ApiError(400, "Missing required parameter: 'image'.", param="image")
     for upload in files:

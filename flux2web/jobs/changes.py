@@ -148,25 +148,26 @@ class _Publisher:
         self.lock = threading.Lock()
         self.client = None
         self.key = None
-        self.down_until = 0.0
+        self.down = (None, 0.0)  # the Redis it could not reach, and till when it is let be
 
     def publish(self, ids: list[int]) -> None:
-        if time.monotonic() < self.down_until:
+        key = (os.getpid(), settings.REDIS_URL)
+        down_for, until = self.down
+        if down_for == key and time.monotonic() < until:
             return
         try:
-            self._client().publish(channel(), ",".join(map(str, ids)))
+            self._client(key).publish(channel(), ",".join(map(str, ids)))
         except Exception as exc:  # never let a lost announcement break a committed move
-            self.down_until = time.monotonic() + PUBLISH_BACKOFF_SECONDS
+            self.down = (key, time.monotonic() + PUBLISH_BACKOFF_SECONDS)
             log.warning("could not announce jobs %s changed: %s", ids[:10], type(exc).__name__)
 
-    def _client(self):
+    def _client(self, key):
         import redis
 
-        key = (os.getpid(), settings.REDIS_URL)
         with self.lock:
             if self.key != key:
                 self.client = redis.Redis.from_url(
-                    settings.REDIS_URL, socket_timeout=1.0, socket_connect_timeout=1.0
+                    key[1], socket_timeout=1.0, socket_connect_timeout=1.0
                 )
                 self.key = key
             return self.client
@@ -199,17 +200,15 @@ class _RedisListener(_Listener):
     def run(self) -> None:
         import redis
 
+        _, url, name = self.key  # what it was started for, though the settings change
         while not self.stopped.is_set():
             pubsub = None
             try:
                 client = redis.Redis.from_url(
-                    settings.REDIS_URL,
-                    socket_connect_timeout=2.0,
-                    socket_keepalive=True,
-                    client_name=listener_name(),
+                    url, socket_connect_timeout=2.0, socket_keepalive=True
                 )
                 pubsub = client.pubsub()
-                pubsub.subscribe(channel())
+                pubsub.subscribe(name)
                 self._listen(pubsub)
             except Exception as exc:
                 if not self.failing:  # once a spell, not at every try to come back
@@ -244,11 +243,6 @@ class _RedisListener(_Listener):
             elif message["type"] == "message":
                 data = message["data"].decode() if isinstance(message["data"], bytes) else ""
                 _registry.fire(int(pk) for pk in data.split(",") if pk.isdigit())
-
-
-def listener_name() -> str:
-    """The name of this process's subscription in Redis (CLIENT LIST)."""
-    return f"flux2web-changes-{os.getpid()}"
 
 
 class _DatabaseListener(_Listener):

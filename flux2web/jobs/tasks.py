@@ -43,8 +43,8 @@ def maintenance() -> str:
     fixed = recovery.reconcile()
     # Our jobs keep their own history; django-q2's task results are only for debugging.
     Success.objects.filter(stopped__lt=timezone.now() - timedelta(days=1)).delete()
-    tallies.forget_old_refusals()
     restarted = ensure_poller()
+    tallies.forget_old_refusals()
     log.info("maintenance: %s%s", dict(fixed), "; poller thread restarted" if restarted else "")
     return f"{dict(fixed)}; poller {'restarted' if restarted else 'running'}"
 

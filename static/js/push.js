@@ -114,8 +114,11 @@
   // A card's other buttons (a comparison's, whose Keep redraws all its cards) wait while one
   // of its actions does: that answer redraws the card, and one sent from the old card
   // meanwhile would lose its answer.
+  // The card is remembered: once the answer has replaced the asking form's card, that form
+  // no longer finds the comparison around it.
   function hold(form, held) {
-    var card = form.closest(".comparison") || form.closest(".job-card");
+    var card = held ? form.closest(".comparison") || form.closest(".job-card") : form.f2wHeld;
+    form.f2wHeld = held ? card : null;
     if (!card) return;
     card.querySelectorAll("form").forEach(function (other) {
       if (!isAction(other)) return;

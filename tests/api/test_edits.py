@@ -77,9 +77,10 @@ def test_too_many_files_is_a_400(client, auth):
      ({"prompt": "a fox in snow", "image": "not a picture"}, "image"),
      ({"prompt": "a fox in snow", "image": "png", "n": "two"}, "n"),
      ({"prompt": "a fox in\x00 snow", "image": "png"}, "prompt"),
-     ({"prompt": "a fox in snow", "image": "png", "colour_file": "png"}, "colour_file")],
+     ({"prompt": "a fox in snow", "image": "png", "colour_file": "png"}, "colour_file"),
+     ({"image": "png", "prompt": "png"}, "prompt")],
     ids=["no image", "a mask", "not an image", "n not a number", "a NUL in the prompt",
-         "a file under a name no edit takes"],
+         "a file under a name no edit takes", "the prompt sent as a file"],
 )  # fmt: skip
 def test_what_an_edit_cannot_take_is_a_400_naming_it(client, auth, data, param):
     data = dict(data)
@@ -91,6 +92,10 @@ def test_what_an_edit_cannot_take_is_a_400_naming_it(client, auth, data, param):
     response = client.post(URL, data, headers=auth)
     assert response.status_code == 400
     assert response.json()["error"]["param"] == param
+    if isinstance(data.get(param), SimpleUploadedFile) and param != "image":
+        said = response.json()["error"]["message"]
+        known = param == "prompt"
+        assert ("as a text field" in said) == known, said
     assert not Job.objects.exists()
     assert not ReferenceUpload.objects.exists()
 

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from flux2web.jobs import changes
 from flux2web.jobs.actions import cancel_job
-from flux2web.jobs.models import Job
+from flux2web.jobs.models import Comparison, Job
 from flux2web.jobs.transitions import transition
 from flux2web.studio import stream
 from tests.e2e.helpers import DESKTOP, console_errors, use_session, wait_until
@@ -351,3 +351,26 @@ def test_a_cards_buttons_wait_while_one_of_its_actions_does(live_server, page, o
     expect(page.locator("#messages")).to_contain_text("Queued again with the same seed.")
     expect(page.locator("#job-list .job-card")).to_have_count(2)
     assert Job.objects.get(pk=job.pk).favourite
+
+
+def test_a_comparisons_buttons_come_back_after_one_cards_action_or_a_failed_one(
+    live_server, page, owner, providers
+):
+    # A comparison's cards wait together (its Keep redraws them all), and all come back when
+    # the answer redraws only the card that asked, or when the answer failed.
+    jobs = make_jobs(owner, prompt="a heron at dawn", seed=7, count=2)
+    Job.objects.filter(pk__in=[j.pk for j in jobs]).update(
+        comparison=Comparison.objects.create(owner=owner)
+    )
+    for job in jobs:
+        cancel_job(job_id=job.pk)
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/")
+    first, second = (page.locator(f"#job-{job.pk}") for job in jobs)
+    first.get_by_role("button", name="☆ Favourite").click()
+    expect(first.get_by_role("button", name="★ Favourite")).to_be_visible()
+    expect(second.get_by_role("button", name="Rerun same seed")).to_be_enabled()
+    page.route(f"**/jobs/{jobs[1].pk}/favourite", lambda route: route.fulfill(status=500))
+    second.get_by_role("button", name="☆ Favourite").click()
+    expect(first.get_by_role("button", name="Rerun same seed")).to_be_enabled()
+    expect(second.get_by_role("button", name="☆ Favourite")).to_be_enabled()
