@@ -216,10 +216,11 @@ class _RedisListener(_Listener):
                 self.failing = True
             finally:
                 if self.ready.is_set():
-                    # Nothing can be heard until it is back: every watcher is told, and
-                    # finds its watch no longer live.
                     self.ready.clear()
-                    _registry.fire_all()
+                    if not self.stopped.is_set():  # lost, not replaced (stop())
+                        # Nothing can be heard until it is back: every watcher is told,
+                        # and finds its watch no longer live.
+                        _registry.fire_all()
                 if pubsub is not None:
                     with suppress(Exception):
                         pubsub.close()

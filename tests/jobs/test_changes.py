@@ -200,6 +200,23 @@ def test_a_lost_subscription_wakes_every_watch_and_says_the_feed_is_away(
         assert watch.live
 
 
+def test_a_listener_replaced_wakes_nobody(job, settings):
+    # Only a lost subscription tells the watchers; a listener replaced (the settings it was
+    # started for changed, as between tests) must not wake the new one's watches.
+    url = settings.REDIS_URL or os.environ.get("FLUX2WEB_TEST_REDIS_URL") or LOCAL_REDIS
+    if not redis_answers(url):
+        pytest.skip(f"no Redis answers at {url}")
+    settings.REDIS_URL = url
+    with changes.watching([job.pk]) as watch:
+        assert watch.live
+    replaced = changes._listener
+    settings.REDIS_URL = ""  # the database's listener from now on
+    with changes.watching([job.pk]) as watch:
+        replaced.join(5)
+        assert not replaced.is_alive()
+        assert not watch.wait(0.3)
+
+
 LOCAL_REDIS = "redis://127.0.0.1:6379/15"  # as tests/core/test_qcluster.py
 
 
