@@ -1,30 +1,16 @@
 """An API request's wait for its jobs (generating._wait) without a worker: what wakes it."""
 
-import threading
 import time
 
 import pytest
-from django.db import connections
 
 from flux2web.api import generating
 from flux2web.jobs import changes
 from flux2web.jobs.models import Job
-from flux2web.jobs.transitions import transition
-from tests.jobs.factories import make_jobs
+from tests.jobs.factories import cancel_soon, make_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 S = Job.State
-
-
-def cancel_soon(job_id, delay):
-    def run():
-        time.sleep(delay)
-        transition(job_id, from_states=[S.QUEUED], to=S.CANCELLED, message="test")
-        connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
 
 
 def test_an_api_wait_reads_its_jobs_every_second_while_changes_cannot_be_heard(

@@ -1,13 +1,16 @@
 """Jobs for tests: made through the service, finished by hand, or run to the end here."""
 
+import threading
 import time
 
 from django.core.files.base import ContentFile
+from django.db import connections
 from django.utils import timezone
 
 from flux2web.accounts.models import gallery_changed
 from flux2web.jobs import following, mirroring, services
 from flux2web.jobs.models import Image, Job
+from flux2web.jobs.transitions import transition
 from flux2web.providers.types import GenerationRequest, Model
 from tests.helpers import wait_for
 
@@ -20,6 +23,19 @@ def make_jobs(owner, *, prompt="a lighthouse at dusk", provider=None, count=1, *
     request = GenerationRequest(prompt=prompt, **fields)
     spec = services.JobSpec(request=request, provider=provider, count=count)
     return services.create_jobs(owner=owner, spec=spec, idempotency_key=prompt + str(fields))
+
+
+def cancel_soon(job_id, delay=0.3) -> threading.Thread:
+    """Cancel a queued job from another thread after `delay` seconds (join the thread)."""
+
+    def run():
+        time.sleep(delay)
+        transition(job_id, from_states=[Job.State.QUEUED], to=Job.State.CANCELLED, message="test")
+        connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
 
 
 def wait_until_done(jobs, *, timeout=40, cluster=None):

@@ -1,6 +1,5 @@
 """The studio's event stream: a person's pages hear at once that one of their jobs changed."""
 
-import threading
 import time
 
 import pytest
@@ -8,9 +7,8 @@ from django.db import connections
 
 from flux2web.jobs import changes
 from flux2web.jobs.models import Comparison, Job
-from flux2web.jobs.transitions import transition
 from flux2web.studio import stream
-from tests.jobs.factories import make_jobs
+from tests.jobs.factories import cancel_soon, make_jobs
 from tests.studio.helpers import compare_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,17 +20,6 @@ URL = "/updates/stream"
 def quick(monkeypatch):
     monkeypatch.setattr(stream, "HEARTBEAT_SECONDS", 0.4)
     monkeypatch.setattr(stream, "STREAM_SECONDS", 3.0)
-
-
-def cancel_soon(job_id, delay=0.3):
-    def run():
-        time.sleep(delay)
-        transition(job_id, from_states=[S.QUEUED], to=S.CANCELLED, message="test")
-        connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
 
 
 def chunks(response):
