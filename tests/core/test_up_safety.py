@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from flux2web.accounts import api_tokens
 from tests.collections.factories import make_collection, make_image
 from tests.core.helpers import answers, free_port, start_up
 from tests.helpers import ROOT, subprocess_env, wait_for
@@ -69,6 +70,21 @@ def open_other_secret_addresses(base) -> list[str]:
     return [invitation, reference, callback]
 
 
+def use_the_api(base, owner) -> list[str]:
+    """A script on the API with a live token, sending a good request, a bad one and one with
+    a dead token; the tokens."""
+    _row, token = api_tokens.token_create(owner=owner, name="script")
+    dead = api_tokens.new_token()
+    with httpx.Client(base_url=f"{base}/v1", timeout=30) as script:
+        live = {"Authorization": f"Bearer {token}"}
+        assert script.get("/models", headers=live).status_code == 200
+        bad = script.post("/images/generations", headers=live, content=b"{not json")
+        assert bad.status_code == 400
+        refused = script.get("/models", headers={"Authorization": f"Bearer {dead}"})
+        assert refused.status_code == 401
+    return [token, dead]
+
+
 def assert_no_token(written, path, others=()):
     token = path.rstrip("/")[-43:]  # the slug is readable; the token is the secret
     assert len(token) > 20
@@ -82,15 +98,21 @@ def assert_no_token(written, path, others=()):
 
 
 def test_opening_unlocking_and_downloading_a_link_writes_no_token(
-    tmp_path, two_web_workers, locked_link
+    tmp_path, two_web_workers, locked_link, owner
 ):
     proc, base = two_web_workers
     link, path = locked_link
     use_the_link(base, link, path)
     others = open_other_secret_addresses(base)
+    api_tokens_sent = use_the_api(base, owner)
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 0
-    assert_no_token((tmp_path / "up.log").read_text(), path, others)
+    written = (tmp_path / "up.log").read_text()
+    assert_no_token(written, path, others)
+    # The API's requests were logged, and no token with them.
+    assert written.count("/v1/models") >= 2
+    for token in api_tokens_sent:
+        assert token not in written and token.removeprefix("f2w_") not in written
 
 
 def test_the_procfiles_web_process_writes_no_token(tmp_path, locked_link):
