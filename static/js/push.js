@@ -137,7 +137,9 @@
       htmx.trigger(element, "htmx:abort");
     }
   });
-  document.addEventListener("htmx:afterRequest", function (event) {
+  // An answer htmx could not put on the page (a swap that threw) ends in htmx:onLoadError
+  // instead of htmx:afterRequest: it ends the action, or the cards' fetch, all the same.
+  function answered(event) {
     // The element that asked: when its answer took it off the page, htmx tells an ancestor
     // instead, under that ancestor's name (detail.elt), but the request keeps the asker's.
     var config = event.detail.requestConfig;
@@ -149,12 +151,16 @@
         owed = false;
         ask();
       }
-    } else if (element && element.hasAttribute && element.hasAttribute("data-push") && !event.detail.successful) {
-      // The cards' fetch failed (a dropped connection, a server error, cut short): what it
-      // was to show is shown at the next 2-second refresh, not held back until the slow one.
+    } else if (element && element.hasAttribute && element.hasAttribute("data-push") &&
+               (!event.detail.successful || event.type === "htmx:onLoadError")) {
+      // The cards' fetch failed (a dropped connection, a server error, cut short, a swap
+      // that threw): what it was to show is shown at the next 2-second refresh, not held
+      // back until the slow one.
       lastFetch = 0;
     }
-  });
+  }
+  document.addEventListener("htmx:afterRequest", answered);
+  document.addEventListener("htmx:onLoadError", answered);
   // Cards and refresher are swapped in (often out of band): follow what the page now shows,
   // and ask for the cards again if a change was told since they were last asked for (the
   // new element's refresh is set up by now; a request queued on the old one was dropped).

@@ -374,3 +374,25 @@ def test_a_comparisons_buttons_come_back_after_one_cards_action_or_a_failed_one(
     second.get_by_role("button", name="☆ Favourite").click()
     expect(first.get_by_role("button", name="Rerun same seed")).to_be_enabled()
     expect(second.get_by_role("button", name="☆ Favourite")).to_be_enabled()
+
+
+def test_a_cards_buttons_come_back_after_an_answer_that_could_not_be_swapped(
+    live_server, page, owner, providers
+):
+    # An answer htmx fails to put on the page (here it names a place that cannot be found)
+    # ends without its htmx:afterRequest: the card's buttons still come back.
+    (job,) = make_jobs(owner, prompt="a heron at dawn", seed=7)
+    cancel_job(job_id=job.pk)
+    page.route(
+        f"**/jobs/{job.pk}/favourite",
+        lambda route: route.fulfill(status=200, headers={"HX-Retarget": "#("}, body="<p>no</p>"),
+    )
+    use_session(page, live_server, Client(), owner)
+    page.goto(live_server.url + "/")
+    card = page.locator(f"#job-{job.pk}")
+    card.get_by_role("button", name="☆ Favourite").click()
+    rerun = card.get_by_role("button", name="Rerun same seed")
+    expect(rerun).to_be_enabled()
+    rerun.click()
+    expect(page.locator("#messages")).to_contain_text("Queued again with the same seed.")
+    expect(page.locator("#job-list .job-card")).to_have_count(2)
