@@ -12,6 +12,8 @@ from flux2web.accounts.models import TeamPolicy
 from flux2web.links import services as links
 from flux2web.links.models import ShareLink
 
+PASSWORD_MIN = 8
+
 
 class LinkForm(forms.Form):
     title = forms.CharField(max_length=120, help_text="Visitors see this as the page title.")
@@ -29,8 +31,13 @@ class LinkForm(forms.Form):
     never = forms.BooleanField(label="Never expires", required=False)
     password = forms.CharField(
         required=False,
+        # Guesses are throttled to 50 a quarter-hour per link: a PIN would fall in days.
+        min_length=PASSWORD_MIN,
         max_length=200,
         strip=False,
+        error_messages={
+            "min_length": f"A link's password needs at least {PASSWORD_MIN} characters."
+        },
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="Visitors type it once per browser session.",
     )

@@ -189,6 +189,8 @@ def test_bad_settings_are_explained_and_nothing_is_made(signed_in_owner, collect
         (form(expires_on=yesterday), "Pick an expiry in the future."),
         (form(expires_on=""), "Pick the last day the link works."),
         (form(downloads="everything"), "Select a valid choice."),
+        # Guessed at 50 tries a quarter-hour, a PIN falls within days.
+        (form(password="7"), "A link&#x27;s password needs at least 8 characters."),
     ]:
         response = signed_in_owner.post(f"/collections/{collection.pk}/sharing", data)
         assert response.status_code == 400 and message in response.content.decode(), message
@@ -328,6 +330,17 @@ def test_the_owner_edits_revokes_and_rotates_from_the_panel(
     assert signed_in_owner.get(f"/links/{link.pk}/edit", follow=True).status_code == 200
     page = signed_in_owner.get(f"/collections/{collection.pk}/sharing").content.decode()
     assert "revoked" in page and new_path not in page
+
+
+def test_a_short_password_is_refused_on_an_edit_and_the_old_one_still_opens(
+    client, signed_in_owner, owner, collection
+):
+    link, path = share(owner, collection=collection, password="open sesame")
+    response = signed_in_owner.post(f"/links/{link.pk}/edit", form(password="1234"))
+    assert response.status_code == 400
+    assert "needs at least 8 characters" in response.content.decode()
+    assert client.post(path + "unlock", {"password": "1234"}).status_code == 403
+    assert client.post(path + "unlock", {"password": "open sesame"}).status_code == 302
 
 
 def test_a_collection_of_someone_else_cannot_be_shared_through_the_service(teammate, collection):
