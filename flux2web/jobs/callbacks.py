@@ -10,6 +10,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.utils import timezone
 
 from flux2web.billing import ledger
@@ -56,7 +57,11 @@ def receive_callback(*, job_id: int, secret: str, body: bytes, headers: Mapping[
     except ProviderError as exc:  # a bad or stale KIE signature
         add_note(job.pk, f"refused a callback: {exc.message}", provider=job.provider.name)
         return CallbackAnswer(401, exc.message)
-    if job.state == State.UNCERTAIN and not job.provider_task_id:
+    # The create's answer is not here yet (slow, or lost in a worker that died) or was lost;
+    # or the vendor had said it no longer knew the task: the callback is the way back.
+    if job.state in (State.SUBMITTING, State.UNCERTAIN) and (
+        not job.provider_task_id or job.provider_task_id == status.task_id
+    ):
         return _recover_lost_answer(job, status)
     if status.task_id != job.provider_task_id:
         return CallbackAnswer(400, "The callback names another task.")
@@ -109,12 +114,21 @@ def _forget(job_id: int) -> None:
         _following.discard(job_id)
 
 
+WHY_RECOVERED = {
+    "": "the answer to our create was lost, but {name}'s callback named task {task}",
+    "sending": "{name}'s callback named task {task} before the answer to our create came",
+    "known": "{name} had said it no longer knew task {task}, but its callback names it",
+}
+
+
 def _recover_lost_answer(job: Job, status: TaskStatus) -> CallbackAnswer:
-    """The create's answer was lost, so we never learnt the task id; the vendor's callback
-    for this job names it. Only a hint: the task is asked about with our own key, and
-    adopted only if the vendor knows it, it is no other job's, and what the vendor kept of
-    its request (KIE's `param`) is this job's. Then the job is followed as usual: nothing
-    is sent again, and the ledger's hold becomes one settle (or refund)."""
+    """We never learnt the task id (the create's answer was lost, or is not here yet: a
+    callback can outrun it), or the vendor said it no longer knew the task; the vendor's
+    callback for this job names it. Only a hint: the task is asked about with our own key,
+    and adopted only if the vendor knows it, it is no other job's, and what the vendor kept
+    of its request (KIE's `param`) is this job's. Then the job is followed as usual: nothing
+    is sent again, and the ledger's hold (if any) becomes one settle (or refund); a create
+    answer that comes after finds its task followed already (submitting.py)."""
     name, task_id = job.provider.name, status.task_id
     if ledger.resolved(job.pk):
         add_note(
@@ -156,24 +170,28 @@ def _recover_lost_answer(job: Job, status: TaskStatus) -> CallbackAnswer:
         return CallbackAnswer(400, "The callback names a task made for another request.")
     now = timezone.now()
     caps = catalog.capabilities(job.provider.dialect, job.model)
+    case = "known" if job.provider_task_id else "sending" if job.state == State.SUBMITTING else ""
+    why = WHY_RECOVERED[case].format(name=name, task=task_id)
     won = transition(
         job.pk,
-        from_states=[State.UNCERTAIN],
+        from_states=[job.state],
         to=State.RUNNING,
+        # As read above: a create answer or another callback that got there first wins.
+        where=Q(provider=job.provider, provider_task_id=job.provider_task_id),
         provider_task_id=task_id,
         submitted_at=job.submitted_at or job.claimed_at or now,
         callback_sent=True,
         error_class="",
         error_message="",
+        unknown_answers=0,
         next_poll_at=now if caps else None,
-        message=f"recovered: the answer to our create was lost, but {name}'s callback named "
-        f"task {task_id} and {name} confirmed it to our key; following it (nothing was sent "
-        "again).",
+        message=f"recovered: {why}, and {name} confirmed it to our key; following it "
+        "(nothing was sent again).",
     )
     # The person pressed Cancel while it was being sent: they were told it would not be
-    # followed once accepted, so it is not.
+    # followed once accepted, so it is not. Else it is followed as any callback's job is.
     if won and not actions.honour_cancel_request(job_id=job.pk):
-        queue.enqueue(queue.FOLLOW, job.pk)
+        follow_now(job.pk)
     return CallbackAnswer(200, "OK")
 
 

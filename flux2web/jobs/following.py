@@ -23,8 +23,8 @@ from flux2web.credentials.health import record_error, record_success
 from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import changes, mirroring, tallies
 from flux2web.jobs.models import Job, JobEvent
-from flux2web.jobs.submitting import fail_job, poll_delay
-from flux2web.jobs.transitions import add_note, call_events, hold, transition
+from flux2web.jobs.submitting import poll_delay
+from flux2web.jobs.transitions import add_note, call_events, fail_job, hold, transition
 from flux2web.providers import catalog
 from flux2web.providers.transport import CallRecord
 from flux2web.providers.types import (

@@ -45,11 +45,10 @@ from flux2web.jobs.submitting import (
     SUBMIT_ROUNDS,
     SWITCHED_OFF,
     callback_url,
-    fail_job,
     poll_delay,
     submit_job,
 )
-from flux2web.jobs.transitions import add_note, call_events, transition
+from flux2web.jobs.transitions import add_note, call_events, fail_job, transition
 
 __all__ = [
     "SUBMIT_ROUNDS",

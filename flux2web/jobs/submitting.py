@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,7 +23,7 @@ from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import actions, tallies
 from flux2web.jobs.models import Job, JobEvent, attempt_due
 from flux2web.jobs.routing import claim_trial, route, with_passed
-from flux2web.jobs.transitions import add_note, call_events, hold, transition
+from flux2web.jobs.transitions import add_note, call_events, fail_job, hold, transition
 from flux2web.providers import catalog
 from flux2web.providers.transport import CallRecord
 from flux2web.providers.types import (
@@ -202,9 +203,12 @@ def _try_provider(
         if not too_dear:
             # Recorded before sending: if this worker dies mid-call we still know where
             # it went. Not if the person pressed Cancel meanwhile: then nothing is sent.
+            # The submit lease counts from here: a failover's earlier tries do not use it up.
             ready = Job.objects.filter(
                 pk=job.pk, state=State.SUBMITTING, cancel_requested_at__isnull=True
-            ).update(provider=credential, price=price, route_reason=reason)
+            ).update(
+                provider=credential, price=price, route_reason=reason, claimed_at=timezone.now()
+            )
             job.price = price
     if not too_dear and not ready:
         transition(
@@ -230,16 +234,50 @@ def _try_provider(
     record_success(credential)
     now = timezone.now()
     callback = request.callback_url is not None
-    transition(
+    accepted = {
+        "provider_task_id": submission.task_id,
+        "submitted_at": now,
+        "callback_sent": callback,
+        "next_poll_at": now + timedelta(seconds=poll_delay(caps.schedule, 0, callback)),
+    }
+    name, task_id = credential.name, submission.task_id
+    if transition(
         job.pk,
         from_states=[State.SUBMITTING],
         to=State.RUNNING,
-        message=f"accepted by {credential.name} as {submission.task_id}",
-        provider_task_id=submission.task_id,
-        submitted_at=now,
-        callback_sent=callback,
-        next_poll_at=now + timedelta(seconds=poll_delay(caps.schedule, 0, callback)),
-    )
+        message=f"accepted by {name} as {task_id}",
+        **accepted,
+    ):
+        return "submitted"
+    return _answered_late(job, credential, task_id, accepted)
+
+
+def _answered_late(job: Job, credential: ProviderCredential, task_id: str, accepted) -> str:
+    """The create was accepted, but the job moved on while we waited for the answer: never
+    lose the task id. Held as uncertain (the call outlived the submit lease), it is followed
+    now, unless an admin has decided it meanwhile; followed already (its callback came
+    first, callbacks.py), nothing is left to do."""
+    name = credential.name
+    if not ledger.resolved(job.pk) and transition(
+        job.pk,
+        from_states=[State.UNCERTAIN],
+        to=State.RUNNING,
+        where=Q(provider=credential, provider_task_id=""),
+        error_class="",
+        error_message="",
+        message=f"accepted by {name} as {task_id}, after this job was held as uncertain "
+        "while we waited for the answer; following it (nothing was sent again)",
+        **accepted,
+    ):
+        return "submitted"
+    state, known = Job.objects.filter(pk=job.pk).values_list("state", "provider_task_id").get()
+    if known != task_id:
+        add_note(
+            job.pk,
+            f"{name} accepted it as task {task_id}, but the job was {state} by then; "
+            "that task is not followed.",
+            provider=name,
+        )
     return "submitted"
 
 
@@ -308,23 +346,3 @@ CALLBACK_SAFETY_NET_SECONDS = 15
 def poll_delay(schedule: catalog.PollSchedule, elapsed: float, callback_sent: bool) -> float:
     delay = schedule.next_poll_in(elapsed)
     return max(delay, CALLBACK_SAFETY_NET_SECONDS) if callback_sent else delay
-
-
-def fail_job(
-    job_id: int,
-    error_class: str,
-    message: str,
-    *,
-    from_states=(State.SUBMITTING,),
-    event: str | None = None,
-) -> bool:
-    """Fail the job with `message` for the person; the event log gets `event` (e.g. the
-    provider's own words) if given, else the same message."""
-    return transition(
-        job_id,
-        from_states=from_states,
-        to=State.FAILED,
-        error_class=error_class,
-        error_message=message,
-        message=message if event is None else event,
-    )

@@ -85,6 +85,26 @@ def hold(job_id: int, *, from_state: str, error_class: str, why: str, message: s
     )
 
 
+def fail_job(
+    job_id: int,
+    error_class: str,
+    message: str,
+    *,
+    from_states=(states.State.SUBMITTING,),
+    event: str | None = None,
+) -> bool:
+    """Fail the job with `message` for the person; the event log gets `event` (e.g. the
+    provider's own words) if given, else the same message."""
+    return transition(
+        job_id,
+        from_states=from_states,
+        to=states.State.FAILED,
+        error_class=error_class,
+        error_message=message,
+        message=message if event is None else event,
+    )
+
+
 def add_note(job_id: int, message: str, *, provider: str = "") -> None:
     """An event that moves nothing: what happened, in words (scrubbed of keys)."""
     JobEvent.objects.create(

@@ -12,7 +12,8 @@ is null" (code 422) about unknown tasks, refuse a key's 21st create in 10 s with
 
 - per task, by a tag in the prompt: `[sandbox:429]`, `[sandbox:455]`, `[sandbox:402]`,
   `[sandbox:500]`, `[sandbox:slow]`, `[sandbox:drop]` (connection closed, no task),
-  `[sandbox:lost]` (task made, answer lost), `[sandbox:content_violation]`,
+  `[sandbox:lost]` (task made, answer lost), `[sandbox:late]` (task made, answer
+  `slow_seconds` late, after its callback), `[sandbox:content_violation]`,
   `[sandbox:fail]`, `[sandbox:never]`, `[sandbox:no_callback]`, `[sandbox:duration=S]`,
   `[sandbox:401_echo]` (401 repeating the key it was sent), `[sandbox:433]` (a key's
   usage cap), `[sandbox:400]` (Apixo's `data.error` detail), `[sandbox:403_content]`,

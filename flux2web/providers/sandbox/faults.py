@@ -7,8 +7,9 @@ import re
 
 FAULT_TAG = re.compile(r"\[sandbox:([a-z0-9_]+)(?:=([0-9.]+))?\]", re.IGNORECASE)
 # What a create can meet. A prompt's tags are answered in this order before the task is
-# made, except the last two: "lost" comes after (the task exists, its answer is lost) and
-# "401" is only ever injected (a request that reaches the prompt had a good key).
+# made, except the last three: "late" and "lost" come after (the task exists, and its
+# answer comes `slow_seconds` late, or never) and "401" is only ever injected (a request
+# that reaches the prompt had a good key).
 CREATE_FAULTS = (
     "429",
     "455",
@@ -24,10 +25,13 @@ CREATE_FAULTS = (
     "401_echo",
     "slow",
     "drop",
+    "late",
     "lost",
     "401",
 )
-TAGGED_BEFORE_CREATE = CREATE_FAULTS[:-2]
+TAGGED_BEFORE_CREATE = CREATE_FAULTS[:-3]
+# Create faults that come once the task is made (injected too, for the next creates).
+AFTER_CREATE = ("late", "lost")
 # Tags that end a task some way other than with its image, or leave it running.
 TASK_FAULTS = {
     "content_violation",

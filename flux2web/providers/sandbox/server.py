@@ -25,6 +25,7 @@ from PIL import Image
 from flux2web.providers import catalog
 from flux2web.providers.sandbox.dialect import Invalid, SandboxDialect
 from flux2web.providers.sandbox.faults import (
+    AFTER_CREATE,
     ANSWER_FAULTS,
     CREATE_FAULTS,
     DEEP,
@@ -546,6 +547,7 @@ class _Handler(BaseHTTPRequestHandler):
         injected = self.sandbox._take_fault(mount, "create")
         if injected and self._apply_fault(wire, injected["fault"], injected["retry_after"]):
             return
+        after = {injected["fault"]} & set(AFTER_CREATE) if injected else set()
         try:
             body = json.loads(raw or b"null")
         except json.JSONDecodeError:
@@ -557,7 +559,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Invalid as exc:
             self.sandbox.count(f"invalid:{mount}")
             return self._json(*wire.error_answer(exc.status, exc.message))
-        tagged = {m.group(1).lower() for m in FAULT_TAG.finditer(checked["prompt"])}
+        tagged = {m.group(1).lower() for m in FAULT_TAG.finditer(checked["prompt"])} | after
         drawn, duration, price = self.sandbox.draw(mount)
         if drawn:
             tagged.add(drawn)
@@ -584,6 +586,10 @@ class _Handler(BaseHTTPRequestHandler):
         if "lost" in tagged:
             # The task exists and would be charged, but its answer never arrives.
             self._drop()
+        if "late" in tagged:
+            # The task exists (its callback may come first), and the answer comes late:
+            # past a client's read timeout, as good as lost.
+            time.sleep(self.sandbox.config.slow_seconds)
         self._json(200, wire.create_answer(task))
 
     def _status(self, wire: SandboxDialect, task_id: str):
