@@ -83,7 +83,9 @@ def usage(
     return Usage(
         quota=quota or quota_for(user),
         period=period,
-        spent=(sums["spent"] or ZERO).quantize(Decimal("0.01")),
+        # Unrounded: prices run to fractions of a cent, and a sum rounded down would let
+        # a person past their limit. Pages round it as they show it.
+        spent=sums["spent"] or ZERO,
         images=sums["images"] or 0,
         in_flight=in_flight,
     )

@@ -2,6 +2,7 @@
 what is left and when it resets; and 50 simultaneous submissions at the boundary."""
 
 import threading
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -39,6 +40,27 @@ def test_the_money_limit_refuses_before_anything_is_queued(owner, providers):
     assert "this would cost $0.05 and you have $0.02 left of $0.12" in message
     assert "(it resets on 1 " in message
     assert Job.objects.count() == 2 and LedgerEntry.objects.count() == 2
+
+
+def test_fractions_of_a_cent_count_against_the_limit(owner, providers):
+    # $0.035 an image (prices run to 4 places): 3 images are $0.105, which reads as
+    # $0.10 rounded; 2 more would make $0.175 against a limit of $0.17.
+    kie = providers["KIE.ai"]
+    kie.prices = {"pro": {"1K": "0.035"}}
+    kie.save()
+    Quota.objects.create(user=owner, monthly_usd=Decimal("0.17"))
+    spec = services.JobSpec(
+        GenerationRequest(model=Model.PRO, prompt="half a cent", aspect_ratio="1:1",
+                          resolution="1K"),
+        provider=kie, count=3,
+    )  # fmt: skip
+    services.create_jobs(owner=owner, spec=spec, idempotency_key="a")
+    with pytest.raises(services.JobRefused) as refused:
+        services.create_jobs(owner=owner, spec=replace(spec, count=2), idempotency_key="b")
+    assert "cost $0.07 and you have $0.06 left of $0.17" in str(refused.value.problems[0].message)
+    assert ledger.usage(owner).spent == Decimal("0.105")
+    services.create_jobs(owner=owner, spec=replace(spec, count=1), idempotency_key="c")
+    assert ledger.usage(owner).spent == Decimal("0.14") <= Decimal("0.17")
 
 
 def test_refunds_give_the_room_back(owner, providers):
