@@ -71,6 +71,13 @@ class Usage:
         set_(self, "images_left", None if images is None else max(0, images - self.images))
 
 
+def set_quota(*, user, **limits) -> Quota:
+    """A person's own limits, or the team's default (no user): one row each, however many
+    saves come at once (two tabs, a double click); the last one wins."""
+    quota, _ = Quota.objects.update_or_create(user=user, defaults=limits)
+    return quota
+
+
 def usage(
     user, *, period: date | None = None, quota: Quota | None = None, in_flight: int | None = None
 ) -> Usage:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -66,9 +67,14 @@ def _index(request, routing_form: RoutingForm, *, status: int = 200):
 def add(request):
     form = ProviderForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        credential = form.save()
-        messages.success(request, f"Added {credential.name}. Test the connection to be sure.")
-        return redirect("credentials:edit", credential.pk)
+        try:
+            with transaction.atomic():
+                credential = form.save()
+        except IntegrityError:  # the same name added a moment ago (another tab): say so
+            form.full_clean()
+        else:
+            messages.success(request, f"Added {credential.name}. Test the connection to be sure.")
+            return redirect("credentials:edit", credential.pk)
     return render(request, "credentials/edit.html", {"form": form, "credential": None})
 
 

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse, HttpResponseBadRequest
@@ -113,7 +114,12 @@ def invite(request):
         is_team_admin=data["is_team_admin"],
     )
     member.set_unusable_password()
-    member.save()
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError:  # the same name invited a moment ago (another tab): say so
+        form.full_clean()
+        return render(request, "team/members.html", _members_context(request, invite=form))
     # Shown in this response only: the link works once, until the password is set.
     link = (member, set_password_link(request, member))
     messages.success(request, f"Invited {member.username}.")
@@ -127,7 +133,7 @@ def team_quota(request):
     form = QuotaForm(request.POST, instance=default, prefix="default")
     if not form.is_valid():
         return render(request, "team/members.html", _members_context(request, default_form=form))
-    form.save()
+    ledger.set_quota(user=None, **form.cleaned_data)
     messages.success(request, "Saved the team's default limits.")
     return redirect("team:members")
 
@@ -144,7 +150,7 @@ def member(request, user_id):
             messages.success(request, f"{person.username} now has the team's default limits.")
             return redirect("team:member", person.pk)
         if form.is_valid():
-            form.save()
+            ledger.set_quota(user=person, **form.cleaned_data)
             messages.success(request, f"Saved {person.username}'s own limits.")
             return redirect("team:member", person.pk)
     usage = services.usage(person)
