@@ -435,12 +435,13 @@ def _after_keep(request, compared: Comparison):
 
 def _compared_job(request, compared: Comparison) -> Job | None:
     """The job of this comparison the form names; None when it names none (said to the
-    person); 404 for a job that is not one of this comparison's."""
+    person); 404 for a job that is not one of this comparison's. One deleted meanwhile
+    (another tab kept another) is the service's to refuse, in words."""
     job_id = parse_id(request.POST.get("job"))
     if job_id is None:
         messages.error(request, "Choose which provider's image to keep.")
         return None
-    job = compared.jobs.visible().filter(pk=job_id).first()
+    job = compared.jobs.filter(pk=job_id).first()
     if job is None:
         raise Http404("No such job in this comparison.")
     return job

@@ -426,6 +426,24 @@ def test_two_keep_only_presses_at_once_leave_the_first_kept_image(signed_in, pro
     assert comparison.kept_id == first.pk
 
 
+@pytest.mark.parametrize("action", ["keep", "keep-only"])
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_a_second_tab_pressing_keep_on_an_image_deleted_from_the_first_is_told_so(
+    signed_in, providers, owner, action, htmx
+):
+    comparison, (first, second) = _finished_comparison(signed_in, providers, owner, names=FOUR[:2])
+    signed_in.post(f"/comparisons/{comparison.pk}/keep-only", {"job": first.pk})
+    headers = {"HX-Request": "true"} if htmx else {}
+    answer = signed_in.post(f"/comparisons/{comparison.pk}/{action}", {"job": second.pk},
+                            headers=headers, follow=not htmx)  # fmt: skip
+    assert answer.status_code == 200
+    assert "That image was deleted meanwhile (from another tab?); nothing changed." in (
+        answer.content.decode().replace("&#x27;", "'")
+    )
+    comparison.refresh_from_db()
+    assert comparison.kept_id == first.pk
+
+
 def test_keep_only_refuses_while_a_provider_is_still_generating(signed_in, providers, owner):
     """A job a provider accepted is charged whatever we do: keep-only does not cancel and
     refund it, it says who is still at work; Keep still works."""
