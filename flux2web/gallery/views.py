@@ -204,18 +204,22 @@ def media(request, name):
         owner_id = image.job.owner_id
         thumb = image.thumbnail.name == name
         content_type = "image/jpeg" if thumb else (image.content_type or "image/png")
-    else:
-        ref = ReferenceUpload.objects.filter(file=name).only("owner_id", "content_type").first()
-        if ref is None:
-            raise Http404("No such image.")
-        owner_id, thumb, content_type = ref.owner_id, False, ref.content_type
-    if (
-        owner_id != request.user.pk
-        and not request.user.is_staff
         # A teammate sees what the team sees (Image.is_seen_by); being in a collection
         # shows nothing by itself: private beats collection membership.
-        and not (image is not None and image.is_seen_by(request.user))
-    ):
+        seen = owner_id == request.user.pk or image.is_seen_by(request.user)
+    else:
+        refs = ReferenceUpload.objects.filter(file=name)
+        ref = refs.only("owner_id", "content_type", "source_image_id").first()
+        if ref is None:
+            raise Http404("No such image.")
+        thumb, content_type = False, ref.content_type
+        # A file from the person's disk is theirs; a copy of an image ("Use as reference")
+        # is whoever's may see that image now, and so never kept for a year by a browser.
+        owner_id = ref.owner_id if ref.source_image_id is None else None
+        seen = owner_id == request.user.pk or (
+            owner_id is None and refs.visible_to(request.user).exists()
+        )
+    if not seen and not request.user.is_staff:
         raise Http404("No such image.")
     # A name is never reused for other bytes, so it is a strong validator on its own. Its
     # owner may keep it for a year; anyone else asks again each time (a 304 with the ETag),

@@ -19,10 +19,12 @@ def reference_path(upload: ReferenceUpload, filename: str) -> str:
 
 class ReferenceUploadQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Who may see a reference: who uploaded it, and anyone who may see the image it
-        was made from ("Use as reference"); a file from someone's disk stays theirs."""
+        """Who may see a reference: a file from someone's disk, who uploaded it; a copy of
+        an image ("Use as reference"), whoever may see that image now, its maker included:
+        private beats everything, so an image made private takes its copies with it."""
         images = Image.objects.visible_to(user).values("pk")
-        return self.filter(models.Q(owner=user) | models.Q(source_image__in=images))
+        own = models.Q(owner=user, source_image__isnull=True)
+        return self.filter(own | models.Q(source_image__in=images))
 
 
 class ReferenceUpload(models.Model):
@@ -37,9 +39,9 @@ class ReferenceUpload(models.Model):
     original_name = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # The image it is a copy of, when it was made with "Use as reference": whoever may see
-    # that image may see this copy (a teammate's remix carries it).
+    # that image may see this copy (a teammate's remix carries it), and it goes with it.
     source_image = models.ForeignKey(
-        Image, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Image, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
 
     objects = ReferenceUploadQuerySet.as_manager()

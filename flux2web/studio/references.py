@@ -18,6 +18,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image as PILImage
 
@@ -110,6 +111,17 @@ def _as_png(data: bytes, name: str, kind: str) -> bytes:
         out = io.BytesIO()
         still.save(out, format="PNG")
     return out.getvalue()
+
+
+def copy_of(image, *, owner) -> ReferenceUpload:
+    """The person's copy of an image to use as a reference ("Use as reference"): the one
+    made before, if any (a double click, two tabs), else a new one."""
+    made = ReferenceUpload.objects.filter(owner=owner, source_image=image).first()
+    if made is not None:
+        return made
+    with image.original.open("rb") as source:
+        upload = SimpleUploadedFile(image.original.name.rsplit("/", 1)[-1], source.read())
+    return store_upload(owner=owner, upload=upload, source_image=image)
 
 
 def store_upload(*, owner, upload, source_image=None) -> ReferenceUpload:
@@ -228,10 +240,8 @@ def take_references(urls, *, owner, base: str) -> Taken:
 
 
 def _may_see(ref: ReferenceUpload, user) -> bool:
-    return ref.owner_id == user.pk or (
-        ref.source_image_id is not None
-        and ReferenceUpload.objects.visible_to(user).filter(pk=ref.pk).exists()
-    )
+    own_file = ref.owner_id == user.pk and ref.source_image_id is None
+    return own_file or ReferenceUpload.objects.visible_to(user).filter(pk=ref.pk).exists()
 
 
 @dataclass(frozen=True)
@@ -269,16 +279,22 @@ def visible_uploads(values, *, user) -> tuple[list[ReferenceUpload], bool]:
     return [by_id[i] for i in wanted if i in by_id], any(i not in by_id for i in ids)
 
 
+def upload_id(url: str) -> int | None:
+    """The id of the upload a link of ours names, however old the link; None for any other
+    address."""
+    match = TOKEN_IN_URL.search(urlsplit(url).path)
+    try:
+        ref_id = signing.loads(match["token"], salt=SALT) if match else None
+    except signing.BadSignature:
+        return None
+    return ref_id if isinstance(ref_id, int) else None
+
+
 def _our_upload(url: str) -> tuple[ReferenceUpload | None, bool]:
     """(the upload a link of ours names, whether the link still lives)."""
+    ref_id = upload_id(url)  # any age: whose it is decides
+    ref = ReferenceUpload.objects.filter(pk=ref_id).first() if ref_id is not None else None
     match = TOKEN_IN_URL.search(urlsplit(url).path)
-    if not match:
-        return None, False
-    try:
-        ref_id = signing.loads(match["token"], salt=SALT)  # any age: whose it is decides
-    except signing.BadSignature:
-        return None, False
-    ref = ReferenceUpload.objects.filter(pk=ref_id).first() if isinstance(ref_id, int) else None
     if ref is None or match["ext"] != ref.extension:
         return None, False
     return ref, load_token(match["token"]) == ref_id

@@ -10,7 +10,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Count
 from django.db.models.expressions import RawSQL
 from django.http import FileResponse, Http404, HttpResponse
@@ -246,16 +245,14 @@ def use_as_reference(request):
     if image is None:
         return HttpResponse("No such image.", status=404, content_type="text/plain")
     try:
-        with image.original.open("rb") as source:
-            upload = SimpleUploadedFile(image.original.name.rsplit("/", 1)[-1], source.read())
-        ref = references.store_upload(owner=request.user, upload=upload, source_image=image)
+        ref = references.copy_of(image, owner=request.user)
     except (OSError, ValidationError) as problem:
         said = problem.messages[0] if isinstance(problem, ValidationError) else "it is missing"
         messages.error(request, f"That image cannot be a reference: {said}")
         return redirect("studio:home")
     carried = request.session.get(CARRIED_REFERENCES, [])
     request.session[CARRIED_REFERENCES] = [
-        *carried,
+        *(url for url in carried if references.upload_id(url) != ref.pk),  # once each
         references.public_url(ref, base=references.site_base(request)),
     ]
     messages.success(request, "The image is a reference for your next job (under References).")
@@ -628,12 +625,18 @@ def favourite(request, job_id):
 def reference(request, token, ext):
     ref_id = references.load_token(token)
     ref = ReferenceUpload.objects.filter(pk=ref_id).first() if ref_id else None
-    if ref is None or ext != ref.extension:
+    # A copy of an image works while the person who made it may still see that image.
+    gone = ref is not None and ref.source_image_id is not None and not _still_seen(ref)
+    if ref is None or ext != ref.extension or gone:
         raise Http404("This link is wrong or has expired.")
     response = FileResponse(default_storage.open(ref.file.name), content_type=ref.content_type)
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+def _still_seen(ref: ReferenceUpload) -> bool:
+    return ReferenceUpload.objects.visible_to(ref.owner).filter(pk=ref.pk).exists()
 
 
 # ---- Colours: light, dark or the system's, remembered in a cookie and rendered as a class

@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from flux2web.jobs.models import Image as StoredImage
 from flux2web.jobs.models import Job
 from flux2web.studio import references
 from flux2web.studio.models import ReferenceUpload
@@ -99,3 +100,49 @@ def test_a_file_that_is_not_an_image_is_said_not_a_500(signed_in, owner):
     assert response.status_code == 200
     assert "cannot be a reference" in response.content.decode()
     assert not ReferenceUpload.objects.exists()
+
+
+@pytest.fixture
+def copied(client, owner, teammate, media):
+    """A teammate's copy of the owner's team-visible image, made with "Use as reference"."""
+    image = make_image(owner, "a heron at dawn")
+    image.team_visible = True
+    image.save()
+    client.force_login(teammate)
+    assert client.post("/references/from-image", {"image": image.pk}).status_code == 302
+    ref = ReferenceUpload.objects.get(source_image=image)
+    signed = references.preview_path(ref)
+    assert client.get(f"/media/{ref.file.name}").status_code == 200
+    assert client.get(signed).status_code == 200
+    return image, ref, signed
+
+
+def test_a_copy_made_private_with_its_image_is_seen_by_nobody_else(client, owner, copied):
+    # Private beats everything: the teammate's copy goes dark with the image, on our pages
+    # and at the signed link a provider would fetch.
+    image, ref, signed = copied
+    StoredImage.objects.filter(pk=image.pk).update(team_visible=False)
+    assert client.get(f"/media/{image.original.name}").status_code == 404
+    assert client.get(f"/media/{ref.file.name}").status_code == 404
+    assert client.get(signed).status_code == 404
+    assert not ReferenceUpload.objects.visible_to(ref.owner).exists()
+    client.force_login(owner)  # the image's owner may still see what was made of it
+    assert client.get(f"/media/{ref.file.name}").status_code == 200
+
+
+def test_a_copy_goes_with_its_deleted_image(client, copied, django_capture_on_commit_callbacks):
+    image, ref, signed = copied
+    with django_capture_on_commit_callbacks(execute=True):
+        image.delete()
+    assert not ReferenceUpload.objects.filter(pk=ref.pk).exists()
+    assert not ref.file.storage.exists(ref.file.name)
+    assert client.get(f"/media/{ref.file.name}").status_code == 404
+    assert client.get(signed).status_code == 404
+
+
+def test_using_an_image_twice_carries_it_once(signed_in, owner, media):
+    image = make_image(owner, "a heron at dawn")
+    for _ in range(2):  # a double click, or two tabs
+        assert signed_in.post("/references/from-image", {"image": image.pk}).status_code == 302
+    assert ReferenceUpload.objects.filter(source_image=image).count() == 1
+    assert carried_tiles(signed_in.get("/").content.decode()).count("<li") == 1
