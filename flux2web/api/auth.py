@@ -9,6 +9,7 @@ import logging
 import traceback
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http.multipartparser import MultiPartParserError
@@ -17,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from flux2web.accounts import api_tokens
 from flux2web.api import errors
 from flux2web.lib.logs import redact
+from flux2web.providers import catalog
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,24 @@ def authenticate(request):
     return token
 
 
+def body_limit() -> int:
+    """The largest body a request may send: as many images as any provider takes as
+    references, each as large as an upload may be, and a megabyte for the rest. Django
+    writes a request's files to disk before any view sees them."""
+    most = max(
+        (caps.ref_max for d in catalog.DIALECTS.values() for caps in d.models.values()),
+        default=1,
+    )
+    return most * settings.MAX_IMAGE_BYTES + 2**20
+
+
+def _declared_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
 def endpoint(*methods: str):
     """A /v1/ view answering `methods`. It runs with `request.api_token` and `request.user`
     (its owner) set; an `ApiError` it raises is the answer, anything else a 500 in the same
@@ -55,6 +75,8 @@ def endpoint(*methods: str):
                 request.api_token, request.user = token, token.owner
                 if methods and request.method not in methods:
                     raise errors.wrong_method(request, methods)
+                if _declared_length(request) > body_limit():  # refused before it is read
+                    raise errors.too_big()
                 return view(request, *args, **kwargs)
             except errors.ApiError as error:
                 return error.response()

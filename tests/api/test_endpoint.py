@@ -1,6 +1,7 @@
 """`auth.endpoint`, which every /v1/ view stands behind: the token first, then the method,
 then the view; whatever goes wrong inside is still an answer in OpenAI's shape."""
 
+import io
 import json
 import logging
 
@@ -44,6 +45,21 @@ def test_a_body_over_the_limit_is_a_413(owner, make_token, settings):
     _, raw = make_token(owner)
     response, error = call(reads_the_body, "POST", raw, body=b"[" + b"1," * 2000 + b"1]")
     assert response.status_code == 413 and error["type"] == "invalid_request_error"
+
+
+def test_files_over_what_any_provider_takes_are_refused_before_they_are_read(
+    owner, make_token, settings
+):
+    # Django writes a multipart body's files to disk before a view sees them: 100 files of
+    # 50 MB each would fill the disk before check_image refused the first.
+    settings.MAX_IMAGE_BYTES = 1000
+    _, raw = make_token(owner)
+    files = [io.BytesIO(b"x" * 100_000) for _ in range(12)]  # past 8 x 1000 bytes and 1 MB
+    request = RequestFactory().post("/v1/x", {"image": files}, HTTP_AUTHORIZATION=f"Bearer {raw}")
+    response = reads_the_body(request)
+    assert response.status_code == 413
+    assert json.loads(response.content)["error"]["message"] == "The request body is too large."
+    assert not hasattr(request, "_body") and not hasattr(request, "_files")  # never read
 
 
 def test_a_bug_is_a_500_in_the_same_shape_and_the_log_holds_no_token(owner, make_token, caplog):
