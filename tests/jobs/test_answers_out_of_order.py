@@ -7,12 +7,13 @@ later; its callback comes first."""
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection
 
 from flux2web.billing.models import LedgerEntry
-from flux2web.jobs import recovery, submitting
+from flux2web.jobs import charges, recovery, submitting
 from flux2web.jobs.models import Job, JobEvent
 from flux2web.jobs.transitions import hold
 from flux2web.providers.sandbox import callback_body
@@ -74,21 +75,30 @@ def test_a_callback_that_comes_before_the_creates_answer_is_followed_at_once(
     )
 
 
-def test_a_create_answered_after_the_job_was_held_as_uncertain_is_followed(
-    owner, providers, sandbox, worker_env, settings
-):
-    # The call outlived the submit lease (a worker paused, a slow vendor): the minute's
-    # repair held the job as uncertain meanwhile. The answer then names the task.
+@contextmanager
+def held_while_sending(owner, providers, sandbox, settings, prompt):
+    """A KIE job whose create is sent from another thread and answered 2 s late, past a
+    submit lease of 0 s: the minute's repair holds it as uncertain meanwhile (as when a
+    worker pauses, or a vendor is slow). Yields the job once the task is made, then waits
+    for the answer."""
     settings.SUBMIT_LEASE_SECONDS = 0
     sandbox.config.slow_seconds = 2
-    prompt = "a heron at dawn [sandbox:late] [sandbox:no_callback]"
     (job,) = make_jobs(owner, prompt=prompt, provider=providers["KIE.ai"])
     with ThreadPoolExecutor(1) as pool:
         sending = in_thread(pool, submitting.submit_job, job_id=job.pk)
         only_task(sandbox, prompt)
         assert recovery.reconcile()["uncertain"] == 1
         assert Job.objects.get(pk=job.pk).state == S.UNCERTAIN
+        yield job
         assert sending.result(timeout=20) == "submitted"
+
+
+def test_a_create_answered_after_the_job_was_held_as_uncertain_is_followed(
+    owner, providers, sandbox, worker_env, settings
+):
+    prompt = "a heron at dawn [sandbox:late] [sandbox:no_callback]"
+    with held_while_sending(owner, providers, sandbox, settings, prompt) as job:
+        pass
     job.refresh_from_db()
     assert job.state == S.RUNNING and job.provider_task_id == only_task(sandbox, prompt).id
     assert "after this job was held as uncertain" in said(job)
@@ -101,18 +111,9 @@ def test_a_create_answered_after_the_job_was_held_as_uncertain_is_followed(
 def test_an_admins_decision_on_a_held_job_stands_when_the_answer_comes(
     owner, providers, sandbox, worker_env, settings, staff
 ):
-    from flux2web.jobs import charges
-
-    settings.SUBMIT_LEASE_SECONDS = 0
-    sandbox.config.slow_seconds = 2
     prompt = "a fox at dusk [sandbox:late] [sandbox:no_callback]"
-    (job,) = make_jobs(owner, prompt=prompt, provider=providers["KIE.ai"])
-    with ThreadPoolExecutor(1) as pool:
-        sending = in_thread(pool, submitting.submit_job, job_id=job.pk)
-        only_task(sandbox, prompt)
-        recovery.reconcile()
+    with held_while_sending(owner, providers, sandbox, settings, prompt) as job:
         charges.resolve_uncertain(job_id=job.pk, charged=False, by=staff)
-        assert sending.result(timeout=20) == "submitted"
     job.refresh_from_db()
     assert job.state == S.UNCERTAIN and kinds(job) == [K.HOLD, K.REFUND, K.RESERVE]
     task = only_task(sandbox, prompt)
