@@ -23,6 +23,18 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
 
+def fits(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+# What sticks out on the right, to say why a page is too wide.
+STICKING_OUT = """(limit) => Array.from(document.querySelectorAll('body *'))
+  .filter(el => el.getBoundingClientRect().right > limit + 1)
+  .filter(el => !el.parentElement || el.parentElement.getBoundingClientRect().right <= limit + 1)
+  .slice(0, 5)
+  .map(el => `${el.tagName}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`)"""
+
+
 def use_session(page, live_server, client, user):
     """Sign the browser in without the form (the sign-in form has its own tests)."""
     client.force_login(user)

@@ -14,7 +14,9 @@ from tests.collections.factories import make_collection, make_image
 from tests.e2e.helpers import (
     ARTIFACTS,
     PHONE,
+    STICKING_OUT,
     console_errors,
+    fits,
     hidden_parts,
     open_studio,
     use_session,
@@ -40,18 +42,6 @@ def seed_everything(admin, teammate, providers):
     Job.objects.filter(pk=running.pk).update(state=Job.State.RUNNING, provider=providers["KIE.ai"],
                                              submitted_at=timezone.now())  # fmt: skip
     return images, collection, path
-
-
-def fits(page) -> int:
-    return page.evaluate("document.documentElement.scrollWidth")
-
-
-# What sticks out on the right, to say why a page is too wide.
-STICKING_OUT = """(limit) => Array.from(document.querySelectorAll('body *'))
-  .filter(el => el.getBoundingClientRect().right > limit + 1)
-  .filter(el => !el.parentElement || el.parentElement.getBoundingClientRect().right <= limit + 1)
-  .slice(0, 5)
-  .map(el => `${el.tagName}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`)"""
 
 
 def test_every_page_fits_a_phone_and_the_navigation_is_a_menu(

@@ -12,8 +12,7 @@ from flux2web.jobs.models import Comparison, Job
 from flux2web.links.models import ShareLink
 from flux2web.review.models import Comment
 from tests.collections.factories import make_collection, make_image
-from tests.e2e.helpers import PHONE, use_session
-from tests.e2e.test_layout import STICKING_OUT, fits
+from tests.e2e.helpers import PHONE, STICKING_OUT, fits, use_session
 from tests.jobs.factories import make_jobs
 from tests.links.factories import share
 from tests.review.owner_helpers import guest, picks, say
