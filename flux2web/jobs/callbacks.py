@@ -10,14 +10,13 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db.models import Q
 from django.utils import timezone
 
 from flux2web.billing import ledger
 from flux2web.jobs import actions, following, queue
 from flux2web.jobs.models import Job, JobEvent
 from flux2web.jobs.submitting import callback_url
-from flux2web.jobs.transitions import add_note, call_events, transition
+from flux2web.jobs.transitions import add_note, adopt, call_events
 from flux2web.lib import holding
 from flux2web.providers import catalog
 from flux2web.providers.base import SHAPE_ERRORS, CallbacksNotSupported
@@ -121,6 +120,9 @@ WHY_RECOVERED = {
 }
 
 
+DECIDED = "a callback named task {task}, but an admin has decided this job already; left as it is."
+
+
 def _recover_lost_answer(job: Job, status: TaskStatus) -> CallbackAnswer:
     """We never learnt the task id (the create's answer was lost, or is not here yet: a
     callback can outrun it), or the vendor said it no longer knew the task; the vendor's
@@ -131,12 +133,7 @@ def _recover_lost_answer(job: Job, status: TaskStatus) -> CallbackAnswer:
     answer that comes after finds its task followed already (submitting.py)."""
     name, task_id = job.provider.name, status.task_id
     if ledger.resolved(job.pk):
-        add_note(
-            job.pk,
-            f"a callback named task {task_id}, but an admin has decided this job "
-            "already; left as it is.",
-            provider=name,
-        )
+        add_note(job.pk, DECIDED.format(task=task_id), provider=name)
         return CallbackAnswer(200, "OK")
     taken = Job.objects.filter(provider=job.provider, provider_task_id=task_id).exclude(pk=job.pk)
     if taken.exists():
@@ -170,15 +167,14 @@ def _recover_lost_answer(job: Job, status: TaskStatus) -> CallbackAnswer:
         return CallbackAnswer(400, "The callback names a task made for another request.")
     now = timezone.now()
     caps = catalog.capabilities(job.provider.dialect, job.model)
+    # Read afresh under the lock (transitions.adopt): the job may have moved on while the
+    # vendor was asked (the create answered or timed out, an admin decided).
     case = "known" if job.provider_task_id else "sending" if job.state == State.SUBMITTING else ""
     why = WHY_RECOVERED[case].format(name=name, task=task_id)
-    won = transition(
+    outcome = adopt(
         job.pk,
-        from_states=[job.state],
-        to=State.RUNNING,
-        # As read above: a create answer or another callback that got there first wins.
-        where=Q(provider=job.provider, provider_task_id=job.provider_task_id),
-        provider_task_id=task_id,
+        task_id=task_id,
+        provider_id=job.provider_id,
         submitted_at=job.submitted_at or job.claimed_at or now,
         callback_sent=True,
         error_class="",
@@ -188,9 +184,18 @@ def _recover_lost_answer(job: Job, status: TaskStatus) -> CallbackAnswer:
         message=f"recovered: {why}, and {name} confirmed it to our key; following it "
         "(nothing was sent again).",
     )
+    if outcome == "decided":
+        add_note(job.pk, DECIDED.format(task=task_id), provider=name)
+        return CallbackAnswer(200, "OK")
+    known = Job.objects.filter(pk=job.pk).values_list("provider_task_id", flat=True).first()
+    if outcome != "adopted" and known != task_id:
+        # It moved on some other way meanwhile (held as uncertain as its create timed
+        # out): the vendor is asked to send the callback again, which will find it so.
+        return CallbackAnswer(409, "The job changed while this callback was read; send it again.")
     # The person pressed Cancel while it was being sent: they were told it would not be
-    # followed once accepted, so it is not. Else it is followed as any callback's job is.
-    if won and not actions.honour_cancel_request(job_id=job.pk):
+    # followed once accepted, so it is not. Else it is followed as any callback's job is
+    # (also when the create's answer got there first).
+    if outcome != "adopted" or not actions.honour_cancel_request(job_id=job.pk):
         follow_now(job.pk)
     return CallbackAnswer(200, "OK")
 

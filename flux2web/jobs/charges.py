@@ -53,7 +53,9 @@ def unresolved_uncertain():
 def resolve_uncertain(*, job_id: int, charged: bool, by) -> bool:
     """An admin's decision on an uncertain job, after checking with the provider."""
     with transaction.atomic():
-        if not Job.objects.filter(pk=job_id, state=State.UNCERTAIN).exists():
+        # Locked, as transitions.adopt locks it: a task found meanwhile and this decision
+        # take their turn, and the second sees what the first did.
+        if not Job.objects.select_for_update().filter(pk=job_id, state=State.UNCERTAIN).exists():
             return False
         who = f"by {by.get_username()}"
         done = (

@@ -32,7 +32,8 @@ ALLOWED: dict[str, frozenset[str]] = {
         {State.MIRRORING, State.FAILED, State.CANCELLED, State.UNCERTAIN, State.TIMED_OUT}
     ),
     State.MIRRORING: frozenset({State.SUCCEEDED, State.FAILED}),
-    # A callback named the lost task and the provider confirmed it: followed again.
+    # Its task found after all (transitions.adopt): a callback named the lost or forgotten
+    # task and the provider confirmed it, or the create's answer came after the lease.
     State.UNCERTAIN: frozenset({State.RUNNING}),
     State.SUCCEEDED: frozenset(),
     State.FAILED: frozenset(),

@@ -12,7 +12,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,7 +22,7 @@ from flux2web.credentials.models import ProviderCredential
 from flux2web.jobs import actions, tallies
 from flux2web.jobs.models import Job, JobEvent, attempt_due
 from flux2web.jobs.routing import claim_trial, route, with_passed
-from flux2web.jobs.transitions import add_note, call_events, fail_job, hold, transition
+from flux2web.jobs.transitions import add_note, adopt, call_events, fail_job, hold, transition
 from flux2web.providers import catalog
 from flux2web.providers.transport import CallRecord
 from flux2web.providers.types import (
@@ -258,20 +257,19 @@ def _answered_late(job: Job, credential: ProviderCredential, task_id: str, accep
     now, unless an admin has decided it meanwhile; followed already (its callback came
     first, callbacks.py), nothing is left to do."""
     name = credential.name
-    if not ledger.resolved(job.pk) and transition(
+    outcome = adopt(
         job.pk,
-        from_states=[State.UNCERTAIN],
-        to=State.RUNNING,
-        where=Q(provider=credential, provider_task_id=""),
+        task_id=task_id,
+        provider_id=credential.pk,
         error_class="",
         error_message="",
         message=f"accepted by {name} as {task_id}, after this job was held as uncertain "
         "while we waited for the answer; following it (nothing was sent again)",
-        **accepted,
-    ):
-        return "submitted"
-    state, known = Job.objects.filter(pk=job.pk).values_list("state", "provider_task_id").get()
-    if known != task_id:
+        **{k: v for k, v in accepted.items() if k != "provider_task_id"},
+    )
+    known = Job.objects.filter(pk=job.pk).values_list("provider_task_id", flat=True).first()
+    if outcome != "adopted" and known != task_id:
+        state = Job.objects.filter(pk=job.pk).values_list("state", flat=True).first()
         add_note(
             job.pk,
             f"{name} accepted it as task {task_id}, but the job was {state} by then; "

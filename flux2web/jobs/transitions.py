@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from flux2web.billing import ledger
 from flux2web.jobs import changes, charges, states, tallies
 from flux2web.jobs.models import Job, JobEvent
 from flux2web.jobs.states import IllegalTransition
@@ -83,6 +84,30 @@ def hold(job_id: int, *, from_state: str, error_class: str, why: str, message: s
         error_message=why,
         message=message,
     )
+
+
+def adopt(job_id: int, *, task_id: str, provider_id: int, message: str, **fields) -> str:
+    """Follow a task the vendor turns out to have made for this job while it was being sent
+    or held as uncertain (its id not known, or this one): "adopted"; "decided" where an
+    admin has settled the job's money meanwhile; else the job's state, as it moved on. The
+    row is locked for the check and the move, as an admin's decision locks it."""
+    adoptable = Q(provider_id=provider_id) & (Q(provider_task_id="") | Q(provider_task_id=task_id))
+    with transaction.atomic():
+        row = Job.objects.select_for_update().filter(pk=job_id).values("state").first()
+        if row is None:
+            return "gone"
+        if ledger.resolved(job_id):
+            return "decided"
+        moved = transition(
+            job_id,
+            from_states=[states.State.SUBMITTING, states.State.UNCERTAIN],
+            to=states.State.RUNNING,
+            where=adoptable,
+            provider_task_id=task_id,
+            message=message,
+            **fields,
+        )
+    return "adopted" if moved else row["state"]
 
 
 def fail_job(

@@ -16,6 +16,7 @@ from flux2web.billing.models import LedgerEntry
 from flux2web.jobs import charges, recovery, submitting
 from flux2web.jobs.models import Job, JobEvent
 from flux2web.jobs.transitions import hold
+from flux2web.providers.base import DialectClient
 from flux2web.providers.sandbox import callback_body
 from flux2web.providers.types import ErrorClass
 from tests.helpers import wait_for
@@ -155,3 +156,34 @@ def test_each_provider_tried_starts_the_submit_lease_afresh(owner, providers, sa
     refused = JobEvent.objects.get(job=job, kind="call", provider="LiangXin")
     assert job.provider.name == "KIE.ai"
     assert job.claimed_at >= refused.at
+
+
+def test_a_callback_read_while_its_create_times_out_still_adopts_the_task(
+    client, owner, providers, sandbox, worker_env, media, settings, monkeypatch
+):
+    # The callback came just before our create gave up waiting: while the site asked the
+    # vendor about the task, the worker held the job as uncertain. The task is still ours.
+    settings.PUBLIC_URL = "http://testserver"  # the test posts the callback itself
+    prompt = "a heron at dawn [sandbox:no_callback]"
+    (job,) = make_jobs(owner, prompt=prompt, provider=providers["KIE.ai"])
+    assert submitting.submit_job(job_id=job.pk) == "submitted"
+    Job.objects.filter(pk=job.pk).update(state=S.SUBMITTING, provider_task_id="")
+    task = only_task(sandbox, prompt)
+    wait_for(lambda: task.phase(time.time())[0] == "success", timeout=5)
+    status = DialectClient.status
+
+    def timed_out_meanwhile(self, task_id):
+        hold(job.pk, from_state=S.SUBMITTING, error_class=ErrorClass.AMBIGUOUS,
+             why="read timeout", message="answer lost from KIE.ai")  # fmt: skip
+        return status(self, task_id)
+
+    monkeypatch.setattr(DialectClient, "status", timed_out_meanwhile)
+    url = f"/callbacks/{job.pk}/{job.callback_secret}/"
+    response = client.post(url, callback_body(task, sandbox), content_type="application/json")
+    monkeypatch.undo()
+
+    assert response.status_code == 200
+    job.refresh_from_db()
+    assert job.provider_task_id == task.id
+    assert job.state == S.SUCCEEDED and job.images.get().original.name
+    assert sandbox.snapshot()["create_requests:kie"] == 1
