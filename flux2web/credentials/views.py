@@ -66,16 +66,21 @@ def _index(request, routing_form: RoutingForm, *, status: int = 200):
 @admin_required
 def add(request):
     form = ProviderForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                credential = form.save()
-        except IntegrityError:  # the same name added a moment ago (another tab): say so
-            form.full_clean()
-        else:
-            messages.success(request, f"Added {credential.name}. Test the connection to be sure.")
-            return redirect("credentials:edit", credential.pk)
+    if request.method == "POST" and form.is_valid() and (credential := _saved(form)):
+        messages.success(request, f"Added {credential.name}. Test the connection to be sure.")
+        return redirect("credentials:edit", credential.pk)
     return render(request, "credentials/edit.html", {"form": form, "credential": None})
+
+
+def _saved(form):
+    """The form's provider, saved; None when another tab gave a provider its name a moment
+    ago (the form then says so, as its own check does)."""
+    try:
+        with transaction.atomic():
+            return form.save()
+    except IntegrityError:
+        form.full_clean()
+        return None
 
 
 @require_http_methods(["GET", "POST"])
@@ -83,8 +88,7 @@ def add(request):
 def edit(request, credential_id):
     credential = get_object_or_404(ProviderCredential, pk=credential_id)
     form = ProviderForm(request.POST or None, instance=credential)
-    if request.method == "POST" and form.is_valid():
-        form.save()
+    if request.method == "POST" and form.is_valid() and _saved(form):
         messages.success(request, f"Saved {credential.name}.")
         return redirect("credentials:index")
     recent = credential.errors.all()[:20]

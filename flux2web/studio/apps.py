@@ -11,15 +11,6 @@ KEPT = {
 }
 
 
-def _delete_reference_file(sender, instance, **kwargs):
-    """A reference's file goes with its row (a copy goes with the image it was made from),
-    once the deletion commits."""
-    from django.db import transaction
-
-    if name := instance.file.name:
-        transaction.on_commit(lambda: instance.file.storage.delete(name))
-
-
 def _forget(sender, **kwargs):
     from django.core.cache import cache
 
@@ -32,9 +23,6 @@ class StudioConfig(AppConfig):
     verbose_name = "Studio"
 
     def ready(self):
-        post_delete.connect(
-            _delete_reference_file, sender="studio.ReferenceUpload", dispatch_uid="studio-ref-file"
-        )
         for model in KEPT:
             for signal in (post_save, post_delete):
                 signal.connect(

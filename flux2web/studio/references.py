@@ -240,8 +240,7 @@ def take_references(urls, *, owner, base: str) -> Taken:
 
 
 def _may_see(ref: ReferenceUpload, user) -> bool:
-    own_file = ref.owner_id == user.pk and ref.source_image_id is None
-    return own_file or ReferenceUpload.objects.visible_to(user).filter(pk=ref.pk).exists()
+    return ReferenceUpload.objects.visible_to(user).filter(pk=ref.pk).exists()
 
 
 @dataclass(frozen=True)

@@ -232,8 +232,9 @@ CARRIED_REFERENCES = "studio:carried-references"
 
 @require_POST
 def use_as_reference(request):
-    """An image the person may see becomes a reference of their next job: a copy stored as
-    their own upload, its signed link put in the form's reference URLs."""
+    """An image the person may see becomes a reference of their next job: a copy of it
+    (references.copy_of: seen while the image is, gone with it), its signed link put in
+    the form's reference URLs."""
     image_id = parse_id(request.POST.get("image"))
     image = (
         Image.objects.visible_to(request.user)

@@ -10,22 +10,23 @@ from django.db import connections
 from django.test import Client
 
 from flux2web.billing.models import Quota
+from flux2web.credentials.forms import ProviderForm
 from flux2web.credentials.models import ProviderCredential
 from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def together(monkeypatch, model, posts):
-    """Send `posts` (callables) at once, each held just before it inserts its row until
-    all are there; their responses."""
+def together(monkeypatch, model, posts, *, updates=False):
+    """Send `posts` (callables) at once, each held just before it inserts its row (or, with
+    `updates`, saves it) until all are there; their responses."""
     # On SQLite the first to write holds the database's lock while it waits here, so the
     # other cannot come: the wait ends after 2 s and they go one after the other.
     barrier = threading.Barrier(len(posts), timeout=2)
     save = model.save
 
     def held_save(self, *args, **kwargs):
-        if self.pk is None:
+        if self.pk is None or updates:
             # One that does not insert (it updates) leaves the other to go on alone.
             with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait()
@@ -99,3 +100,23 @@ def test_adding_the_same_provider_in_two_tabs_adds_one(monkeypatch, tabs, sandbo
     refused = next(a for a in answers if a.status_code == 200).content.decode()
     assert "A provider named &#x27;Apixo&#x27; exists already." in refused
     assert ProviderCredential.objects.filter(name="Apixo").count() == 1
+
+
+def edit_data(credential, **changes):
+    """The provider's edit form as its page fills it, with `changes`."""
+    form = ProviderForm(instance=credential)
+    data = {name: form[name].value() for name in form.fields if name != "dialect"}
+    data = {k: v for k, v in data.items() if v not in (None, False, "")}
+    return {**data, "enabled": "on", **changes}
+
+
+def test_renaming_two_providers_to_one_name_in_two_tabs_renames_one(monkeypatch, tabs, providers):
+    pairs = zip(tabs, (providers["Apixo"], providers["APIMart"]), strict=True)
+    answers = together(monkeypatch, ProviderCredential, [
+        lambda c=c, p=p: c.post(f"/providers/{p.pk}/", edit_data(p, name="Renamed"))
+        for c, p in pairs
+    ], updates=True)  # fmt: skip
+    assert sorted(a.status_code for a in answers) == [200, 302]
+    refused = next(a for a in answers if a.status_code == 200).content.decode()
+    assert "A provider named &#x27;Renamed&#x27; exists already." in refused
+    assert ProviderCredential.objects.filter(name="Renamed").count() == 1
