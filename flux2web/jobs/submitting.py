@@ -190,7 +190,13 @@ def _try_provider(
         full.append((wait, credential))
         return None
     price = credential.price_for(job.model, request.resolution)
+    now = timezone.now()
     with transaction.atomic():
+        # Still this worker's claim: one that stalled past the submit lease had the job
+        # given back to the queue, and another worker may have claimed it since.
+        mine = {"pk": job.pk, "state": State.SUBMITTING, "claimed_at": job.claimed_at}
+        if not Job.objects.select_for_update().filter(**mine).exists():
+            return "not claimed"
         if trial and not claim_trial(credential, job.pk):
             # Another job is already this failing provider's trial: one at a time.
             add_note(job.pk, f"Skipped {credential.name}: its trial job is already out.")
@@ -203,12 +209,10 @@ def _try_provider(
             # Recorded before sending: if this worker dies mid-call we still know where
             # it went. Not if the person pressed Cancel meanwhile: then nothing is sent.
             # The submit lease counts from here: a failover's earlier tries do not use it up.
-            ready = Job.objects.filter(
-                pk=job.pk, state=State.SUBMITTING, cancel_requested_at__isnull=True
-            ).update(
-                provider=credential, price=price, route_reason=reason, claimed_at=timezone.now()
+            ready = Job.objects.filter(**mine, cancel_requested_at__isnull=True).update(
+                provider=credential, price=price, route_reason=reason, claimed_at=now
             )
-            job.price = price
+            job.price, job.claimed_at = price, now
     if not too_dear and not ready:
         transition(
             job.pk,

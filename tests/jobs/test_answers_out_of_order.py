@@ -11,11 +11,12 @@ from contextlib import contextmanager
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from flux2web.billing.models import LedgerEntry
 from flux2web.jobs import charges, recovery, submitting
 from flux2web.jobs.models import Job, JobEvent
-from flux2web.jobs.transitions import hold
+from flux2web.jobs.transitions import hold, transition
 from flux2web.providers.base import DialectClient
 from flux2web.providers.sandbox import callback_body
 from flux2web.providers.types import ErrorClass
@@ -187,3 +188,25 @@ def test_a_callback_read_while_its_create_times_out_still_adopts_the_task(
     assert job.provider_task_id == task.id
     assert job.state == S.SUCCEEDED and job.images.get().original.name
     assert sandbox.snapshot()["create_requests:kie"] == 1
+
+
+def test_a_worker_that_stalled_past_its_lease_sends_nothing(
+    owner, providers, sandbox, settings, monkeypatch
+):
+    # It claimed the job, then stalled before choosing a provider: the minute's repair gave
+    # the job back to the queue, and another worker claimed it. The first sends nothing.
+    settings.SUBMIT_LEASE_SECONDS = 0
+    (job,) = make_jobs(owner, prompt="a heron at dawn")
+    route = submitting.route
+
+    def stalled(*args, **kwargs):
+        assert recovery.reconcile()["requeued"] == 1
+        assert transition(job.pk, from_states=[S.QUEUED], to=S.SUBMITTING,
+                          claimed_at=timezone.now())  # fmt: skip
+        return route(*args, **kwargs)
+
+    monkeypatch.setattr(submitting, "route", stalled)
+    assert submitting.submit_job(job_id=job.pk) == "not claimed"
+    assert not [k for k in sandbox.snapshot() if k.startswith("create_requests")]
+    job.refresh_from_db()
+    assert job.state == S.SUBMITTING and job.provider is None  # the other worker's to send
