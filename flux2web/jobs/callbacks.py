@@ -187,15 +187,14 @@ def _recover_lost_answer(job: Job, status: TaskStatus) -> CallbackAnswer:
     if outcome == "decided":
         add_note(job.pk, DECIDED.format(task=task_id), provider=name)
         return CallbackAnswer(200, "OK")
-    known = Job.objects.filter(pk=job.pk).values_list("provider_task_id", flat=True).first()
-    if outcome != "adopted" and known != task_id:
+    if outcome not in ("adopted", "followed"):
         # It moved on some other way meanwhile (held as uncertain as its create timed
         # out): the vendor is asked to send the callback again, which will find it so.
         return CallbackAnswer(409, "The job changed while this callback was read; send it again.")
     # The person pressed Cancel while it was being sent: they were told it would not be
     # followed once accepted, so it is not. Else it is followed as any callback's job is
     # (also when the create's answer got there first).
-    if outcome != "adopted" or not actions.honour_cancel_request(job_id=job.pk):
+    if outcome == "followed" or not actions.honour_cancel_request(job_id=job.pk):
         follow_now(job.pk)
     return CallbackAnswer(200, "OK")
 

@@ -271,9 +271,8 @@ def _answered_late(job: Job, credential: ProviderCredential, task_id: str, accep
         "while we waited for the answer; following it (nothing was sent again)",
         **{k: v for k, v in accepted.items() if k != "provider_task_id"},
     )
-    known = Job.objects.filter(pk=job.pk).values_list("provider_task_id", flat=True).first()
-    if outcome != "adopted" and known != task_id:
-        state = Job.objects.filter(pk=job.pk).values_list("state", flat=True).first()
+    if outcome not in ("adopted", "followed"):
+        state = "uncertain" if outcome == "decided" else outcome  # only a held job is decided
         add_note(
             job.pk,
             f"{name} accepted it as task {task_id}, but the job was {state} by then; "

@@ -88,26 +88,26 @@ def hold(job_id: int, *, from_state: str, error_class: str, why: str, message: s
 
 def adopt(job_id: int, *, task_id: str, provider_id: int, message: str, **fields) -> str:
     """Follow a task the vendor turns out to have made for this job while it was being sent
-    or held as uncertain (its id not known, or this one): "adopted"; "decided" where an
-    admin has settled the job's money meanwhile; else the job's state, as it moved on. The
-    row is locked for the check and the move, as an admin's decision locks it."""
+    or held as uncertain (its id not known, or this one): "adopted"; "followed" where the
+    job follows that task already (its create's answer or callback came first); "decided"
+    where an admin has settled a held job's money meanwhile; else the job's state, as it
+    moved on. The row is locked for the check and the move, as an admin's decision locks
+    it."""
+    waiting = [states.State.SUBMITTING, states.State.UNCERTAIN]
     adoptable = Q(provider_id=provider_id) & (Q(provider_task_id="") | Q(provider_task_id=task_id))
     with transaction.atomic():
-        row = Job.objects.select_for_update().filter(pk=job_id).values("state").first()
+        found = Job.objects.select_for_update().filter(pk=job_id)
+        row = found.values("state", "provider_task_id").first()
         if row is None:
             return "gone"
-        if ledger.resolved(job_id):
+        if row["state"] in waiting and ledger.resolved(job_id):
             return "decided"
-        moved = transition(
-            job_id,
-            from_states=[states.State.SUBMITTING, states.State.UNCERTAIN],
-            to=states.State.RUNNING,
-            where=adoptable,
-            provider_task_id=task_id,
-            message=message,
-            **fields,
-        )
-    return "adopted" if moved else row["state"]
+        if transition(
+            job_id, from_states=waiting, to=states.State.RUNNING, where=adoptable,
+            provider_task_id=task_id, message=message, **fields,
+        ):  # fmt: skip
+            return "adopted"
+    return "followed" if row["provider_task_id"] == task_id else row["state"]
 
 
 def fail_job(
